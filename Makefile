@@ -1,0 +1,85 @@
+# snapsim: `make` builds ./snapsim; `make matrix` runs the main job;
+# `make test` runs the CUnit suite, the determinism checks and the sanitizer
+# build. Missing Debian packages are installed first (tools/deps.sh).
+
+CC      ?= gcc
+BUILD   ?= build
+PKGS     = rocksdb jansson libxxhash sqlite3
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iruntime -Isim -Imatrix -Itools
+LDLIBS   = -lrocksdb -ljansson -lxxhash -lsqlite3 -lm
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC  = $(sort $(wildcard runtime/*.c sim/*.c matrix/*.c)) $(filter-out tools/snapsim.c,$(wildcard tools/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC = $(sort $(wildcard tests/*.c))
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
+DEPS_OK  = build/.deps-ok
+
+.PHONY: all deps test unit determinism sanitize coverage matrix bench clean cppcheck
+.DEFAULT_GOAL := all
+
+all: snapsim
+
+$(DEPS_OK): tools/deps.sh
+	@sh tools/deps.sh
+	@mkdir -p build && touch $@
+
+deps: $(DEPS_OK)
+
+$(BUILD)/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libsnapsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+snapsim: $(BUILD)/tools/snapsim.o $(BUILD)/libsnapsim.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/snapsim: $(BUILD)/tools/snapsim.o $(BUILD)/libsnapsim.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libsnapsim.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcunit -o $@
+
+# The suite: unit tests, then the same seed twice and under libfaketime,
+# then everything again under ASan+UBSan.
+test: unit determinism sanitize
+
+unit: $(BUILD)/run_tests snapsim
+	$(BUILD)/run_tests
+
+determinism: snapsim
+	sh tests/determinism.sh ./snapsim
+
+sanitize: $(DEPS_OK)
+	$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g $(SAN)" build-san/run_tests build-san/snapsim
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/run_tests
+	ASAN_OPTIONS=detect_leaks=1 sh tests/determinism.sh build-san/snapsim
+
+coverage: $(DEPS_OK)
+	$(MAKE) --no-print-directory BUILD=build-cov CFLAGS="-O0 -g --coverage" build-cov/run_tests build-cov/snapsim
+	lcov -q --zerocounters -d build-cov
+	build-cov/run_tests
+	lcov -q --capture -d build-cov -o build-cov/coverage.info
+	lcov -q --remove build-cov/coverage.info '/usr/*' -o build-cov/coverage.info
+	genhtml -q build-cov/coverage.info -o reports/coverage
+	@echo "coverage report: reports/coverage/index.html"
+
+matrix: snapsim
+	./snapsim matrix --db reports/matrix.db --out reports
+
+bench: snapsim
+	./snapsim bench --out reports
+
+cppcheck:
+	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
+	  --suppress=missingIncludeSystem -Iruntime -Isim -Imatrix -Itools runtime sim matrix tools
+
+clean:
+	rm -rf build build-san build-cov snapsim
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/tools/snapsim.d

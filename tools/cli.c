@@ -1,0 +1,73 @@
+/* cli: shared helpers of the snapsim front-end. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_exit_for(rt_err code) {
+    switch (rt_err_class_of(code)) {
+    case RT_CLASS_OK: return CLI_EXIT_OK;
+    case RT_CLASS_USAGE: return CLI_EXIT_USAGE;
+    case RT_CLASS_REJECT: return CLI_EXIT_REJECTED;
+    case RT_CLASS_CORRUPT: return CLI_EXIT_CORRUPT;
+    case RT_CLASS_INTERNAL: return CLI_EXIT_CRASH;
+    }
+    return CLI_EXIT_CRASH;
+}
+
+int cli_report_error(const rt_error *e) {
+    static const char *label[] = {
+        [RT_CLASS_OK] = "ok", [RT_CLASS_USAGE] = "error", [RT_CLASS_REJECT] = "rejected",
+        [RT_CLASS_CORRUPT] = "corrupted", [RT_CLASS_INTERNAL] = "crashed"};
+    rt_err_class c = rt_err_class_of(e->code);
+    fprintf(stderr, "%s: %s\n", label[c], e->msg[0] ? e->msg : rt_err_message(e->code));
+    return cli_exit_for(e->code);
+}
+
+int cli_parse_u64(const char *s, uint64_t *out) {
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+') return -1;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0') return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_print_help(const char *name) {
+    for (const cli_command *c = cli_commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            fputs(c->usage, stdout);
+            return CLI_EXIT_OK;
+        }
+    }
+    return cli_usage_error("no help for '%s'", name);
+}
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+        if (strcmp(argv[i], "--") == 0) break;
+    }
+    return 0;
+}
+
+int cli_not_implemented(const char *name) {
+    fprintf(stderr, "error: snapsim %s is not implemented yet (see the open issues)\n", name);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,45 @@
+/* cli: what every subcommand shares: the command table, help printing,
+ * error reporting with the contract's exit codes, number parsing. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdint.h>
+
+#include "rt_err.h"
+
+/* Exit codes of the CLI contract. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_REJECTED = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_CORRUPT = 3,
+    CLI_EXIT_CRASH = 4
+};
+
+typedef int (*cli_fn)(int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    cli_fn fn;
+    const char *summary;
+    const char *usage; /* full --help text */
+} cli_command;
+
+extern const cli_command cli_commands[];
+
+/* "error: <msg>" on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports e by its class: "error:" (exit 2), "rejected:" (exit 1),
+ * "corrupted:" (exit 3) or "crashed:" (exit 4); returns the exit code. */
+int cli_report_error(const rt_error *e);
+int cli_exit_for(rt_err code);
+/* Parses a non-negative decimal integer; 0 on success. */
+int cli_parse_u64(const char *s, uint64_t *out);
+/* Prints the command's help to stdout. */
+int cli_print_help(const char *name);
+/* True if argv holds --help or -h. */
+int cli_wants_help(int argc, char **argv);
+/* For subcommands a later issue fills in: says so on stderr, exit 2. */
+int cli_not_implemented(const char *name);
+
+#endif

@@ -1,0 +1,78 @@
+/* commands: the subcommand table. Each help text is the option reference of
+ * its command; tests check that every command of the contract answers
+ * --help, so the table is the one place to add a command. */
+#include "cli.h"
+#include "commands.h"
+
+#include <stddef.h>
+
+#define JOB_OPTIONS                                                                  \
+    "  --backend heap|rocksdb   state backend (required)\n"                          \
+    "  --engine V               simulated engine version (default 1.15.0)\n"         \
+    "  --incremental            incremental checkpoints (state.backend.incremental)\n" \
+    "  --seed N                 seed of the run (default 1)\n"                       \
+    "  --records N              records the sources emit (default 2000)\n"           \
+    "  --parallelism N          parallelism of the keyed operators (default 2)\n"    \
+    "  --job FILE               JSON job graph instead of the built-in one\n"        \
+    "  --json                   print one JSON object with the result\n"
+
+const cli_command cli_commands[] = {
+    {"take", cmd_take, "run a job and take one snapshot of a kind",
+     "usage: snapsim take --kind canonical|native|aligned|unaligned --backend heap|rocksdb\n"
+     "                    --out DIR [--engine V] [--incremental] [--seed N] [--records N]\n"
+     "                    [--parallelism N] [--job FILE] [--json]\n"
+     "Runs the job for N records with periodic checkpoints stored under DIR, then takes one\n"
+     "snapshot of the given kind and prints its path (the directory holding _metadata).\n"
+     "canonical|native are savepoints (own directory under DIR); aligned|unaligned are\n"
+     "checkpoints (DIR/<job>/chk-N).\n\n" JOB_OPTIONS
+     "  --kind K                 snapshot kind (required)\n"
+     "  --out DIR                snapshot storage directory (required)\n"},
+    {"restore", cmd_restore, "restore a snapshot, run on, check against the oracle",
+     "usage: snapsim restore PATH --backend heap|rocksdb [--engine V]\n"
+     "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
+     "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
+     "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
+     "keyed state and the sink output against the exactly-once oracle.\n"
+     "Flink's spellings are accepted too: --restoreMode claim|no_claim|legacy,\n"
+     "--allowNonRestoredState. Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
+    {"inspect", cmd_inspect, "show what a snapshot holds",
+     "usage: snapsim inspect PATH [--json]\n"
+     "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
+     "handles, every file with its size and owner, and any file missing or outside the\n"
+     "snapshot's storage.\n"},
+    {"scenario", cmd_scenario, "run one scenario script",
+     "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
+     "Runs the JSON scenario FILE with $KIND and $BACKEND expanded (default: every kind on\n"
+     "both backends) and prints one outcome per combination.\n"},
+    {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
+     "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N]\n"
+     "       snapsim matrix diff OLD.db NEW.db\n"
+     "       snapsim matrix merge OUT.db IN.db...\n"
+     "Runs every scenario in scenarios/ against every snapshot kind and backend, records the\n"
+     "results in the SQLite database (default reports/matrix.db) and renders guarantees.md\n"
+     "and index.html into DIR (default reports).\n"
+     "diff lists regressions and changes between two runs and exits 1 on a regression.\n"
+     "merge combines the databases of sharded runs into OUT.db.\n"},
+    {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
+     "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE]\n"
+     "Runs N seeds, each with a fault plan drawn from the seed; exits 1 and prints the replay\n"
+     "command when an invariant is violated.\n"},
+    {"replay", cmd_replay, "replay one seed exactly, with its trace",
+     "usage: snapsim replay --seed N [--trace FILE] [--json]\n"
+     "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE.\n"},
+    {"mutants", cmd_mutants, "check that the matrix and fuzzing kill every built-in mutant",
+     "usage: snapsim mutants\n"
+     "Runs the matrix and a fuzz budget under each built-in mutant; exits 1 if any survives.\n"},
+    {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
+     "usage: snapsim savepoint --type native|canonical --out DIR [job options of take]\n"
+     "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"
+     "directory under DIR; prints its path.\n\n" JOB_OPTIONS},
+    {"stop", cmd_stop, "run a job and stop it with a savepoint",
+     "usage: snapsim stop --type native|canonical [--drain] --out DIR [job options of take]\n"
+     "Stop-with-savepoint; with --drain the sources finish and all in-flight data is\n"
+     "processed first. If the savepoint fails the job keeps running.\n\n" JOB_OPTIONS},
+    {"bench", cmd_bench, "benchmarks (make bench)",
+     "usage: snapsim bench [--out DIR]\n"
+     "Runs the benchmark programs and writes DIR/bench.md and DIR/bench.json.\n"},
+    {NULL, NULL, NULL, NULL},
+};
