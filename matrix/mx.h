@@ -1,0 +1,65 @@
+/* mx: the compatibility matrix. A SQLite database of runs and results,
+ * the documented expectations (one source per published table), the
+ * comparison of observed against expected, and the renderers. It knows
+ * nothing of RocksDB or of how a result was produced. */
+#ifndef MX_H
+#define MX_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rt_err.h"
+
+typedef struct mx_db mx_db;
+
+/* One observed result: one scenario run for one (row, kind, backend). */
+typedef struct mx_result {
+    char scenario[64];   /* scenario file stem, e.g. "backend_change" */
+    char guarantee[48];  /* row id, e.g. "backend-change" (see mx_rows) */
+    char kind[16];       /* canonical|native|aligned|unaligned */
+    char backend[32];    /* backend(s), e.g. "heap" or "heap->rocksdb" */
+    char versions[32];   /* engine versions, e.g. "1.15.0->1.16.0" ("" if none) */
+    char outcome[16];    /* works|rejected|corrupted|crashed */
+    char reason[512];    /* the rejection message, or what the oracle found */
+    uint64_t seed;
+    char digest[17];     /* trace digest, 16 hex digits */
+    uint64_t virtual_ms;
+    uint64_t files;      /* files written */
+    uint64_t bytes;      /* bytes written */
+} mx_result;
+
+/* The rows of the guarantees table, in the documentation's order. */
+typedef struct mx_row {
+    const char *id;     /* "backend-change" */
+    const char *title;  /* "State backend change" */
+} mx_row;
+extern const mx_row mx_rows[];
+extern const int mx_row_count;
+
+rt_err mx_open(mx_db **out, const char *path, rt_error *e);
+void mx_close(mx_db *db);
+
+/* A run: when (an ISO date string given by the caller, never read from the
+ * clock here), code revision, options (free text / JSON). */
+rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const char *options,
+                    int64_t *run_id, rt_error *e);
+rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e);
+rt_err mx_run_end(mx_db *db, int64_t run_id, rt_error *e);
+
+/* Loads every matrix/expect/ *.json file: {"source": "...", "title": "...",
+ * "cells": {"<row id>": {"canonical":"yes|no|maybe|unknown", ...}}}. */
+rt_err mx_load_expectations(mx_db *db, const char *dir, rt_error *e);
+
+/* Renderers of the latest run: guarantees.md, index.html, results.csv,
+ * results.json and junit.xml into out_dir. */
+rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e);
+
+/* Regressions and changes between two databases (latest run of each);
+ * *regressions counts ✓-expected cells that stopped working plus any
+ * corrupted or crashed result in NEW. */
+rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions,
+               rt_error *e);
+/* Copies the runs and results of every input into out (created if needed). */
+rt_err mx_merge(const char *out_path, const char *const *in_paths, int n_in, rt_error *e);
+
+#endif

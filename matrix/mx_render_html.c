@@ -1,0 +1,225 @@
+/* mx_render_html: index.html, the same report as guarantees.md for a
+ * browser: self-contained (inline CSS, a three-line script that opens the
+ * <details> a link points at), every database string HTML-escaped. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "mx_report.h"
+#include "mx_text.h"
+
+static const char css[] =
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#202124}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "th,td{border:1px solid #dadce0;padding:.3em .6em;vertical-align:top}"
+    "table.matrix td{text-align:center;min-width:7em}"
+    "table.matrix th[scope=row]{text-align:left;font-weight:normal}"
+    "a{color:inherit}"
+    ".obs-works{background:#e6f4ea}.obs-rejected{background:#f1f3f4}"
+    ".obs-mixed{background:#fff4e5}.obs-bug{background:#fce8e6;font-weight:bold}"
+    ".obs-none{color:#9aa0a6}"
+    ".disagree{outline:2px solid #d93025;outline-offset:-2px}"
+    ".mark{color:#d93025;font-weight:bold}"
+    "details{margin:.4em 0}summary{cursor:pointer}"
+    "table.evidence{font-size:90%}code{font-size:90%}";
+
+static const char script[] =
+    "function openTarget(){var d=document.getElementById(location.hash.slice(1));"
+    "if(d&&d.tagName==='DETAILS')d.open=true;}"
+    "window.addEventListener('hashchange',openTarget);openTarget();";
+
+static const char *obs_class(const mx_counts *c) {
+    if (c->corrupted > 0 || c->crashed > 0) return "obs-bug";
+    if (c->works > 0 && c->rejected > 0) return "obs-mixed";
+    if (c->works > 0) return "obs-works";
+    if (c->rejected > 0) return "obs-rejected";
+    return "obs-none";
+}
+
+static void html_header(const mx_report *rep, FILE *f) {
+    const mx_run_info *run = &rep->run;
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<title>snapsim: savepoint and checkpoint guarantees</title>\n"
+               "<style>%s</style>\n</head>\n<body>\n"
+               "<h1>Savepoint and checkpoint guarantees, observed</h1>\n<p>Run %" PRId64
+               " · revision <code>", css, run->id);
+    mx_put_xml(f, run->revision[0] ? run->revision : "unknown");
+    fputs("</code> · started ", f);
+    mx_put_xml(f, run->started);
+    fprintf(f, " · %" PRId64 " results: %" PRId64 " works, %" PRId64 " rejected, %" PRId64
+               " corrupted, %" PRId64 " crashed</p>\n",
+            mx_counts_total(&run->counts), run->counts.works, run->counts.rejected,
+            run->counts.corrupted, run->counts.crashed);
+    if (run->options[0]) {
+        fputs("<p>Options: <code>", f);
+        mx_put_xml(f, run->options);
+        fputs("</code></p>\n", f);
+    }
+}
+
+static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f) {
+    int disagrees = rep->docs >= 0 && mx_verdict_disagrees(c->verdict[rep->docs]);
+    fprintf(f, "<td class=\"%s%s\">", obs_class(&c->counts), disagrees ? " disagree" : "");
+    if (mx_counts_total(&c->counts) == 0) {
+        fprintf(f, "%s</td>", c->symbol);
+        return;
+    }
+    char anchor[160];
+    mx_anchor(rep->rows[c->row].id, mx_kinds[c->kind], anchor, sizeof anchor);
+    fprintf(f, "<a href=\"#%s\">%s", anchor, c->symbol);
+    if (c->split[0]) {
+        fputs("<br><small>", f);
+        mx_put_xml(f, c->split);
+        fputs("</small>", f);
+    }
+    fputs("</a>", f);
+    if (disagrees)
+        fprintf(f, " <span class=\"mark\" title=\"%s against %s\">⚠%d</span>",
+                mx_verdict_name(c->verdict[rep->docs]), MX_SOURCE_DOCS, ++*note);
+    fputs("</td>", f);
+}
+
+static void html_table(const mx_report *rep, FILE *f) {
+    fputs("<table class=\"matrix\">\n<thead><tr><th>operation</th>", f);
+    for (int k = 0; k < MX_KIND_COUNT; k++) fprintf(f, "<th>%s</th>", mx_kind_titles[k]);
+    fputs("</tr></thead>\n<tbody>\n", f);
+    int note = 0;
+    for (int r = 0; r < rep->n_rows; r++) {
+        fputs("<tr><th scope=\"row\">", f);
+        mx_put_xml(f, rep->rows[r].title);
+        fputs("</th>", f);
+        for (int k = 0; k < MX_KIND_COUNT; k++) html_cell(rep, mx_report_cell(rep, r, k), &note, f);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+static void html_cell_label(const mx_report *rep, const mx_cell *c, FILE *f) {
+    char anchor[160];
+    mx_anchor(rep->rows[c->row].id, mx_kinds[c->kind], anchor, sizeof anchor);
+    fprintf(f, "<a href=\"#%s\">", anchor);
+    mx_put_xml(f, rep->rows[c->row].title);
+    fprintf(f, " / %s</a>", mx_kind_titles[c->kind]);
+}
+
+static void html_notes(const mx_report *rep, FILE *f) {
+    if (rep->docs < 0) {
+        fputs("<p>No <code>" MX_SOURCE_DOCS "</code> expectation is loaded, so no cell is "
+              "marked.</p>\n", f);
+        return;
+    }
+    int note = 0;
+    for (int i = 0; i < rep->n_cells; i++) {
+        const mx_cell *c = &rep->cells[i];
+        if (!mx_verdict_disagrees(c->verdict[rep->docs])) continue;
+        fputs(note++ == 0 ? "<p>Disagreements with the documentation:</p>\n<ol>\n" : "", f);
+        fputs("<li>", f);
+        html_cell_label(rep, c, f);
+        fprintf(f, ": expected %s, observed %s: <strong>%s</strong></li>\n",
+                mx_expect_symbol(c->expect[rep->docs]), c->symbol,
+                mx_verdict_name(c->verdict[rep->docs]));
+    }
+    fputs(note ? "</ol>\n" : "<p>Every observed cell agrees with the documentation.</p>\n", f);
+}
+
+static void html_legend(FILE *f) {
+    fputs("<p><small>✓ every result works · ✗ every result rejected with a named error · "
+          "◐ works for some combinations, rejected for others · CORRUPTED / CRASHED a bug, "
+          "flagged in any cell · — no result · ⚠N disagrees with the documentation. "
+          "Expectations: ✓ yes · ✗ no · ! works today, not guaranteed · ? not stated."
+          "</small></p>\n", f);
+}
+
+static void html_source(const mx_report *rep, int s, FILE *f) {
+    static const mx_verdict listed[] = {MX_VERDICT_BUG, MX_VERDICT_REGRESSION,
+                                        MX_VERDICT_UNDOCUMENTED_PASS, MX_VERDICT_ANSWERED,
+                                        MX_VERDICT_NOT_GUARANTEED};
+    fputs("<section>\n<h3>", f);
+    mx_put_xml(f, rep->sources[s].id);
+    fputs(": ", f);
+    mx_put_xml(f, rep->sources[s].title);
+    fputs("</h3>\n", f);
+    for (size_t v = 0; v < sizeof listed / sizeof listed[0]; v++) {
+        int n = 0;
+        for (int i = 0; i < rep->n_cells; i++) {
+            const mx_cell *c = &rep->cells[i];
+            if (c->verdict[s] != listed[v]) continue;
+            if (n++ == 0) fprintf(f, "<h4>%s</h4>\n<ul>\n", mx_verdict_name(listed[v]));
+            fputs("<li>", f);
+            html_cell_label(rep, c, f);
+            fprintf(f, ": expected %s, observed %s</li>\n", mx_expect_symbol(c->expect[s]),
+                    c->symbol);
+        }
+        if (n) fputs("</ul>\n", f);
+    }
+    fputs("</section>\n", f);
+}
+
+static void html_result_row(const mx_result *r, FILE *f) {
+    char replay[512];
+    mx_replay_command(r, replay, sizeof replay);
+    const char *fields[] = {r->backend, r->versions[0] ? r->versions : "—", r->outcome,
+                            r->reason};
+    fputs("<tr>", f);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        fputs("<td>", f);
+        mx_put_xml(f, fields[i]);
+        fputs("</td>", f);
+    }
+    fprintf(f, "<td>%" PRIu64 "</td><td><code>", r->seed);
+    mx_put_xml(f, r->digest);
+    fprintf(f, "</code></td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td><code>", r->files,
+            r->bytes);
+    mx_put_xml(f, replay);
+    fputs("</code></td></tr>\n", f);
+}
+
+static rt_err html_evidence(mx_db *db, const mx_report *rep, const mx_cell *c, FILE *f,
+                            rt_error *e) {
+    mx_result *r;
+    size_t n;
+    rt_err rc = mx_cell_results(db, rep->run.id, rep->rows[c->row].id, mx_kinds[c->kind], &r, &n,
+                                e);
+    if (rc != RT_OK) return rc;
+    assert((int64_t)n == mx_counts_total(&c->counts));
+    char anchor[160];
+    mx_anchor(rep->rows[c->row].id, mx_kinds[c->kind], anchor, sizeof anchor);
+    fprintf(f, "<details id=\"%s\"><summary>", anchor);
+    mx_put_xml(f, rep->rows[c->row].title);
+    fprintf(f, " / %s: %s", mx_kind_titles[c->kind], c->symbol);
+    if (c->split[0]) {
+        fputc(' ', f);
+        mx_put_xml(f, c->split);
+    }
+    fprintf(f, " (%zu results)</summary>\n<p>Expected:", n);
+    for (int s = 0; s < rep->n_sources; s++) {
+        fputs(s ? " ·" : "", f);
+        fputc(' ', f);
+        mx_put_xml(f, rep->sources[s].id);
+        fprintf(f, " %s (%s)", mx_expect_symbol(c->expect[s]), mx_verdict_name(c->verdict[s]));
+    }
+    fputs("</p>\n<table class=\"evidence\"><thead><tr><th>backend</th><th>versions</th>"
+          "<th>outcome</th><th>reason</th><th>seed</th><th>digest</th><th>files</th>"
+          "<th>bytes</th><th>replay</th></tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < n; i++) html_result_row(&r[i], f);
+    fputs("</tbody></table>\n</details>\n", f);
+    free(r);
+    return RT_OK;
+}
+
+rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
+    assert(db != NULL && rep != NULL && f != NULL);
+    html_header(rep, f);
+    html_table(rep, f);
+    html_notes(rep, f);
+    html_legend(f);
+    fputs("<h2>Observed against each expectation source</h2>\n", f);
+    for (int s = 0; s < rep->n_sources; s++) html_source(rep, s, f);
+    fputs("<h2>Evidence</h2>\n", f);
+    rt_err rc = RT_OK;
+    for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)
+        if (mx_counts_total(&rep->cells[i].counts) > 0)
+            rc = html_evidence(db, rep, &rep->cells[i], f, e);
+    fprintf(f, "<script>%s</script>\n</body>\n</html>\n", script);
+    return rc;
+}

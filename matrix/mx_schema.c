@@ -1,0 +1,87 @@
+/* mx_schema: the tables and views of a matrix database, embedded as SQL.
+ * Everything is IF NOT EXISTS, so opening an existing matrix changes nothing. */
+#include "mx_internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+
+static const char schema_sql[] =
+    /* One invocation of the matrix (or a fuzz sweep). `started` is the date
+     * string the caller passes; nothing here reads a clock. */
+    "CREATE TABLE IF NOT EXISTS runs ("
+    "  id       INTEGER PRIMARY KEY,"
+    "  started  TEXT NOT NULL,"
+    "  revision TEXT NOT NULL DEFAULT '',"
+    "  options  TEXT NOT NULL DEFAULT ''"
+    ");"
+    /* One scenario run for one (row, kind, backend, versions, seed). */
+    "CREATE TABLE IF NOT EXISTS results ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  scenario   TEXT NOT NULL,"
+    "  guarantee  TEXT NOT NULL,"
+    "  kind       TEXT NOT NULL"
+    "             CHECK (kind IN ('canonical','native','aligned','unaligned')),"
+    "  backend    TEXT NOT NULL DEFAULT '',"
+    "  versions   TEXT NOT NULL DEFAULT '',"
+    "  outcome    TEXT NOT NULL"
+    "             CHECK (outcome IN ('works','rejected','corrupted','crashed')),"
+    "  reason     TEXT NOT NULL DEFAULT '',"
+    "  seed       INTEGER NOT NULL,"
+    "  digest     TEXT NOT NULL DEFAULT '',"
+    "  virtual_ms INTEGER NOT NULL DEFAULT 0,"
+    "  files      INTEGER NOT NULL DEFAULT 0,"
+    "  bytes      INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX IF NOT EXISTS results_by_cell ON results(run_id, guarantee, kind);"
+    /* One published table per source (matrix/expect/<file>.json). */
+    "CREATE TABLE IF NOT EXISTS sources ("
+    "  source TEXT PRIMARY KEY,"
+    "  title  TEXT NOT NULL,"
+    "  file   TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE TABLE IF NOT EXISTS expectations ("
+    "  source TEXT NOT NULL REFERENCES sources(source) ON DELETE CASCADE,"
+    "  row    TEXT NOT NULL,"
+    "  kind   TEXT NOT NULL"
+    "         CHECK (kind IN ('canonical','native','aligned','unaligned')),"
+    "  expect TEXT NOT NULL CHECK (expect IN ('yes','no','maybe','unknown')),"
+    "  PRIMARY KEY (source, row, kind)"
+    ");"
+    /* The run the reports show: latest start date, then latest id (a merged
+     * older database does not hide a newer run). */
+    "CREATE VIEW IF NOT EXISTS latest_run AS"
+    "  SELECT * FROM runs ORDER BY started DESC, id DESC LIMIT 1;"
+    "CREATE VIEW IF NOT EXISTS latest_results AS"
+    "  SELECT * FROM results WHERE run_id = (SELECT id FROM latest_run);"
+    /* The matrix: one line per observed cell of the latest run. */
+    "CREATE VIEW IF NOT EXISTS latest_cells AS"
+    "  SELECT guarantee, kind, count(*) AS results,"
+    "         sum(outcome = 'works') AS works, sum(outcome = 'rejected') AS rejected,"
+    "         sum(outcome = 'corrupted') AS corrupted, sum(outcome = 'crashed') AS crashed"
+    "  FROM latest_results GROUP BY guarantee, kind;"
+    /* Each observed cell beside each source's expectation ('unknown' when
+     * the source does not state the cell). */
+    "CREATE VIEW IF NOT EXISTS latest_cells_vs_expect AS"
+    "  SELECT s.source, c.guarantee, c.kind, coalesce(x.expect, 'unknown') AS expect,"
+    "         c.results, c.works, c.rejected, c.corrupted, c.crashed"
+    "  FROM sources s CROSS JOIN latest_cells c"
+    "  LEFT JOIN expectations x"
+    "    ON x.source = s.source AND x.row = c.guarantee AND x.kind = c.kind;";
+
+rt_err mx_schema_create(mx_db *db, int stamp_identity, rt_error *e) {
+    assert(db != NULL);
+    assert(!db->read_only);
+    char stamp[128];
+    snprintf(stamp, sizeof stamp, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             MX_APP_ID, MX_SCHEMA_VERSION);
+    rt_err rc = mx_exec(db, "BEGIN IMMEDIATE", e);
+    if (rc == RT_OK) rc = mx_exec(db, schema_sql, e);
+    /* Stamped in the same transaction: a file is either a complete matrix
+     * with its identity or unchanged. Only a fresh file is stamped, so
+     * opening an existing matrix writes nothing. */
+    if (rc == RT_OK && stamp_identity) rc = mx_exec(db, stamp, e);
+    if (rc == RT_OK) rc = mx_exec(db, "COMMIT", e);
+    if (rc != RT_OK) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}

@@ -1,0 +1,19 @@
+/* mx_text: escaping of database strings for each output format. Every
+ * string that came from the database goes through one of these. */
+#ifndef MX_TEXT_H
+#define MX_TEXT_H
+
+#include <stdio.h>
+
+/* Markdown table cell: backslash-escapes punctuation that would format or
+ * split the cell, newlines become spaces. */
+void mx_put_md(FILE *f, const char *s);
+/* Inside a Markdown code span in a table: only "|" and "`" are defused. */
+void mx_put_md_code(FILE *f, const char *s);
+/* HTML/XML text and attribute values: & < > " ' escaped; control
+ * characters XML 1.0 forbids become U+FFFD. */
+void mx_put_xml(FILE *f, const char *s);
+/* One RFC 4180 field: quoted (quotes doubled) when it holds , " CR or LF. */
+void mx_put_csv(FILE *f, const char *s);
+
+#endif

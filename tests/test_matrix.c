@@ -1,0 +1,635 @@
+/* test_matrix: the matrix module (matrix/): schema, recording, rendering,
+ * comparison with the expectation sources, diff, merge, and refusing files
+ * that are not ours. Cells are picked by what the loaded expectation files
+ * say, so no cell's answer is written here. Run from the repository root
+ * (the expectation files are read from matrix/expect). */
+#include <CUnit/CUnit.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mx.h"
+#include "mx_cells.h"
+#include "mx_expect.h"
+#include "mx_report.h"
+#include "test_util.h"
+
+#define EXPECT_DIR "matrix/expect"
+#define WHEN "2024-05-01T12:00:00Z"
+
+static char dir[512];
+
+static void path_in(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static void setup_dir(void) { CU_ASSERT_FATAL(tu_mkdtemp(dir, sizeof dir, "matrix") == 0); }
+static void teardown_dir(void) { CU_ASSERT(tu_rmtree(dir) == 0); }
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static int contains(const char *path, const char *needle) {
+    char *text = slurp(path, NULL);
+    int found = text && strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+static int count_of(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+static mx_result result(const char *row, const char *kind, const char *backend,
+                        const char *versions, const char *outcome, uint64_t seed) {
+    mx_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.scenario, sizeof r.scenario, "sc_%s", row);
+    snprintf(r.guarantee, sizeof r.guarantee, "%s", row);
+    snprintf(r.kind, sizeof r.kind, "%s", kind);
+    snprintf(r.backend, sizeof r.backend, "%s", backend);
+    snprintf(r.versions, sizeof r.versions, "%s", versions);
+    snprintf(r.outcome, sizeof r.outcome, "%s", outcome);
+    if (strcmp(outcome, "works") != 0)
+        snprintf(r.reason, sizeof r.reason, "%s: <named> \"reason\" | a,b", outcome);
+    r.seed = seed;
+    snprintf(r.digest, sizeof r.digest, "%016llx", (unsigned long long)(seed * 0x9e3779b9u));
+    r.virtual_ms = 100 + seed;
+    r.files = 3;
+    r.bytes = 4096;
+    return r;
+}
+
+static mx_db *open_db(const char *name, int load_expect) {
+    char path[600];
+    path_in(path, sizeof path, name);
+    mx_db *db = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL(mx_open(&db, path, &e), RT_OK);
+    if (db && load_expect) CU_ASSERT_EQUAL(mx_load_expectations(db, EXPECT_DIR, &e), RT_OK);
+    if (e.code != RT_OK) fprintf(stderr, "\n%s\n", e.msg);
+    return db;
+}
+
+/* The first (row, kind) the docs source gives the expectation x. */
+static int pick_cell(mx_db *db, mx_expect x, int skip, const char **row, const char **kind) {
+    for (int r = 0; r < mx_row_count; r++)
+        for (int k = 0; k < MX_KIND_COUNT; k++) {
+            mx_expect got;
+            rt_error e;
+            if (mx_expect_lookup(db, MX_SOURCE_DOCS, mx_rows[r].id, mx_kinds[k], &got, &e) != RT_OK)
+                return -1;
+            if (got == x && skip-- == 0) {
+                *row = mx_rows[r].id;
+                *kind = mx_kinds[k];
+                return 0;
+            }
+        }
+    return -1;
+}
+
+static void record_all(mx_db *db, const mx_result *rs, int n, const char *when) {
+    rt_error e;
+    int64_t run = 0;
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, when, "rev-1", "{\"jobs\":1}", &run, &e), RT_OK);
+    for (int i = 0; i < n; i++) CU_ASSERT_EQUAL(mx_record(db, run, &rs[i], &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_run_end(db, run, &e), RT_OK);
+}
+
+static void render(mx_db *db) {
+    rt_error e;
+    rt_error_clear(&e);
+    char out[600];
+    path_in(out, sizeof out, "reports");
+    CU_ASSERT_EQUAL(mx_render_all(db, out, &e), RT_OK);
+    if (e.code != RT_OK) fprintf(stderr, "\n%s\n", e.msg);
+}
+
+static void report_path(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/reports/%s", dir, name);
+}
+
+static mx_verdict docs_verdict(mx_db *db, const char *row, const char *kind) {
+    mx_report rep;
+    rt_error e;
+    CU_ASSERT_EQUAL_FATAL(mx_report_load(db, &rep, &e), RT_OK);
+    const mx_cell *c = mx_report_find(&rep, row, kind);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_FATAL(rep.docs >= 0);
+    mx_verdict v = c->verdict[rep.docs];
+    mx_report_free(&rep);
+    return v;
+}
+
+static void test_schema_reopen(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    mx_result r = result(mx_rows[0].id, "canonical", "heap", "", "works", 1);
+    record_all(db, &r, 1, WHEN);
+    mx_close(db);
+    db = open_db("m.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    mx_close(db);
+    char path[600];
+    path_in(path, sizeof path, "m.db");
+    sqlite3 *s;
+    CU_ASSERT_FATAL(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    sqlite3_stmt *st;
+    const char *q = "SELECT (SELECT count(*) FROM sqlite_master WHERE name IN ('runs','results',"
+                    "'expectations','latest_cells')), (SELECT count(*) FROM latest_results),"
+                    " (SELECT user_version FROM pragma_user_version)";
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(s, q, -1, &st, NULL) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 4);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 1), 1);
+    CU_ASSERT(sqlite3_column_int(st, 2) > 0);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    teardown_dir();
+}
+
+/* A ✓-expected cell fed with works renders ✓, a ✗-expected one fed with
+ * rejected renders ✗; every output file is written and consistent. */
+static void test_render_symbols(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    const char *yr, *yk, *nr, *nk;
+    CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_YES, 0, &yr, &yk) == 0);
+    CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_NO, 0, &nr, &nk) == 0);
+    mx_result rs[] = {result(yr, yk, "heap", "1.15.0->1.16.0", "works", 7),
+                      result(yr, yk, "rocksdb", "1.15.0->1.16.0", "works", 7),
+                      result(nr, nk, "heap", "", "rejected", 8),
+                      result(nr, nk, "rocksdb", "", "rejected", 8)};
+    record_all(db, rs, 4, WHEN);
+    render(db);
+    char md[700], html[700], csv[700], json[700], junit[700], want[300], ya[160], na[160];
+    report_path(md, sizeof md, "guarantees.md");
+    report_path(html, sizeof html, "index.html");
+    report_path(csv, sizeof csv, "results.csv");
+    report_path(json, sizeof json, "results.json");
+    report_path(junit, sizeof junit, "junit.xml");
+    mx_anchor(yr, yk, ya, sizeof ya);
+    mx_anchor(nr, nk, na, sizeof na);
+    snprintf(want, sizeof want, "[✓](#%s)", ya);
+    CU_ASSERT(contains(md, want));
+    snprintf(want, sizeof want, "[✗](#%s)", na);
+    CU_ASSERT(contains(md, want));
+    snprintf(want, sizeof want, "<a id=\"%s\"></a>", ya);
+    CU_ASSERT(contains(md, want));
+    snprintf(want, sizeof want, "`snapsim scenario run scenarios/sc_%s.json --kind %s --backend "
+                                "rocksdb --seed 7`", yr, yk);
+    CU_ASSERT(contains(md, want));
+    CU_ASSERT(contains(md, WHEN));
+    CU_ASSERT(contains(md, "4 results: 2 works, 2 rejected, 0 corrupted, 0 crashed"));
+    CU_ASSERT(contains(md, "\\<named\\> \"reason\" \\| a,b"));
+    snprintf(want, sizeof want, "<details id=\"%s\">", ya);
+    CU_ASSERT(contains(html, want));
+    CU_ASSERT(contains(html, "&lt;named&gt; &quot;reason&quot;"));
+    CU_ASSERT(!contains(html, "<named>"));
+    char *text = slurp(csv, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count_of(text, "\r\n"), 5);
+    CU_ASSERT(strstr(text, ",\"rejected: <named> \"\"reason\"\" | a,b\",") != NULL);
+    free(text);
+    text = slurp(json, NULL);
+    CU_ASSERT_EQUAL(text ? count_of(text, "\"outcome\"") : 0, 4);
+    free(text);
+    text = slurp(junit, NULL);
+    CU_ASSERT_EQUAL(text ? count_of(text, "<testcase ") : 0, 4);
+    CU_ASSERT(text && strstr(text, "failures=\"0\"") != NULL);
+    free(text);
+    mx_close(db);
+    teardown_dir();
+}
+
+static void test_undocumented_pass(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    const char *row, *kind;
+    CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_NO, 0, &row, &kind) == 0);
+    mx_result rs[] = {result(row, kind, "heap", "", "works", 1),
+                      result(row, kind, "rocksdb", "", "works", 1)};
+    record_all(db, rs, 2, WHEN);
+    CU_ASSERT_EQUAL(docs_verdict(db, row, kind), MX_VERDICT_UNDOCUMENTED_PASS);
+    render(db);
+    char md[700], want[300], anchor[160];
+    report_path(md, sizeof md, "guarantees.md");
+    mx_anchor(row, kind, anchor, sizeof anchor);
+    snprintf(want, sizeof want, "[✓](#%s) ⚠1", anchor);
+    CU_ASSERT(contains(md, want));
+    CU_ASSERT(contains(md, "expected ✗, observed ✓: **undocumented pass**"));
+    mx_close(db);
+    teardown_dir();
+}
+
+static void test_regression(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    const char *row, *kind;
+    CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_YES, 0, &row, &kind) == 0);
+    mx_result rs[] = {result(row, kind, "heap", "", "works", 1),
+                      result(row, kind, "rocksdb", "", "rejected", 1)};
+    record_all(db, rs, 2, WHEN);
+    CU_ASSERT_EQUAL(docs_verdict(db, row, kind), MX_VERDICT_REGRESSION);
+    render(db);
+    char md[700], junit[700];
+    report_path(md, sizeof md, "guarantees.md");
+    report_path(junit, sizeof junit, "junit.xml");
+    CU_ASSERT(contains(md, "◐ heap ✓ / rocksdb ✗"));
+    CU_ASSERT(contains(md, "**regression**"));
+    CU_ASSERT(contains(junit, "failures=\"1\""));
+    CU_ASSERT(contains(junit, "<failure type=\"regression\""));
+    mx_close(db);
+    teardown_dir();
+}
+
+/* One corrupted result names the cell CORRUPTED and is a bug against every
+ * source, whatever the cell's expectation. */
+static void test_corrupted_flagged(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    const char *row, *kind;
+    CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_NO, 0, &row, &kind) == 0);
+    mx_result rs[] = {result(row, kind, "heap", "", "rejected", 1),
+                      result(row, kind, "rocksdb", "", "corrupted", 1)};
+    record_all(db, rs, 2, WHEN);
+    mx_report rep;
+    rt_error e;
+    CU_ASSERT_EQUAL_FATAL(mx_report_load(db, &rep, &e), RT_OK);
+    const mx_cell *c = mx_report_find(&rep, row, kind);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_STRING_EQUAL(c->symbol, "CORRUPTED");
+    CU_ASSERT(rep.n_sources >= 1);
+    for (int s = 0; s < rep.n_sources; s++) CU_ASSERT_EQUAL(c->verdict[s], MX_VERDICT_BUG);
+    mx_report_free(&rep);
+    render(db);
+    char md[700], junit[700];
+    report_path(md, sizeof md, "guarantees.md");
+    report_path(junit, sizeof junit, "junit.xml");
+    CU_ASSERT(contains(md, "[CORRUPTED heap ✗ / rocksdb CORRUPTED]"));
+    CU_ASSERT(contains(md, "**bug**"));
+    CU_ASSERT(contains(junit, "<failure type=\"corrupted\""));
+    mx_close(db);
+    teardown_dir();
+}
+
+static void test_compare(void) {
+    mx_counts none = {0, 0, 0, 0}, works = {3, 0, 0, 0}, rejected = {0, 2, 0, 0};
+    mx_counts mixed = {1, 1, 0, 0}, crashed = {5, 0, 0, 1};
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_YES, &works), MX_VERDICT_AGREES);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_YES, &rejected), MX_VERDICT_REGRESSION);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_YES, &mixed), MX_VERDICT_REGRESSION);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_NO, &works), MX_VERDICT_UNDOCUMENTED_PASS);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_NO, &rejected), MX_VERDICT_AGREES);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_MAYBE, &works), MX_VERDICT_NOT_GUARANTEED);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_UNKNOWN, &rejected), MX_VERDICT_ANSWERED);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_UNKNOWN, &crashed), MX_VERDICT_BUG);
+    CU_ASSERT_EQUAL(mx_compare(MX_EXPECT_YES, &none), MX_VERDICT_NO_DATA);
+    CU_ASSERT_STRING_EQUAL(mx_symbol(&crashed), "CRASHED");
+    CU_ASSERT_STRING_EQUAL(mx_symbol(&none), "—");
+    CU_ASSERT(mx_verdict_disagrees(MX_VERDICT_BUG));
+    CU_ASSERT(!mx_verdict_disagrees(MX_VERDICT_ANSWERED));
+}
+
+/* A backend mixed across version pairs is split by version pair. */
+static void test_split_by_versions(void) {
+    mx_result rs[] = {result("minor-upgrade", "native", "heap", "1.14.0->1.15.0", "works", 1),
+                      result("minor-upgrade", "native", "rocksdb", "1.14.0->1.15.0", "works", 1),
+                      result("minor-upgrade", "native", "rocksdb", "1.17.0->1.18.0", "rejected",
+                             1)};
+    char buf[MX_SPLIT_MAX];
+    mx_split(rs, 3, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf,
+                           "heap ✓ / rocksdb 1.14.0->1.15.0 ✓ / rocksdb 1.17.0->1.18.0 ✗");
+}
+
+static char *diff_text(const char *a, const char *b, int *regressions, rt_err *rc) {
+    char old_p[600], new_p[600];
+    path_in(old_p, sizeof old_p, a);
+    path_in(new_p, sizeof new_p, b);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rt_error e;
+    rt_error_clear(&e);
+    *rc = mx_diff(old_p, new_p, out, regressions, &e);
+    fclose(out);
+    return text;
+}
+
+static void test_diff(void) {
+    setup_dir();
+    const char *row = mx_rows[0].id;
+    mx_result old_rs[] = {result(row, "canonical", "heap", "", "works", 1),
+                          result(row, "native", "heap", "", "rejected", 1),
+                          result(row, "aligned", "heap", "", "works", 1)};
+    mx_result new_rs[] = {result(row, "canonical", "heap", "", "rejected", 1),
+                          result(row, "native", "heap", "", "works", 1),
+                          result(row, "unaligned", "heap", "", "works", 1)};
+    mx_db *db = open_db("old.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, old_rs, 3, WHEN);
+    mx_close(db);
+    db = open_db("new.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, new_rs, 3, WHEN);
+    mx_close(db);
+    int regressions = -1;
+    rt_err rc;
+    char *text = diff_text("old.db", "new.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT_EQUAL(regressions, 1);
+    char want[200];
+    snprintf(want, sizeof want, "REGRESSION %s/canonical heap [sc_%s]: works -> rejected (", row,
+             row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    CU_ASSERT(text && strstr(text, "CHANGED ") != NULL);
+    CU_ASSERT(text && strstr(text, "NEW ") != NULL);
+    CU_ASSERT(text && strstr(text, "GONE ") != NULL);
+    CU_ASSERT(text && strstr(text, "1 regression, 1 changed, 1 new, 1 gone, 0 unchanged") != NULL);
+    free(text);
+    text = diff_text("new.db", "new.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT_EQUAL(regressions, 0);
+    CU_ASSERT(text && strstr(text, "0 regressions, 0 changed, 0 new, 0 gone, 3 unchanged") != NULL);
+    free(text);
+    text = diff_text("old.db", "missing.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_ENOENT);
+    free(text);
+    teardown_dir();
+}
+
+/* A crashed result in NEW is a regression even where OLD had none. */
+static void test_diff_bug_in_new(void) {
+    setup_dir();
+    mx_result old_r = result(mx_rows[1].id, "native", "heap", "", "rejected", 1);
+    mx_result new_rs[] = {result(mx_rows[1].id, "native", "heap", "", "crashed", 1),
+                          result(mx_rows[2].id, "native", "heap", "", "corrupted", 1)};
+    mx_db *db = open_db("old.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, &old_r, 1, WHEN);
+    mx_close(db);
+    db = open_db("new.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, new_rs, 2, WHEN);
+    mx_close(db);
+    int regressions = -1;
+    rt_err rc;
+    char *text = diff_text("old.db", "new.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT_EQUAL(regressions, 2);
+    free(text);
+    teardown_dir();
+}
+
+static int64_t count_rows(const char *path, const char *sql) {
+    sqlite3 *s;
+    int64_t n = -1;
+    if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(s);
+    return n;
+}
+
+static void test_merge_shards(void) {
+    setup_dir();
+    mx_result a[] = {result(mx_rows[0].id, "canonical", "heap", "", "works", 1),
+                     result(mx_rows[0].id, "native", "heap", "", "rejected", 1)};
+    mx_result b[] = {result(mx_rows[3].id, "canonical", "rocksdb", "", "works", 2),
+                     result(mx_rows[3].id, "aligned", "rocksdb", "", "rejected", 2),
+                     result(mx_rows[4].id, "aligned", "heap", "", "works", 2)};
+    mx_db *db = open_db("shard1.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, a, 2, WHEN);
+    mx_close(db);
+    db = open_db("shard2.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, b, 3, WHEN);
+    mx_close(db);
+    char s1[600], s2[600], out[600];
+    path_in(s1, sizeof s1, "shard1.db");
+    path_in(s2, sizeof s2, "shard2.db");
+    path_in(out, sizeof out, "merged.db");
+    size_t len_before;
+    char *before = slurp(s1, &len_before);
+    const char *ins[] = {s1, s2};
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL(mx_merge(out, ins, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL(count_rows(out, "SELECT count(*) FROM runs"), 1);
+    CU_ASSERT_EQUAL(count_rows(out, "SELECT count(*) FROM latest_results"), 5);
+    CU_ASSERT_EQUAL(count_rows(out, "SELECT count(DISTINCT source) FROM expectations"),
+                    count_rows(s1, "SELECT count(DISTINCT source) FROM expectations"));
+    CU_ASSERT_EQUAL(count_rows(out, "SELECT count(*) FROM expectations"),
+                    count_rows(s1, "SELECT count(*) FROM expectations"));
+    /* Merging the same shards again adds nothing. */
+    CU_ASSERT_EQUAL(mx_merge(out, ins, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL(count_rows(out, "SELECT count(*) FROM results"), 5);
+    size_t len_after;
+    char *after = slurp(s1, &len_after);
+    CU_ASSERT(before && after && len_before == len_after && memcmp(before, after, len_after) == 0);
+    free(before);
+    free(after);
+    /* The merged database renders one run holding both shards. */
+    db = open_db("merged.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    mx_report rep;
+    CU_ASSERT_EQUAL_FATAL(mx_report_load(db, &rep, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_counts_total(&rep.run.counts), 5);
+    mx_report_free(&rep);
+    mx_close(db);
+    CU_ASSERT_EQUAL(mx_merge(out, (const char *const[]){out}, 1, &e), RT_EUSAGE);
+    teardown_dir();
+}
+
+static void expect_refused(const char *name) {
+    char path[600];
+    path_in(path, sizeof path, name);
+    size_t len_before, len_after;
+    char *before = slurp(path, &len_before);
+    mx_db *db = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL(mx_open(&db, path, &e), RT_ESQL);
+    CU_ASSERT_PTR_NULL(db);
+    CU_ASSERT(strstr(e.msg, path) != NULL);
+    char *after = slurp(path, &len_after);
+    CU_ASSERT(before && after && len_before == len_after && memcmp(before, after, len_after) == 0);
+    free(before);
+    free(after);
+}
+
+static void test_refuse_foreign(void) {
+    setup_dir();
+    char path[600];
+    path_in(path, sizeof path, "junk.db");
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("this is not a database, it is a shopping list: eggs, milk, more eggs\n", f);
+    fclose(f);
+    expect_refused("junk.db");
+    path_in(path, sizeof path, "other.db");
+    sqlite3 *s;
+    CU_ASSERT_FATAL(sqlite3_open(path, &s) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(s, "CREATE TABLE runs(x); INSERT INTO runs VALUES (1);", NULL, NULL,
+                           NULL) == SQLITE_OK);
+    sqlite3_close(s);
+    expect_refused("other.db");
+    /* Even with our schema version, a file without our application_id is foreign. */
+    path_in(path, sizeof path, "versioned.db");
+    CU_ASSERT_FATAL(sqlite3_open(path, &s) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(s, "CREATE TABLE notes(x); PRAGMA user_version = 1;", NULL, NULL,
+                           NULL) == SQLITE_OK);
+    sqlite3_close(s);
+    expect_refused("versioned.db");
+    int regressions;
+    rt_err rc;
+    free(diff_text("junk.db", "other.db", &regressions, &rc));
+    CU_ASSERT_EQUAL(rc, RT_ESQL);
+    teardown_dir();
+}
+
+/* The sources load, and the blog's table differs from the docs' exactly
+ * where the blog dropped the "!" marks. */
+static void test_expectations(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    char diffs[512] = "";
+    int n_docs = 0;
+    for (int r = 0; r < mx_row_count; r++)
+        for (int k = 0; k < MX_KIND_COUNT; k++) {
+            mx_expect d, b;
+            rt_error e;
+            CU_ASSERT_EQUAL(mx_expect_lookup(db, "docs", mx_rows[r].id, mx_kinds[k], &d, &e),
+                            RT_OK);
+            CU_ASSERT_EQUAL(mx_expect_lookup(db, "blog-1.15", mx_rows[r].id, mx_kinds[k], &b, &e),
+                            RT_OK);
+            n_docs += d != MX_EXPECT_UNKNOWN;
+            if (d == b) continue;
+            CU_ASSERT_EQUAL(d, MX_EXPECT_MAYBE);
+            CU_ASSERT_EQUAL(b, MX_EXPECT_YES);
+            size_t used = strlen(diffs);
+            snprintf(diffs + used, sizeof diffs - used, "%s/%s ", mx_rows[r].id, mx_kinds[k]);
+        }
+    CU_ASSERT_STRING_EQUAL(diffs, "spa-read/native spa-read/aligned schema-evolution/native "
+                                  "schema-evolution/aligned schema-evolution/unaligned ");
+    CU_ASSERT_EQUAL(n_docs, 40); /* ten stated rows x four kinds */
+    rt_error e;
+    for (int k = 0; k < MX_KIND_COUNT; k++) {
+        mx_expect x = MX_EXPECT_YES;
+        CU_ASSERT_EQUAL(mx_expect_lookup(db, "flip-203", "rocksdb-bump", mx_kinds[k], &x, &e),
+                        RT_OK);
+        CU_ASSERT_EQUAL(x, MX_EXPECT_UNKNOWN);
+    }
+    mx_close(db);
+    teardown_dir();
+}
+
+/* A bad data file names itself and leaves the loaded sources untouched. */
+static void test_bad_expectation_file(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    char bad_dir[600], bad[700];
+    path_in(bad_dir, sizeof bad_dir, "expect");
+    CU_ASSERT_FATAL(mkdir(bad_dir, 0777) == 0);
+    snprintf(bad, sizeof bad, "%s/typo.json", bad_dir);
+    FILE *f = fopen(bad, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"source\":\"typo\",\"title\":\"t\",\n"
+          " \"cells\":{\"backend-chnage\":{\"native\":\"no\"}}}", f);
+    fclose(f);
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL(mx_load_expectations(db, bad_dir, &e), RT_EINPUT);
+    CU_ASSERT(strstr(e.msg, "typo.json") != NULL);
+    CU_ASSERT(strstr(e.msg, "backend-chnage") != NULL);
+    mx_expect x = MX_EXPECT_UNKNOWN;
+    CU_ASSERT_EQUAL(mx_expect_lookup(db, "docs", "rescaling", "canonical", &x, &e), RT_OK);
+    CU_ASSERT_NOT_EQUAL(x, MX_EXPECT_UNKNOWN);
+    mx_close(db);
+    teardown_dir();
+}
+
+/* A run that never ended is not kept; recording outside the vocabulary is
+ * refused with the value in the message. */
+static void test_run_lifecycle(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    rt_error e;
+    int64_t run;
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", &run, &e), RT_OK);
+    mx_result r = result(mx_rows[0].id, "sideways", "heap", "", "works", 1);
+    CU_ASSERT_EQUAL(mx_record(db, run, &r, &e), RT_EINPUT);
+    CU_ASSERT(strstr(e.msg, "sideways") != NULL);
+    r = result(mx_rows[0].id, "native", "heap", "", "works", 1);
+    CU_ASSERT_EQUAL(mx_record(db, run, &r, &e), RT_OK);
+    mx_close(db);
+    char path[600];
+    path_in(path, sizeof path, "m.db");
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM runs"), 0);
+    db = open_db("m.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    char out[600];
+    path_in(out, sizeof out, "reports");
+    CU_ASSERT_EQUAL(mx_render_all(db, out, &e), RT_ENOENT);
+    mx_close(db);
+    teardown_dir();
+}
+
+int suite_matrix(void) {
+    CU_pSuite s = CU_add_suite("matrix", NULL, NULL);
+    if (s == NULL) return -1;
+    struct {
+        const char *name;
+        CU_TestFunc fn;
+    } tests[] = {
+        {"schema is created and reopenable", test_schema_reopen},
+        {"render shows observed symbols and writes every file", test_render_symbols},
+        {"works in a docs-no cell is an undocumented pass", test_undocumented_pass},
+        {"rejected in a docs-yes cell is a regression", test_regression},
+        {"corrupted is flagged in any cell", test_corrupted_flagged},
+        {"verdicts and symbols", test_compare},
+        {"a mixed backend splits by version pair", test_split_by_versions},
+        {"diff counts works->rejected; no change is 0", test_diff},
+        {"diff counts bugs in NEW", test_diff_bug_in_new},
+        {"merge of shards yields one run", test_merge_shards},
+        {"non-SQLite and foreign files are refused untouched", test_refuse_foreign},
+        {"expectation sources load; blog differs where documented", test_expectations},
+        {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
+        {"an unfinished run is discarded; bad values refused", test_run_lifecycle},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;
+    return 0;
+}
