@@ -6,8 +6,8 @@ CC      ?= gcc
 BUILD   ?= build
 PKGS     = rocksdb jansson libxxhash sqlite3
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iruntime -Isim -Imatrix -Itools
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+                   -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iruntime -Isim -Imatrix -Itools
 LDLIBS   = -lrocksdb -ljansson -lxxhash -lsqlite3 -lm
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

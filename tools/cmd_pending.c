@@ -3,14 +3,10 @@
 #include "cli.h"
 #include "commands.h"
 
-int cmd_take(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("take"); }
-int cmd_restore(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("restore"); }
 int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("inspect"); }
 int cmd_scenario(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("scenario"); }
 int cmd_matrix(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("matrix"); }
 int cmd_fuzz(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("fuzz"); }
 int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("replay"); }
 int cmd_mutants(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("mutants"); }
-int cmd_savepoint(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("savepoint"); }
-int cmd_stop(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("stop"); }
 int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("bench"); }

@@ -1,0 +1,80 @@
+/* backend: the parts of the backend interface every backend shares:
+ * creation by name, handles, and the single upload path with checksums. */
+#include "sim_backend.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+const char *sim_sharing_name(sim_sharing s) {
+    switch (s) {
+    case SIM_SHARE_FORWARD_BACKWARD: return "FORWARD_BACKWARD";
+    case SIM_SHARE_FORWARD: return "FORWARD";
+    case SIM_SHARE_NO_SHARING: return "NO_SHARING";
+    }
+    return "?";
+}
+
+rt_err sim_backend_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e) {
+    assert(cfg != NULL && cfg->kind != NULL);
+    assert(cfg->kg_lo <= cfg->kg_hi);
+    if (strcmp(cfg->kind, "heap") == 0) return sim_backend_heap_create(out, cfg, e);
+    if (strcmp(cfg->kind, "rocksdb") == 0) return sim_backend_rocksdb_create(out, cfg, e);
+    return RT_FAIL(e, RT_EUSAGE, "unknown state backend '%s' (known: heap, rocksdb)", cfg->kind);
+}
+
+void sim_backend_destroy(sim_backend *b) {
+    if (b != NULL) b->ops->destroy(b);
+}
+
+uint64_t sim_checksum(const void *data, size_t len) { return XXH3_64bits(data, len); }
+
+rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t len,
+                  sim_file_ref *f, rt_error *e) {
+    assert(ctx->store != NULL);
+    if (strlen(path) >= sizeof f->path)
+        return RT_FAIL(e, RT_EINTERNAL, "upload: path too long: %s", path);
+    rt_err rc = rt_store_put(ctx->store, path, data, len, e);
+    if (rc != RT_OK) return rc;
+    memset(f, 0, sizeof *f);
+    strcpy(f->path, path);
+    f->size = len;
+    f->xxh3 = sim_checksum(data, len);
+    ctx->files_written++;
+    ctx->bytes_written += len;
+    return RT_OK;
+}
+
+void sim_handle_init(sim_keyed_handle *h) { memset(h, 0, sizeof *h); }
+
+void sim_handle_free(sim_keyed_handle *h) {
+    free(h->files);
+    sim_handle_init(h);
+}
+
+rt_err sim_handle_add_file(sim_keyed_handle *h, const sim_file_ref *f, rt_error *e) {
+    if (h->n_files == h->cap_files) {
+        int cap = h->cap_files ? h->cap_files * 2 : 8;
+        sim_file_ref *nf = realloc(h->files, (size_t)cap * sizeof *nf);
+        if (nf == NULL) return RT_FAIL(e, RT_ENOMEM, "handle: out of memory");
+        h->files = nf;
+        h->cap_files = cap;
+    }
+    h->files[h->n_files++] = *f;
+    return RT_OK;
+}
+
+rt_err sim_handle_copy(sim_keyed_handle *dst, const sim_keyed_handle *src, rt_error *e) {
+    *dst = *src;
+    dst->files = NULL;
+    dst->n_files = dst->cap_files = 0;
+    for (int i = 0; i < src->n_files; i++) {
+        rt_err rc = sim_handle_add_file(dst, &src->files[i], e);
+        if (rc != RT_OK) {
+            sim_handle_free(dst);
+            return rc;
+        }
+    }
+    return RT_OK;
+}

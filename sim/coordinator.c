@@ -1,0 +1,314 @@
+/* coordinator: the CheckpointCoordinator. Triggers periodic checkpoints
+ * (one at a time, with a minimum pause and a timeout), collects every
+ * task's acknowledgement, finalises a completed checkpoint by writing its
+ * _metadata, registers shared files, keeps `retained` checkpoints and
+ * subsumes older ones, deleting only what the job owns and nothing still
+ * references. Savepoints go through the same path but are never added to
+ * the completed-checkpoint store and share nothing. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format_canonical.h"
+#include "sim_internal.h"
+
+static void on_periodic(rt_loop *loop, void *arg, uint64_t tag);
+
+void sim_coord_start(sim_run *r) {
+    r->periodic_on = 1;
+    if (r->cfg.interval_ms) rt_loop_at(&r->loop, r->cfg.interval_ms, on_periodic, r, 0);
+}
+
+void sim_completed_free(sim_completed *c) {
+    rt_strlist_free(&c->files);
+    rt_strlist_free(&c->shared);
+    memset(c, 0, sizeof *c);
+}
+
+static void on_timeout(rt_loop *loop, void *arg, uint64_t tag) {
+    (void)loop;
+    sim_run *r = arg;
+    if (!r->pend.active || r->pend.id != (int64_t)tag || r->pend.failed) return;
+    r->pend.failed = 1;
+    RT_FAIL(&r->pend.err, RT_ETIMEOUT, "checkpoint %" PRId64 " expired before completing", r->pend.id);
+    sim_coord_task_done(r, NULL);
+}
+
+static void on_periodic(rt_loop *loop, void *arg, uint64_t tag) {
+    (void)tag;
+    sim_run *r = arg;
+    if (!r->periodic_on) return;
+    uint64_t now = rt_loop_now(loop);
+    if (!r->pend.active && now >= r->last_complete_at + r->cfg.min_pause_ms) {
+        rt_error e;
+        rt_error_clear(&e);
+        sim_kind k = r->cfg.unaligned ? SIM_KIND_UNALIGNED : SIM_KIND_ALIGNED;
+        if (sim_coord_trigger(r, k, 0, NULL, &e) != RT_OK) sim_fail_async(r, &e);
+    }
+    rt_loop_at(loop, r->cfg.interval_ms, on_periodic, r, 0);
+}
+
+static void savepoint_dir(sim_run *r, const char *target, char *out, size_t cap) {
+    uint64_t x = rt_prng_next(&r->ids) & 0xffffffffffffULL;
+    if (target && target[0])
+        snprintf(out, cap, "%s/savepoint-%.6s-%012" PRIx64, target, r->job_id, x);
+    else
+        snprintf(out, cap, "savepoint-%.6s-%012" PRIx64, r->job_id, x);
+}
+
+rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,
+                         rt_error *e) {
+    if (r->pend.active) return RT_FAIL(e, RT_EDECLINED, "a checkpoint is already in progress");
+    sim_pending *p = &r->pend;
+    memset(p, 0, sizeof *p);
+    p->active = 1;
+    p->id = r->next_cp++;
+    p->kind = kind;
+    p->savepoint = savepoint;
+    p->unaligned = kind == SIM_KIND_UNALIGNED;
+    p->canonical = kind == SIM_KIND_CANONICAL;
+    p->triggered_at = rt_loop_now(&r->loop);
+    if (savepoint) {
+        p->sharing = SIM_SHARE_NO_SHARING;
+        savepoint_dir(r, target_dir, p->dir, sizeof p->dir);
+    } else {
+        p->sharing = r->force_full ? SIM_SHARE_FORWARD : SIM_SHARE_FORWARD_BACKWARD;
+        snprintf(p->dir, sizeof p->dir, "%s/chk-%" PRId64, r->job_id, p->id);
+    }
+    sim_trace(r, "trigger", "\"chk\":%" PRId64 ",\"kind\":\"%s\",\"sharing\":\"%s\"", p->id,
+              sim_kind_name(kind), sim_sharing_name(p->sharing));
+    if (r->cfg.timeout_ms) rt_loop_at(&r->loop, r->cfg.timeout_ms, on_timeout, r, (uint64_t)p->id);
+    for (int i = 0; i < r->n_tasks; i++)
+        if (r->job.ops[r->tasks[i].op].kind == SIM_OP_SOURCE)
+            sim_source_trigger(r, &r->tasks[i], p->id, p->unaligned);
+    return RT_OK;
+}
+
+static void keyed_snapshot(sim_run *r, sim_task *t) {
+    sim_pending *p = &r->pend;
+    const sim_op *op = &r->job.ops[t->op];
+    char shared[SIM_PATH_MAX], prefix[64];
+    snprintf(shared, sizeof shared, "%s/shared", r->job_id);
+    snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
+    sim_snap_ctx ctx = {r->cfg.store, p->dir, p->savepoint ? NULL : shared, prefix, p->sharing,
+                        p->id, r->cfg.engine, &r->registry, r->cfg.trace, rt_loop_now(&r->loop), 0, 0};
+    rt_error e;
+    rt_error_clear(&e);
+    rt_err rc = p->canonical ? sim_canonical_write(t->backend, &ctx, &t->snap.keyed, &e)
+                             : t->backend->ops->snapshot_native(t->backend, &ctx, &t->snap.keyed, &e);
+    r->stats.files_written += ctx.files_written;
+    r->stats.bytes_written += ctx.bytes_written;
+    if (rc == RT_OK) {
+        t->snap.has_keyed = 1;
+        return;
+    }
+    t->snap.failed = 1;
+    if (!p->failed) {
+        p->failed = 1;
+        p->err = e;
+        rt_error_prefix(&p->err, "checkpoint %" PRId64 ", task %s#%u: ", p->id, op->uid, t->idx);
+    }
+}
+
+void sim_coord_task_snapshot(sim_run *r, sim_task *t) {
+    assert(!t->snap.taken);
+    t->snap.taken = 1;
+    if (!r->pend.active || r->pend.id != t->cp) return; /* a stale barrier */
+    if (t->backend) keyed_snapshot(r, t);
+    t->snap.sink_count = t->sink_count;
+    t->snap.sink_hash = t->sink_hash;
+    if (r->job.ops[t->op].kind == SIM_OP_SOURCE) {
+        memcpy(t->snap.offsets, r->offset, sizeof t->snap.offsets);
+        t->snap.offsets_valid = 1;
+    }
+}
+
+/* ---- channel state files ---- */
+
+static void on_ack(rt_loop *loop, void *arg, uint64_t tag);
+
+void sim_coord_task_done(sim_run *r, sim_task *t) {
+    sim_pending *p = &r->pend;
+    if (!p->active) return;
+    if (t != NULL) {
+        if (t->cp != p->id) return;
+        uint64_t delay = 1;
+        if (t->unaligned && !p->failed) {
+            rt_error e;
+            rt_error_clear(&e);
+            if (sim_cs_write(r, t, &e) != RT_OK) {
+                p->failed = 1;
+                p->err = e;
+            }
+        }
+        const rt_store_stats *st = rt_store_get_stats(r->cfg.store);
+        delay += st->slow_ms; /* slow uploads delay the acknowledgement */
+        rt_loop_at(&r->loop, delay, on_ack, r, (uint64_t)t->id);
+        return;
+    }
+    /* Failure or timeout: abort right away. */
+    rt_loop_at(&r->loop, 0, on_ack, r, UINT64_MAX);
+}
+
+static rt_err finalize(sim_run *r, rt_error *e);
+static void abort_pending(sim_run *r);
+
+static void on_ack(rt_loop *loop, void *arg, uint64_t tag) {
+    (void)loop;
+    sim_run *r = arg;
+    sim_pending *p = &r->pend;
+    if (!p->active) return;
+    if (tag != UINT64_MAX) {
+        sim_task *t = &r->tasks[tag];
+        if (t->cp != p->id || t->snap.acked) return;
+        t->snap.acked = 1;
+        p->acks++;
+        if (p->acks < r->n_tasks && !p->failed) return;
+    }
+    if (p->failed) {
+        abort_pending(r);
+        return;
+    }
+    rt_error e;
+    rt_error_clear(&e);
+    if (finalize(r, &e) != RT_OK) {
+        p->failed = 1;
+        p->err = e;
+        abort_pending(r);
+    }
+}
+
+static void delete_quietly(sim_run *r, const char *path) {
+    rt_error e;
+    if (rt_store_delete(r->cfg.store, path, &e) == RT_OK)
+        sim_trace(r, "delete", "\"path\":\"%s\"", path);
+}
+
+static void abort_pending(sim_run *r) {
+    sim_pending *p = &r->pend;
+    rt_error e;
+    sim_trace(r, "abort", "\"chk\":%" PRId64 ",\"reason\":\"%s\"", p->id, rt_err_name(p->err.code));
+    /* Newly uploaded shared files of this attempt are nobody's: remove them.
+     * Reused ones are registered (and confirmed) and stay. */
+    for (int i = 0; i < r->n_tasks; i++) {
+        sim_task *t = &r->tasks[i];
+        if (t->cp != p->id) continue;
+        for (int f = 0; f < t->snap.keyed.n_files; f++) {
+            const sim_file_ref *fr = &t->snap.keyed.files[f];
+            if (fr->shared && sim_registry_find(&r->registry, fr->path) == NULL)
+                delete_quietly(r, fr->path);
+        }
+        if (t->backend) t->backend->ops->notify_abort(t->backend, p->id);
+    }
+    rt_store_delete_tree(r->cfg.store, p->dir, &e);
+    r->stats.checkpoints_failed++;
+    p->active = 0;
+    p->done = 1;
+    r->last_complete_at = rt_loop_now(&r->loop);
+}
+
+/* Drops the oldest retained checkpoints beyond `retained`. */
+static rt_err subsume(sim_run *r, rt_error *e) {
+    while (r->n_done > r->cfg.retained) {
+        sim_completed old = r->done[0];
+        memmove(&r->done[0], &r->done[1], (size_t)(r->n_done - 1) * sizeof r->done[0]);
+        r->n_done--;
+        sim_trace(r, "subsume", "\"chk\":%" PRId64 ",\"owned\":%d", old.id, old.owned);
+        if (old.owned) {
+            for (size_t i = 0; i < old.files.len; i++) delete_quietly(r, old.files.items[i]);
+            rt_error ig;
+            rt_store_delete_tree(r->cfg.store, old.dir, &ig);
+        }
+        sim_completed_free(&old);
+    }
+    rt_strlist gone = {0};
+    int64_t lowest = r->n_done ? r->done[0].id : r->next_cp;
+    rt_err rc = sim_registry_unregister_unused(&r->registry, lowest, &gone, e);
+    for (size_t i = 0; i < gone.len; i++) delete_quietly(r, gone.items[i]);
+    rt_strlist_free(&gone);
+    return rc;
+}
+
+rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
+    if (r->n_done == r->cap_done) {
+        int cap = r->cap_done ? r->cap_done * 2 : 8;
+        sim_completed *nd = realloc(r->done, (size_t)cap * sizeof *nd);
+        if (nd == NULL) return RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+        r->done = nd;
+        r->cap_done = cap;
+    }
+    r->done[r->n_done++] = *c;
+    memset(c, 0, sizeof *c);
+    snprintf(r->latest, sizeof r->latest, "%s", r->done[r->n_done - 1].dir);
+    return RT_OK;
+}
+
+/* The completed-checkpoint store, as the HA services keep it: survives a
+ * coordinator restart. One line per retained checkpoint: id, owned, dir. */
+rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
+    char buf[8192], path[SIM_PATH_MAX];
+    size_t n = 0;
+    for (int i = 0; i < r->n_done && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %s\n", r->done[i].id,
+                              r->done[i].owned, r->done[i].dir);
+    if (n >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
+    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
+    return rt_store_put(r->cfg.store, path, buf, n, e);
+}
+
+static rt_err finalize(sim_run *r, rt_error *e) {
+    sim_pending *p = &r->pend;
+    sim_completed c;
+    memset(&c, 0, sizeof c);
+    c.id = p->id;
+    c.savepoint = p->savepoint;
+    c.owned = !p->savepoint;
+    snprintf(c.dir, sizeof c.dir, "%s", p->dir);
+    rt_err rc = sim_metadata_write(r, p, &c, e);
+    if (rc != RT_OK) {
+        sim_completed_free(&c);
+        return rc;
+    }
+    sim_trace(r, "complete", "\"chk\":%" PRId64 ",\"kind\":\"%s\",\"files\":%zu,\"shared\":%zu", p->id,
+              sim_kind_name(p->kind), c.files.len, c.shared.len);
+    p->active = 0;
+    p->done = 1;
+    r->last_complete_at = rt_loop_now(&r->loop);
+    r->stats.checkpoints_completed++;
+    if (p->savepoint) {
+        snprintf(r->latest_savepoint, sizeof r->latest_savepoint, "%s", p->dir);
+        sim_completed_free(&c);
+        return RT_OK;
+    }
+    for (size_t i = 0; i < c.shared.len && rc == RT_OK; i++)
+        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, e);
+    if (rc != RT_OK) {
+        sim_completed_free(&c);
+        return rc;
+    }
+    sim_registry_confirm(&r->registry, c.id);
+    r->force_full = 0;
+    for (int i = 0; i < r->n_tasks; i++)
+        if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, c.id);
+    rc = sim_coord_add_completed(r, &c, e);
+    if (rc == RT_OK) rc = subsume(r, e);
+    if (rc == RT_OK) rc = sim_coord_save_store(r, e);
+    return rc;
+}
+
+rt_err sim_coord_wait(sim_run *r, rt_error *e) {
+    while (r->pend.active) {
+        if (rt_loop_run_until(&r->loop, rt_loop_now(&r->loop) + 1) != 0)
+            return RT_FAIL(e, RT_ETIMEOUT, "the run exceeded its event budget (stuck)");
+        if (r->async_err.code != RT_OK) {
+            *e = r->async_err;
+            return e->code;
+        }
+        if (rt_loop_pending(&r->loop) == 0 && r->pend.active)
+            return RT_FAIL(e, RT_EINTERNAL, "checkpoint %" PRId64 " can never complete: no events left",
+                           r->pend.id);
+    }
+    return RT_OK;
+}

@@ -1,0 +1,216 @@
+/* format_canonical: writer and reader of the canonical format. */
+#include "format_canonical.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_buf.h"
+
+#define CANON_MAGIC "SNAPCANO"
+
+/* All entries of one state, collected by a scan in (kg, key) order. */
+typedef struct canon_entry {
+    uint32_t kg;
+    uint64_t key;
+    uint32_t len;
+    uint8_t val[SIM_VALUE_BYTES_MAX];
+} canon_entry;
+
+typedef struct canon_list {
+    canon_entry *e;
+    size_t n, cap;
+    int oom;
+} canon_list;
+
+static int collect(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val, size_t len) {
+    (void)state;
+    canon_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        canon_entry *ne = realloc(l->e, cap * sizeof *ne);
+        if (ne == NULL) {
+            l->oom = 1;
+            return 1;
+        }
+        l->e = ne;
+        l->cap = cap;
+    }
+    assert(len <= SIM_VALUE_BYTES_MAX);
+    canon_entry *en = &l->e[l->n++];
+    en->kg = kg;
+    en->key = key;
+    en->len = (uint32_t)len;
+    memcpy(en->val, val, len);
+    return 0;
+}
+
+static void free_lists(canon_list *l, int n) {
+    for (int i = 0; i < n; i++) free(l[i].e);
+}
+
+static void write_groups(const sim_backend *b, canon_list *l, sim_buf *out) {
+    size_t pos[SIM_MAX_STATES] = {0};
+    uint32_t n_groups = 0;
+    for (uint32_t kg = b->kg_lo; kg <= b->kg_hi; kg++)
+        for (int s = 0; s < b->n_states; s++)
+            for (size_t i = 0; i < l[s].n; i++)
+                if (l[s].e[i].kg == kg) {
+                    n_groups++;
+                    s = b->n_states;
+                    break;
+                }
+    sim_buf_u32(out, n_groups);
+    for (uint32_t kg = b->kg_lo; kg <= b->kg_hi; kg++) {
+        size_t end[SIM_MAX_STATES];
+        int any = 0;
+        for (int s = 0; s < b->n_states; s++) {
+            end[s] = pos[s];
+            while (end[s] < l[s].n && l[s].e[end[s]].kg == kg) end[s]++;
+            any |= end[s] > pos[s];
+        }
+        if (!any) continue;
+        sim_buf_u32(out, kg);
+        for (int s = 0; s < b->n_states; s++) {
+            sim_buf_u32(out, (uint32_t)(end[s] - pos[s]));
+            for (size_t i = pos[s]; i < end[s]; i++) {
+                sim_buf_u64(out, l[s].e[i].key);
+                sim_buf_u32(out, l[s].e[i].len);
+                sim_buf_bytes(out, l[s].e[i].val, l[s].e[i].len);
+            }
+            pos[s] = end[s];
+        }
+    }
+}
+
+rt_err sim_canonical_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *out, rt_error *e) {
+    canon_list l[SIM_MAX_STATES];
+    memset(l, 0, sizeof l);
+    for (int s = 0; s < b->n_states; s++) {
+        rt_err rc = b->ops->scan(b, s, collect, &l[s], e);
+        if (rc == RT_OK && l[s].oom) rc = RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
+        if (rc != RT_OK) {
+            free_lists(l, b->n_states);
+            return rc;
+        }
+    }
+    sim_buf buf;
+    sim_buf_init(&buf);
+    sim_buf_bytes(&buf, CANON_MAGIC, strlen(CANON_MAGIC));
+    sim_buf_u32(&buf, SIM_CANONICAL_VERSION);
+    sim_buf_u32(&buf, b->kg_lo);
+    sim_buf_u32(&buf, b->kg_hi);
+    sim_buf_u32(&buf, (uint32_t)b->n_states);
+    for (int s = 0; s < b->n_states; s++) sim_buf_schema(&buf, &b->states[s]);
+    write_groups(b, l, &buf);
+    sim_buf_seal(&buf);
+    free_lists(l, b->n_states);
+    if (buf.oom) {
+        sim_buf_free(&buf);
+        return RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
+    }
+    char path[SIM_PATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/%s.canonical", ctx->dir, ctx->file_prefix);
+    sim_file_ref f;
+    rt_err rc = sim_upload(ctx, path, buf.data, buf.len, &f, e);
+    sim_buf_free(&buf);
+    if (rc != RT_OK) return rc;
+    snprintf(f.local_name, sizeof f.local_name, "%s.canonical", ctx->file_prefix);
+    sim_handle_init(out);
+    strcpy(out->format, "canonical");
+    snprintf(out->backend, sizeof out->backend, "%s", b->ops->name);
+    out->kg_lo = b->kg_lo;
+    out->kg_hi = b->kg_hi;
+    out->checkpoint_id = ctx->checkpoint_id;
+    out->n_states = b->n_states;
+    memcpy(out->states, b->states, sizeof out->states);
+    return sim_handle_add_file(out, &f, e);
+}
+
+static int find_state(const sim_backend *b, const char *name) {
+    for (int s = 0; s < b->n_states; s++)
+        if (strcmp(b->states[s].name, name) == 0) return s;
+    return -1;
+}
+
+/* Decodes with the writer's schema, migrates to the backend's, stores. */
+static rt_err put_migrated(sim_backend *b, int dst, const sim_state_desc *from, uint32_t kg,
+                           uint64_t key, const uint8_t *val, size_t len, rt_error *e) {
+    sim_value v;
+    rt_err rc = sim_value_decode(&v, from, val, len, e);
+    if (rc == RT_OK) rc = sim_value_migrate(&v, from, &b->states[dst], e);
+    if (rc != RT_OK) return rc;
+    uint8_t enc[SIM_VALUE_BYTES_MAX];
+    size_t n = sim_value_encode(&v, &b->states[dst], enc, sizeof enc);
+    return b->ops->put(b, dst, kg, key, enc, n, e);
+}
+
+static rt_err read_groups(sim_backend *b, sim_reader *r, const sim_state_desc *st, int n_states,
+                          rt_error *e) {
+    int map[SIM_MAX_STATES];
+    for (int s = 0; s < n_states; s++) map[s] = find_state(b, st[s].name);
+    uint32_t n_groups = sim_read_u32(r);
+    for (uint32_t g = 0; g < n_groups && !r->bad; g++) {
+        uint32_t kg = sim_read_u32(r);
+        int mine = kg >= b->kg_lo && kg <= b->kg_hi;
+        for (int s = 0; s < n_states && !r->bad; s++) {
+            uint32_t n = sim_read_u32(r);
+            for (uint32_t i = 0; i < n && !r->bad; i++) {
+                uint64_t key = sim_read_u64(r);
+                uint32_t len = sim_read_u32(r);
+                const uint8_t *val = sim_read_bytes(r, len);
+                if (val == NULL || !mine || map[s] < 0) continue;
+                rt_err rc = put_migrated(b, map[s], &st[s], kg, key, val, len, e);
+                if (rc != RT_OK) return rc;
+            }
+        }
+    }
+    return sim_reader_check(r, e);
+}
+
+static rt_err read_one(sim_backend *b, const uint8_t *data, size_t len, const char *what,
+                       rt_error *e) {
+    sim_reader r;
+    rt_err rc = sim_reader_open(&r, data, len, CANON_MAGIC, what, e);
+    if (rc != RT_OK) return rc;
+    uint32_t version = sim_read_u32(&r);
+    if (version != SIM_CANONICAL_VERSION)
+        return RT_FAIL(e, RT_EVERSION, "%s: canonical format version %u (reads %d)", what,
+                       version, SIM_CANONICAL_VERSION);
+    (void)sim_read_u32(&r);
+    (void)sim_read_u32(&r);
+    uint32_t n_states = sim_read_u32(&r);
+    if (n_states > SIM_MAX_STATES) return RT_FAIL(e, RT_EFORMAT, "%s: %u states", what, n_states);
+    sim_state_desc st[SIM_MAX_STATES];
+    for (uint32_t s = 0; s < n_states; s++) sim_read_schema(&r, &st[s]);
+    rc = sim_reader_check(&r, e);
+    if (rc != RT_OK) return rc;
+    return read_groups(b, &r, st, (int)n_states, e);
+}
+
+rt_err sim_canonical_read(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
+                          rt_error *e) {
+    assert(strcmp(h->format, "canonical") == 0);
+    for (int i = 0; i < h->n_files; i++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        rt_err rc = ctx->fetch(ctx->fetch_ctx, &h->files[i], &data, &len, e);
+        if (rc != RT_OK) return rc;
+        rc = read_one(b, data, len, h->files[i].path, e);
+        free(data);
+        if (rc != RT_OK) return rc;
+    }
+    return RT_OK;
+}
+
+rt_err sim_migrate_in_place(sim_backend *b, int s, const sim_state_desc *from, rt_error *e) {
+    canon_list l;
+    memset(&l, 0, sizeof l);
+    rt_err rc = b->ops->scan(b, s, collect, &l, e);
+    if (rc == RT_OK && l.oom) rc = RT_FAIL(e, RT_ENOMEM, "migration: out of memory");
+    for (size_t i = 0; i < l.n && rc == RT_OK; i++)
+        rc = put_migrated(b, s, from, l.e[i].kg, l.e[i].key, l.e[i].val, l.e[i].len, e);
+    free(l.e);
+    return rc;
+}

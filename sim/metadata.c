@@ -1,0 +1,416 @@
+/* metadata: writing and parsing _metadata. */
+#include <assert.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+#include "sim_metadata.h"
+
+static json_t *hex64(uint64_t x) {
+    char b[24];
+    snprintf(b, sizeof b, "%016" PRIx64, x);
+    return json_string(b);
+}
+
+static int parse_hex64(json_t *j, uint64_t *out) {
+    const char *s = json_string_value(j);
+    if (s == NULL || strlen(s) != 16) return -1;
+    uint64_t x = 0;
+    for (const char *p = s; *p; p++) {
+        int d = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        x = x << 4 | (uint64_t)d;
+    }
+    *out = x;
+    return 0;
+}
+
+/* ---- writing ---- */
+
+typedef struct meta_writer {
+    sim_run *r;
+    const sim_pending *p;
+    sim_completed *c;
+    rt_err rc;
+    rt_error *e;
+} meta_writer;
+
+/* Where a file is written in the metadata, and remembered for deletion. */
+static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
+    char loc[1024];
+    if (w->p->savepoint) {
+        size_t dl = strlen(w->p->dir);
+        /* NO_SHARING: everything of a savepoint lies in its own directory. */
+        assert(strncmp(f->path, w->p->dir, dl) == 0 && f->path[dl] == '/');
+        snprintf(loc, sizeof loc, "%s", f->path + dl + 1);
+    } else {
+        rt_store_absolute(w->r->cfg.store, f->path, loc, sizeof loc);
+    }
+    rt_strlist *list = f->shared ? &w->c->shared : &w->c->files;
+    if (rt_strlist_push(list, f->path) != 0) w->rc = RT_FAIL(w->e, RT_ENOMEM, "metadata: out of memory");
+    return json_pack("{s:s, s:I, s:o, s:b, s:s}", "path", loc, "size", (json_int_t)f->size, "xxh3",
+                     hex64(f->xxh3), "shared", f->shared, "local", f->local_name);
+}
+
+static json_t *keyed_json(meta_writer *w, const sim_keyed_handle *h) {
+    json_t *files = json_array(), *states = json_array();
+    for (int i = 0; i < h->n_files; i++) json_array_append_new(files, file_json(w, &h->files[i]));
+    for (int i = 0; i < h->n_states; i++) json_array_append_new(states, sim_schema_to_json(&h->states[i]));
+    return json_pack("{s:s, s:s, s:[i,i], s:b, s:i, s:I, s:o, s:o}", "format", h->format, "backend",
+                     h->backend, "key_groups", (int)h->kg_lo, (int)h->kg_hi, "incremental",
+                     h->incremental, "sst_format_version", h->sst_format_version, "checkpoint_id",
+                     (json_int_t)h->checkpoint_id, "states", states, "files", files);
+}
+
+static json_t *subtask_json(meta_writer *w, const sim_task *t) {
+    sim_run *r = w->r;
+    const sim_op *op = &r->job.ops[t->op];
+    json_t *s = json_pack("{s:i}", "index", (int)t->idx);
+    if (t->snap.has_keyed) json_object_set_new(s, "keyed", keyed_json(w, &t->snap.keyed));
+    if (op->kind == SIM_OP_SOURCE) {
+        json_t *offs = json_array();
+        for (uint32_t sp = 0; sp < r->job.splits; sp++)
+            if (sp % op->parallelism == t->idx && t->snap.offsets_valid)
+                json_array_append_new(offs, json_pack("[i,I]", (int)sp, (json_int_t)t->snap.offsets[sp]));
+        json_object_set_new(s, "offsets", offs);
+    }
+    if (op->kind == SIM_OP_SINK)
+        json_object_set_new(s, "sink", json_pack("{s:I, s:o}", "count", (json_int_t)t->snap.sink_count,
+                                                 "hash", hex64(t->snap.sink_hash)));
+    if (t->snap.has_cs) json_object_set_new(s, "channel_state", file_json(w, &t->snap.cs_file));
+    return s;
+}
+
+static json_t *epoch_json(const sim_epoch *ep, uint32_t splits) {
+    json_t *start = json_array(), *inflight = json_array(), *fresh = json_array();
+    for (uint32_t s = 0; s < splits; s++) json_array_append_new(start, json_integer((json_int_t)ep->start[s]));
+    for (size_t i = 0; i < ep->n_inflight; i++)
+        json_array_append_new(inflight, json_pack("[i,o]", ep->inflight_op[i], hex64(ep->inflight_id[i])));
+    for (int o = 0; o < ep->job.n_ops; o++)
+        if (ep->fresh[o]) json_array_append_new(fresh, json_string(ep->job.ops[o].uid));
+    return json_pack("{s:o, s:o, s:o, s:o}", "job", sim_job_to_json(&ep->job), "start", start,
+                     "inflight", inflight, "fresh", fresh);
+}
+
+static json_t *build(meta_writer *w) {
+    sim_run *r = w->r;
+    const sim_pending *p = w->p;
+    json_t *ops = json_array(), *lineage = json_array();
+    for (int o = 0; o < r->job.n_ops; o++) {
+        const sim_op *op = &r->job.ops[o];
+        json_t *subs = json_array();
+        for (uint32_t i = 0; i < op->parallelism; i++)
+            json_array_append_new(subs, subtask_json(w, &r->tasks[r->op_first_task[o] + (int)i]));
+        json_array_append_new(ops, json_pack("{s:s, s:i, s:i, s:o}", "uid", op->uid, "parallelism",
+                                             (int)op->parallelism, "max_parallelism",
+                                             (int)op->max_parallelism, "subtasks", subs));
+    }
+    for (int i = 0; i < r->n_epochs; i++) json_array_append_new(lineage, epoch_json(&r->epochs[i], r->job.splits));
+    json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "magic",
+                          SIM_METADATA_MAGIC, "version", r->cfg.engine->metadata_write, "engine",
+                          r->cfg.engine->name, "job_id", r->job_id, "checkpoint_id", (json_int_t)p->id,
+                          "type", p->savepoint ? "savepoint" : "checkpoint", "snapshot_kind",
+                          sim_kind_name(p->kind), "format", p->canonical ? "canonical" : "native",
+                          "backend", r->cfg.backend, "incremental", r->cfg.incremental, "sharing",
+                          sim_sharing_name(p->sharing), "paths", p->savepoint ? "relative" : "absolute");
+    if (!p->savepoint) json_object_set_new(m, "storage_root", json_string(rt_store_root(r->cfg.store)));
+    json_object_set_new(m, "source_seed", hex64(r->cfg.source_seed));
+    json_object_set_new(m, "job", sim_job_to_json(&r->job));
+    json_object_set_new(m, "lineage", lineage);
+    json_object_set_new(m, "operators", ops);
+    return m;
+}
+
+rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
+    meta_writer w = {r, p, c, RT_OK, e};
+    json_t *m = build(&w);
+    if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
+    char *text = json_dumps(m, JSON_INDENT(1));
+    json_decref(m);
+    if (w.rc != RT_OK || text == NULL) {
+        free(text);
+        return w.rc != RT_OK ? w.rc : RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
+    }
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", p->dir);
+    size_t len = strlen(text);
+    rt_err rc = rt_store_put(r->cfg.store, path, text, len, e);
+    free(text);
+    if (rc != RT_OK) return rc;
+    r->stats.files_written++;
+    r->stats.bytes_written += len;
+    if (rt_strlist_push(&c->files, path) != 0) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
+    return RT_OK;
+}
+
+/* ---- parsing ---- */
+
+typedef struct meta_parser {
+    sim_meta *m;
+    const rt_store *store;
+    const char *dir;
+    const char *what;
+    rt_error *e;
+} meta_parser;
+
+static rt_err bad(meta_parser *ps, const char *field) {
+    return RT_FAIL(ps->e, RT_EFORMAT, "%s: malformed _metadata: %s", ps->what, field);
+}
+
+/* Turns a path as written into a store-relative one. */
+static rt_err resolve_path(meta_parser *ps, const char *written, char *out, size_t cap) {
+    if (ps->store == NULL) {
+        snprintf(out, cap, "%s", written);
+        return RT_OK;
+    }
+    if (ps->m->relative_paths) {
+        rt_err rc = rt_store_check_path(written, ps->e);
+        if (rc != RT_OK) return rc;
+        if ((size_t)snprintf(out, cap, "%s/%s", ps->dir, written) >= cap)
+            return RT_FAIL(ps->e, RT_EFORMAT, "%s: path too long: %s", ps->what, written);
+        return RT_OK;
+    }
+    rt_err rc = rt_store_relativize(ps->store, written, out, cap, ps->e);
+    if (rc != RT_OK)
+        rt_error_prefix(ps->e, "%s: checkpoint references a file outside its storage: ", ps->what);
+    return rc;
+}
+
+static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
+    const char *path = NULL, *local = "";
+    json_int_t size = 0;
+    json_t *x = NULL;
+    int shared = 0;
+    memset(f, 0, sizeof *f);
+    if (json_unpack(j, "{s:s, s:I, s:o, s:b, s?:s}", "path", &path, "size", &size, "xxh3", &x,
+                    "shared", &shared, "local", &local) != 0 || size < 0 || parse_hex64(x, &f->xxh3) != 0)
+        return bad(ps, "file entry");
+    f->size = (uint64_t)size;
+    f->shared = shared;
+    snprintf(f->local_name, sizeof f->local_name, "%s", local);
+    return resolve_path(ps, path, f->path, sizeof f->path);
+}
+
+static rt_err keyed_from_json(meta_parser *ps, json_t *j, sim_keyed_handle *h) {
+    const char *format, *backend;
+    int lo, hi, inc, sstv;
+    json_int_t cid;
+    json_t *states, *files;
+    sim_handle_init(h);
+    if (json_unpack(j, "{s:s, s:s, s:[i,i], s:b, s:i, s:I, s:o, s:o}", "format", &format, "backend",
+                    &backend, "key_groups", &lo, &hi, "incremental", &inc, "sst_format_version",
+                    &sstv, "checkpoint_id", &cid, "states", &states, "files", &files) != 0 ||
+        lo < 0 || hi < lo || !json_is_array(states) || !json_is_array(files) ||
+        json_array_size(states) > SIM_MAX_STATES)
+        return bad(ps, "keyed state handle");
+    snprintf(h->format, sizeof h->format, "%s", format);
+    snprintf(h->backend, sizeof h->backend, "%s", backend);
+    h->kg_lo = (uint32_t)lo;
+    h->kg_hi = (uint32_t)hi;
+    h->incremental = inc;
+    h->sst_format_version = sstv;
+    h->checkpoint_id = cid;
+    for (size_t i = 0; i < json_array_size(states); i++) {
+        rt_err rc = sim_schema_from_json(&h->states[i], json_array_get(states, i), ps->what, ps->e);
+        if (rc != RT_OK) return rc;
+        h->n_states++;
+    }
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        sim_file_ref f;
+        rt_err rc = file_from_json(ps, json_array_get(files, i), &f);
+        if (rc == RT_OK) rc = sim_handle_add_file(h, &f, ps->e);
+        if (rc != RT_OK) return rc;
+    }
+    return RT_OK;
+}
+
+static rt_err subtask_from_json(meta_parser *ps, json_t *j, sim_meta_subtask *s) {
+    int index;
+    json_t *keyed = NULL, *offsets = NULL, *sink = NULL, *cs = NULL;
+    memset(s, 0, sizeof *s);
+    if (json_unpack(j, "{s:i, s?:o, s?:o, s?:o, s?:o}", "index", &index, "keyed", &keyed, "offsets",
+                    &offsets, "sink", &sink, "channel_state", &cs) != 0 || index < 0)
+        return bad(ps, "subtask");
+    s->index = (uint32_t)index;
+    rt_err rc = RT_OK;
+    if (keyed) {
+        s->has_keyed = 1;
+        rc = keyed_from_json(ps, keyed, &s->keyed);
+    }
+    if (rc == RT_OK && cs) {
+        s->has_cs = 1;
+        rc = file_from_json(ps, cs, &s->cs_file);
+    }
+    if (rc == RT_OK && sink) {
+        json_int_t cnt;
+        json_t *h;
+        if (json_unpack(sink, "{s:I, s:o}", "count", &cnt, "hash", &h) != 0 || parse_hex64(h, &s->sink_hash))
+            return bad(ps, "sink state");
+        s->has_sink = 1;
+        s->sink_count = (uint64_t)cnt;
+    }
+    for (size_t i = 0; rc == RT_OK && offsets && i < json_array_size(offsets); i++) {
+        int split;
+        json_int_t off;
+        if (json_unpack(json_array_get(offsets, i), "[i,I]", &split, &off) != 0 || split < 0 ||
+            split >= SIM_MAX_SPLITS || off < 0 || s->n_offsets == SIM_MAX_SPLITS)
+            return bad(ps, "source offsets");
+        s->split[s->n_offsets] = (uint32_t)split;
+        s->offset[s->n_offsets++] = (uint64_t)off;
+    }
+    return rc;
+}
+
+static rt_err op_from_json(meta_parser *ps, json_t *j, sim_meta_op *op) {
+    const char *uid;
+    int p, maxp;
+    json_t *subs;
+    if (json_unpack(j, "{s:s, s:i, s:i, s:o}", "uid", &uid, "parallelism", &p, "max_parallelism",
+                    &maxp, "subtasks", &subs) != 0 || !json_is_array(subs) || p < 1 || maxp < p ||
+        json_array_size(subs) != (size_t)p || strlen(uid) >= sizeof op->uid)
+        return bad(ps, "operator");
+    strcpy(op->uid, uid);
+    op->parallelism = (uint32_t)p;
+    op->max_parallelism = (uint32_t)maxp;
+    op->sub = calloc((size_t)p, sizeof *op->sub);
+    if (op->sub == NULL) return RT_FAIL(ps->e, RT_ENOMEM, "metadata: out of memory");
+    for (int i = 0; i < p; i++) {
+        op->n_sub++;
+        rt_err rc = subtask_from_json(ps, json_array_get(subs, (size_t)i), &op->sub[i]);
+        if (rc != RT_OK) return rc;
+    }
+    return RT_OK;
+}
+
+static rt_err epoch_from_json(meta_parser *ps, json_t *j, sim_meta_epoch *ep) {
+    json_t *job, *start, *inflight, *fresh;
+    memset(ep, 0, sizeof *ep);
+    if (json_unpack(j, "{s:o, s:o, s:o, s:o}", "job", &job, "start", &start, "inflight", &inflight,
+                    "fresh", &fresh) != 0 || !json_is_array(start) || !json_is_array(inflight) ||
+        !json_is_array(fresh) || json_array_size(start) > SIM_MAX_SPLITS)
+        return bad(ps, "lineage");
+    rt_err rc = sim_job_from_json(&ep->job, job, ps->what, ps->e);
+    if (rc != RT_OK) return rc;
+    for (size_t i = 0; i < json_array_size(start); i++)
+        ep->start[i] = (uint64_t)json_integer_value(json_array_get(start, i));
+    size_t n = json_array_size(inflight);
+    ep->inflight_id = calloc(n + 1, sizeof *ep->inflight_id);
+    ep->inflight_op = calloc(n + 1, sizeof *ep->inflight_op);
+    if (!ep->inflight_id || !ep->inflight_op) return RT_FAIL(ps->e, RT_ENOMEM, "metadata: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *id;
+        if (json_unpack(json_array_get(inflight, i), "[i,o]", &ep->inflight_op[i], &id) != 0 ||
+            parse_hex64(id, &ep->inflight_id[i]) != 0)
+            return bad(ps, "lineage in-flight records");
+        ep->n_inflight++;
+    }
+    for (size_t i = 0; i < json_array_size(fresh); i++) {
+        int o = sim_job_find(&ep->job, json_string_value(json_array_get(fresh, i)) ?: "");
+        if (o >= 0) ep->fresh[o] = 1;
+    }
+    return RT_OK;
+}
+
+static rt_err header_from_json(meta_parser *ps, json_t *root) {
+    sim_meta *m = ps->m;
+    const char *magic, *engine, *job_id, *type, *kind, *format, *backend, *sharing, *paths;
+    const char *root_dir = "";
+    json_int_t cid;
+    json_t *seed;
+    if (json_unpack(root, "{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s?:s, s:o}",
+                    "magic", &magic, "version", &m->version, "engine", &engine, "job_id", &job_id,
+                    "checkpoint_id", &cid, "type", &type, "snapshot_kind", &kind, "format", &format,
+                    "backend", &backend, "incremental", &m->incremental, "sharing", &sharing,
+                    "paths", &paths, "storage_root", &root_dir, "source_seed", &seed) != 0)
+        return bad(ps, "header fields");
+    if (strcmp(magic, SIM_METADATA_MAGIC) != 0) return bad(ps, "magic");
+    if (parse_hex64(seed, &m->source_seed) != 0) return bad(ps, "source_seed");
+    snprintf(m->engine, sizeof m->engine, "%s", engine);
+    snprintf(m->job_id, sizeof m->job_id, "%s", job_id);
+    snprintf(m->snapshot_kind, sizeof m->snapshot_kind, "%s", kind);
+    snprintf(m->format, sizeof m->format, "%s", format);
+    snprintf(m->backend, sizeof m->backend, "%s", backend);
+    snprintf(m->sharing, sizeof m->sharing, "%s", sharing);
+    snprintf(m->storage_root, sizeof m->storage_root, "%s", root_dir);
+    m->checkpoint_id = cid;
+    m->savepoint = strcmp(type, "savepoint") == 0;
+    m->relative_paths = strcmp(paths, "relative") == 0;
+    return RT_OK;
+}
+
+static rt_err parse_root(meta_parser *ps, json_t *root) {
+    sim_meta *m = ps->m;
+    rt_err rc = header_from_json(ps, root);
+    if (rc != RT_OK) return rc;
+    json_t *job = json_object_get(root, "job"), *ops = json_object_get(root, "operators");
+    json_t *lineage = json_object_get(root, "lineage");
+    if (!json_is_array(ops) || !json_is_array(lineage) || json_array_size(ops) > SIM_MAX_OPS ||
+        json_array_size(lineage) > SIM_META_MAX_EPOCHS)
+        return bad(ps, "operators or lineage");
+    rc = sim_job_from_json(&m->job, job, ps->what, ps->e);
+    for (size_t i = 0; rc == RT_OK && i < json_array_size(lineage); i++) {
+        m->n_epochs++;
+        rc = epoch_from_json(ps, json_array_get(lineage, i), &m->epochs[i]);
+    }
+    for (size_t i = 0; rc == RT_OK && i < json_array_size(ops); i++) {
+        m->n_ops++;
+        rc = op_from_json(ps, json_array_get(ops, i), &m->ops[i]);
+    }
+    return rc;
+}
+
+rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
+                      const char *dir, const char *what, rt_error *e) {
+    memset(m, 0, sizeof *m);
+    json_error_t je;
+    json_t *root = json_loadb(text, len, 0, &je);
+    if (root == NULL)
+        return RT_FAIL(e, RT_EFORMAT, "%s: _metadata is not valid JSON (line %d: %s)", what, je.line, je.text);
+    meta_parser ps = {m, store, dir, what, e};
+    rt_err rc = parse_root(&ps, root);
+    json_decref(root);
+    if (rc != RT_OK) sim_meta_free(m);
+    return rc;
+}
+
+void sim_meta_free(sim_meta *m) {
+    for (int i = 0; i < m->n_ops; i++) {
+        for (int s = 0; s < m->ops[i].n_sub; s++) sim_handle_free(&m->ops[i].sub[s].keyed);
+        free(m->ops[i].sub);
+    }
+    for (int i = 0; i < m->n_epochs; i++) {
+        free(m->epochs[i].inflight_id);
+        free(m->epochs[i].inflight_op);
+    }
+    memset(m, 0, sizeof *m);
+}
+
+rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e) {
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", dir);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    rt_err rc = rt_store_get(store, path, &data, &len, e);
+    if (rc != RT_OK) {
+        memset(m, 0, sizeof *m);
+        if (rc == RT_ENOENT) RT_FAIL(e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", dir);
+        return rc;
+    }
+    rc = sim_meta_parse(m, (const char *)data, len, store, dir, path, e);
+    free(data);
+    return rc;
+}
+
+int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx) {
+    for (int o = 0; o < m->n_ops; o++)
+        for (int s = 0; s < m->ops[o].n_sub; s++) {
+            const sim_meta_subtask *st = &m->ops[o].sub[s];
+            for (int f = 0; st->has_keyed && f < st->keyed.n_files; f++)
+                if (fn(ctx, m->ops[o].uid, st->index, &st->keyed.files[f])) return 1;
+            if (st->has_cs && fn(ctx, m->ops[o].uid, st->index, &st->cs_file)) return 1;
+        }
+    return 0;
+}

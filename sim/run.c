@@ -1,0 +1,289 @@
+/* run: the public face of a running job (sim_engine.h): creation, running
+ * records, snapshots, stop-with-savepoint, failover, drain, verify. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+static const char *const kind_names[] = {"canonical", "native", "aligned", "unaligned"};
+
+const char *sim_kind_name(sim_kind k) { return (unsigned)k < 4 ? kind_names[k] : "?"; }
+
+int sim_kind_parse(const char *s, sim_kind *out) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, kind_names[i]) == 0) {
+            *out = (sim_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *sim_mode_name(sim_restore_mode m) {
+    return m == SIM_MODE_CLAIM ? "claim" : m == SIM_MODE_LEGACY ? "legacy" : "no-claim";
+}
+
+int sim_mode_parse(const char *s, sim_restore_mode *out) {
+    char low[16];
+    size_t n = strlen(s);
+    if (n >= sizeof low) return -1;
+    for (size_t i = 0; i <= n; i++) low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    if (strcmp(low, "claim") == 0) *out = SIM_MODE_CLAIM;
+    else if (strcmp(low, "no-claim") == 0 || strcmp(low, "no_claim") == 0) *out = SIM_MODE_NO_CLAIM;
+    else if (strcmp(low, "legacy") == 0) *out = SIM_MODE_LEGACY;
+    else return -1;
+    return 0;
+}
+
+void sim_config_defaults(sim_config *c) {
+    memset(c, 0, sizeof *c);
+    c->seed = 1;
+    c->source_seed = 1;
+    sim_job_default(&c->job);
+    c->backend = "heap";
+    c->engine = sim_version_default();
+    c->interval_ms = 100;
+    c->timeout_ms = 20000;
+    c->min_pause_ms = 10;
+    c->retained = 2;
+    c->events_max = 50000000;
+}
+
+void sim_epoch_free(sim_epoch *ep) {
+    free(ep->inflight_id);
+    free(ep->inflight_op);
+    ep->inflight_id = NULL;
+    ep->inflight_op = NULL;
+    ep->n_inflight = 0;
+}
+
+rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id, int *inflight_op,
+                       size_t n, const int *fresh, rt_error *e) {
+    if (r->n_epochs == SIM_META_MAX_EPOCHS) {
+        free(inflight_id);
+        free(inflight_op);
+        return RT_FAIL(e, RT_EINPUT, "too many restores in one lineage (at most %d)", SIM_META_MAX_EPOCHS);
+    }
+    sim_epoch *ep = &r->epochs[r->n_epochs++];
+    memset(ep, 0, sizeof *ep);
+    ep->job = r->job;
+    memcpy(ep->start, start, sizeof ep->start);
+    ep->inflight_id = inflight_id;
+    ep->inflight_op = inflight_op;
+    ep->n_inflight = n;
+    memcpy(ep->fresh, fresh, sizeof ep->fresh);
+    return RT_OK;
+}
+
+rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
+    assert(cfg->store != NULL && cfg->engine != NULL);
+    rt_err rc = sim_job_validate(&cfg->job, "job", e);
+    if (rc != RT_OK) return rc;
+    sim_run *r = calloc(1, sizeof *r);
+    if (r == NULL) return RT_FAIL(e, RT_ENOMEM, "run: out of memory");
+    r->cfg = *cfg;
+    r->job = cfg->job;
+    rt_loop_init(&r->loop, cfg->events_max);
+    rt_prng_stream(&r->net, cfg->seed, RT_STREAM_NETWORK);
+    rt_prng_stream(&r->ids, cfg->seed, RT_STREAM_IDS);
+    rt_prng_stream(&r->coord, cfg->seed, RT_STREAM_COORD);
+    snprintf(r->job_id, sizeof r->job_id, "%016" PRIx64 "%016" PRIx64, rt_prng_next(&r->ids),
+             rt_prng_next(&r->ids));
+    r->next_cp = 1;
+    sim_registry_init(&r->registry);
+    rc = sim_build_tasks(r, e);
+    uint64_t zero[SIM_MAX_SPLITS] = {0};
+    int fresh[SIM_MAX_OPS];
+    for (int i = 0; i < SIM_MAX_OPS; i++) fresh[i] = 1;
+    if (rc == RT_OK) rc = sim_epoch_begin(r, zero, NULL, NULL, 0, fresh, e);
+    if (rc != RT_OK) {
+        sim_run_destroy(r);
+        return rc;
+    }
+    sim_trace(r, "job", "\"job\":\"%s\",\"backend\":\"%s\",\"engine\":\"%s\",\"tasks\":%d,\"channels\":%d",
+              r->job.name, cfg->backend, cfg->engine->name, r->n_tasks, r->n_chans);
+    *out = r;
+    return RT_OK;
+}
+
+void sim_run_destroy(sim_run *r) {
+    if (r == NULL) return;
+    sim_free_tasks(r);
+    for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
+    free(r->done);
+    for (int i = 0; i < r->n_epochs; i++) sim_epoch_free(&r->epochs[i]);
+    sim_registry_free(&r->registry);
+    rt_loop_free(&r->loop);
+    free(r);
+}
+
+static void start(sim_run *r) {
+    if (r->started) return;
+    r->started = 1;
+    sim_start_sources(r);
+    sim_coord_start(r);
+}
+
+static void set_ends(sim_run *r, uint64_t n) {
+    for (uint32_t s = 0; s < r->job.splits; s++) {
+        uint64_t share = n / r->job.splits + (s < n % r->job.splits ? 1 : 0);
+        r->end[s] = r->offset[s] + share;
+    }
+    sim_start_sources(r);
+}
+
+static void stop_sources(sim_run *r) {
+    for (uint32_t s = 0; s < r->job.splits; s++) r->end[s] = r->offset[s];
+}
+
+static void unbounded_sources(sim_run *r) {
+    for (uint32_t s = 0; s < r->job.splits; s++) r->end[s] = UINT64_MAX;
+    sim_start_sources(r);
+}
+
+static int sources_done(const sim_run *r) {
+    for (uint32_t s = 0; s < r->job.splits; s++)
+        if (r->offset[s] < r->end[s]) return 0;
+    return 1;
+}
+
+/* Steps events until pred holds; an internal error or the event bound ends
+ * it with an error. */
+static rt_err run_until(sim_run *r, int (*pred)(const sim_run *), rt_error *e) {
+    while (!pred(r)) {
+        if (r->loop.events_run >= r->loop.events_max)
+            return RT_FAIL(e, RT_ETIMEOUT, "the run exceeded its bound of %" PRIu64 " events (stuck)",
+                           r->loop.events_max);
+        if (!rt_loop_step(&r->loop))
+            return RT_FAIL(e, RT_EINTERNAL, "the job stalled: no events left before the goal");
+        if (r->async_err.code != RT_OK) {
+            *e = r->async_err;
+            return e->code;
+        }
+    }
+    return RT_OK;
+}
+
+rt_err sim_run_records(sim_run *r, uint64_t n, rt_error *e) {
+    start(r);
+    set_ends(r, n);
+    return run_until(r, sources_done, e);
+}
+
+static int no_pending(const sim_run *r) { return !r->pend.active; }
+
+static rt_err quiesce_coordinator(sim_run *r, rt_error *e) {
+    r->periodic_on = 0;
+    return run_until(r, no_pending, e);
+}
+
+static void resume_periodic(sim_run *r) {
+    if (r->periodic_on) return;
+    r->periodic_on = 1;
+    if (r->cfg.interval_ms) sim_coord_start(r);
+}
+
+static rt_err snapshot_now(sim_run *r, sim_kind kind, const char *target, char *dir_out, size_t cap,
+                           rt_error *e) {
+    int savepoint = kind == SIM_KIND_CANONICAL || kind == SIM_KIND_NATIVE;
+    rt_err rc = sim_coord_trigger(r, kind, savepoint, target, e);
+    if (rc == RT_OK) rc = run_until(r, no_pending, e);
+    if (rc != RT_OK) return rc;
+    if (r->pend.failed) {
+        *e = r->pend.err;
+        return e->code;
+    }
+    snprintf(dir_out, cap, "%s", r->pend.dir);
+    return RT_OK;
+}
+
+rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
+                        size_t cap, rt_error *e) {
+    start(r);
+    /* Keep data flowing while the snapshot is taken, so in-flight data
+     * exists exactly as it would in a running job. */
+    unbounded_sources(r);
+    rt_err rc = quiesce_coordinator(r, e);
+    if (rc == RT_OK) rc = snapshot_now(r, kind, target_dir, dir_out, cap, e);
+    stop_sources(r);
+    resume_periodic(r);
+    return rc;
+}
+
+/* Nothing in flight and no task still working on a record. */
+static int drained(const sim_run *r) {
+    if (r->pend.active || !sim_idle(r)) return 0;
+    for (int i = 0; i < r->n_tasks; i++)
+        if (r->tasks[i].busy_until > rt_loop_now(&r->loop)) return 0;
+    return 1;
+}
+
+rt_err sim_run_drain(sim_run *r, rt_error *e) {
+    start(r);
+    rt_err rc = quiesce_coordinator(r, e);
+    if (rc != RT_OK) return rc;
+    stop_sources(r);
+    rc = run_until(r, drained, e);
+    if (rc == RT_OK) sim_trace(r, "drained", NULL);
+    return rc;
+}
+
+rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const char *target_dir,
+                                   char *dir_out, size_t cap, rt_error *e) {
+    start(r);
+    rt_err rc = drain ? sim_run_drain(r, e) : quiesce_coordinator(r, e);
+    if (rc != RT_OK) return rc;
+    if (!drain) unbounded_sources(r);
+    rc = snapshot_now(r, kind, target_dir, dir_out, cap, e);
+    stop_sources(r);
+    if (rc != RT_OK) {
+        /* The savepoint failed: the job keeps running, as Flink does. */
+        sim_trace(r, "stop_failed", "\"reason\":\"%s\"", rt_err_name(e->code));
+        resume_periodic(r);
+        return rc;
+    }
+    sim_trace(r, "stopped", "\"drain\":%d", drain);
+    return RT_OK;
+}
+
+rt_err sim_run_failover(sim_run *r, rt_error *e) {
+    start(r);
+    sim_trace(r, "failover", "\"latest\":\"%s\"", r->latest);
+    if (r->pend.active) {
+        r->pend.failed = 1;
+        RT_FAIL(&r->pend.err, RT_EDECLINED, "checkpoint %" PRId64 " aborted by a task failure", r->pend.id);
+        sim_coord_task_done(r, NULL);
+        rt_err rc = run_until(r, no_pending, e);
+        if (rc != RT_OK) return rc;
+    }
+    return sim_restore_into(r, r->latest, SIM_MODE_CLAIM, 0, 1, e);
+}
+
+rt_err sim_run_restore(sim_run *r, const char *dir, sim_restore_mode mode, int allow_non_restored,
+                       rt_error *e) {
+    if (r->started) return RT_FAIL(e, RT_EUSAGE, "restore must come before the job starts");
+    return sim_restore_into(r, dir, mode, allow_non_restored, 0, e);
+}
+
+rt_err sim_run_verify(sim_run *r, rt_error *e) {
+    rt_err rc = sim_run_drain(r, e);
+    if (rc == RT_OK) rc = sim_oracle_verify(r, e);
+    r->stats.virtual_ms = rt_loop_now(&r->loop);
+    return rc;
+}
+
+const sim_stats *sim_run_stats(sim_run *r) {
+    r->stats.virtual_ms = rt_loop_now(&r->loop);
+    return &r->stats;
+}
+
+const char *sim_run_job_id(const sim_run *r) { return r->job_id; }
+const char *sim_run_latest_checkpoint(const sim_run *r) { return r->latest; }
+int64_t sim_run_checkpoint_count(const sim_run *r) { return (int64_t)r->stats.checkpoints_completed; }
+
+rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
+    (void)r;
+    return RT_FAIL(e, RT_ENOTIMPL, "coordinator failover is not implemented yet");
+}

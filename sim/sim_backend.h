@@ -1,0 +1,119 @@
+/* sim_backend: the keyed state backend interface. One backend instance per
+ * keyed subtask, holding the key groups [kg_lo, kg_hi] and n_states named
+ * states. Values are opaque bytes here (sim_state encodes them). A backend
+ * writes and reads its own native format; the canonical format is written
+ * and read through scan/put by sim/format_canonical.c, backend-independent.
+ *
+ * Implementations: sim/backend_heap.c, sim/backend_rocksdb.c. */
+#ifndef SIM_BACKEND_H
+#define SIM_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt_err.h"
+#include "rt_storage.h"
+#include "rt_trace.h"
+#include "sim_handle.h"
+#include "sim_registry.h"
+#include "sim_state.h"
+#include "sim_version.h"
+
+/* FLIP-193 sharing strategies. */
+typedef enum {
+    SIM_SHARE_FORWARD_BACKWARD, /* checkpoint: may reuse and be reused */
+    SIM_SHARE_FORWARD,          /* full checkpoint: uploads all, may be reused */
+    SIM_SHARE_NO_SHARING        /* savepoint: uploads all into its own dir */
+} sim_sharing;
+
+const char *sim_sharing_name(sim_sharing s);
+
+typedef struct sim_backend sim_backend;
+
+/* Everything a native snapshot needs to know about where it goes. */
+typedef struct sim_snap_ctx {
+    rt_store *store;
+    const char *dir;         /* private files: "<job>/chk-N" or "savepoint-..." */
+    const char *shared_dir;  /* "<job>/shared"; NULL for savepoints */
+    const char *file_prefix; /* "<uid>-<subtask>", unique within dir */
+    sim_sharing sharing;
+    int64_t checkpoint_id;
+    const sim_version *engine;
+    const sim_registry *registry; /* to check a reused file is confirmed */
+    rt_trace *trace;
+    uint64_t now_ms;
+    uint64_t files_written, bytes_written; /* accumulated by the backend */
+} sim_snap_ctx;
+
+/* Where restore reads files from: already verified (size, checksum) by the
+ * caller, who hands the bytes over one file at a time. */
+typedef rt_err (*sim_fetch_fn)(void *ctx, const sim_file_ref *f, uint8_t **data, size_t *len,
+                               rt_error *e);
+
+typedef struct sim_restore_ctx {
+    sim_fetch_fn fetch;
+    void *fetch_ctx;
+    const sim_version *engine;
+    rt_trace *trace;
+    uint64_t now_ms;
+} sim_restore_ctx;
+
+typedef int (*sim_scan_fn)(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val,
+                           size_t len);
+
+typedef struct sim_backend_ops {
+    const char *name; /* "heap", "rocksdb" */
+    rt_err (*get)(sim_backend *b, int state, uint32_t kg, uint64_t key, uint8_t *val,
+                  size_t cap, size_t *len, int *found, rt_error *e);
+    rt_err (*put)(sim_backend *b, int state, uint32_t kg, uint64_t key, const uint8_t *val,
+                  size_t len, rt_error *e);
+    /* Every entry of one state in (kg, key) order; fn returning non-zero
+     * stops the scan. */
+    rt_err (*scan)(sim_backend *b, int state, sim_scan_fn fn, void *ctx, rt_error *e);
+    rt_err (*snapshot_native)(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *out,
+                              rt_error *e);
+    /* Adds the entries of a native handle that fall in [kg_lo, kg_hi];
+     * called once per handle (several when rescaling). Must reject a handle
+     * of another format, and leave the backend unusable (not half-filled)
+     * on failure: the caller then discards it. */
+    rt_err (*restore_native)(sim_backend *b, const sim_restore_ctx *ctx,
+                             const sim_keyed_handle *h, rt_error *e);
+    /* A checkpoint completed or was subsumed/aborted (incremental bookkeeping). */
+    void (*notify_complete)(sim_backend *b, int64_t checkpoint_id);
+    void (*notify_abort)(sim_backend *b, int64_t checkpoint_id);
+    void (*destroy)(sim_backend *b);
+} sim_backend_ops;
+
+struct sim_backend {
+    const sim_backend_ops *ops;
+    uint32_t kg_lo, kg_hi;
+    uint32_t max_parallelism;
+    int n_states;
+    sim_state_desc states[SIM_MAX_STATES];
+    int incremental;
+    const sim_version *engine;
+};
+
+typedef struct sim_backend_config {
+    const char *kind;    /* "heap" or "rocksdb" */
+    uint32_t kg_lo, kg_hi, max_parallelism;
+    int n_states;
+    const sim_state_desc *states;
+    int incremental;
+    const sim_version *engine;
+    const char *work_dir; /* local directory for rocksdb (unique per subtask) */
+} sim_backend_config;
+
+/* Creates a backend of cfg->kind; RT_EUSAGE for an unknown kind. */
+rt_err sim_backend_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e);
+rt_err sim_backend_heap_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e);
+rt_err sim_backend_rocksdb_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e);
+void sim_backend_destroy(sim_backend *b);
+
+/* Writes data to path in the store, fills f (path, size, xxh3) and adds to
+ * ctx's counters: the one way snapshot files are uploaded. */
+rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t len,
+                  sim_file_ref *f, rt_error *e);
+uint64_t sim_checksum(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,146 @@
+/* sim_buf: binary writer and bounds-checked reader. */
+#include "sim_buf.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_backend.h"
+
+void sim_buf_init(sim_buf *b) { memset(b, 0, sizeof *b); }
+
+void sim_buf_free(sim_buf *b) {
+    free(b->data);
+    sim_buf_init(b);
+}
+
+void sim_buf_bytes(sim_buf *b, const void *p, size_t n) {
+    if (b->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n) cap *= 2;
+        uint8_t *d = realloc(b->data, cap);
+        if (d == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void sim_buf_u8(sim_buf *b, uint8_t x) { sim_buf_bytes(b, &x, 1); }
+
+void sim_buf_u32(sim_buf *b, uint32_t x) {
+    uint8_t t[4];
+    for (int i = 0; i < 4; i++) t[i] = (uint8_t)(x >> (8 * i));
+    sim_buf_bytes(b, t, 4);
+}
+
+void sim_buf_u64(sim_buf *b, uint64_t x) {
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = (uint8_t)(x >> (8 * i));
+    sim_buf_bytes(b, t, 8);
+}
+
+void sim_buf_str(sim_buf *b, const char *s) {
+    size_t n = strlen(s);
+    assert(n < 65536);
+    sim_buf_u32(b, (uint32_t)n);
+    sim_buf_bytes(b, s, n);
+}
+
+void sim_buf_schema(sim_buf *b, const sim_state_desc *d) {
+    sim_buf_str(b, d->name);
+    sim_buf_u8(b, (uint8_t)d->kind);
+    sim_buf_u32(b, (uint32_t)d->schema_version);
+    sim_buf_u8(b, (uint8_t)d->n_fields);
+    for (int i = 0; i < d->n_fields; i++) sim_buf_u8(b, (uint8_t)d->fields[i]);
+}
+
+void sim_buf_seal(sim_buf *b) { sim_buf_u64(b, sim_checksum(b->data, b->len)); }
+
+rt_err sim_reader_open(sim_reader *r, const uint8_t *p, size_t len, const char *magic,
+                       const char *what, rt_error *e) {
+    size_t mlen = strlen(magic);
+    memset(r, 0, sizeof *r);
+    r->what = what;
+    if (len < mlen + 8)
+        return RT_FAIL(e, RT_EFORMAT, "%s: %zu bytes is too short to be a snapshot file", what, len);
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; i++) stored |= (uint64_t)p[len - 8 + (size_t)i] << (8 * i);
+    if (memcmp(p, magic, mlen) != 0)
+        return RT_FAIL(e, RT_EFORMAT, "%s: not a %s file (bad magic)", what, magic);
+    if (stored != sim_checksum(p, len - 8))
+        return RT_FAIL(e, RT_ECHECKSUM, "%s: trailing checksum mismatch", what);
+    r->p = p;
+    r->len = len - 8;
+    r->at = mlen;
+    return RT_OK;
+}
+
+const uint8_t *sim_read_bytes(sim_reader *r, size_t n) {
+    if (r->bad || n > r->len - r->at) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *q = r->p + r->at;
+    r->at += n;
+    return q;
+}
+
+uint8_t sim_read_u8(sim_reader *r) {
+    const uint8_t *q = sim_read_bytes(r, 1);
+    return q ? q[0] : 0;
+}
+
+uint32_t sim_read_u32(sim_reader *r) {
+    const uint8_t *q = sim_read_bytes(r, 4);
+    uint32_t x = 0;
+    if (q)
+        for (int i = 0; i < 4; i++) x |= (uint32_t)q[i] << (8 * i);
+    return x;
+}
+
+uint64_t sim_read_u64(sim_reader *r) {
+    const uint8_t *q = sim_read_bytes(r, 8);
+    uint64_t x = 0;
+    if (q)
+        for (int i = 0; i < 8; i++) x |= (uint64_t)q[i] << (8 * i);
+    return x;
+}
+
+void sim_read_str(sim_reader *r, char *out, size_t cap) {
+    uint32_t n = sim_read_u32(r);
+    const uint8_t *q = sim_read_bytes(r, n);
+    if (q == NULL || n >= cap) {
+        r->bad = 1;
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, q, n);
+    out[n] = '\0';
+}
+
+void sim_read_schema(sim_reader *r, sim_state_desc *d) {
+    memset(d, 0, sizeof *d);
+    sim_read_str(r, d->name, sizeof d->name);
+    d->kind = (sim_state_kind)sim_read_u8(r);
+    d->schema_version = (int)sim_read_u32(r);
+    d->n_fields = sim_read_u8(r);
+    if (d->kind > SIM_STATE_MAP || d->n_fields > SIM_MAX_FIELDS) {
+        r->bad = 1;
+        return;
+    }
+    for (int i = 0; i < d->n_fields; i++) {
+        d->fields[i] = (sim_field)sim_read_u8(r);
+        if (d->fields[i] >= SIM_F_KIND_COUNT) r->bad = 1;
+    }
+}
+
+rt_err sim_reader_check(const sim_reader *r, rt_error *e) {
+    if (r->bad) return RT_FAIL(e, RT_EFORMAT, "%s: truncated or malformed content", r->what);
+    return RT_OK;
+}

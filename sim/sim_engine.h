@@ -1,0 +1,90 @@
+/* sim_engine: one running job on the virtual clock: tasks and channels with
+ * bounded buffers, aligned and unaligned barriers, the checkpoint
+ * coordinator with its completed-checkpoint store and SharedStateRegistry,
+ * savepoints and stop-with-savepoint, failover, restore, and the final
+ * check against the exactly-once oracle. */
+#ifndef SIM_ENGINE_H
+#define SIM_ENGINE_H
+
+#include <stdint.h>
+
+#include "rt_err.h"
+#include "rt_storage.h"
+#include "rt_trace.h"
+#include "sim_job.h"
+#include "sim_version.h"
+
+typedef enum { SIM_KIND_CANONICAL, SIM_KIND_NATIVE, SIM_KIND_ALIGNED, SIM_KIND_UNALIGNED } sim_kind;
+typedef enum { SIM_MODE_NO_CLAIM, SIM_MODE_CLAIM, SIM_MODE_LEGACY } sim_restore_mode;
+
+const char *sim_kind_name(sim_kind k);
+int sim_kind_parse(const char *s, sim_kind *out);
+const char *sim_mode_name(sim_restore_mode m);
+/* Accepts claim|no-claim|no_claim|legacy (any case). */
+int sim_mode_parse(const char *s, sim_restore_mode *out);
+
+typedef struct sim_config {
+    uint64_t seed;               /* this run's randomness (delays, ids, faults) */
+    uint64_t source_seed;        /* the data: kept across restores */
+    sim_job job;
+    const char *backend;         /* "heap" | "rocksdb" */
+    const sim_version *engine;
+    int incremental;             /* state.backend.incremental */
+    int unaligned;               /* checkpoints are unaligned */
+    uint64_t aligned_timeout_ms; /* aligned -> unaligned after this; 0 never */
+    uint64_t interval_ms;        /* periodic checkpoint interval; 0 none */
+    uint64_t timeout_ms;         /* checkpoint timeout */
+    uint64_t min_pause_ms;
+    int retained;                /* completed checkpoints kept */
+    rt_store *store;             /* the checkpoint/savepoint storage */
+    const char *work_dir;        /* local directory for RocksDB instances */
+    rt_trace *trace;
+    uint64_t events_max;         /* bound on events: beyond it the run is stuck */
+} sim_config;
+
+void sim_config_defaults(sim_config *c);
+
+typedef struct sim_run sim_run;
+
+typedef struct sim_stats {
+    uint64_t virtual_ms;
+    uint64_t files_written, bytes_written;
+    uint64_t checkpoints_completed, checkpoints_failed;
+    uint64_t records_emitted;
+} sim_stats;
+
+rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e);
+void sim_run_destroy(sim_run *r);
+
+/* Restores from the snapshot whose _metadata is in dir (store-relative),
+ * before the job starts. All-or-nothing: on error nothing was restored. */
+rt_err sim_run_restore(sim_run *r, const char *dir, sim_restore_mode mode,
+                       int allow_non_restored, rt_error *e);
+/* Lets the sources emit n more records (checkpoints keep running). */
+rt_err sim_run_records(sim_run *r, uint64_t n, rt_error *e);
+/* Takes one snapshot of a kind now and waits for it. Checkpoint kinds use
+ * the run's own checkpoint settings for alignment; `kind` aligned/unaligned
+ * forces it. `dir_out` receives the store-relative snapshot directory. */
+rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
+                        size_t cap, rt_error *e);
+/* Stop-with-savepoint: with drain, sources end first and all in-flight data
+ * is processed; if the savepoint fails the job keeps running. */
+rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const char *target_dir,
+                                   char *dir_out, size_t cap, rt_error *e);
+/* A task failure: the job restarts from the latest completed checkpoint. */
+rt_err sim_run_failover(sim_run *r, rt_error *e);
+/* The coordinator process dies and comes back: it reloads the completed
+ * checkpoint store from storage. */
+rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e);
+/* Ends the sources at their current offsets and processes everything. */
+rt_err sim_run_drain(sim_run *r, rt_error *e);
+/* Compares every keyed state and the sink output with the oracle:
+ * RT_ECORRUPT with the first difference. */
+rt_err sim_run_verify(sim_run *r, rt_error *e);
+const sim_stats *sim_run_stats(sim_run *r);
+const char *sim_run_job_id(const sim_run *r);
+/* Store-relative directory of the latest completed checkpoint ("" if none). */
+const char *sim_run_latest_checkpoint(const sim_run *r);
+int64_t sim_run_checkpoint_count(const sim_run *r);
+
+#endif

@@ -1,0 +1,197 @@
+/* sim_internal: the structures shared by the engine's files (engine.c,
+ * coordinator.c, metadata.c, restore.c, oracle.c). Not for other modules. */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include "rt_loop.h"
+#include "rt_prng.h"
+#include "sim_backend.h"
+#include "sim_engine.h"
+#include "sim_metadata.h"
+#include "sim_registry.h"
+
+#define SIM_MAX_TASKS 48
+#define SIM_MAX_CHANS 128
+#define SIM_MAX_TASK_CH 16
+#define SIM_CHANNEL_CREDITS 8
+#define SIM_MAX_EPOCHS 16
+
+typedef enum { IT_REC, IT_BARRIER, IT_EOS } sim_item_type;
+
+typedef struct sim_item {
+    uint8_t type;
+    uint8_t unaligned;
+    int64_t cp;
+    sim_record rec;
+    uint64_t ready_at;
+} sim_item;
+
+/* A physical channel from one subtask to one subtask of the next operator:
+ * the upstream output buffer, the network and the downstream input buffer
+ * in one bounded FIFO. An unaligned barrier is put at its front. */
+typedef struct sim_chan {
+    int to_op;
+    uint32_t from_idx, to_idx;
+    int from_task, to_task;
+    sim_item *q;
+    uint32_t head, len, cap;
+    uint32_t recs; /* records in the queue: bounded by the credits */
+    int blocked;   /* aligned: the consumer waits for the other barriers */
+    int recording; /* unaligned: popped records go into channel state */
+    int64_t barrier_cp;
+    uint64_t last_ready;
+} sim_chan;
+
+/* One persisted in-flight record and the channel it was on. */
+typedef struct sim_cs_rec {
+    int to_op;
+    uint32_t from_idx, to_idx;
+    sim_record rec;
+} sim_cs_rec;
+
+typedef struct sim_cs_list {
+    sim_cs_rec *r;
+    size_t n, cap;
+} sim_cs_list;
+
+/* What one task contributes to one checkpoint. */
+typedef struct sim_task_snap {
+    int64_t cp;
+    int taken, acked, failed;
+    int has_keyed;
+    sim_keyed_handle keyed;
+    uint64_t sink_count, sink_hash;
+    int offsets_valid;
+    uint64_t offsets[SIM_MAX_SPLITS];
+    sim_cs_list cs;
+    int has_cs;
+    sim_file_ref cs_file;
+} sim_task_snap;
+
+typedef struct sim_task {
+    int id, op;
+    uint32_t idx;
+    int in[SIM_MAX_TASK_CH], n_in;
+    int out[SIM_MAX_TASK_CH], n_out;
+    uint32_t rr_in, rr_out;
+    sim_backend *backend;
+    uint64_t sink_count, sink_hash;
+    uint64_t busy_until;
+    int eos_in, finished;
+    /* checkpoint in progress */
+    int64_t cp;
+    int barriers;
+    int unaligned;
+    sim_task_snap snap;
+} sim_task;
+
+/* A restore starts an epoch: records below `start` (minus those in
+ * flight in the restored snapshot) were processed under the earlier job. */
+typedef sim_meta_epoch sim_epoch;
+
+typedef struct sim_completed {
+    int64_t id;
+    char dir[SIM_PATH_MAX];
+    int savepoint;
+    int owned;         /* the job may delete it once subsumed */
+    rt_strlist files;  /* private files, for deletion */
+    rt_strlist shared; /* registered shared files */
+} sim_completed;
+
+typedef struct sim_pending {
+    int active;
+    int64_t id;
+    sim_kind kind;
+    int savepoint, unaligned, canonical;
+    sim_sharing sharing;
+    char dir[SIM_PATH_MAX];
+    uint64_t triggered_at;
+    int acks, failed, done;
+    int terminate, drain;
+    rt_error err;
+} sim_pending;
+
+struct sim_run {
+    sim_config cfg;
+    sim_job job;
+    rt_loop loop;
+    rt_prng net, ids, coord;
+    char job_id[33];
+    sim_task tasks[SIM_MAX_TASKS];
+    int n_tasks;
+    int op_first_task[SIM_MAX_OPS];
+    sim_chan chans[SIM_MAX_CHANS];
+    int n_chans;
+    /* sources */
+    uint64_t offset[SIM_MAX_SPLITS];
+    uint64_t end[SIM_MAX_SPLITS]; /* UINT64_MAX: unbounded */
+    uint32_t split_rr[SIM_MAX_TASKS];
+    /* coordinator */
+    int64_t next_cp;
+    int periodic_on;
+    uint64_t last_complete_at;
+    sim_pending pend;
+    sim_completed *done;
+    int n_done, cap_done;
+    sim_registry registry;
+    int force_full; /* NO_CLAIM: the next checkpoint uploads everything */
+    char latest[SIM_PATH_MAX];
+    char latest_savepoint[SIM_PATH_MAX];
+    /* lineage for the oracle */
+    sim_epoch epochs[SIM_META_MAX_EPOCHS];
+    int n_epochs;
+    int restores;
+    int started;
+    sim_stats stats;
+    rt_error async_err; /* first internal error raised inside an event */
+};
+
+/* engine.c */
+void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+rt_err sim_build_tasks(sim_run *r, rt_error *e);
+void sim_free_tasks(sim_run *r);
+void sim_task_wake(sim_run *r, int task, uint64_t at);
+void sim_chan_push(sim_run *r, sim_chan *c, const sim_item *it, int front);
+void sim_start_sources(sim_run *r);
+void sim_source_trigger(sim_run *r, sim_task *t, int64_t cp, int unaligned);
+int sim_idle(const sim_run *r);
+void sim_fail_async(sim_run *r, const rt_error *e);
+rt_err sim_cs_push(sim_cs_list *l, const sim_chan *c, const sim_record *rec);
+void sim_task_snap_reset(sim_task_snap *s);
+rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e);
+uint64_t sim_sink_hash(const sim_record *rec);
+
+/* channel_state.c */
+rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e);
+/* Parses a channel-state file written by any engine: checks its format
+ * version against `engine` and every edge against `job`; appends records. */
+rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_version *engine,
+                   const sim_job *job, sim_cs_list *out, rt_error *e);
+
+/* coordinator.c */
+void sim_coord_start(sim_run *r);
+rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,
+                         rt_error *e);
+void sim_coord_task_snapshot(sim_run *r, sim_task *t);
+void sim_coord_task_done(sim_run *r, sim_task *t);
+rt_err sim_coord_wait(sim_run *r, rt_error *e);
+void sim_completed_free(sim_completed *c);
+rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
+rt_err sim_coord_save_store(sim_run *r, rt_error *e);
+
+/* metadata.c */
+rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e);
+
+/* restore.c */
+rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int allow,
+                        int failover, rt_error *e);
+
+/* oracle.c */
+rt_err sim_oracle_verify(sim_run *r, rt_error *e);
+/* Appends an epoch (copying the run's job); takes ownership of the
+ * inflight arrays (malloc'd, may be NULL when n is 0). */
+rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id, int *inflight_op,
+                       size_t n, const int *fresh, rt_error *e);
+void sim_epoch_free(sim_epoch *ep);
+
+#endif

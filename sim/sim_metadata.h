@@ -1,0 +1,86 @@
+/* sim_metadata: the _metadata file of a snapshot (jansson, versioned). It
+ * names the engine, the kind and format, the job graph, the lineage the
+ * oracle needs, and for each subtask its keyed-state handle, source
+ * offsets, sink totals and channel-state file, every file with its size
+ * and xxh3. Checkpoints store absolute paths into the checkpoint storage;
+ * savepoints store paths relative to their own directory, which is what
+ * makes them relocatable. */
+#ifndef SIM_METADATA_H
+#define SIM_METADATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt_err.h"
+#include "rt_storage.h"
+#include "sim_handle.h"
+#include "sim_job.h"
+
+#define SIM_METADATA_MAGIC "snapsim-metadata"
+
+typedef struct sim_meta_subtask {
+    uint32_t index;
+    int has_keyed;
+    sim_keyed_handle keyed;
+    int n_offsets;
+    uint32_t split[SIM_MAX_SPLITS];
+    uint64_t offset[SIM_MAX_SPLITS];
+    int has_sink;
+    uint64_t sink_count, sink_hash;
+    int has_cs;
+    sim_file_ref cs_file;
+} sim_meta_subtask;
+
+typedef struct sim_meta_op {
+    char uid[SIM_NAME_MAX];
+    uint32_t parallelism, max_parallelism;
+    int n_sub;
+    sim_meta_subtask *sub;
+} sim_meta_op;
+
+typedef struct sim_meta_epoch {
+    sim_job job;
+    uint64_t start[SIM_MAX_SPLITS];
+    size_t n_inflight;
+    uint64_t *inflight_id;  /* sorted */
+    int *inflight_op;       /* operator index the record was going into */
+    int fresh[SIM_MAX_OPS];
+} sim_meta_epoch;
+
+#define SIM_META_MAX_EPOCHS 16
+
+typedef struct sim_meta {
+    int version;
+    char engine[16];
+    char job_id[40];
+    int64_t checkpoint_id;
+    int savepoint;
+    char snapshot_kind[16]; /* canonical|native|aligned|unaligned */
+    char format[16];        /* canonical|native */
+    char backend[16];
+    int incremental;
+    char sharing[24];
+    int relative_paths;
+    char storage_root[512];
+    uint64_t source_seed;
+    sim_job job;
+    int n_epochs;
+    sim_meta_epoch epochs[SIM_META_MAX_EPOCHS];
+    int n_ops;
+    sim_meta_op ops[SIM_MAX_OPS];
+} sim_meta;
+
+/* Parses _metadata text. dir is the store-relative directory holding it:
+ * relative paths resolve against it, absolute ones against the store's
+ * root (RT_ESANDBOX if outside). `store` may be NULL to keep paths as they
+ * are written (inspect of a foreign snapshot). */
+rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
+                      const char *dir, const char *what, rt_error *e);
+void sim_meta_free(sim_meta *m);
+/* Reads and parses dir/_metadata from the store. */
+rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e);
+/* Every file the snapshot references, in a stable order. */
+typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
+int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);
+
+#endif

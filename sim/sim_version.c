@@ -1,0 +1,50 @@
+/* sim_version: the simulated engine versions and the RocksDB releases they
+ * bundle. This table is the only place versions live; a change of channel
+ * state format or of the metadata version is data here, and what breaks
+ * because of it is found by running the scenarios, not written down.
+ *
+ * SST format_version limits follow RocksDB's own history: format_version 4
+ * appeared in 5.16, 5 in 6.6; 6.x writes 4 by default, 7.x/8.x write 5.
+ * Debian's librocksdb (7.8.3) writes and reads every one of them, so the
+ * simulated reader limit is enforced by sim/sst_footer.c from the bytes. */
+#include "sim_version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define V(name, ma, mi, pa, mw, rmin, rmax, cs, rocks, sw, sr) \
+    {name, ma, mi, pa, mw, rmin, rmax, cs, "canonical", rocks, sw, sr}
+
+const sim_version sim_versions[] = {
+    V("1.13.6", 1, 13, 6, 3, 1, 3, 1, "5.17.2", 2, 4),
+    V("1.14.0", 1, 14, 0, 3, 1, 3, 2, "6.20.3", 4, 5),
+    V("1.14.6", 1, 14, 6, 3, 1, 3, 2, "6.20.3", 4, 5),
+    V("1.15.0", 1, 15, 0, 3, 1, 3, 3, "6.20.3", 4, 5),
+    V("1.15.4", 1, 15, 4, 3, 1, 3, 3, "6.20.3", 4, 5),
+    V("1.16.0", 1, 16, 0, 4, 1, 4, 4, "6.20.3", 4, 5),
+    V("1.16.3", 1, 16, 3, 4, 1, 4, 4, "6.20.3", 4, 5),
+    V("1.17.2", 1, 17, 2, 4, 1, 4, 5, "6.20.3", 4, 5),
+    V("1.18.1", 1, 18, 1, 4, 1, 4, 6, "6.20.3", 4, 5),
+    V("1.19.1", 1, 19, 1, 4, 1, 4, 7, "8.10.0", 5, 5),
+};
+const int sim_version_count = (int)(sizeof sim_versions / sizeof sim_versions[0]);
+
+const sim_version *sim_version_find(const char *name) {
+    for (int i = 0; i < sim_version_count; i++)
+        if (strcmp(sim_versions[i].name, name) == 0) return &sim_versions[i];
+    return NULL;
+}
+
+const sim_version *sim_version_lookup(const char *name, rt_error *e) {
+    const sim_version *v = sim_version_find(name);
+    if (v != NULL) return v;
+    char known[256] = "";
+    for (int i = 0; i < sim_version_count; i++) {
+        strncat(known, sim_versions[i].name, sizeof known - strlen(known) - 1);
+        if (i + 1 < sim_version_count) strncat(known, ", ", sizeof known - strlen(known) - 1);
+    }
+    RT_FAIL(e, RT_EUSAGE, "unknown engine version '%s' (known: %s)", name, known);
+    return NULL;
+}
+
+const sim_version *sim_version_default(void) { return sim_version_find("1.15.0"); }

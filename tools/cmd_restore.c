@@ -1,0 +1,156 @@
+/* cmd_restore: restore a snapshot directory, run on, check the oracle.
+ * The storage opened is the snapshot's own: for a savepoint its parent
+ * directory (paths are relative), for a checkpoint the checkpoint storage
+ * its _metadata names (paths are absolute into it). */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "session.h"
+#include "sim_metadata.h"
+
+typedef struct restore_opts {
+    job_opts j;
+    const char *path;
+    sim_restore_mode mode;
+    int allow;
+} restore_opts;
+
+enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE };
+
+static int parse(restore_opts *o, int argc, char **argv) {
+    static const struct option longs[] = {
+        {"backend", required_argument, 0, R_BACKEND}, {"engine", required_argument, 0, R_ENGINE},
+        {"mode", required_argument, 0, R_MODE},       {"restoreMode", required_argument, 0, R_MODE},
+        {"parallelism", required_argument, 0, R_PAR}, {"job", required_argument, 0, R_JOB},
+        {"allow-non-restored-state", no_argument, 0, R_ALLOW},
+        {"allowNonRestoredState", no_argument, 0, R_ALLOW},
+        {"records", required_argument, 0, R_RECORDS}, {"seed", required_argument, 0, R_SEED},
+        {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->j.seed = 1;
+    o->j.records = 2000;
+    o->mode = SIM_MODE_NO_CLAIM;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (c) {
+        case R_BACKEND: o->j.backend = optarg; break;
+        case R_ENGINE: o->j.engine = optarg; break;
+        case R_JOB: o->j.job_file = optarg; break;
+        case R_ALLOW: o->allow = 1; break;
+        case R_JSON: o->j.json = 1; break;
+        case R_TRACE: o->j.trace_file = optarg; break;
+        case R_MODE:
+            if (sim_mode_parse(optarg, &o->mode) != 0)
+                return cli_usage_error("restore: unknown restore mode '%s' (claim, no-claim, legacy)", optarg);
+            break;
+        case R_PAR:
+            if (cli_parse_u64(optarg, &o->j.parallelism) || o->j.parallelism < 1 || o->j.parallelism > 16)
+                return cli_usage_error("restore: --parallelism wants 1..16, not '%s'", optarg);
+            o->j.have_parallelism = 1;
+            break;
+        case R_RECORDS:
+            if (cli_parse_u64(optarg, &o->j.records) || o->j.records > 10000000)
+                return cli_usage_error("restore: --records wants a number up to 10000000, not '%s'", optarg);
+            break;
+        case R_SEED:
+            if (cli_parse_u64(optarg, &o->j.seed)) return cli_usage_error("restore: --seed wants a number, not '%s'", optarg);
+            break;
+        default:
+            return cli_usage_error("restore: unknown or incomplete option '%s' (see snapsim restore --help)",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) return cli_usage_error("restore: PATH (a snapshot directory) is required");
+    if (optind + 1 < argc) return cli_usage_error("restore: unexpected argument '%s'", argv[optind + 1]);
+    o->path = argv[optind];
+    if (o->j.backend == NULL) return cli_usage_error("restore: --backend heap|rocksdb is required");
+    return 0;
+}
+
+/* Opens the storage the snapshot lives in and finds its directory there. */
+static rt_err open_snapshot(const char *path, session *s, char *dir, size_t cap, sim_job *job,
+                            rt_error *e) {
+    char real[PATH_MAX], parent[PATH_MAX], base[PATH_MAX];
+    struct stat st;
+    if (realpath(path, real) == NULL || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return RT_FAIL(e, RT_EINPUT, "%s: no such snapshot directory", path);
+    snprintf(parent, sizeof parent, "%s", real);
+    snprintf(base, sizeof base, "%s", real);
+    rt_store *meta_store = NULL;
+    rt_err rc = rt_store_open_dir(&meta_store, dirname(parent), 0, e);
+    if (rc != RT_OK) return rc;
+    sim_meta m;
+    rc = sim_meta_load(&m, meta_store, basename(base), e);
+    if (rc != RT_OK) {
+        rt_store_close(meta_store);
+        return rc;
+    }
+    *job = m.job;
+    if (m.relative_paths) {
+        s->store = meta_store;
+        snprintf(dir, cap, "%s", basename(base));
+        sim_meta_free(&m);
+        return RT_OK;
+    }
+    rt_store_close(meta_store);
+    rc = rt_store_open_dir(&s->store, m.storage_root, 0, e);
+    if (rc != RT_OK)
+        rc = RT_FAIL(e, RT_ENOENT,
+                     "checkpoint storage %s is gone: a checkpoint references files there by absolute "
+                     "path and is not self-contained", m.storage_root);
+    else if (rt_store_relativize(s->store, real, dir, cap, e) != RT_OK)
+        rc = RT_FAIL(e, RT_ESANDBOX,
+                     "checkpoint %s was moved out of its storage %s: checkpoints are not relocatable",
+                     real, m.storage_root);
+    sim_meta_free(&m);
+    return rc;
+}
+
+int cmd_restore(int argc, char **argv) {
+    restore_opts o;
+    int rc = parse(&o, argc, argv);
+    if (rc) return rc;
+    rt_error e;
+    rt_error_clear(&e);
+    sim_config cfg;
+    if (job_opts_config(&o.j, &cfg, &e) != RT_OK) return cli_report_error(&e);
+    session s;
+    if (session_open(&s, o.j.trace_file, &e) != RT_OK) return cli_report_error(&e);
+    char dir[1024];
+    sim_job snap_job;
+    sim_run *r = NULL;
+    if (open_snapshot(o.path, &s, dir, sizeof dir, &snap_job, &e) == RT_OK) {
+        if (o.j.job_file == NULL) {
+            /* Without --job the job is the snapshot's own, rescaled if asked. */
+            cfg.job = snap_job;
+            for (int i = 0; o.j.have_parallelism && i < cfg.job.n_ops; i++)
+                if (cfg.job.ops[i].kind == SIM_OP_KEYED) cfg.job.ops[i].parallelism = (uint32_t)o.j.parallelism;
+        }
+        cfg.store = s.store;
+        cfg.trace = &s.trace;
+        cfg.work_dir = s.work_dir;
+        if (sim_run_create(&r, &cfg, &e) == RT_OK && sim_run_restore(r, dir, o.mode, o.allow, &e) == RT_OK &&
+            sim_run_records(r, o.j.records, &e) == RT_OK)
+            sim_run_verify(r, &e);
+    }
+    int exit_code = cli_exit_for(e.code);
+    if (o.j.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
+        char extra[160];
+        snprintf(extra, sizeof extra, "{\"mode\":\"%s\"}", sim_mode_name(o.mode));
+        session_print_json(&s, r, &e, extra);
+    }
+    if (e.code != RT_OK) cli_report_error(&e);
+    sim_run_destroy(r);
+    session_close(&s);
+    return exit_code;
+}
