@@ -287,3 +287,14 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
     (void)r;
     return RT_FAIL(e, RT_ENOTIMPL, "coordinator failover is not implemented yet");
 }
+
+int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx) {
+    for (int i = 0; i < r->n_done; i++) {
+        const sim_completed *c = &r->done[i];
+        for (size_t k = 0; k < c->files.len; k++)
+            if (fn(ctx, c->id, c->files.items[k])) return 1;
+        for (size_t k = 0; k < c->shared.len; k++)
+            if (fn(ctx, c->id, c->shared.items[k])) return 1;
+    }
+    return 0;
+}

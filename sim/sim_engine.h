@@ -86,5 +86,8 @@ const char *sim_run_job_id(const sim_run *r);
 /* Store-relative directory of the latest completed checkpoint ("" if none). */
 const char *sim_run_latest_checkpoint(const sim_run *r);
 int64_t sim_run_checkpoint_count(const sim_run *r);
+/* Every file of every retained completed checkpoint: id, store path. */
+typedef int (*sim_retained_fn)(void *ctx, int64_t id, const char *path);
+int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx);
 
 #endif

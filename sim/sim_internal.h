@@ -188,6 +188,9 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
 
 /* oracle.c */
 rt_err sim_oracle_verify(sim_run *r, rt_error *e);
+/* Keyed state only, as of the restored snapshot's cut (before anything of
+ * the current epoch ran): what the State Processor API must read. */
+rt_err sim_oracle_verify_cut(sim_run *r, rt_error *e);
 /* Appends an epoch (copying the run's job); takes ownership of the
  * inflight arrays (malloc'd, may be NULL when n is 0). */
 rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id, int *inflight_op,

@@ -65,7 +65,7 @@ void sim_value_format(const sim_value *v, const sim_state_desc *d, char *buf, si
 
 /* Serialized form: what backends store. Returns the byte length written
  * (<= cap; SIM_VALUE_BYTES_MAX is always enough). */
-#define SIM_VALUE_BYTES_MAX 128
+#define SIM_VALUE_BYTES_MAX 160
 size_t sim_value_encode(const sim_value *v, const sim_state_desc *d, uint8_t *buf, size_t cap);
 rt_err sim_value_decode(sim_value *v, const sim_state_desc *d, const uint8_t *buf, size_t len,
                         rt_error *e);

@@ -48,3 +48,27 @@ const sim_version *sim_version_lookup(const char *name, rt_error *e) {
 }
 
 const sim_version *sim_version_default(void) { return sim_version_find("1.15.0"); }
+
+static const sim_rocksdb_release rocksdb_releases[] = {
+    {"5.17.2", 2, 4},
+    {"6.20.3", 4, 5},
+    {"8.10.0", 5, 5},
+};
+
+const sim_rocksdb_release *sim_rocksdb_find(const char *name) {
+    for (size_t i = 0; i < sizeof rocksdb_releases / sizeof rocksdb_releases[0]; i++)
+        if (strcmp(rocksdb_releases[i].name, name) == 0) return &rocksdb_releases[i];
+    return NULL;
+}
+
+rt_err sim_version_with_rocksdb(const sim_version *base, const char *release, sim_version *out,
+                                rt_error *e) {
+    const sim_rocksdb_release *rel = sim_rocksdb_find(release);
+    if (rel == NULL)
+        return RT_FAIL(e, RT_EUSAGE, "unknown RocksDB release '%s' (known: 5.17.2, 6.20.3, 8.10.0)", release);
+    *out = *base;
+    out->rocksdb_release = rel->name;
+    out->sst_format_write = rel->sst_format_write;
+    out->sst_format_read_max = rel->sst_format_read_max;
+    return RT_OK;
+}

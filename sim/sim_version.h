@@ -28,4 +28,18 @@ const sim_version *sim_version_find(const char *name);
 const sim_version *sim_version_lookup(const char *name, rt_error *e);
 const sim_version *sim_version_default(void);
 
+/* A RocksDB release as the engines bundle it: what format_version its SST
+ * writer produces by default and the highest it reads. */
+typedef struct sim_rocksdb_release {
+    const char *name;
+    int sst_format_write;
+    int sst_format_read_max;
+} sim_rocksdb_release;
+
+const sim_rocksdb_release *sim_rocksdb_find(const char *name);
+/* base with its bundled RocksDB swapped for `release` (a user replacing the
+ * RocksDB jar): RT_EUSAGE for an unknown release. */
+rt_err sim_version_with_rocksdb(const sim_version *base, const char *release, sim_version *out,
+                                rt_error *e);
+
 #endif

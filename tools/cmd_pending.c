@@ -4,8 +4,6 @@
 #include "commands.h"
 
 int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("inspect"); }
-int cmd_scenario(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("scenario"); }
-int cmd_matrix(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("matrix"); }
 int cmd_fuzz(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("fuzz"); }
 int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("replay"); }
 int cmd_mutants(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("mutants"); }

@@ -1,0 +1,556 @@
+/* scenario: loading and interpreting scenario scripts (see sim_scenario.h).
+ * The interpreter only sequences engine operations; every outcome comes
+ * from the engine, the formats and the oracle, never from the script. */
+#include <assert.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+#include "sim_scenario.h"
+#include "sim_spa.h"
+
+#define SCN_MAX_NAMES 8
+
+struct sim_scn {
+    char path[512];
+    char base_dir[512]; /* job files are relative to the scenario's folder */
+    char name[64];
+    char row[48];
+    json_t *root;
+    json_t *steps;
+    json_t *variants; /* array of {"from","to"} or NULL */
+    json_t *backends; /* array of names or NULL */
+};
+
+static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
+                                       "restore", "failover", "spa_read", "spa_write", "corrupt",
+                                       "check", NULL};
+
+static rt_err step_error(const sim_scn *s, size_t i, rt_error *e, const char *msg) {
+    return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
+}
+
+static rt_err check_step(const sim_scn *s, size_t i, json_t *step, rt_error *e) {
+    const char *op = json_string_value(json_object_get(step, "op"));
+    if (!json_is_object(step) || op == NULL) return step_error(s, i, e, "each step needs an \"op\"");
+    int known = 0;
+    for (int k = 0; step_ops[k]; k++) known |= strcmp(op, step_ops[k]) == 0;
+    if (!known) {
+        char m[160];
+        snprintf(m, sizeof m, "unknown op '%s'", op);
+        return step_error(s, i, e, m);
+    }
+    if (i == 0 && strcmp(op, "start") != 0) return step_error(s, i, e, "the first step must be \"start\"");
+    json_t *rec = json_object_get(step, "records");
+    if (rec && (!json_is_integer(rec) || json_integer_value(rec) < 0 || json_integer_value(rec) > 1000000))
+        return step_error(s, i, e, "\"records\" must be an integer in 0..1000000");
+    return RT_OK;
+}
+
+rt_err sim_scn_load(sim_scn **out, const char *path, rt_error *e) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (root == NULL) {
+        if (je.line < 0) return RT_FAIL(e, RT_EINPUT, "%s: cannot read the scenario file", path);
+        return RT_FAIL(e, RT_EINPUT, "%s: line %d: %s", path, je.line, je.text);
+    }
+    sim_scn *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        json_decref(root);
+        return RT_FAIL(e, RT_ENOMEM, "scenario: out of memory");
+    }
+    s->root = root;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    snprintf(s->base_dir, sizeof s->base_dir, "%s", dirname(tmp));
+    const char *name = NULL, *row = NULL, *desc = NULL;
+    if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s:o}", "name", &name, "row",
+                       &row, "description", &desc, "variants", &s->variants, "backends", &s->backends,
+                       "steps", &s->steps) != 0) {
+        RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
+        sim_scn_free(s);
+        return RT_EINPUT;
+    }
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->row, sizeof s->row, "%s", row);
+    rt_err rc = RT_OK;
+    if (!json_is_array(s->steps) || json_array_size(s->steps) == 0 || json_array_size(s->steps) > 64)
+        rc = RT_FAIL(e, RT_EINPUT, "%s: \"steps\" must be an array of 1..64 steps", path);
+    if (rc == RT_OK && s->variants && (!json_is_array(s->variants) || json_array_size(s->variants) == 0))
+        rc = RT_FAIL(e, RT_EINPUT, "%s: \"variants\" must be a non-empty array", path);
+    for (size_t i = 0; rc == RT_OK && i < json_array_size(s->steps); i++)
+        rc = check_step(s, i, json_array_get(s->steps, i), e);
+    if (rc != RT_OK) {
+        sim_scn_free(s);
+        return rc;
+    }
+    *out = s;
+    return RT_OK;
+}
+
+void sim_scn_free(sim_scn *s) {
+    if (s == NULL) return;
+    json_decref(s->root);
+    free(s);
+}
+
+const char *sim_scn_name(const sim_scn *s) { return s->name; }
+const char *sim_scn_row(const sim_scn *s) { return s->row; }
+int sim_scn_variant_count(const sim_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
+
+int sim_scn_has_backend(const sim_scn *s, const char *backend) {
+    if (s->backends == NULL) return 1;
+    for (size_t i = 0; i < json_array_size(s->backends); i++)
+        if (strcmp(json_string_value(json_array_get(s->backends, i)) ?: "", backend) == 0) return 1;
+    return 0;
+}
+
+/* ---- interpretation ---- */
+
+typedef struct named_snap {
+    char name[32];
+    char dir[SIM_PATH_MAX];
+} named_snap;
+
+typedef struct scn_ctx {
+    const sim_scn *s;
+    sim_kind kind;
+    const char *backend;
+    const char *from, *to;
+    uint64_t seed;
+    const sim_scn_env *env;
+    rt_store *store;
+    rt_trace trace;
+    sim_run *run;
+    sim_config cfg;
+    sim_version engine; /* the current engine, with any RocksDB override */
+    named_snap snaps[SCN_MAX_NAMES];
+    int n_snaps;
+    char first_backend[16], first_engine[40];
+    int backend_changed, engine_changed;
+    /* the last restore, for the ownership check */
+    int restored;
+    sim_restore_mode mode;
+    rt_strlist restored_files;
+    int64_t restored_id;
+    uint64_t files, bytes, virtual_ms;
+    size_t step;
+} scn_ctx;
+
+/* Expands $KIND, $BACKEND, $OTHER_BACKEND, $FROM and $TO. */
+static const char *expand(scn_ctx *c, const char *v) {
+    if (v == NULL || v[0] != '$') return v;
+    if (strcmp(v, "$KIND") == 0) return sim_kind_name(c->kind);
+    if (strcmp(v, "$BACKEND") == 0) return c->backend;
+    if (strcmp(v, "$OTHER_BACKEND") == 0) return strcmp(c->backend, "heap") == 0 ? "rocksdb" : "heap";
+    if (strcmp(v, "$FROM") == 0) return c->from;
+    if (strcmp(v, "$TO") == 0) return c->to;
+    return v;
+}
+
+static const char *field(scn_ctx *c, json_t *step, const char *key) {
+    return expand(c, json_string_value(json_object_get(step, key)));
+}
+
+static rt_err fail_step(scn_ctx *c, rt_error *e, rt_err code, const char *msg) {
+    return RT_FAIL(e, code, "%s: step %zu: %s", c->s->path, c->step + 1, msg);
+}
+
+static named_snap *find_snap(scn_ctx *c, const char *name) {
+    for (int i = 0; i < c->n_snaps; i++)
+        if (strcmp(c->snaps[i].name, name) == 0) return &c->snaps[i];
+    return NULL;
+}
+
+static rt_err remember(scn_ctx *c, json_t *step, const char *dir, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "name"));
+    if (name == NULL) name = "last";
+    named_snap *n = find_snap(c, name);
+    if (n == NULL) {
+        if (c->n_snaps == SCN_MAX_NAMES) return fail_step(c, e, RT_EINPUT, "too many named snapshots");
+        n = &c->snaps[c->n_snaps++];
+    }
+    snprintf(n->name, sizeof n->name, "%s", name);
+    snprintf(n->dir, sizeof n->dir, "%s", dir);
+    return RT_OK;
+}
+
+static rt_err snap_of(scn_ctx *c, json_t *step, named_snap **out, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    *out = find_snap(c, name ? name : "last");
+    if (*out == NULL) return fail_step(c, e, RT_EINPUT, "no snapshot of that name was taken before");
+    return RT_OK;
+}
+
+static rt_err load_job(scn_ctx *c, json_t *step, sim_job *job, rt_error *e) {
+    json_t *j = json_object_get(step, "job");
+    if (j == NULL) return RT_OK;
+    if (json_is_object(j)) return sim_job_from_json(job, j, c->s->path, e);
+    if (!json_is_string(j)) return fail_step(c, e, RT_EINPUT, "\"job\" must be a file name or an object");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", c->s->base_dir, json_string_value(j));
+    return sim_job_load(job, path, e);
+}
+
+/* The engine, backend, job and parallelism a start or restore step asks for. */
+static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e) {
+    const char *backend = field(c, step, "backend");
+    const char *engine = field(c, step, "engine");
+    const char *rocks = field(c, step, "rocksdb");
+    if (backend) {
+        if (strcmp(backend, "heap") != 0 && strcmp(backend, "rocksdb") != 0)
+            return fail_step(c, e, RT_EINPUT, "backend must be heap or rocksdb");
+        cfg->backend = backend;
+    }
+    if (engine || rocks) {
+        const sim_version *v = engine ? sim_version_lookup(engine, e) : cfg->engine;
+        if (v == NULL) return RT_EINPUT;
+        if (rocks) {
+            rt_err rc = sim_version_with_rocksdb(v, rocks, &c->engine, e);
+            if (rc != RT_OK) return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", c->s->path, c->step + 1, e->msg);
+        } else {
+            c->engine = *v;
+        }
+        cfg->engine = &c->engine;
+    }
+    rt_err rc = load_job(c, step, &cfg->job, e);
+    if (rc != RT_OK) return rc;
+    json_t *par = json_object_get(step, "parallelism");
+    if (par) {
+        json_int_t p = json_integer_value(par);
+        if (p < 1 || p > 16) return fail_step(c, e, RT_EINPUT, "parallelism must be 1..16");
+        for (int i = 0; i < cfg->job.n_ops; i++)
+            if (cfg->job.ops[i].kind == SIM_OP_KEYED) cfg->job.ops[i].parallelism = (uint32_t)p;
+    }
+    json_t *inc = json_object_get(step, "incremental");
+    if (inc) cfg->incremental = json_is_true(inc);
+    return sim_job_validate(&cfg->job, c->s->path, e);
+}
+
+static void account(scn_ctx *c) {
+    if (c->run == NULL) return;
+    const sim_stats *st = sim_run_stats(c->run);
+    c->files += st->files_written;
+    c->bytes += st->bytes_written;
+    c->virtual_ms += st->virtual_ms;
+}
+
+static rt_err new_run(scn_ctx *c, rt_error *e) {
+    account(c);
+    sim_run_destroy(c->run);
+    c->run = NULL;
+    c->cfg.seed = c->seed + c->step; /* each job of the scenario its own stream */
+    return sim_run_create(&c->run, &c->cfg, e);
+}
+
+/* "1.18.1", or "1.18.1+r8.10.0" when the RocksDB release was swapped. */
+static void engine_label(const sim_version *v, char *buf, size_t cap) {
+    const sim_version *std = sim_version_find(v->name);
+    if (std && strcmp(std->rocksdb_release, v->rocksdb_release) != 0)
+        snprintf(buf, cap, "%s+r%s", v->name, v->rocksdb_release);
+    else
+        snprintf(buf, cap, "%s", v->name);
+}
+
+static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
+    sim_config_defaults(&c->cfg);
+    c->cfg.source_seed = c->seed;
+    c->cfg.store = c->store;
+    c->cfg.trace = &c->trace;
+    c->cfg.work_dir = c->env->work_dir;
+    c->cfg.backend = c->backend;
+    c->engine = *sim_version_default();
+    c->cfg.engine = &c->engine;
+    /* Periodic checkpoints follow the kind under test. */
+    c->cfg.unaligned = c->kind == SIM_KIND_UNALIGNED;
+    rt_err rc = step_config(c, step, &c->cfg, e);
+    if (rc != RT_OK) return rc;
+    snprintf(c->first_backend, sizeof c->first_backend, "%s", c->cfg.backend);
+    engine_label(c->cfg.engine, c->first_engine, sizeof c->first_engine);
+    return new_run(c, e);
+}
+
+static int collect_path(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
+    (void)op;
+    (void)sub;
+    return rt_strlist_push(ctx, f->path) != 0;
+}
+
+static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc == RT_OK) rc = step_config(c, step, &c->cfg, e);
+    if (rc != RT_OK) return rc;
+    const char *mode_s = field(c, step, "mode");
+    sim_restore_mode mode = SIM_MODE_NO_CLAIM;
+    if (mode_s && sim_mode_parse(mode_s, &mode) != 0)
+        return fail_step(c, e, RT_EINPUT, "mode must be claim, no-claim or legacy");
+    int allow = json_is_true(json_object_get(step, "allow_non_restored_state"));
+    c->backend_changed |= strcmp(c->cfg.backend, c->first_backend) != 0;
+    char label[40];
+    engine_label(c->cfg.engine, label, sizeof label);
+    c->engine_changed |= strcmp(label, c->first_engine) != 0;
+    /* What the restored snapshot holds, before anything may delete it. */
+    rt_strlist_free(&c->restored_files);
+    sim_meta m;
+    if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
+        sim_meta_each_file(&m, collect_path, &c->restored_files);
+        c->restored_id = m.checkpoint_id;
+        sim_meta_free(&m);
+    }
+    rt_error_clear(e);
+    c->restored = 1;
+    c->mode = mode;
+    rc = new_run(c, e);
+    if (rc == RT_OK) rc = sim_run_restore(c->run, n->dir, mode, allow, e);
+    return rc;
+}
+
+/* Flink's REST bodies: savepoints take "target-directory", "cancel-job",
+ * "formatType"; stop takes "targetDirectory", "drain", "formatType". */
+static rt_err do_savepoint(scn_ctx *c, json_t *step, int stop, rt_error *e) {
+    json_t *req = json_object_get(step, "request");
+    if (!json_is_object(req)) return fail_step(c, e, RT_EINPUT, "\"request\" must be the REST body");
+    const char *target = NULL, *format = NULL;
+    int cancel = 0, drain = 0;
+    json_error_t je;
+    int bad = stop ? json_unpack_ex(req, &je, JSON_STRICT, "{s?:s, s?:b, s?:s}", "targetDirectory", &target,
+                                    "drain", &drain, "formatType", &format)
+                   : json_unpack_ex(req, &je, JSON_STRICT, "{s?:s, s?:b, s?:s}", "target-directory", &target,
+                                    "cancel-job", &cancel, "formatType", &format);
+    if (bad) {
+        char m[300];
+        snprintf(m, sizeof m, "request body: %s", je.text);
+        return fail_step(c, e, RT_EINPUT, m);
+    }
+    format = expand(c, format);
+    sim_kind kind;
+    if (format == NULL) format = c->cfg.engine->default_savepoint_format;
+    if (strcmp(format, "CANONICAL") == 0 || strcmp(format, "canonical") == 0) kind = SIM_KIND_CANONICAL;
+    else if (strcmp(format, "NATIVE") == 0 || strcmp(format, "native") == 0) kind = SIM_KIND_NATIVE;
+    else return fail_step(c, e, RT_EINPUT, "formatType must be CANONICAL or NATIVE");
+    char dir[SIM_PATH_MAX];
+    rt_err rc = stop || cancel
+                    ? sim_run_stop_with_savepoint(c->run, kind, drain, target, dir, sizeof dir, e)
+                    : sim_run_snapshot(c->run, kind, target, dir, sizeof dir, e);
+    return rc == RT_OK ? remember(c, step, dir, e) : rc;
+}
+
+static rt_err do_snapshot(scn_ctx *c, json_t *step, rt_error *e) {
+    const char *k = field(c, step, "kind");
+    sim_kind kind = c->kind;
+    if (k && sim_kind_parse(k, &kind) != 0) return fail_step(c, e, RT_EINPUT, "unknown snapshot kind");
+    char dir[SIM_PATH_MAX];
+    rt_err rc = sim_run_snapshot(c->run, kind, "savepoints", dir, sizeof dir, e);
+    return rc == RT_OK ? remember(c, step, dir, e) : rc;
+}
+
+/* Moves a snapshot directory elsewhere in the storage and, if asked,
+ * removes the job's original checkpoint storage. */
+static rt_err do_relocate(scn_ctx *c, json_t *step, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc != RT_OK) return rc;
+    const char *to = field(c, step, "to");
+    char dst[SIM_PATH_MAX * 2];
+    const char *base = strrchr(n->dir, '/');
+    snprintf(dst, sizeof dst, "%s/%s", to ? to : "relocated", base ? base + 1 : n->dir);
+    if (strlen(dst) >= SIM_PATH_MAX) return fail_step(c, e, RT_EINPUT, "relocation target too long");
+    rc = rt_store_rename(c->store, n->dir, dst, e);
+    if (rc != RT_OK) return rc;
+    if (json_is_true(json_object_get(step, "remove_original"))) {
+        rc = rt_store_delete_tree(c->store, sim_run_job_id(c->run), e);
+        if (rc != RT_OK) return rc;
+    }
+    sim_trace(c->run, "relocate", "\"to\":\"%s\"", to ? to : "relocated");
+    snprintf(n->dir, sizeof n->dir, "%s", dst);
+    return RT_OK;
+}
+
+/* Damages one file of a snapshot (data files only, never _metadata). */
+static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc != RT_OK) return rc;
+    sim_meta m;
+    rc = sim_meta_load(&m, c->store, n->dir, e);
+    if (rc != RT_OK) return rc;
+    rt_strlist files = {0};
+    sim_meta_each_file(&m, collect_path, &files);
+    sim_meta_free(&m);
+    if (files.len == 0) {
+        rt_strlist_free(&files);
+        return fail_step(c, e, RT_EINPUT, "the snapshot has no data file to corrupt");
+    }
+    const char *how = field(c, step, "how");
+    const char *victim = files.items[(c->seed * 7919) % files.len];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    rc = rt_store_get(c->store, victim, &data, &len, e);
+    if (rc == RT_OK && how && strcmp(how, "delete") == 0) rc = rt_store_delete(c->store, victim, e);
+    else if (rc == RT_OK) {
+        if (len) data[(len / 2)] ^= 0x10;
+        rc = rt_store_put(c->store, victim, data, len, e);
+    }
+    free(data);
+    rt_strlist_free(&files);
+    return rc;
+}
+
+static int missing_file(void *ctx, int64_t id, const char *path) {
+    (void)id;
+    scn_ctx *c = ctx;
+    return !rt_store_exists(c->store, path);
+}
+
+typedef struct overlap_ctx {
+    scn_ctx *c;
+    const char *found;
+} overlap_ctx;
+
+static int uses_restored(void *ctx, int64_t id, const char *path) {
+    overlap_ctx *o = ctx;
+    if (id <= o->c->restored_id) return 0;
+    for (size_t i = 0; i < o->c->restored_files.len; i++)
+        if (strcmp(o->c->restored_files.items[i], path) == 0) {
+            o->found = o->c->restored_files.items[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* FLIP-193's promises, checked on the files themselves. */
+static rt_err check_ownership(scn_ctx *c, rt_error *e) {
+    if (sim_run_each_retained_file(c->run, missing_file, c))
+        return RT_FAIL(e, RT_ECORRUPT, "a retained checkpoint references a file that no longer exists");
+    if (!c->restored) return RT_OK;
+    if (c->mode != SIM_MODE_CLAIM)
+        for (size_t i = 0; i < c->restored_files.len; i++)
+            if (!rt_store_exists(c->store, c->restored_files.items[i]))
+                return RT_FAIL(e, RT_ECORRUPT, "%s restore deleted %s of the snapshot it does not own",
+                               sim_mode_name(c->mode), c->restored_files.items[i]);
+    overlap_ctx o = {c, NULL};
+    if (c->mode == SIM_MODE_NO_CLAIM && sim_run_each_retained_file(c->run, uses_restored, &o))
+        return RT_FAIL(e, RT_ECORRUPT, "a checkpoint after a no-claim restore references %s of the restored snapshot",
+                       o.found);
+    return RT_OK;
+}
+
+static rt_err do_check(scn_ctx *c, json_t *step, rt_error *e) {
+    rt_err rc = sim_run_verify(c->run, e);
+    if (rc == RT_OK && json_is_true(json_object_get(step, "ownership"))) rc = check_ownership(c, e);
+    return rc;
+}
+
+static rt_err do_spa(scn_ctx *c, json_t *step, int write, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc != RT_OK) return rc;
+    if (!write) return sim_spa_read(c->store, n->dir, c->cfg.engine, c->env->work_dir, NULL, e);
+    char dir[SIM_PATH_MAX];
+    rc = sim_spa_write(c->store, n->dir, "spa", c->cfg.engine, c->env->work_dir, dir, sizeof dir, e);
+    return rc == RT_OK ? remember(c, step, dir, e) : rc;
+}
+
+static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
+    const char *op = json_string_value(json_object_get(step, "op"));
+    if (strcmp(op, "start") == 0) return do_start(c, step, e);
+    if (c->run == NULL) return fail_step(c, e, RT_EINPUT, "no job is running");
+    if (strcmp(op, "run") == 0)
+        return sim_run_records(c->run, (uint64_t)json_integer_value(json_object_get(step, "records")), e);
+    if (strcmp(op, "snapshot") == 0) return do_snapshot(c, step, e);
+    if (strcmp(op, "savepoint") == 0) return do_savepoint(c, step, 0, e);
+    if (strcmp(op, "stop") == 0) return do_savepoint(c, step, 1, e);
+    if (strcmp(op, "relocate") == 0) return do_relocate(c, step, e);
+    if (strcmp(op, "restore") == 0) return do_restore(c, step, e);
+    if (strcmp(op, "failover") == 0) return sim_run_failover(c->run, e);
+    if (strcmp(op, "spa_read") == 0) return do_spa(c, step, 0, e);
+    if (strcmp(op, "spa_write") == 0) return do_spa(c, step, 1, e);
+    if (strcmp(op, "corrupt") == 0) return do_corrupt(c, step, e);
+    if (strcmp(op, "check") == 0) return do_check(c, step, e);
+    return fail_step(c, e, RT_EINPUT, "unknown op");
+}
+
+static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, sim_scn_result *res) {
+    account(c);
+    memset(res, 0, sizeof *res);
+    const char *o = "works";
+    switch (rt_err_class_of(rc)) {
+    case RT_CLASS_OK: o = "works"; break;
+    case RT_CLASS_REJECT: o = "rejected"; break;
+    case RT_CLASS_CORRUPT: o = "corrupted"; break;
+    default: o = "crashed"; break;
+    }
+    snprintf(res->outcome, sizeof res->outcome, "%s", o);
+    if (rc != RT_OK) res->err = *err;
+    if (c->backend_changed) snprintf(res->backend, sizeof res->backend, "%s->%s", c->first_backend, c->cfg.backend);
+    else snprintf(res->backend, sizeof res->backend, "%s", c->first_backend);
+    char label[40];
+    engine_label(c->cfg.engine, label, sizeof label);
+    if (c->engine_changed)
+        snprintf(res->versions, sizeof res->versions, "%.19s->%.19s", c->first_engine, label);
+    else snprintf(res->versions, sizeof res->versions, "%s", c->first_engine);
+    rt_trace_digest_hex(&c->trace, res->digest);
+    res->virtual_ms = c->virtual_ms;
+    res->files = c->files;
+    res->bytes = c->bytes;
+}
+
+static rt_err open_store(scn_ctx *c, rt_error *e) {
+    if (c->env->out_dir) return rt_store_open_dir(&c->store, c->env->out_dir, 1, e);
+    char name[96];
+    snprintf(name, sizeof name, "%s-%s-%s-%" PRIu64, c->s->name, sim_kind_name(c->kind), c->backend, c->seed);
+    return rt_store_open_mem(&c->store, name, e);
+}
+
+rt_err sim_scn_run(const sim_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
+                   const sim_scn_env *env, sim_scn_result *res, rt_error *e) {
+    scn_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.kind = kind;
+    c.backend = backend;
+    c.seed = seed;
+    c.env = env;
+    if (s->variants) {
+        json_t *v = json_array_get(s->variants, (size_t)variant);
+        c.from = json_string_value(json_object_get(v, "from"));
+        c.to = json_string_value(json_object_get(v, "to"));
+        if (c.from == NULL || c.to == NULL)
+            return RT_FAIL(e, RT_EINPUT, "%s: variant %d needs \"from\" and \"to\"", s->path, variant + 1);
+    }
+    rt_err rc = open_store(&c, e);
+    if (rc != RT_OK) return rc;
+    if (rt_trace_init(&c.trace, env->trace_out) != 0) {
+        rt_store_close(c.store);
+        return RT_FAIL(e, RT_ENOMEM, "trace: out of memory");
+    }
+    rt_trace_event(&c.trace, 0, "scenario", "\"name\":\"%s\",\"kind\":\"%s\",\"backend\":\"%s\",\"seed\":%" PRIu64,
+                   s->name, sim_kind_name(kind), backend, seed);
+    rt_error err;
+    rt_error_clear(&err);
+    rc = RT_OK;
+    for (c.step = 0; rc == RT_OK && c.step < json_array_size(s->steps); c.step++) {
+        rc = do_step(&c, json_array_get(s->steps, c.step), &err);
+        if (rc != RT_OK && rt_err_class_of(rc) != RT_CLASS_USAGE) {
+            const char *op = json_string_value(json_object_get(json_array_get(s->steps, c.step), "op"));
+            rt_error_prefix(&err, "step %zu (%s): ", c.step + 1, op);
+        }
+    }
+    if (rc != RT_OK && rt_err_class_of(rc) == RT_CLASS_USAGE) {
+        *e = err; /* the scenario itself is wrong: not a result */
+    } else {
+        fill_result(&c, rc, &err, res);
+        rc = RT_OK;
+    }
+    sim_run_destroy(c.run);
+    rt_strlist_free(&c.restored_files);
+    rt_trace_free(&c.trace);
+    rt_store_close(c.store);
+    return rc;
+}

@@ -1,0 +1,185 @@
+/* runner: scenario combinations, run in-process or by forked workers that
+ * write fixed-size result records into a pipe, so the parent records them
+ * in combination order whatever the finishing order. */
+#include "runner.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e) {
+    memset(r, 0, sizeof *r);
+    r->seed = 1;
+    r->paths = calloc((size_t)n + 1, sizeof *r->paths);
+    r->scns = calloc((size_t)n + 1, sizeof *r->scns);
+    if (r->paths == NULL || r->scns == NULL) return RT_FAIL(e, RT_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        r->paths[i] = strdup(paths[i]);
+        rt_err rc = sim_scn_load(&r->scns[i], paths[i], e);
+        r->n_scns++;
+        if (rc != RT_OK) return rc;
+    }
+    return RT_OK;
+}
+
+rt_err runner_load_dir(runner *r, const char *dir, rt_error *e) {
+    DIR *d = opendir(dir);
+    if (d == NULL) return RT_FAIL(e, RT_EINPUT, "%s: cannot open the scenario directory", dir);
+    rt_strlist l = {0};
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        rt_strlist_push(&l, path);
+    }
+    closedir(d);
+    qsort(l.items, l.len, sizeof l.items[0], cmp_str); /* readdir order is not ours to keep */
+    if (l.len == 0) {
+        rt_strlist_free(&l);
+        return RT_FAIL(e, RT_EINPUT, "%s: no scenario files (*.json)", dir);
+    }
+    rt_err rc = runner_load(r, (const char *const *)l.items, (int)l.len, e);
+    rt_strlist_free(&l);
+    return rc;
+}
+
+void runner_free(runner *r) {
+    for (int i = 0; i < r->n_scns; i++) {
+        sim_scn_free(r->scns[i]);
+        free(r->paths[i]);
+    }
+    free(r->scns);
+    free(r->paths);
+    free(r->combos);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *const backends[] = {"heap", "rocksdb"};
+
+rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard_i, int shard_n,
+                     rt_error *e) {
+    int cap = r->n_scns * 4 * 2 * 8 + 1, idx = 0;
+    r->combos = calloc((size_t)cap, sizeof *r->combos);
+    if (r->combos == NULL) return RT_FAIL(e, RT_ENOMEM, "out of memory");
+    for (int s = 0; s < r->n_scns; s++)
+        for (int k = 0; k < 4; k++)
+            for (int b = 0; b < 2; b++)
+                for (int v = 0; v < sim_scn_variant_count(r->scns[s]) && v < 8; v++) {
+                    if (kind && strcmp(kind, sim_kind_name((sim_kind)k)) != 0) continue;
+                    if (backend && strcmp(backend, backends[b]) != 0) continue;
+                    if (!sim_scn_has_backend(r->scns[s], backends[b])) continue;
+                    if (idx++ % shard_n != shard_i) continue;
+                    runner_combo *c = &r->combos[r->n_combos++];
+                    c->scenario = s;
+                    c->kind = (sim_kind)k;
+                    snprintf(c->backend, sizeof c->backend, "%s", backends[b]);
+                    c->variant = v;
+                }
+    return RT_OK;
+}
+
+static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
+    const runner_combo *c = &r->combos[i];
+    const sim_scn *s = r->scns[c->scenario];
+    char work[512], sub[1200];
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(work, sizeof work, "%s/snapsim-matrix-%d-XXXXXX", base, (int)getpid());
+    memset(res, 0, sizeof *res);
+    snprintf(res->scenario, sizeof res->scenario, "%s", sim_scn_name(s));
+    snprintf(res->guarantee, sizeof res->guarantee, "%s", sim_scn_row(s));
+    snprintf(res->kind, sizeof res->kind, "%s", sim_kind_name(c->kind));
+    res->seed = r->seed;
+    if (mkdtemp(work) == NULL) {
+        snprintf(res->outcome, sizeof res->outcome, "crashed");
+        snprintf(res->reason, sizeof res->reason, "cannot make a work directory: %s", strerror(errno));
+        return;
+    }
+    if (out_dir) snprintf(sub, sizeof sub, "%s/%s-%s-%s-%d", out_dir, sim_scn_name(s), sim_kind_name(c->kind), c->backend, c->variant);
+    sim_scn_env env = {out_dir ? sub : NULL, work, NULL};
+    sim_scn_result sr;
+    rt_error e;
+    rt_error_clear(&e);
+    if (sim_scn_run(s, c->kind, c->backend, c->variant, r->seed, &env, &sr, &e) != RT_OK) {
+        snprintf(res->outcome, sizeof res->outcome, "crashed");
+        snprintf(res->reason, sizeof res->reason, "scenario error: %.480s", e.msg);
+    } else {
+        snprintf(res->outcome, sizeof res->outcome, "%s", sr.outcome);
+        snprintf(res->reason, sizeof res->reason, "%s", sr.err.msg);
+        snprintf(res->backend, sizeof res->backend, "%s", sr.backend);
+        snprintf(res->versions, sizeof res->versions, "%.31s", sr.versions);
+        snprintf(res->digest, sizeof res->digest, "%s", sr.digest);
+        res->virtual_ms = sr.virtual_ms;
+        res->files = sr.files;
+        res->bytes = sr.bytes;
+    }
+    if (res->backend[0] == '\0') snprintf(res->backend, sizeof res->backend, "%s", c->backend);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+    if (system(cmd) != 0) { /* best effort: a leftover work dir harms nothing */
+    }
+}
+
+static void progress_line(const runner *r, int i, int done, const mx_result *res) {
+    fprintf(stderr, "[%d/%d] %-22s %-9s %-14s %-18s %s\n", done, r->n_combos, res->scenario, res->kind,
+            res->backend, res->versions, res->outcome);
+    (void)i;
+}
+
+static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
+                          rt_error *e) {
+    int fds[2];
+    if (pipe(fds) != 0) return RT_FAIL(e, RT_EIO, "pipe: %s", strerror(errno));
+    fflush(NULL);
+    for (int w = 0; w < jobs; w++) {
+        pid_t pid = fork();
+        if (pid < 0) return RT_FAIL(e, RT_EIO, "fork: %s", strerror(errno));
+        if (pid == 0) {
+            close(fds[0]);
+            for (int i = w; i < r->n_combos; i += jobs) {
+                struct { int i; mx_result res; } msg;
+                msg.i = i;
+                run_one(r, i, out_dir, &msg.res);
+                if (write(fds[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(2);
+            }
+            _exit(0);
+        }
+    }
+    close(fds[1]);
+    int got = 0;
+    struct { int i; mx_result res; } msg;
+    FILE *in = fdopen(fds[0], "r");
+    while (in && fread(&msg, sizeof msg, 1, in) == 1) {
+        if (msg.i < 0 || msg.i >= r->n_combos) break;
+        results[msg.i] = msg.res;
+        got++;
+        if (progress) progress_line(r, msg.i, got, &msg.res);
+    }
+    if (in) fclose(in);
+    int status, failed = 0;
+    while (wait(&status) > 0)
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
+    if (got != r->n_combos || failed)
+        return RT_FAIL(e, RT_EINTERNAL, "workers returned %d of %d results", got, r->n_combos);
+    return RT_OK;
+}
+
+rt_err runner_run(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
+                  rt_error *e) {
+    if (jobs > 1 && r->n_combos > 1) return run_workers(r, jobs, progress, out_dir, results, e);
+    for (int i = 0; i < r->n_combos; i++) {
+        run_one(r, i, out_dir, &results[i]);
+        if (progress) progress_line(r, i, i + 1, &results[i]);
+    }
+    return RT_OK;
+}

@@ -1,0 +1,43 @@
+/* runner: runs scenario combinations (scenario x kind x backend x variant)
+ * for `scenario run` and `matrix`, optionally in parallel worker processes,
+ * and hands back their results in a fixed order. */
+#ifndef RUNNER_H
+#define RUNNER_H
+
+#include <stdint.h>
+
+#include "mx.h"
+#include "rt_err.h"
+#include "sim_scenario.h"
+
+typedef struct runner_combo {
+    int scenario; /* index into the loaded scenarios */
+    sim_kind kind;
+    char backend[16];
+    int variant;
+} runner_combo;
+
+typedef struct runner {
+    char **paths;
+    sim_scn **scns;
+    int n_scns;
+    runner_combo *combos;
+    int n_combos;
+    uint64_t seed;
+} runner;
+
+/* Loads scenario files (a directory: every *.json in it, sorted). */
+rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e);
+rt_err runner_load_dir(runner *r, const char *dir, rt_error *e);
+/* Expands the combinations, filtered by kind/backend (NULL = all) and by
+ * shard (index % shard_n == shard_i). */
+rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard_i, int shard_n,
+                     rt_error *e);
+void runner_free(runner *r);
+
+/* Runs every combination with `jobs` worker processes; results[i] is the
+ * result of combos[i]. Progress goes to stderr when `progress`. */
+rt_err runner_run(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
+                  rt_error *e);
+
+#endif
