@@ -99,7 +99,7 @@ rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
     sim_buf b;
     sim_buf_init(&b);
     sim_buf_bytes(&b, CS_MAGIC, strlen(CS_MAGIC));
-    sim_buf_u32(&b, (uint32_t)r->cfg.engine->channel_state_format);
+    sim_buf_u32(&b, (uint32_t)sim_cs_format(r->cfg.engine, r->cfg.mutant));
     write_groups(r, &t->snap.cs, &b);
     sim_buf_seal(&b);
     if (b.oom) {
@@ -158,16 +158,21 @@ static rt_err read_group(sim_reader *rd, const sim_job *job, sim_cs_list *out, r
     return sim_reader_check(rd, e);
 }
 
+int sim_cs_format(const sim_version *engine, sim_mutant m) {
+    if (m == SIM_MUT_CS_FORMAT_PER_PATCH) return engine->channel_state_format * 100 + engine->patch;
+    return engine->channel_state_format;
+}
+
 rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_version *engine,
-                   const sim_job *job, sim_cs_list *out, rt_error *e) {
+                   sim_mutant mutant, const sim_job *job, sim_cs_list *out, rt_error *e) {
     sim_reader rd;
     rt_err rc = sim_reader_open(&rd, data, len, CS_MAGIC, what, e);
     if (rc != RT_OK) return rc;
     uint32_t version = sim_read_u32(&rd);
-    if ((int)version != engine->channel_state_format)
+    if ((int)version != sim_cs_format(engine, mutant))
         return RT_FAIL(e, RT_ECHANNEL,
                        "%s: channel state format %u cannot be read by engine %s (format %d)",
-                       what, version, engine->name, engine->channel_state_format);
+                       what, version, engine->name, sim_cs_format(engine, mutant));
     uint32_t groups = sim_read_u32(&rd);
     for (uint32_t g = 0; g < groups && rc == RT_OK; g++) rc = read_group(&rd, job, out, e);
     if (rc == RT_OK) rc = sim_reader_check(&rd, e);

@@ -41,7 +41,7 @@ typedef struct meta_writer {
 /* Where a file is written in the metadata, and remembered for deletion. */
 static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
     char loc[1024];
-    if (w->p->savepoint) {
+    if (w->p->savepoint && w->r->cfg.mutant != SIM_MUT_SAVEPOINT_ABSOLUTE) {
         size_t dl = strlen(w->p->dir);
         /* NO_SHARING: everything of a savepoint lies in its own directory. */
         assert(strncmp(f->path, w->p->dir, dl) == 0 && f->path[dl] == '/');
@@ -99,6 +99,7 @@ static json_t *build(meta_writer *w) {
     sim_run *r = w->r;
     const sim_pending *p = w->p;
     json_t *ops = json_array(), *lineage = json_array();
+    int relative = p->savepoint && r->cfg.mutant != SIM_MUT_SAVEPOINT_ABSOLUTE;
     for (int o = 0; o < r->job.n_ops; o++) {
         const sim_op *op = &r->job.ops[o];
         json_t *subs = json_array();
@@ -115,8 +116,8 @@ static json_t *build(meta_writer *w) {
                           "type", p->savepoint ? "savepoint" : "checkpoint", "snapshot_kind",
                           sim_kind_name(p->kind), "format", p->canonical ? "canonical" : "native",
                           "backend", r->cfg.backend, "incremental", r->cfg.incremental, "sharing",
-                          sim_sharing_name(p->sharing), "paths", p->savepoint ? "relative" : "absolute");
-    if (!p->savepoint) json_object_set_new(m, "storage_root", json_string(rt_store_root(r->cfg.store)));
+                          sim_sharing_name(p->sharing), "paths", relative ? "relative" : "absolute");
+    if (!relative) json_object_set_new(m, "storage_root", json_string(rt_store_root(r->cfg.store)));
     json_object_set_new(m, "source_seed", hex64(r->cfg.source_seed));
     json_object_set_new(m, "job", sim_job_to_json(&r->job));
     json_object_set_new(m, "lineage", lineage);

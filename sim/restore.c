@@ -117,7 +117,8 @@ static rt_err load_channel_state(restore_job *rj) {
             size_t len = 0;
             rt_err rc = fetch_verified(rj->r->cfg.store, &st->cs_file, &data, &len, rj->e);
             if (rc == RT_OK)
-                rc = sim_cs_read(data, len, st->cs_file.path, rj->r->cfg.engine, &rj->r->job, &rj->cs, rj->e);
+                rc = sim_cs_read(data, len, st->cs_file.path, rj->r->cfg.engine, rj->r->cfg.mutant, &rj->r->job,
+                                 &rj->cs, rj->e);
             free(data);
             if (rc != RT_OK) return rc;
         }
@@ -130,7 +131,7 @@ static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_ha
     sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, rj->r->cfg.engine, rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     rt_err rc = b->ops->restore_native(b, &ctx, h, rj->e);
-    for (int s = 0; rc == RT_OK && s < b->n_states; s++)
+    for (int s = 0; rc == RT_OK && s < b->n_states && rj->r->cfg.mutant != SIM_MUT_NO_NATIVE_MIGRATION; s++)
         for (int k = 0; k < h->n_states; k++) {
             const sim_state_desc *from = &h->states[k];
             if (strcmp(from->name, b->states[s].name) != 0) continue;
@@ -188,7 +189,7 @@ static rt_err restore_tasks(restore_job *rj, int *fresh) {
             }
         }
     }
-    for (size_t i = 0; i < rj->cs.n; i++) {
+    for (size_t i = 0; i < rj->cs.n && r->cfg.mutant != SIM_MUT_DROP_CHANNEL_STATE; i++) {
         rt_err rc = sim_chan_restore(r, &rj->cs.r[i], rj->e);
         if (rc != RT_OK) return rc;
     }
@@ -225,8 +226,9 @@ static rt_err take_ownership(restore_job *rj) {
     for (size_t i = 0; i < c.shared.len && rc == RT_OK; i++)
         rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, rj->e);
     sim_registry_confirm(&r->registry, c.id);
-    if (rj->mode != SIM_MODE_CLAIM) sim_registry_set_not_claimed(&r->registry, c.id);
-    r->force_full = rj->mode == SIM_MODE_NO_CLAIM;
+    if (rj->mode != SIM_MODE_CLAIM && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)
+        sim_registry_set_not_claimed(&r->registry, c.id);
+    r->force_full = rj->mode == SIM_MODE_NO_CLAIM && r->cfg.mutant != SIM_MUT_NO_CLAIM_INCREMENTAL;
     if (rc == RT_OK) rc = sim_coord_add_completed(r, &c, rj->e);
     sim_completed_free(&c);
     return rc;

@@ -263,6 +263,7 @@ static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     c->cfg.store = c->store;
     c->cfg.trace = &c->trace;
     c->cfg.work_dir = c->env->work_dir;
+    c->cfg.mutant = c->env->mutant;
     c->cfg.backend = c->backend;
     c->engine = *sim_version_default();
     c->cfg.engine = &c->engine;

@@ -12,6 +12,7 @@
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_job.h"
+#include "sim_mutant.h"
 #include "sim_version.h"
 
 typedef enum { SIM_KIND_CANONICAL, SIM_KIND_NATIVE, SIM_KIND_ALIGNED, SIM_KIND_UNALIGNED } sim_kind;
@@ -40,6 +41,7 @@ typedef struct sim_config {
     const char *work_dir;        /* local directory for RocksDB instances */
     rt_trace *trace;
     uint64_t events_max;         /* bound on events: beyond it the run is stuck */
+    sim_mutant mutant;           /* SIM_MUT_NONE except under `snapsim mutants` */
 } sim_config;
 
 void sim_config_defaults(sim_config *c);

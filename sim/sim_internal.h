@@ -166,7 +166,8 @@ rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e);
 /* Parses a channel-state file written by any engine: checks its format
  * version against `engine` and every edge against `job`; appends records. */
 rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_version *engine,
-                   const sim_job *job, sim_cs_list *out, rt_error *e);
+                   sim_mutant mutant, const sim_job *job, sim_cs_list *out, rt_error *e);
+int sim_cs_format(const sim_version *engine, sim_mutant m);
 
 /* coordinator.c */
 void sim_coord_start(sim_run *r);

@@ -38,6 +38,7 @@ typedef struct sim_scn_env {
     const char *out_dir;  /* a directory store there; NULL: in memory */
     const char *work_dir; /* local directory for RocksDB instances */
     FILE *trace_out;      /* JSONL trace, or NULL */
+    sim_mutant mutant;    /* SIM_MUT_NONE unless testing the tests */
 } sim_scn_env;
 
 /* Runs one combination. Returns RT_OK when the scenario ran (whatever its

@@ -23,7 +23,7 @@ static rt_err has_inflight(rt_store *store, const sim_meta *m, const sim_version
             rt_err rc = rt_store_get(store, f->path, &data, &len, e);
             if (rc != RT_OK) return rc;
             sim_cs_list l = {0};
-            rc = sim_cs_read(data, len, f->path, engine, &m->job, &l, e);
+            rc = sim_cs_read(data, len, f->path, engine, SIM_MUT_NONE, &m->job, &l, e);
             free(data);
             free(l.r);
             if (rc != RT_OK) return rc;

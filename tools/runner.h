@@ -24,6 +24,7 @@ typedef struct runner {
     runner_combo *combos;
     int n_combos;
     uint64_t seed;
+    sim_mutant mutant;
 } runner;
 
 /* Loads scenario files (a directory: every *.json in it, sorted). */

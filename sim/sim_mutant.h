@@ -1,0 +1,35 @@
+/* sim_mutant: deliberate breakages of one mechanism each, switched on per
+ * run (sim_config.mutant), never by default. A mutant that no test, no
+ * matrix cell and no fuzz seed notices is a mechanism nobody checks. Each
+ * has one id and is tested at one call site, like SQLite's
+ * sqlite3FaultSim. */
+#ifndef SIM_MUTANT_H
+#define SIM_MUTANT_H
+
+#define SIM_MUTANT_MAP(X)                                                                   \
+    X(SIM_MUT_NONE, "none", "no mutant")                                                    \
+    X(SIM_MUT_SAVEPOINT_ABSOLUTE, "savepoint-absolute-paths",                               \
+      "savepoint _metadata holds absolute paths, like a checkpoint")                        \
+    X(SIM_MUT_CS_FORMAT_PER_PATCH, "channel-format-per-patch",                              \
+      "every patch release changes the channel-state format")                               \
+    X(SIM_MUT_DROP_CHANNEL_STATE, "drop-channel-state",                                     \
+      "restore ignores the persisted in-flight records")                                    \
+    X(SIM_MUT_NO_NATIVE_MIGRATION, "no-native-migration",                                   \
+      "a native restore keeps values in the old schema")                                    \
+    X(SIM_MUT_NO_CLAIM_INCREMENTAL, "no-claim-incremental",                                 \
+      "the first checkpoint after a NO_CLAIM restore is incremental")                       \
+    X(SIM_MUT_IGNORE_NOT_CLAIMED, "registry-ignores-ownership",                             \
+      "the registry deletes files of snapshots the job does not own")
+
+typedef enum {
+#define SIM_MUT_ENUM(id, name, what) id,
+    SIM_MUTANT_MAP(SIM_MUT_ENUM)
+#undef SIM_MUT_ENUM
+    SIM_MUT_COUNT
+} sim_mutant;
+
+const char *sim_mutant_name(sim_mutant m);
+const char *sim_mutant_what(sim_mutant m);
+int sim_mutant_parse(const char *s, sim_mutant *out);
+
+#endif
