@@ -227,6 +227,7 @@ rt_err sim_run_drain(sim_run *r, rt_error *e) {
     stop_sources(r);
     rc = run_until(r, drained, e);
     if (rc == RT_OK) sim_trace(r, "drained", NULL);
+    resume_periodic(r); /* the job goes on when more records come */
     return rc;
 }
 

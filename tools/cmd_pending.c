@@ -3,7 +3,6 @@
 #include "cli.h"
 #include "commands.h"
 
-int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("inspect"); }
 int cmd_fuzz(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("fuzz"); }
 int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("replay"); }
 int cmd_mutants(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("mutants"); }

@@ -39,8 +39,11 @@ int cmd_scenario(int argc, char **argv) {
         return cli_usage_error("scenario: expected 'scenario run FILE' (see snapsim scenario --help)");
     static const struct option longs[] = {{"kind", required_argument, 0, 'k'}, {"backend", required_argument, 0, 'b'},
                                           {"seed", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'},
-                                          {"out", required_argument, 0, 'o'},  {0, 0, 0, 0}};
-    const char *kind = NULL, *backend = NULL, *out = NULL;
+                                          {"out", required_argument, 0, 'o'},  {"mutant", required_argument, 0, 'm'},
+                                          {"trace", required_argument, 0, 't'},
+                                          {0, 0, 0, 0}};
+    const char *kind = NULL, *backend = NULL, *out = NULL, *trace = NULL;
+    sim_mutant mutant = SIM_MUT_NONE;
     uint64_t seed = 1;
     int json = 0, c;
     optind = 1;
@@ -53,6 +56,10 @@ int cmd_scenario(int argc, char **argv) {
         case 'b': backend = optarg; break;
         case 'j': json = 1; break;
         case 'o': out = optarg; break;
+        case 't': trace = optarg; break;
+        case 'm':
+            if (sim_mutant_parse(optarg, &mutant) != 0) return cli_usage_error("scenario: unknown mutant '%s' (see snapsim mutants --help)", optarg);
+            break;
         case 's':
             if (cli_parse_u64(optarg, &seed)) return cli_usage_error("scenario: --seed wants a number, not '%s'", optarg);
             break;
@@ -74,6 +81,11 @@ int cmd_scenario(int argc, char **argv) {
         return cli_report_error(&e);
     }
     r.seed = seed;
+    r.mutant = mutant;
+    if (trace && (r.trace = fopen(trace, "w")) == NULL) {
+        runner_free(&r);
+        return cli_usage_error("scenario: cannot write trace file %s", trace);
+    }
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
     int worst = CLI_EXIT_OK;
     if (res && runner_run(&r, 1, 0, out, res, &e) == RT_OK) {
@@ -87,6 +99,7 @@ int cmd_scenario(int argc, char **argv) {
     }
     if (r.n_combos == 0) worst = cli_usage_error("scenario: no combination matches the filters");
     free(res);
+    if (r.trace) fclose(r.trace);
     runner_free(&r);
     return worst;
 }

@@ -42,8 +42,12 @@ const cli_command cli_commands[] = {
      "snapshot's storage.\n"},
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
+     "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"
      "Runs the JSON scenario FILE with $KIND and $BACKEND expanded (default: every kind on\n"
-     "both backends) and prints one outcome per combination.\n"},
+     "both backends) and prints one outcome per combination. --out keeps the snapshot storage\n"
+     "as directories under DIR (default: in memory); --trace writes the JSONL trace;\n"
+     "--mutant runs with one mechanism broken.\n"
+     "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n"},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
      "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N]\n"
      "       snapsim matrix diff OLD.db NEW.db\n"

@@ -106,7 +106,7 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         return;
     }
     if (out_dir) snprintf(sub, sizeof sub, "%s/%s-%s-%s-%d", out_dir, sim_scn_name(s), sim_kind_name(c->kind), c->backend, c->variant);
-    sim_scn_env env = {out_dir ? sub : NULL, work, NULL, r->mutant};
+    sim_scn_env env = {out_dir ? sub : NULL, work, r->trace, r->mutant};
     sim_scn_result sr;
     rt_error e;
     rt_error_clear(&e);

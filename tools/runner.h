@@ -25,6 +25,7 @@ typedef struct runner {
     int n_combos;
     uint64_t seed;
     sim_mutant mutant;
+    FILE *trace; /* JSONL trace of every combination (in-process runs only) */
 } runner;
 
 /* Loads scenario files (a directory: every *.json in it, sorted). */
