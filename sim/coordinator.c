@@ -209,6 +209,14 @@ static void abort_pending(sim_run *r) {
     r->last_complete_at = rt_loop_now(&r->loop);
 }
 
+static void remove_if_empty(sim_run *r, const char *dir) {
+    rt_strlist left = {0};
+    rt_error e;
+    if (rt_store_list(r->cfg.store, dir, &left, &e) == RT_OK && left.len == 0)
+        rt_store_delete_tree(r->cfg.store, dir, &e);
+    rt_strlist_free(&left);
+}
+
 /* Drops the oldest retained checkpoints beyond `retained`. */
 static rt_err subsume(sim_run *r, rt_error *e) {
     while (r->n_done > r->cfg.retained) {
@@ -217,9 +225,11 @@ static rt_err subsume(sim_run *r, rt_error *e) {
         r->n_done--;
         sim_trace(r, "subsume", "\"chk\":%" PRId64 ",\"owned\":%d", old.id, old.owned);
         if (old.owned) {
+            /* Private files only: shared ones (a claimed native savepoint's
+             * SSTs reused by later checkpoints live in its directory) go
+             * when the registry says nothing uses them any more. */
             for (size_t i = 0; i < old.files.len; i++) delete_quietly(r, old.files.items[i]);
-            rt_error ig;
-            rt_store_delete_tree(r->cfg.store, old.dir, &ig);
+            remove_if_empty(r, old.dir);
         }
         sim_completed_free(&old);
     }
