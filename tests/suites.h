@@ -5,4 +5,5 @@
     X(runtime)         \
     X(storage)         \
     X(matrix)          \
-    X(rocksdb)
+    X(rocksdb)         \
+    X(guarantees)
