@@ -66,8 +66,9 @@ const char *rt_err_message(rt_err code);
 rt_err_class rt_err_class_of(rt_err code);
 
 /* Sets *e (if non-NULL) and returns code; use through RT_FAIL so every
- * detection point carries its file and line. A later failure does not
- * overwrite an earlier, more specific message unless e->code is RT_OK. */
+ * detection point carries its file and line. It always overwrites: the
+ * caller that detects a failure names it; callers above add context with
+ * rt_error_prefix instead of setting a new error. */
 rt_err rt_error_set(rt_error *e, rt_err code, const char *file, int line,
                     const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -5,5 +5,4 @@
 
 int cmd_fuzz(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("fuzz"); }
 int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("replay"); }
-int cmd_mutants(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("mutants"); }
 int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("bench"); }

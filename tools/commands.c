@@ -65,8 +65,12 @@ const cli_command cli_commands[] = {
      "usage: snapsim replay --seed N [--trace FILE] [--json]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE.\n"},
     {"mutants", cmd_mutants, "check that the matrix and fuzzing kill every built-in mutant",
-     "usage: snapsim mutants\n"
-     "Runs the matrix and a fuzz budget under each built-in mutant; exits 1 if any survives.\n"},
+     "usage: snapsim mutants [--jobs N] [--scenarios DIR]\n"
+     "Runs the matrix under each built-in mutant (one mechanism broken on purpose: absolute\n"
+     "savepoint paths, a channel-state format per patch, dropped channel state, no native\n"
+     "migration, an incremental first checkpoint after NO_CLAIM, a registry that ignores\n"
+     "ownership) and exits 1 if any mutant changes no result. The fuzz budget joins once\n"
+     "`snapsim fuzz` exists.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint --type native|canonical --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"
