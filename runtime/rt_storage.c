@@ -1173,6 +1173,8 @@ rt_err rt_store_relativize(const rt_store *s, const char *abs, char *rel, size_t
 void rt_store_absolute(const rt_store *s, const char *rel, char *buf, size_t cap) {
     assert(s != NULL && rel != NULL);
     assert(buf != NULL && cap > 0);
+    size_t n = strlen(s->root);
+    const char *sep = n > 0 && s->root[n - 1] == '/' ? "" : "/"; /* a root of "/" */
     if (rel[0] == '\0') snprintf(buf, cap, "%s", s->root);
-    else snprintf(buf, cap, "%s/%s", s->root, rel);
+    else snprintf(buf, cap, "%s%s%s", s->root, sep, rel);
 }

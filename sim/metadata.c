@@ -309,7 +309,7 @@ static rt_err epoch_from_json(meta_parser *ps, json_t *j, sim_meta_epoch *ep) {
         ep->n_inflight++;
     }
     for (size_t i = 0; i < json_array_size(fresh); i++) {
-        int o = sim_job_find(&ep->job, json_string_value(json_array_get(fresh, i)) ?: "");
+        int o = sim_job_find(&ep->job, json_string_value(json_array_get(fresh, i)) ? json_string_value(json_array_get(fresh, i)) : "");
         if (o >= 0) ep->fresh[o] = 1;
     }
     return RT_OK;
@@ -397,7 +397,9 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
     rt_err rc = rt_store_get(store, path, &data, &len, e);
     if (rc != RT_OK) {
         memset(m, 0, sizeof *m);
-        if (rc == RT_ENOENT) RT_FAIL(e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", dir);
+        char abs[1024];
+        rt_store_absolute(store, dir, abs, sizeof abs);
+        if (rc == RT_ENOENT) RT_FAIL(e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", abs);
         return rc;
     }
     rc = sim_meta_parse(m, (const char *)data, len, store, dir, path, e);

@@ -106,7 +106,10 @@ int sim_scn_variant_count(const sim_scn *s) { return s->variants ? (int)json_arr
 int sim_scn_has_backend(const sim_scn *s, const char *backend) {
     if (s->backends == NULL) return 1;
     for (size_t i = 0; i < json_array_size(s->backends); i++)
-        if (strcmp(json_string_value(json_array_get(s->backends, i)) ?: "", backend) == 0) return 1;
+        {
+        const char *b = json_string_value(json_array_get(s->backends, i));
+        if (b && strcmp(b, backend) == 0) return 1;
+    }
     return 0;
 }
 

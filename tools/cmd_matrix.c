@@ -111,6 +111,10 @@ int cmd_matrix(int argc, char **argv) {
     runner r;
     rt_error e;
     rt_error_clear(&e);
+    /* A database we cannot use is found before minutes of running. */
+    mx_db *probe = NULL;
+    if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
+    mx_close(probe);
     if (runner_load_dir(&r, o.scenarios, &e) != RT_OK ||
         runner_expand(&r, NULL, NULL, o.shard_i, o.shard_n, &e) != RT_OK) {
         runner_free(&r);
