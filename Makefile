@@ -47,7 +47,7 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libsnapsim.a
 
 # The suite: unit tests, then the same seed twice and under libfaketime,
 # then everything again under ASan+UBSan.
-test: unit determinism sanitize
+test: unit determinism cppcheck sanitize
 
 unit: $(BUILD)/run_tests snapsim
 	$(BUILD)/run_tests
@@ -75,7 +75,7 @@ matrix: snapsim
 bench: snapsim
 	./snapsim bench --out reports
 
-cppcheck:
+cppcheck: $(DEPS_OK)
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem -Iruntime -Isim -Imatrix -Itools runtime sim matrix tools
 

@@ -113,7 +113,7 @@ rt_err sim_value_migrate(sim_value *v, const sim_state_desc *from, const sim_sta
     rt_err rc = sim_state_compatible(from, to, e);
     if (rc != RT_OK) return rc;
     if (from->kind != SIM_STATE_VALUE) return RT_OK;
-    int64_t nf[SIM_MAX_FIELDS];
+    int64_t nf[SIM_MAX_FIELDS] = {0};
     for (int i = 0; i < to->n_fields; i++) {
         nf[i] = field_default(to->fields[i]);
         for (int j = 0; j < from->n_fields; j++)

@@ -2,7 +2,7 @@
 # Installs the Debian packages snapsim needs, or names them in one line when
 # it cannot (not root). Quiet when everything is present.
 set -u
-PKGS="build-essential pkg-config librocksdb-dev libsqlite3-dev libjansson-dev libcunit1-dev libxxhash-dev lcov faketime libfaketime parallel"
+PKGS="build-essential pkg-config cppcheck librocksdb-dev libsqlite3-dev libjansson-dev libcunit1-dev libxxhash-dev lcov faketime libfaketime parallel"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
