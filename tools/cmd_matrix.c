@@ -44,7 +44,7 @@ static int matrix_merge(int argc, char **argv) {
 }
 
 typedef struct matrix_opts {
-    const char *db, *out, *scenarios, *expect;
+    const char *db, *out, *scenarios, *expect, *started;
     int jobs, shard_i, shard_n;
     uint64_t seed;
 } matrix_opts;
@@ -53,8 +53,9 @@ static int parse(matrix_opts *o, int argc, char **argv) {
     static const struct option longs[] = {{"db", required_argument, 0, 'd'},       {"out", required_argument, 0, 'o'},
                                           {"jobs", required_argument, 0, 'j'},     {"shard", required_argument, 0, 's'},
                                           {"scenarios", required_argument, 0, 'c'}, {"seed", required_argument, 0, 'S'},
-                                          {"expect", required_argument, 0, 'e'},   {0, 0, 0, 0}};
-    *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", 2, 0, 1, 1};
+                                          {"expect", required_argument, 0, 'e'},   {"started", required_argument, 0, 't'},
+                                          {0, 0, 0, 0}};
+    *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", NULL, 2, 0, 1, 1};
     optind = 1;
     opterr = 0;
     int c;
@@ -65,6 +66,10 @@ static int parse(matrix_opts *o, int argc, char **argv) {
         case 'o': o->out = optarg; break;
         case 'c': o->scenarios = optarg; break;
         case 'e': o->expect = optarg; break;
+        case 't':
+            if (strlen(optarg) >= 32) return cli_usage_error("matrix: --started wants an ISO-8601 time, not '%s'", optarg);
+            o->started = optarg;
+            break;
         case 'j':
             if (cli_parse_u64(optarg, &n) || n < 1 || n > 64) return cli_usage_error("matrix: --jobs wants 1..64, not '%s'", optarg);
             o->jobs = (int)n;
@@ -89,6 +94,7 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
     char when[32], rev[64], options[128];
     time_t now = time(NULL); /* the run's date: bookkeeping, not simulation */
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    if (o->started) snprintf(when, sizeof when, "%s", o->started); /* shards of one run share it */
     revision(rev, sizeof rev);
     snprintf(options, sizeof options, "{\"seed\":%llu}", (unsigned long long)o->seed);
     int64_t run = 0;
@@ -101,7 +107,20 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
     return rc;
 }
 
+static int matrix_render(int argc, char **argv) {
+    if (argc != 3) return cli_usage_error("matrix render: expected DB OUT-DIR");
+    mx_db *db = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    mkdir(argv[2], 0755);
+    if (mx_open(&db, argv[1], &e) != RT_OK) return cli_report_error(&e);
+    rt_err rc = mx_render_all(db, argv[2], &e);
+    mx_close(db);
+    return rc == RT_OK ? CLI_EXIT_OK : cli_report_error(&e);
+}
+
 int cmd_matrix(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "render") == 0) return matrix_render(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "diff") == 0) return matrix_diff(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "merge") == 0) return matrix_merge(argc - 1, argv + 1);
     matrix_opts o;

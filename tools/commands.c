@@ -49,14 +49,20 @@ const cli_command cli_commands[] = {
      "--mutant runs with one mechanism broken.\n"
      "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n"},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
-     "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N]\n"
+     "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N] [--seed N]\n"
+     "                      [--scenarios DIR] [--expect DIR] [--started ISO-TIME]\n"
      "       snapsim matrix diff OLD.db NEW.db\n"
      "       snapsim matrix merge OUT.db IN.db...\n"
+     "       snapsim matrix render DB OUT-DIR\n"
      "Runs every scenario in scenarios/ against every snapshot kind and backend, records the\n"
      "results in the SQLite database (default reports/matrix.db) and renders guarantees.md\n"
      "and index.html into DIR (default reports).\n"
      "diff lists regressions and changes between two runs and exits 1 on a regression.\n"
-     "merge combines the databases of sharded runs into OUT.db.\n"},
+     "merge combines the databases of sharded runs into OUT.db: give every shard the same\n"
+     "--started so they merge into one run, then render the merged database, e.g.\n"
+     "  t=$(date -u +%Y-%m-%dT%H:%M:%SZ); for i in 0 1; do snapsim matrix --shard $i/2 \\\n"
+     "     --started $t --db s$i.db --out r$i & done; wait\n"
+     "  snapsim matrix merge all.db s0.db s1.db && snapsim matrix render all.db reports\n"},
     {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
      "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE]\n"
      "Runs N seeds, each with a fault plan drawn from the seed; exits 1 and prints the replay\n"
