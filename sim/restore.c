@@ -331,6 +331,10 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
     if (rc != RT_OK) {
         rt_error ignored;
         rebuild_empty(r, &ignored); /* nothing half-restored stays in use */
+        /* Source offsets too: restore_tasks may have set them before a
+         * later operator's state failed. */
+        memset(r->offset, 0, sizeof r->offset);
+        memset(r->end, 0, sizeof r->end);
     } else {
         sim_trace(r, "restore", "\"dir\":\"%s\",\"mode\":\"%s\",\"chk\":%" PRId64 ",\"inflight\":%zu",
                   failover ? "latest" : "snapshot", sim_mode_name(mode), rj.m.checkpoint_id, rj.cs.n);
