@@ -28,7 +28,7 @@ struct sim_scn {
 
 static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
                                        "restore", "failover", "spa_read", "spa_write", "corrupt",
-                                       "check", NULL};
+                                       "fault", "check", NULL};
 
 static rt_err step_error(const sim_scn *s, size_t i, rt_error *e, const char *msg) {
     return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
@@ -461,6 +461,55 @@ static rt_err do_spa(scn_ctx *c, json_t *step, int write, rt_error *e) {
     return rc == RT_OK ? remember(c, step, dir, e) : rc;
 }
 
+/* Installs a storage fault plan: {"op":"fault","plan":[{"on":"put","nth":2,
+ * "kind":"eio","persistent":false,"arg":0,"path":"prefix"}]}; an empty
+ * plan clears it. Counting starts at this step. */
+static rt_err parse_fault(scn_ctx *c, json_t *j, rt_fault *f, rt_error *e) {
+    const char *on = NULL, *kind = NULL, *path = "";
+    json_int_t nth = 1, arg = 0;
+    int persistent = 0;
+    json_error_t je;
+    memset(f, 0, sizeof *f);
+    if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s?:I, s?:b, s?:I, s?:s}", "on", &on, "kind", &kind, "nth",
+                       &nth, "persistent", &persistent, "arg", &arg, "path", &path) != 0 || nth < 1 || arg < 0 ||
+        strlen(path) >= sizeof f->path_prefix) {
+        char m[300];
+        snprintf(m, sizeof m, "fault: %s", je.text[0] ? je.text : "nth >= 1, arg >= 0, path shorter than 64");
+        return fail_step(c, e, RT_EINPUT, m);
+    }
+    int op = -1, k = -1;
+    for (int i = 0; i < RT_OP_COUNT; i++)
+        if (strcmp(on, rt_store_op_name((rt_store_op)i)) == 0) op = i;
+    for (int i = 1; i < RT_FAULT_KIND_COUNT; i++)
+        if (strcmp(kind, rt_fault_kind_name((rt_fault_kind)i)) == 0) k = i;
+    if (op < 0 || k < 0) return fail_step(c, e, RT_EINPUT, "fault: unknown \"on\" operation or \"kind\"");
+    f->op = (rt_store_op)op;
+    f->kind = (rt_fault_kind)k;
+    f->nth = (uint64_t)nth;
+    f->persistent = persistent;
+    f->arg = (uint64_t)arg;
+    snprintf(f->path_prefix, sizeof f->path_prefix, "%s", path);
+    return RT_OK;
+}
+
+static rt_err do_fault(scn_ctx *c, json_t *step, rt_error *e) {
+    json_t *plan = json_object_get(step, "plan");
+    if (!json_is_array(plan) || json_array_size(plan) > RT_FAULT_PLAN_MAX)
+        return fail_step(c, e, RT_EINPUT, "fault: \"plan\" must be an array of at most 32 faults");
+    rt_fault_plan p;
+    memset(&p, 0, sizeof p);
+    for (size_t i = 0; i < json_array_size(plan); i++) {
+        rt_err rc = parse_fault(c, json_array_get(plan, i), &p.faults[p.n], e);
+        if (rc != RT_OK) return rc;
+        p.n++;
+    }
+    rt_store_set_faults(c->store, p.n ? &p : NULL);
+    char desc[512];
+    rt_fault_plan_describe(&p, desc, sizeof desc);
+    sim_trace(c->run, "fault_plan", "\"plan\":\"%s\"", desc);
+    return RT_OK;
+}
+
 static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
     const char *op = json_string_value(json_object_get(step, "op"));
     if (strcmp(op, "start") == 0) return do_start(c, step, e);
@@ -476,6 +525,7 @@ static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
     if (strcmp(op, "spa_read") == 0) return do_spa(c, step, 0, e);
     if (strcmp(op, "spa_write") == 0) return do_spa(c, step, 1, e);
     if (strcmp(op, "corrupt") == 0) return do_corrupt(c, step, e);
+    if (strcmp(op, "fault") == 0) return do_fault(c, step, e);
     if (strcmp(op, "check") == 0) return do_check(c, step, e);
     return fail_step(c, e, RT_EINPUT, "unknown op");
 }
