@@ -459,6 +459,9 @@ rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e) {
         c->q[(c->head + c->len) % c->cap] = it;
         c->len++;
         c->recs++;
+        /* Its consumer must come for it: nothing else wakes it when the
+         * restored records already use up the credit the source waits on. */
+        sim_task_wake(r, c->to_task, rt_loop_now(&r->loop));
         return RT_OK;
     }
     return RT_FAIL(e, RT_ECHANNEL, "no channel %u->%u into '%s' for restored in-flight data", from,
