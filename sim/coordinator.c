@@ -255,19 +255,6 @@ rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
     return RT_OK;
 }
 
-/* The completed-checkpoint store, as the HA services keep it: survives a
- * coordinator restart. One line per retained checkpoint: id, owned, dir. */
-rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
-    char buf[8192], path[SIM_PATH_MAX];
-    size_t n = 0;
-    for (int i = 0; i < r->n_done && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %s\n", r->done[i].id,
-                              r->done[i].owned, r->done[i].dir);
-    if (n >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
-    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
-    return rt_store_put(r->cfg.store, path, buf, n, e);
-}
-
 static rt_err finalize(sim_run *r, rt_error *e) {
     sim_pending *p = &r->pend;
     sim_completed c;

@@ -214,6 +214,7 @@ static rt_err take_ownership(restore_job *rj) {
     memset(&c, 0, sizeof c);
     c.id = m->checkpoint_id;
     c.owned = rj->mode == SIM_MODE_CLAIM;
+    c.unclaimed = rj->mode != SIM_MODE_CLAIM;
     c.savepoint = 0;
     snprintf(c.dir, sizeof c.dir, "%s", rj->dir);
     char meta_path[SIM_PATH_MAX + 16];
@@ -231,6 +232,7 @@ static rt_err take_ownership(restore_job *rj) {
     r->force_full = rj->mode == SIM_MODE_NO_CLAIM && r->cfg.mutant != SIM_MUT_NO_CLAIM_INCREMENTAL;
     if (rc == RT_OK) rc = sim_coord_add_completed(r, &c, rj->e);
     sim_completed_free(&c);
+    if (rc == RT_OK) rc = sim_coord_save_store(r, rj->e);
     return rc;
 }
 

@@ -249,17 +249,20 @@ rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const c
     return RT_OK;
 }
 
+/* Aborts the checkpoint in progress, if any, and removes what it wrote. */
+static rt_err abort_in_flight(sim_run *r, const char *why, rt_error *e) {
+    if (!r->pend.active) return RT_OK;
+    r->pend.failed = 1;
+    RT_FAIL(&r->pend.err, RT_EDECLINED, "checkpoint %" PRId64 " aborted: %s", r->pend.id, why);
+    sim_coord_task_done(r, NULL);
+    return run_until(r, no_pending, e);
+}
+
 rt_err sim_run_failover(sim_run *r, rt_error *e) {
     start(r);
-    sim_trace(r, "failover", "\"latest\":\"%s\"", r->latest);
-    if (r->pend.active) {
-        r->pend.failed = 1;
-        RT_FAIL(&r->pend.err, RT_EDECLINED, "checkpoint %" PRId64 " aborted by a task failure", r->pend.id);
-        sim_coord_task_done(r, NULL);
-        rt_err rc = run_until(r, no_pending, e);
-        if (rc != RT_OK) return rc;
-    }
-    return sim_restore_into(r, r->latest, SIM_MODE_CLAIM, 0, 1, e);
+    sim_trace(r, "failover", "\"latest\":\"%s\"", r->latest[0] ? "checkpoint" : "none");
+    rt_err rc = abort_in_flight(r, "a task failed", e);
+    return rc == RT_OK ? sim_restore_into(r, r->latest, SIM_MODE_CLAIM, 0, 1, e) : rc;
 }
 
 rt_err sim_run_restore(sim_run *r, const char *dir, sim_restore_mode mode, int allow_non_restored,
@@ -284,9 +287,19 @@ const char *sim_run_job_id(const sim_run *r) { return r->job_id; }
 const char *sim_run_latest_checkpoint(const sim_run *r) { return r->latest; }
 int64_t sim_run_checkpoint_count(const sim_run *r) { return (int64_t)r->stats.checkpoints_completed; }
 
+/* The coordinator process dies with everything it held in memory: the
+ * pending checkpoint, the retained list, the registry. A new one reads the
+ * completed-checkpoint store back and restarts the tasks from the latest
+ * checkpoint (a global failover, as Flink's JobManager failover does). */
 rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
-    (void)r;
-    return RT_FAIL(e, RT_ENOTIMPL, "coordinator failover is not implemented yet");
+    start(r);
+    sim_trace(r, "coordinator_failover", "\"retained\":%d", r->n_done);
+    rt_err rc = abort_in_flight(r, "the coordinator failed", e);
+    if (rc == RT_OK) rc = sim_coord_load_store(r, e);
+    if (rc != RT_OK) return rc;
+    sim_trace(r, "store_recovered", "\"retained\":%d,\"latest\":\"%s\"", r->n_done,
+              r->n_done ? "checkpoint" : "none");
+    return sim_restore_into(r, r->latest, SIM_MODE_CLAIM, 0, 1, e);
 }
 
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx) {

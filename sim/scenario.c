@@ -28,7 +28,7 @@ struct sim_scn {
 
 static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
                                        "restore", "failover", "spa_read", "spa_write", "corrupt",
-                                       "fault", "check", NULL};
+                                       "fault", "coordinator_failover", "check", NULL};
 
 static rt_err step_error(const sim_scn *s, size_t i, rt_error *e, const char *msg) {
     return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
@@ -522,6 +522,7 @@ static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
     if (strcmp(op, "relocate") == 0) return do_relocate(c, step, e);
     if (strcmp(op, "restore") == 0) return do_restore(c, step, e);
     if (strcmp(op, "failover") == 0) return sim_run_failover(c->run, e);
+    if (strcmp(op, "coordinator_failover") == 0) return sim_run_coordinator_failover(c->run, e);
     if (strcmp(op, "spa_read") == 0) return do_spa(c, step, 0, e);
     if (strcmp(op, "spa_write") == 0) return do_spa(c, step, 1, e);
     if (strcmp(op, "corrupt") == 0) return do_corrupt(c, step, e);

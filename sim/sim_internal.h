@@ -94,6 +94,7 @@ typedef struct sim_completed {
     char dir[SIM_PATH_MAX];
     int savepoint;
     int owned;         /* the job may delete it once subsumed */
+    int unclaimed;     /* restored in NO_CLAIM or LEGACY: never the job's */
     rt_strlist files;  /* private files, for deletion */
     rt_strlist shared; /* registered shared files */
 } sim_completed;
@@ -178,7 +179,10 @@ void sim_coord_task_done(sim_run *r, sim_task *t);
 rt_err sim_coord_wait(sim_run *r, rt_error *e);
 void sim_completed_free(sim_completed *c);
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
+/* completed_store.c */
 rt_err sim_coord_save_store(sim_run *r, rt_error *e);
+/* Rebuilds the retained checkpoints and the registry from storage. */
+rt_err sim_coord_load_store(sim_run *r, rt_error *e);
 
 /* metadata.c */
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e);

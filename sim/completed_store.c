@@ -1,0 +1,97 @@
+/* completed_store: the completed-checkpoint store as the HA services keep
+ * it (ZooKeeper or Kubernetes in Flink): a small file in the checkpoint
+ * storage, rewritten after every change, from which a restarted
+ * coordinator rebuilds its retained checkpoints and its SharedStateRegistry.
+ *   line 1: "snapsim-completed 1 force_full=<0|1>"
+ *   then one line per retained checkpoint: "<id> <owned> <unclaimed> <dir>" */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define STORE_MAGIC "snapsim-completed 1"
+
+rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
+    char buf[8192], path[SIM_PATH_MAX];
+    size_t n = (size_t)snprintf(buf, sizeof buf, STORE_MAGIC " force_full=%d\n", r->force_full);
+    for (int i = 0; i < r->n_done && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %d %s\n", r->done[i].id,
+                              r->done[i].owned, r->done[i].unclaimed, r->done[i].dir);
+    if (n >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
+    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
+    return rt_store_put(r->cfg.store, path, buf, n, e);
+}
+
+static int collect(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
+    (void)op;
+    (void)sub;
+    sim_completed *c = ctx;
+    return rt_strlist_push(f->shared ? &c->shared : &c->files, f->path) != 0;
+}
+
+/* One retained checkpoint back from its _metadata. */
+static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const char *dir, rt_error *e) {
+    sim_completed c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.owned = owned;
+    c.unclaimed = unclaimed;
+    snprintf(c.dir, sizeof c.dir, "%s", dir);
+    sim_meta m;
+    rt_err rc = sim_meta_load(&m, r->cfg.store, dir, e);
+    if (rc != RT_OK) return rc;
+    char meta_path[SIM_PATH_MAX + 16];
+    snprintf(meta_path, sizeof meta_path, "%s/_metadata", dir);
+    if (sim_meta_each_file(&m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
+        rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+    sim_meta_free(&m);
+    for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
+        rc = sim_registry_register(&r->registry, c.shared.items[i], id, e);
+    if (rc == RT_OK) {
+        sim_registry_confirm(&r->registry, id);
+        if (unclaimed) sim_registry_set_not_claimed(&r->registry, id);
+        rc = sim_coord_add_completed(r, &c, e);
+    }
+    sim_completed_free(&c);
+    return rc;
+}
+
+rt_err sim_coord_load_store(sim_run *r, rt_error *e) {
+    char path[SIM_PATH_MAX];
+    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    rt_err rc = rt_store_get(r->cfg.store, path, &data, &len, e);
+    if (rc == RT_ENOENT) return RT_OK; /* nothing completed yet */
+    if (rc != RT_OK) return rc;
+    char *text = realloc(data, len + 1);
+    if (text == NULL) {
+        free(data);
+        return RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+    }
+    text[len] = '\0';
+    for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
+    r->n_done = 0;
+    r->latest[0] = '\0';
+    sim_registry_free(&r->registry);
+    sim_registry_init(&r->registry);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    int force_full = 0;
+    if (line == NULL || sscanf(line, STORE_MAGIC " force_full=%d", &force_full) != 1)
+        rc = RT_FAIL(e, RT_EFORMAT, "%s: not a completed-checkpoint store", path);
+    while (rc == RT_OK && (line = strtok_r(NULL, "\n", &save)) != NULL) {
+        int64_t id;
+        int owned, unclaimed, used = 0;
+        if (sscanf(line, "%" SCNd64 " %d %d %n", &id, &owned, &unclaimed, &used) != 3 || used == 0)
+            rc = RT_FAIL(e, RT_EFORMAT, "%s: malformed line '%s'", path, line);
+        else
+            rc = load_one(r, id, owned, unclaimed, line + used, e);
+        if (rc == RT_OK && id + 1 > r->next_cp) r->next_cp = id + 1;
+    }
+    r->force_full = force_full;
+    free(text);
+    return rc;
+}
