@@ -50,12 +50,16 @@ static void on_periodic(rt_loop *loop, void *arg, uint64_t tag) {
     rt_loop_at(loop, r->cfg.interval_ms, on_periodic, r, 0);
 }
 
+/* A fresh directory name: an existing savepoint is never written into. */
 static void savepoint_dir(sim_run *r, const char *target, char *out, size_t cap) {
-    uint64_t x = rt_prng_next(&r->ids) & 0xffffffffffffULL;
-    if (target && target[0])
-        snprintf(out, cap, "%s/savepoint-%.6s-%012" PRIx64, target, r->job_id, x);
-    else
-        snprintf(out, cap, "savepoint-%.6s-%012" PRIx64, r->job_id, x);
+    for (int tries = 0; tries < 64; tries++) {
+        uint64_t x = rt_prng_next(&r->ids) & 0xffffffffffffULL;
+        if (target && target[0])
+            snprintf(out, cap, "%s/savepoint-%.6s-%012" PRIx64, target, r->job_id, x);
+        else
+            snprintf(out, cap, "savepoint-%.6s-%012" PRIx64, r->job_id, x);
+        if (!sim_store_has_dir(r->cfg.store, out)) return;
+    }
 }
 
 rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,

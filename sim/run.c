@@ -89,8 +89,11 @@ rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
     rt_prng_stream(&r->net, cfg->seed, RT_STREAM_NETWORK);
     rt_prng_stream(&r->ids, cfg->seed, RT_STREAM_IDS);
     rt_prng_stream(&r->coord, cfg->seed, RT_STREAM_COORD);
-    snprintf(r->job_id, sizeof r->job_id, "%016" PRIx64 "%016" PRIx64, rt_prng_next(&r->ids),
-             rt_prng_next(&r->ids));
+    /* A job never writes into another job's checkpoint directory. */
+    do {
+        snprintf(r->job_id, sizeof r->job_id, "%016" PRIx64 "%016" PRIx64, rt_prng_next(&r->ids),
+                 rt_prng_next(&r->ids));
+    } while (sim_store_has_dir(cfg->store, r->job_id));
     r->next_cp = 1;
     sim_registry_init(&r->registry);
     rc = sim_build_tasks(r, e);
@@ -311,4 +314,12 @@ int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx) 
             if (fn(ctx, c->id, c->shared.items[k])) return 1;
     }
     return 0;
+}
+
+int sim_store_has_dir(rt_store *store, const char *dir) {
+    rt_strlist l = {0};
+    rt_error e;
+    int has = rt_store_list(store, dir, &l, &e) == RT_OK && l.len > 0;
+    rt_strlist_free(&l);
+    return has;
 }

@@ -147,6 +147,9 @@ struct sim_run {
     rt_error async_err; /* first internal error raised inside an event */
 };
 
+/* True if anything is stored under dir. */
+int sim_store_has_dir(rt_store *store, const char *dir);
+
 /* engine.c */
 void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 rt_err sim_build_tasks(sim_run *r, rt_error *e);
