@@ -372,7 +372,7 @@ static rt_err do_relocate(scn_ctx *c, json_t *step, rt_error *e) {
         if (rc != RT_OK) return rc;
     }
     sim_trace(c->run, "relocate", "\"to\":\"%s\"", to ? to : "relocated");
-    snprintf(n->dir, sizeof n->dir, "%s", dst);
+    snprintf(n->dir, sizeof n->dir, "%.*s", SIM_PATH_MAX - 1, dst); /* fits: checked above */
     return RT_OK;
 }
 
