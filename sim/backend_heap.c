@@ -132,26 +132,9 @@ static rt_err heap_snapshot(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle 
     sim_buf buf;
     sim_buf_init(&buf);
     dump(h, &buf);
-    if (buf.oom) {
-        sim_buf_free(&buf);
-        return RT_FAIL(e, RT_ENOMEM, "heap snapshot: out of memory");
-    }
-    char path[SIM_PATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s.heap", ctx->dir, ctx->file_prefix);
-    sim_file_ref f;
-    rt_err rc = sim_upload(ctx, path, buf.data, buf.len, &f, e);
+    rt_err rc = sim_upload_buffer(ctx, b, &buf, "heap-native", "heap", out, e);
     sim_buf_free(&buf);
-    if (rc != RT_OK) return rc;
-    snprintf(f.local_name, sizeof f.local_name, "%s.heap", ctx->file_prefix);
-    sim_handle_init(out);
-    strcpy(out->format, "heap-native");
-    strcpy(out->backend, "heap");
-    out->kg_lo = b->kg_lo;
-    out->kg_hi = b->kg_hi;
-    out->checkpoint_id = ctx->checkpoint_id;
-    out->n_states = b->n_states;
-    memcpy(out->states, b->states, sizeof out->states);
-    return sim_handle_add_file(out, &f, e);
+    return rc;
 }
 
 /* Finds the backend's state index for a state name, or -1. */

@@ -106,26 +106,9 @@ rt_err sim_canonical_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *
     write_groups(b, l, &buf);
     sim_buf_seal(&buf);
     free_lists(l, b->n_states);
-    if (buf.oom) {
-        sim_buf_free(&buf);
-        return RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
-    }
-    char path[SIM_PATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s.canonical", ctx->dir, ctx->file_prefix);
-    sim_file_ref f;
-    rt_err rc = sim_upload(ctx, path, buf.data, buf.len, &f, e);
+    rt_err rc = sim_upload_buffer(ctx, b, &buf, "canonical", "canonical", out, e);
     sim_buf_free(&buf);
-    if (rc != RT_OK) return rc;
-    snprintf(f.local_name, sizeof f.local_name, "%s.canonical", ctx->file_prefix);
-    sim_handle_init(out);
-    strcpy(out->format, "canonical");
-    snprintf(out->backend, sizeof out->backend, "%s", b->ops->name);
-    out->kg_lo = b->kg_lo;
-    out->kg_hi = b->kg_hi;
-    out->checkpoint_id = ctx->checkpoint_id;
-    out->n_states = b->n_states;
-    memcpy(out->states, b->states, sizeof out->states);
-    return sim_handle_add_file(out, &f, e);
+    return rc;
 }
 
 static int find_state(const sim_backend *b, const char *name) {

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sim_backend.h"
@@ -143,4 +144,24 @@ void sim_read_schema(sim_reader *r, sim_state_desc *d) {
 rt_err sim_reader_check(const sim_reader *r, rt_error *e) {
     if (r->bad) return RT_FAIL(e, RT_EFORMAT, "%s: truncated or malformed content", r->what);
     return RT_OK;
+}
+
+rt_err sim_upload_buffer(sim_snap_ctx *ctx, const sim_backend *b, const sim_buf *buf, const char *format,
+                         const char *suffix, sim_keyed_handle *out, rt_error *e) {
+    if (buf->oom) return RT_FAIL(e, RT_ENOMEM, "%s snapshot: out of memory", format);
+    char path[SIM_PATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/%s.%s", ctx->dir, ctx->file_prefix, suffix);
+    sim_file_ref f;
+    rt_err rc = sim_upload(ctx, path, buf->data, buf->len, &f, e);
+    if (rc != RT_OK) return rc;
+    snprintf(f.local_name, sizeof f.local_name, "%s.%s", ctx->file_prefix, suffix);
+    sim_handle_init(out);
+    snprintf(out->format, sizeof out->format, "%s", format);
+    snprintf(out->backend, sizeof out->backend, "%s", b->ops->name);
+    out->kg_lo = b->kg_lo;
+    out->kg_hi = b->kg_hi;
+    out->checkpoint_id = ctx->checkpoint_id;
+    out->n_states = b->n_states;
+    memcpy(out->states, b->states, sizeof out->states);
+    return sim_handle_add_file(out, &f, e);
 }

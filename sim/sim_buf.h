@@ -47,4 +47,12 @@ void sim_read_schema(sim_reader *r, sim_state_desc *d);
 /* RT_EFORMAT if any read ran short or a value was out of range. */
 rt_err sim_reader_check(const sim_reader *r, rt_error *e);
 
+struct sim_backend;
+struct sim_snap_ctx;
+struct sim_keyed_handle;
+/* Uploads a one-file snapshot of backend b (<dir>/<prefix>.<suffix>) and
+ * fills out with its format, key groups and schemas. */
+rt_err sim_upload_buffer(struct sim_snap_ctx *ctx, const struct sim_backend *b, const sim_buf *buf,
+                         const char *format, const char *suffix, struct sim_keyed_handle *out, rt_error *e);
+
 #endif
