@@ -6,4 +6,6 @@
     X(storage)         \
     X(matrix)          \
     X(rocksdb)         \
-    X(guarantees)
+    X(guarantees)      \
+    X(engine)          \
+    X(restore)

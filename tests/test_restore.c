@@ -1,0 +1,684 @@
+/* test_restore: sim/restore.c and what FLIP-193/203 promise about it:
+ * restore modes and who owns the restored files, failover, rescaling,
+ * relocation, crossing backends, schema migration, and clean rejection of
+ * damaged or hostile snapshots with nothing half-restored left behind.
+ * Every restore that works is checked against the exactly-once oracle. */
+#include <CUnit/CUnit.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_fixture.h"
+
+/* The files of the snapshot in dir, _metadata included. */
+static void snapshot_files(rt_store *s, const char *dir, rt_strlist *out) {
+    sf_files f;
+    sf_meta_files(s, dir, &f);
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < f.n; i++) CU_ASSERT_FATAL(rt_strlist_push(out, f.f[i].ref.path) == 0);
+    char meta[SIM_PATH_MAX + 16];
+    snprintf(meta, sizeof meta, "%s/_metadata", dir);
+    CU_ASSERT_FATAL(rt_strlist_push(out, meta) == 0);
+    sf_files_free(&f);
+}
+
+static size_t count_existing(rt_store *s, const rt_strlist *l) {
+    size_t n = 0;
+    for (size_t i = 0; i < l->len; i++) n += rt_store_exists(s, l->items[i]) != 0;
+    return n;
+}
+
+static size_t count_shared(rt_store *s, const char *dir) {
+    sf_files f;
+    sf_meta_files(s, dir, &f);
+    size_t n = 0;
+    for (size_t i = 0; i < f.n; i++) n += f.f[i].ref.shared != 0;
+    sf_files_free(&f);
+    return n;
+}
+
+/* How many of the files `l` are referenced by retained checkpoint id
+ * (id < 0: by any). */
+static size_t count_referenced(const sim_run *r, int64_t id, const rt_strlist *l) {
+    rt_strlist used;
+    sf_retained(r, id, &used);
+    size_t n = 0;
+    for (size_t i = 0; i < l->len; i++) n += sf_strlist_has(&used, l->items[i]) != 0;
+    rt_strlist_free(&used);
+    return n;
+}
+
+static int is_retained(const sim_run *r, int64_t id) {
+    int64_t ids[16];
+    int n = sf_retained_ids(r, ids, 16);
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id) return 1;
+    return 0;
+}
+
+static int64_t checkpoint_id_of(rt_store *s, const char *dir) {
+    sim_meta m;
+    SF_OK(SF_RC(sim_meta_load(&m, s, dir, &sf_err)));
+    int64_t id = m.checkpoint_id;
+    sim_meta_free(&m);
+    return id;
+}
+
+/* A checkpoint of a first job with enough state for several SSTs. */
+static void first_job_checkpoint(rt_store *s, const char *backend, uint64_t seed, char *dir, size_t cap) {
+    sim_config c;
+    sf_config(&c, s, backend, seed);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    sf_snapshot(r, SIM_KIND_ALIGNED, dir, cap);
+    sim_run_destroy(r);
+}
+
+/* ---- restore modes (FLIP-193) ---------------------------------------------- */
+
+static void no_claim(const char *backend) {
+    rt_store *s = sf_mem_store();
+    char chk[SIM_PATH_MAX], first[SIM_PATH_MAX];
+    first_job_checkpoint(s, backend, 61, chk, sizeof chk);
+    int64_t restored_id = checkpoint_id_of(s, chk);
+    rt_strlist restored;
+    snapshot_files(s, chk, &restored);
+    if (strcmp(backend, "rocksdb") == 0) CU_ASSERT(count_shared(s, chk) > 0);
+
+    sim_config c;
+    sf_config(&c, s, backend, 62);
+    sim_run *r = sf_restored(&c, chk, SIM_MODE_NO_CLAIM);
+    sf_snapshot(r, SIM_KIND_ALIGNED, first, sizeof first);
+    int64_t first_id = checkpoint_id_of(s, first);
+    CU_ASSERT_EQUAL(first_id, restored_id + 1);
+    /* The first checkpoint is full: it references nothing restored. */
+    CU_ASSERT_FATAL(is_retained(r, first_id));
+    CU_ASSERT(count_referenced(r, first_id, &restored) == 0);
+    char *text = sf_read_metadata(s, first);
+    CU_ASSERT(strstr(text, "\"sharing\": \"FORWARD\"") != NULL);
+    free(text);
+
+    sf_records(r, 1200);
+    SF_OK(SF_RC(sim_run_drain(r, &sf_err)));
+    CU_ASSERT(!is_retained(r, restored_id));
+    CU_ASSERT(sim_run_checkpoint_count(r) > 2 * c.retained + 2);
+    CU_ASSERT(count_referenced(r, -1, &restored) == 0);
+    CU_ASSERT_EQUAL(count_existing(s, &restored), restored.len); /* never deleted */
+    sf_verify(r);
+    rt_strlist_free(&restored);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_no_claim_rocksdb(void) { no_claim("rocksdb"); }
+static void test_no_claim_heap(void) { no_claim("heap"); }
+
+static void claim(const char *backend) {
+    rt_store *s = sf_mem_store();
+    char chk[SIM_PATH_MAX], meta[SIM_PATH_MAX + 16];
+    first_job_checkpoint(s, backend, 63, chk, sizeof chk);
+    int64_t restored_id = checkpoint_id_of(s, chk);
+    rt_strlist restored;
+    snapshot_files(s, chk, &restored);
+    snprintf(meta, sizeof meta, "%s/_metadata", chk);
+
+    sim_config c;
+    sf_config(&c, s, backend, 64);
+    sim_run *r = sf_restored(&c, chk, SIM_MODE_CLAIM);
+    sf_records(r, 1200);
+    SF_OK(SF_RC(sim_run_drain(r, &sf_err)));
+    CU_ASSERT_FATAL(!is_retained(r, restored_id));
+    /* Once subsumed, what nothing retained uses is gone; what is still
+     * used (reused SSTs) is there. */
+    rt_strlist used;
+    sf_retained(r, -1, &used);
+    size_t gone = 0;
+    for (size_t i = 0; i < restored.len; i++) {
+        int exists = rt_store_exists(s, restored.items[i]);
+        int needed = sf_strlist_has(&used, restored.items[i]);
+        if (exists != needed)
+            fprintf(stderr, "\n%s: exists %d, referenced %d\n", restored.items[i], exists, needed);
+        CU_ASSERT_EQUAL(exists, needed);
+        gone += !exists;
+    }
+    CU_ASSERT(gone > 0);
+    CU_ASSERT(!rt_store_exists(s, meta));
+    if (strcmp(backend, "heap") == 0) CU_ASSERT_EQUAL(gone, restored.len);
+    sf_verify(r);
+    rt_strlist_free(&used);
+    rt_strlist_free(&restored);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_claim_rocksdb(void) { claim("rocksdb"); }
+static void test_claim_heap(void) { claim("heap"); }
+
+static void legacy(const char *backend) {
+    rt_store *s = sf_mem_store();
+    char chk[SIM_PATH_MAX], first[SIM_PATH_MAX];
+    first_job_checkpoint(s, backend, 65, chk, sizeof chk);
+    int64_t restored_id = checkpoint_id_of(s, chk);
+    rt_strlist restored;
+    snapshot_files(s, chk, &restored);
+
+    sim_config c;
+    sf_config(&c, s, backend, 66);
+    sim_run *r = sf_restored(&c, chk, SIM_MODE_LEGACY);
+    sf_snapshot(r, SIM_KIND_ALIGNED, first, sizeof first);
+    /* Later checkpoints may depend on the restored files (incremental). */
+    if (c.incremental) CU_ASSERT(count_referenced(r, checkpoint_id_of(s, first), &restored) > 0);
+    sf_records(r, 1200);
+    SF_OK(SF_RC(sim_run_drain(r, &sf_err)));
+    CU_ASSERT(!is_retained(r, restored_id));
+    CU_ASSERT_EQUAL(count_existing(s, &restored), restored.len); /* never deleted */
+    sf_verify(r);
+    rt_strlist_free(&restored);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_legacy_rocksdb(void) { legacy("rocksdb"); }
+static void test_legacy_heap(void) { legacy("heap"); }
+
+/* ---- failover ------------------------------------------------------------- */
+
+static uint64_t offsets_total(const sim_run *r) {
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < r->job.splits; s++) n += r->offset[s];
+    return n;
+}
+
+static uint64_t meta_offsets_total(rt_store *s, const char *dir) {
+    sim_meta m;
+    SF_OK(SF_RC(sim_meta_load(&m, s, dir, &sf_err)));
+    uint64_t n = 0;
+    for (int o = 0; o < m.n_ops; o++)
+        for (int i = 0; i < m.ops[o].n_sub; i++)
+            for (int k = 0; k < m.ops[o].sub[i].n_offsets; k++) n += m.ops[o].sub[i].offset[k];
+    sim_meta_free(&m);
+    return n;
+}
+
+static void failover(const char *backend, int unaligned) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, backend, 71);
+    c.unaligned = unaligned;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char latest[SIM_PATH_MAX];
+    snprintf(latest, sizeof latest, "%s", sim_run_latest_checkpoint(r));
+    CU_ASSERT_FATAL(latest[0] != '\0');
+    uint64_t emitted = offsets_total(r), at_checkpoint = meta_offsets_total(s, latest);
+    CU_ASSERT(at_checkpoint < emitted);
+    SF_OK(SF_RC(sim_run_failover(r, &sf_err)));
+    /* The job went back to the checkpoint: its offsets, its in-flight data. */
+    CU_ASSERT_EQUAL(offsets_total(r), at_checkpoint);
+    size_t inflight = r->epochs[r->n_epochs - 1].n_inflight;
+    CU_ASSERT_EQUAL(inflight > 0, unaligned);
+    sf_records(r, 1000);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_failover_heap_aligned(void) { failover("heap", 0); }
+static void test_failover_heap_unaligned(void) { failover("heap", 1); }
+static void test_failover_rocksdb_aligned(void) { failover("rocksdb", 0); }
+static void test_failover_rocksdb_unaligned(void) { failover("rocksdb", 1); }
+
+/* ---- rescaling 2 -> 3 -> 1 ------------------------------------------------ */
+
+static void rescale(const char *backend, sim_kind kind) {
+    static const uint32_t par[3] = {2, 3, 1};
+    rt_store *s = sf_mem_store();
+    char dir[SIM_PATH_MAX] = "";
+    for (int stage = 0; stage < 3; stage++) {
+        sim_config c;
+        sf_config(&c, s, backend, 80 + (uint64_t)stage);
+        c.unaligned = kind == SIM_KIND_UNALIGNED;
+        /* Only the snapshots that are restored; restored in-flight data
+         * must then get moving without a checkpoint barrier's help. */
+        c.interval_ms = 0;
+        sf_set_parallelism(&c, par[stage]);
+        sim_run *r = stage == 0 ? sf_run(&c) : sf_restored(&c, dir, SIM_MODE_NO_CLAIM);
+        CU_ASSERT_EQUAL(r->n_tasks, 3 * (int)par[stage]);
+        sf_records(r, 600);
+        if (stage < 2) sf_snapshot(r, kind, dir, sizeof dir);
+        rt_err rc = SF_RC(sim_run_verify(r, &sf_err));
+        if (rc != RT_OK)
+            fprintf(stderr, "\n%s %s stage %d (parallelism %u): %s\n", backend, sim_kind_name(kind), stage,
+                    par[stage], sf_err.msg);
+        CU_ASSERT_EQUAL(rc, RT_OK);
+        sim_run_destroy(r);
+    }
+    rt_store_close(s);
+}
+
+static void rescale_all(const char *backend) {
+    for (int k = SIM_KIND_CANONICAL; k <= SIM_KIND_UNALIGNED; k++) rescale(backend, (sim_kind)k);
+}
+
+static void test_rescale_heap(void) { rescale_all("heap"); }
+static void test_rescale_rocksdb(void) { rescale_all("rocksdb"); }
+
+/* ---- relocation ----------------------------------------------------------- */
+
+/* Moves dir to moved/<its name> and deletes the job's checkpoint storage
+ * and the original parent; returns the new place in out. */
+static void relocate(rt_store *s, const char *dir, const char *job, char *out, size_t cap) {
+    const char *base = strrchr(dir, '/');
+    snprintf(out, cap, "moved/%s", base ? base + 1 : dir);
+    SF_OK(SF_RC(rt_store_rename(s, dir, out, &sf_err)));
+    SF_OK(SF_RC(rt_store_delete_tree(s, job, &sf_err)));
+    SF_OK(SF_RC(rt_store_delete_tree(s, "savepoints", &sf_err)));
+    rt_strlist left = {0};
+    SF_OK(SF_RC(rt_store_list(s, "", &left, &sf_err)));
+    for (size_t i = 0; i < left.len; i++) CU_ASSERT(strncmp(left.items[i], "moved/", 6) == 0);
+    rt_strlist_free(&left);
+}
+
+static void relocated_native_savepoint(const char *backend) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, backend, 91);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char sp[SIM_PATH_MAX], job[64], moved[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    snprintf(job, sizeof job, "%s", sim_run_job_id(r));
+    sim_run_destroy(r);
+    relocate(s, sp, job, moved, sizeof moved);
+
+    sf_config(&c, s, backend, 92);
+    r = sf_restored(&c, moved, SIM_MODE_NO_CLAIM);
+    sf_records(r, 500);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_relocated_savepoint_heap(void) { relocated_native_savepoint("heap"); }
+static void test_relocated_savepoint_rocksdb(void) { relocated_native_savepoint("rocksdb"); }
+
+static void checkpoint_storage_gone(const char *backend) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, backend, 93);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char chk[SIM_PATH_MAX], job[64], moved[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_ALIGNED, chk, sizeof chk);
+    snprintf(job, sizeof job, "%s", sim_run_job_id(r));
+    sim_run_destroy(r);
+    relocate(s, chk, job, moved, sizeof moved);
+
+    sf_image img;
+    sf_image_take(s, &img);
+    sf_config(&c, s, backend, 94);
+    r = sf_run(&c);
+    rt_err rc = SF_RC(sim_run_restore(r, moved, SIM_MODE_NO_CLAIM, 0, &sf_err));
+    CU_ASSERT_EQUAL(rc, RT_ENOENT);
+    CU_ASSERT(strstr(sf_err.msg, job) != NULL); /* names the missing original */
+    CU_ASSERT(sf_run_is_empty(r));
+    CU_ASSERT(sf_image_same(s, &img));
+    sf_image_free(&img);
+    /* Nothing half-restored: the job runs from scratch and agrees. */
+    sf_records(r, 500);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_checkpoint_storage_gone_heap(void) { checkpoint_storage_gone("heap"); }
+static void test_checkpoint_storage_gone_rocksdb(void) { checkpoint_storage_gone("rocksdb"); }
+
+/* ---- backend change -------------------------------------------------------- */
+
+static void crosses(const char *from, const char *to) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, from, 101);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char canon[SIM_PATH_MAX], native[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_CANONICAL, canon, sizeof canon);
+    sf_snapshot(r, SIM_KIND_NATIVE, native, sizeof native);
+    sim_run_destroy(r);
+
+    /* The native one is the other backend's own format: a clean no, and a
+     * job that afterwards starts from nothing. */
+    sf_config(&c, s, to, 102);
+    r = sf_run(&c);
+    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, native, SIM_MODE_NO_CLAIM, 0, &sf_err)), RT_EBACKEND);
+    CU_ASSERT(sf_run_is_empty(r));
+    sf_records(r, 300);
+    sf_verify(r);
+    sim_run_destroy(r);
+
+    sf_config(&c, s, to, 103);
+    r = sf_restored(&c, canon, SIM_MODE_NO_CLAIM);
+    sf_records(r, 500);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_canonical_heap_to_rocksdb(void) { crosses("heap", "rocksdb"); }
+static void test_canonical_rocksdb_to_heap(void) { crosses("rocksdb", "heap"); }
+
+/* ---- schema evolution ------------------------------------------------------- */
+
+/* scenarios/jobs/schema-v2.json: the value state's fields change. */
+static void job_schema_v2(sim_job *job) {
+    sim_job_default(job);
+    sim_state_desc *d = &job->ops[1].states[0];
+    CU_ASSERT_FATAL(strcmp(d->name, "stats") == 0 && d->kind == SIM_STATE_VALUE);
+    d->schema_version = 2;
+    d->n_fields = 3;
+    d->fields[0] = SIM_F_COUNT;
+    d->fields[1] = SIM_F_SUM;
+    d->fields[2] = SIM_F_MAX;
+}
+
+static void schema_migration(sim_kind kind) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 111);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, kind, sp, sizeof sp);
+    sim_run_destroy(r);
+
+    sf_config(&c, s, "rocksdb", 112);
+    job_schema_v2(&c.job);
+    r = sf_restored(&c, sp, SIM_MODE_NO_CLAIM);
+    sf_records(r, 500);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_schema_migration_canonical(void) { schema_migration(SIM_KIND_CANONICAL); }
+static void test_schema_migration_native(void) { schema_migration(SIM_KIND_NATIVE); }
+
+/* ---- damaged snapshots ------------------------------------------------------ */
+
+/* One failed restore: the error, nothing read into the run, nothing
+ * written to the store. */
+static uint64_t expect_rejected(sim_run *r, rt_store *s, const char *dir, rt_err want, const char *names) {
+    sf_image img;
+    sf_image_take(s, &img);
+    uint64_t gets = rt_store_get_stats(s)->ops[RT_OP_GET];
+    rt_err rc = SF_RC(sim_run_restore(r, dir, SIM_MODE_NO_CLAIM, 0, &sf_err));
+    gets = rt_store_get_stats(s)->ops[RT_OP_GET] - gets;
+    if (rc != want)
+        fprintf(stderr, "\nrestore %s: got %s (%s), want %s\n", dir, rt_err_name(rc), sf_err.msg,
+                rt_err_name(want));
+    CU_ASSERT_EQUAL(rc, want);
+    if (names != NULL) CU_ASSERT(strstr(sf_err.msg, names) != NULL);
+    CU_ASSERT(sf_run_is_empty(r));
+    CU_ASSERT(sf_image_same(s, &img));
+    sf_image_free(&img);
+    return gets;
+}
+
+/* What kind of file this is: its local name without digits (000012.sst
+ * -> .sst, MANIFEST-000005 -> MANIFEST-), or its extension. */
+static void file_kind(const sf_file *f, char *out, size_t cap) {
+    const char *name = f->ref.local_name;
+    if (name[0] == '\0') name = strrchr(f->ref.path, '.') ? strrchr(f->ref.path, '.') : f->ref.path;
+    size_t n = 0;
+    for (; *name && n + 1 < cap; name++)
+        if (*name < '0' || *name > '9') out[n++] = *name;
+    out[n] = '\0';
+}
+
+/* Whether a later file of f is of this kind. */
+static int kind_again(const sf_files *f, size_t after, const char *kind) {
+    char k[64];
+    for (size_t i = after + 1; i < f->n; i++) {
+        file_kind(&f->f[i], k, sizeof k);
+        if (strcmp(k, kind) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Flips one byte of the last file of each kind (an SST, a MANIFEST, a
+ * heap dump, a channel-state file, ...), then deletes it: each a clean
+ * rejection naming the file that leaves nothing restored, although the
+ * files before it were good; the same run then restores the intact
+ * snapshot and agrees with the oracle. */
+static void damage_each_file(const char *backend, sim_kind kind, int min_kinds) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, backend, 121);
+    c.unaligned = kind == SIM_KIND_UNALIGNED;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1000);
+    char dir[SIM_PATH_MAX];
+    sf_snapshot(r, kind, dir, sizeof dir);
+    sim_run_destroy(r);
+
+    sf_files f;
+    sf_meta_files(s, dir, &f);
+    CU_ASSERT(f.n > 1);
+    sf_config(&c, s, backend, 122);
+    c.unaligned = kind == SIM_KIND_UNALIGNED;
+    r = sf_run(&c);
+    int kinds = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        char fk[64];
+        file_kind(&f.f[i], fk, sizeof fk);
+        if (kind_again(&f, i, fk)) continue; /* the last one: the others restore first */
+        kinds++;
+        const char *p = f.f[i].ref.path;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        SF_OK(SF_RC(rt_store_get(s, p, &data, &len, &sf_err)));
+        CU_ASSERT_FATAL(len > 0);
+        data[len / 2] ^= 0x10;
+        SF_OK(SF_RC(rt_store_put(s, p, data, len, &sf_err)));
+        expect_rejected(r, s, dir, RT_ECHECKSUM, p);
+        SF_OK(SF_RC(rt_store_delete(s, p, &sf_err)));
+        expect_rejected(r, s, dir, RT_ENOENT, p);
+        data[len / 2] ^= 0x10;
+        SF_OK(SF_RC(rt_store_put(s, p, data, len, &sf_err)));
+        free(data);
+    }
+    CU_ASSERT(kinds >= min_kinds);
+    sf_files_free(&f);
+    SF_OK(SF_RC(sim_run_restore(r, dir, SIM_MODE_NO_CLAIM, 0, &sf_err)));
+    sf_records(r, 300);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_damage_heap_native(void) { damage_each_file("heap", SIM_KIND_NATIVE, 1); }
+static void test_damage_heap_unaligned(void) { damage_each_file("heap", SIM_KIND_UNALIGNED, 2); }
+static void test_damage_rocksdb_native(void) { damage_each_file("rocksdb", SIM_KIND_NATIVE, 4); }
+static void test_damage_rocksdb_aligned(void) { damage_each_file("rocksdb", SIM_KIND_ALIGNED, 4); }
+
+/* ---- hostile or broken _metadata --------------------------------------------- */
+
+/* The text with the first keyed file's path replaced. */
+static char *with_first_path(const char *text, const char *path) {
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    json_t *ops = json_object_get(root, "operators"), *target = NULL;
+    for (size_t o = 0; target == NULL && o < json_array_size(ops); o++) {
+        json_t *subs = json_object_get(json_array_get(ops, o), "subtasks");
+        for (size_t i = 0; target == NULL && i < json_array_size(subs); i++) {
+            json_t *files = json_object_get(json_object_get(json_array_get(subs, i), "keyed"), "files");
+            target = json_array_get(files, 0);
+        }
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(target);
+    CU_ASSERT_FATAL(json_object_set_new(target, "path", json_string(path)) == 0);
+    char *out = json_dumps(root, JSON_INDENT(1));
+    json_decref(root);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    return out;
+}
+
+/* Restores dir whose _metadata is `text`: rejected with want while the
+ * metadata is parsed, before any file but _metadata was read. */
+static void expect_bad_metadata(sim_run *r, rt_store *s, const char *dir, const char *text, rt_err want) {
+    sf_write_metadata(s, dir, text);
+    sim_meta m;
+    CU_ASSERT_EQUAL(SF_RC(sim_meta_load(&m, s, dir, &sf_err)), want);
+    CU_ASSERT_EQUAL(expect_rejected(r, s, dir, want, NULL), 1);
+}
+
+static void bad_metadata(rt_store *s, sim_kind kind, const char *const *paths, int n_paths) {
+    sim_config c;
+    sf_config(&c, s, "heap", 131 + (uint64_t)kind);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 500);
+    char dir[SIM_PATH_MAX];
+    sf_snapshot(r, kind, dir, sizeof dir);
+    sim_run_destroy(r);
+    char *good = sf_read_metadata(s, dir);
+
+    c.seed++;
+    r = sf_run(&c);
+    for (int i = 0; i < n_paths; i++) {
+        char *bad = with_first_path(good, paths[i]);
+        expect_bad_metadata(r, s, dir, bad, RT_ESANDBOX);
+        free(bad);
+    }
+    static const char *const malformed[] = {"", "{", "[]", "{\"magic\": \"snapsim-metadata\"}", "null"};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        expect_bad_metadata(r, s, dir, malformed[i], RT_EFORMAT);
+    char *half = strdup(good);
+    half[strlen(half) / 2] = '\0';
+    expect_bad_metadata(r, s, dir, half, RT_EFORMAT);
+    free(half);
+    char *magic = strdup(good);
+    char *at = strstr(magic, "snapsim-metadata");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    at[0] = 'S';
+    expect_bad_metadata(r, s, dir, magic, RT_EFORMAT);
+    free(magic);
+
+    /* The intact metadata still restores in the same run. */
+    sf_write_metadata(s, dir, good);
+    SF_OK(SF_RC(sim_run_restore(r, dir, SIM_MODE_NO_CLAIM, 0, &sf_err)));
+    sf_records(r, 200);
+    sf_verify(r);
+    free(good);
+    sim_run_destroy(r);
+}
+
+static void test_bad_metadata_mem(void) {
+    rt_store *s = sf_mem_store();
+    char other_root[128], prefix_trick[128], dotdot[128];
+    snprintf(other_root, sizeof other_root, "mem://elsewhere/x.heap");
+    snprintf(prefix_trick, sizeof prefix_trick, "%s-evil/x.heap", rt_store_root(s));
+    snprintf(dotdot, sizeof dotdot, "%s/../x.heap", rt_store_root(s));
+    const char *sp_paths[] = {"../x", "../../../x", "/etc/passwd", "a/../../x"};
+    const char *chk_paths[] = {"/etc/passwd", other_root, prefix_trick, dotdot, "relative/x.heap"};
+    bad_metadata(s, SIM_KIND_CANONICAL, sp_paths, 4);
+    bad_metadata(s, SIM_KIND_ALIGNED, chk_paths, 5);
+    rt_store_close(s);
+}
+
+/* On a directory store, with a real file just outside its root that a
+ * path escaping the sandbox would reach. */
+static void test_bad_metadata_dir(void) {
+    char root[PATH_MAX], outside[PATH_MAX], abs_outside[PATH_MAX], sibling[PATH_MAX];
+    snprintf(root, sizeof root, "%s/store", sf_tmp());
+    snprintf(outside, sizeof outside, "%s/outside.heap", sf_tmp());
+    FILE *fp = fopen(outside, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs("not yours", fp);
+    fclose(fp);
+    rt_store *s = NULL;
+    SF_OK(SF_RC(rt_store_open_dir(&s, root, 1, &sf_err)));
+    snprintf(abs_outside, sizeof abs_outside, "%s/../outside.heap", rt_store_root(s));
+    snprintf(sibling, sizeof sibling, "%s-evil/outside.heap", rt_store_root(s));
+    const char *sp_paths[] = {"../../../outside.heap", "../../outside.heap", abs_outside};
+    const char *chk_paths[] = {outside, abs_outside, sibling};
+    bad_metadata(s, SIM_KIND_NATIVE, sp_paths, 3);
+    bad_metadata(s, SIM_KIND_ALIGNED, chk_paths, 3);
+    rt_store_close(s);
+    fp = fopen(outside, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    char buf[32] = "";
+    CU_ASSERT_PTR_NOT_NULL(fgets(buf, sizeof buf, fp));
+    fclose(fp);
+    CU_ASSERT_STRING_EQUAL(buf, "not yours");
+}
+
+static void test_no_metadata(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 141);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 500);
+    char sp[SIM_PATH_MAX], meta[SIM_PATH_MAX + 16], shared[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
+    snprintf(shared, sizeof shared, "%s", sim_run_job_id(r)); /* a directory of files, no snapshot */
+    sim_run_destroy(r);
+    snprintf(meta, sizeof meta, "%s/_metadata", sp);
+    SF_OK(SF_RC(rt_store_delete(s, meta, &sf_err)));
+
+    c.seed++;
+    r = sf_run(&c);
+    expect_rejected(r, s, sp, RT_ENOENT, "_metadata");
+    expect_rejected(r, s, "nowhere/at-all", RT_ENOENT, "_metadata");
+    expect_rejected(r, s, shared, RT_ENOENT, "_metadata");
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+/* ---- registration ------------------------------------------------------------- */
+
+static int init(void) { return sf_suite_init("restore"); }
+
+int suite_restore(void) {
+    CU_pSuite s = CU_add_suite("restore", init, sf_suite_cleanup);
+    if (s == NULL) return -1;
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"no-claim: first checkpoint full, restored files kept (rocksdb)", test_no_claim_rocksdb},
+        {"no-claim: restored files kept (heap)", test_no_claim_heap},
+        {"claim: restored files deleted once subsumed (rocksdb)", test_claim_rocksdb},
+        {"claim: restored files deleted once subsumed (heap)", test_claim_heap},
+        {"legacy: restored files reused, never deleted (rocksdb)", test_legacy_rocksdb},
+        {"legacy: restored files never deleted (heap)", test_legacy_heap},
+        {"failover matches the oracle (heap, aligned)", test_failover_heap_aligned},
+        {"failover matches the oracle (heap, unaligned)", test_failover_heap_unaligned},
+        {"failover matches the oracle (rocksdb, aligned)", test_failover_rocksdb_aligned},
+        {"failover matches the oracle (rocksdb, unaligned)", test_failover_rocksdb_unaligned},
+        {"rescaling 2-3-1, every kind (heap)", test_rescale_heap},
+        {"rescaling 2-3-1, every kind (rocksdb)", test_rescale_rocksdb},
+        {"relocated native savepoint restores (heap)", test_relocated_savepoint_heap},
+        {"relocated native savepoint restores (rocksdb)", test_relocated_savepoint_rocksdb},
+        {"checkpoint without its storage is rejected (heap)", test_checkpoint_storage_gone_heap},
+        {"checkpoint without its storage is rejected (rocksdb)", test_checkpoint_storage_gone_rocksdb},
+        {"canonical savepoint heap -> rocksdb", test_canonical_heap_to_rocksdb},
+        {"canonical savepoint rocksdb -> heap", test_canonical_rocksdb_to_heap},
+        {"schema migration, canonical (rocksdb)", test_schema_migration_canonical},
+        {"schema migration, native (rocksdb)", test_schema_migration_native},
+        {"damaged file rejected, nothing restored (heap native)", test_damage_heap_native},
+        {"damaged file rejected, nothing restored (heap unaligned)", test_damage_heap_unaligned},
+        {"damaged file rejected, nothing restored (rocksdb native)", test_damage_rocksdb_native},
+        {"damaged file rejected, nothing restored (rocksdb aligned)", test_damage_rocksdb_aligned},
+        {"hostile or malformed _metadata (memory store)", test_bad_metadata_mem},
+        {"hostile _metadata (directory store)", test_bad_metadata_dir},
+        {"no _metadata", test_no_metadata},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;
+    return 0;
+}
