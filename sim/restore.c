@@ -294,6 +294,10 @@ static rt_err rebuild_empty(sim_run *r, rt_error *e) {
 }
 
 static rt_err restore_checked(restore_job *rj) {
+    int epochs = rj->failover ? rj->r->n_epochs : rj->m.n_epochs;
+    if (epochs + 1 > SIM_META_MAX_EPOCHS) /* checked before anything changes */
+        return RT_FAIL(rj->e, RT_EFORMAT, "the snapshot's lineage already holds %d restores (at most %d)", epochs,
+                       SIM_META_MAX_EPOCHS - 1);
     rt_err rc = check_version(rj);
     if (rc == RT_OK) rc = check_operators(rj);
     if (rc == RT_OK && sim_meta_each_file(&rj->m, verify_one, rj)) rc = rj->e->code;
