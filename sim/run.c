@@ -298,7 +298,15 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
     start(r);
     sim_trace(r, "coordinator_failover", "\"retained\":%d", r->n_done);
     rt_err rc = abort_in_flight(r, "the coordinator failed", e);
-    if (rc == RT_OK) rc = sim_coord_load_store(r, e);
+    if (rc != RT_OK) return rc;
+    /* Everything the coordinator held in memory is gone. */
+    for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
+    r->n_done = 0;
+    r->latest[0] = '\0';
+    r->force_full = 0;
+    sim_registry_free(&r->registry);
+    sim_registry_init(&r->registry);
+    rc = sim_coord_load_store(r, e);
     if (rc != RT_OK) return rc;
     sim_trace(r, "store_recovered", "\"retained\":%d,\"latest\":\"%s\"", r->n_done,
               r->n_done ? "checkpoint" : "none");

@@ -8,4 +8,5 @@
     X(rocksdb)         \
     X(guarantees)      \
     X(engine)          \
-    X(restore)
+    X(restore)         \
+    X(coordinator)
