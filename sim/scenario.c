@@ -592,9 +592,12 @@ rt_err sim_scn_run(const sim_scn *s, sim_kind kind, const char *backend, int var
     rc = RT_OK;
     for (c.step = 0; rc == RT_OK && c.step < json_array_size(s->steps); c.step++) {
         rc = do_step(&c, json_array_get(s->steps, c.step), &err);
-        if (rc != RT_OK && rt_err_class_of(rc) != RT_CLASS_USAGE) {
+        if (rc != RT_OK) {
             const char *op = json_string_value(json_object_get(json_array_get(s->steps, c.step), "op"));
-            rt_error_prefix(&err, "step %zu (%s): ", c.step + 1, op);
+            /* A mistake in the scenario names the file too; fail_step did. */
+            if (rt_err_class_of(rc) != RT_CLASS_USAGE) rt_error_prefix(&err, "step %zu (%s): ", c.step + 1, op);
+            else if (strncmp(err.msg, s->path, strlen(s->path)) != 0)
+                rt_error_prefix(&err, "%s: step %zu (%s): ", s->path, c.step + 1, op);
         }
     }
     if (rc != RT_OK && rt_err_class_of(rc) == RT_CLASS_USAGE) {

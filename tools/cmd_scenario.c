@@ -90,6 +90,11 @@ int cmd_scenario(int argc, char **argv) {
     int worst = CLI_EXIT_OK;
     if (res && runner_run(&r, 1, 0, out, res, &e) == RT_OK) {
         for (int i = 0; i < r.n_combos; i++) {
+            /* A mistake in the scenario itself is the user's input error. */
+            if (strncmp(res[i].reason, "scenario error: ", 16) == 0) {
+                worst = cli_usage_error("%s", res[i].reason + 16);
+                break;
+            }
             print_result(&res[i], json);
             int x = exit_for_outcome(res[i].outcome);
             if (x > worst) worst = x;

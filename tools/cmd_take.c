@@ -35,8 +35,11 @@ static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     int rc = job_opts_parse(&o, argc, argv, cmd, take_extra_opt, &x);
     if (rc) return rc;
     const char *kind_s = mode == TAKE_ANY ? o.kind : x.type;
-    if (kind_s == NULL)
-        return cli_usage_error("%s: %s is required", cmd, mode == TAKE_ANY ? "--kind" : "--type native|canonical");
+    if (kind_s == NULL && mode == TAKE_ANY) return cli_usage_error("%s: --kind is required", cmd);
+    if (kind_s == NULL) { /* like `flink savepoint` without --type: the engine's default */
+        const sim_version *v = o.engine ? sim_version_find(o.engine) : sim_version_default();
+        kind_s = v ? v->default_savepoint_format : "canonical";
+    }
     sim_kind kind;
     if (sim_kind_parse(kind_s, &kind) != 0 || (mode != TAKE_ANY && kind > SIM_KIND_NATIVE))
         return cli_usage_error("%s: unknown %s '%s' (%s)", cmd, mode == TAKE_ANY ? "kind" : "type", kind_s,

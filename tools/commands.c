@@ -78,11 +78,12 @@ const cli_command cli_commands[] = {
      "ownership) and exits 1 if any mutant changes no result. The fuzz budget joins once\n"
      "`snapsim fuzz` exists.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
-     "usage: snapsim savepoint --type native|canonical --out DIR [job options of take]\n"
+     "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"
-     "directory under DIR; prints its path.\n\n" JOB_OPTIONS},
+     "directory under DIR; prints its path. Without --type the engine version's default\n"
+     "format is used (canonical in every released version, as in Flink).\n\n" JOB_OPTIONS},
     {"stop", cmd_stop, "run a job and stop it with a savepoint",
-     "usage: snapsim stop --type native|canonical [--drain] --out DIR [job options of take]\n"
+     "usage: snapsim stop [--type native|canonical] [--drain] --out DIR [job options of take]\n"
      "Stop-with-savepoint; with --drain the sources finish and all in-flight data is\n"
      "processed first. If the savepoint fails the job keeps running.\n\n" JOB_OPTIONS},
     {"bench", cmd_bench, "benchmarks (make bench)",
