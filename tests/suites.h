@@ -9,4 +9,5 @@
     X(guarantees)      \
     X(engine)          \
     X(restore)         \
-    X(coordinator)
+    X(coordinator)     \
+    X(upgrade)
