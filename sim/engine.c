@@ -115,7 +115,8 @@ static rt_err add_chan(sim_run *r, int to_op, sim_task *from, sim_task *to, rt_e
     c->to_idx = to->idx;
     c->from_task = from->id;
     c->to_task = to->id;
-    c->cap = SIM_CHANNEL_CREDITS + 8; /* barriers and end-of-stream need no credit */
+    c->cap = SIM_CHANNEL_CREDITS + 8; /* barriers, watermarks, end-of-stream need no credit */
+    c->watermark = -1;
     c->q = calloc(c->cap, sizeof *c->q);
     if (c->q == NULL) return RT_FAIL(e, RT_ENOMEM, "channels: out of memory");
     from->out[from->n_out++] = r->n_chans;
@@ -156,6 +157,7 @@ rt_err sim_build_tasks(sim_run *r, rt_error *e) {
             t->id = r->n_tasks++;
             t->op = o;
             t->idx = i;
+            t->watermark = -1;
             if (op->kind == SIM_OP_KEYED) {
                 rt_err rc = make_backend(r, t, e);
                 if (rc != RT_OK) return rc;
@@ -211,6 +213,27 @@ static int source_next_split(sim_run *r, sim_task *t) {
     return -1;
 }
 
+/* Sends watermark wm on every output; a full channel skips it: a later,
+ * higher watermark supersedes it, and room stays for barriers. */
+static void emit_watermark(sim_run *r, sim_task *t, int64_t wm) {
+    if (wm <= t->watermark) return;
+    t->watermark = wm;
+    sim_item it = {IT_WATERMARK, 0, wm, {0, 0, 0}, 0};
+    for (int i = 0; i < t->n_out; i++) {
+        sim_chan *c = &r->chans[t->out[i]];
+        if (c->len + 4 < c->cap) sim_chan_push(r, c, &it, 0);
+    }
+    r->stats.watermarks_forwarded++;
+}
+
+/* A source's event time: the lowest next offset among its splits. */
+static int64_t source_watermark(const sim_run *r, const sim_task *t) {
+    uint64_t p = r->job.ops[0].parallelism, low = UINT64_MAX;
+    for (uint32_t s = t->idx; s < r->job.splits; s += (uint32_t)p)
+        if (r->offset[s] < low) low = r->offset[s];
+    return low == UINT64_MAX ? -1 : (int64_t)low - 1;
+}
+
 static void source_step(sim_run *r, sim_task *t) {
     int s = source_next_split(r, t);
     if (s < 0) return;
@@ -223,6 +246,7 @@ static void source_step(sim_run *r, sim_task *t) {
     r->offset[s]++;
     r->split_rr[t->id] = (uint32_t)s + 1;
     r->stats.records_emitted++;
+    if (++t->emitted % SIM_WATERMARK_EVERY == 0) emit_watermark(r, t, source_watermark(r, t));
     t->busy_until = rt_loop_now(&r->loop) + r->job.ops[0].cost_ms;
     sim_task_wake(r, t->id, t->busy_until);
 }
@@ -262,6 +286,17 @@ static rt_err process(sim_run *r, sim_task *t, const sim_record *rec, rt_error *
 }
 
 static void on_barrier(sim_run *r, sim_task *t, sim_chan *c, const sim_item *it);
+
+/* A task's event time is the lowest watermark over its inputs. */
+static void on_watermark(sim_run *r, sim_task *t, sim_chan *c, int64_t wm) {
+    assert(wm > c->watermark); /* per channel, event time only advances */
+    c->watermark = wm;
+    int64_t low = INT64_MAX;
+    for (int i = 0; i < t->n_in; i++)
+        if (r->chans[t->in[i]].watermark < low) low = r->chans[t->in[i]].watermark;
+    if (t->n_out > 0) emit_watermark(r, t, low);
+    else if (low > t->watermark) t->watermark = low;
+}
 
 /* The next input channel with a ready head, round-robin; sets *next_at to
  * the earliest future head when none is ready. */
@@ -306,6 +341,11 @@ static void task_step(sim_run *r, sim_task *t) {
     }
     if (it.type == IT_EOS) {
         if (++t->eos_in == t->n_in) forward_eos(r, t);
+        sim_task_wake(r, t->id, now);
+        return;
+    }
+    if (it.type == IT_WATERMARK) {
+        on_watermark(r, t, c, it.cp);
         sim_task_wake(r, t->id, now);
         return;
     }

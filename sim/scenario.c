@@ -232,6 +232,12 @@ static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e
     }
     json_t *inc = json_object_get(step, "incremental");
     if (inc) cfg->incremental = json_is_true(inc);
+    json_t *ret = json_object_get(step, "retained");
+    if (ret) {
+        json_int_t n = json_integer_value(ret);
+        if (n < 1 || n > 32) return fail_step(c, e, RT_EINPUT, "retained must be 1..32");
+        cfg->retained = (int)n;
+    }
     return sim_job_validate(&cfg->job, c->s->path, e);
 }
 

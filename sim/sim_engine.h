@@ -53,6 +53,7 @@ typedef struct sim_stats {
     uint64_t files_written, bytes_written;
     uint64_t checkpoints_completed, checkpoints_failed;
     uint64_t records_emitted;
+    uint64_t watermarks_forwarded;
 } sim_stats;
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e);

@@ -16,7 +16,9 @@
 #define SIM_CHANNEL_CREDITS 8
 #define SIM_MAX_EPOCHS 16
 
-typedef enum { IT_REC, IT_BARRIER, IT_EOS } sim_item_type;
+/* Watermarks carry event time (a record's offset in its split) in `cp`. */
+typedef enum { IT_REC, IT_BARRIER, IT_EOS, IT_WATERMARK } sim_item_type;
+#define SIM_WATERMARK_EVERY 32 /* records a source emits between watermarks */
 
 typedef struct sim_item {
     uint8_t type;
@@ -39,6 +41,7 @@ typedef struct sim_chan {
     int blocked;   /* aligned: the consumer waits for the other barriers */
     int recording; /* unaligned: popped records go into channel state */
     int64_t barrier_cp;
+    int64_t watermark; /* the last one delivered on this channel */
     uint64_t last_ready;
 } sim_chan;
 
@@ -77,6 +80,8 @@ typedef struct sim_task {
     sim_backend *backend;
     uint64_t sink_count, sink_hash;
     uint64_t busy_until;
+    int64_t watermark;   /* the last one this task emitted */
+    uint64_t emitted;    /* records a source task emitted */
     int eos_in, finished;
     /* checkpoint in progress */
     int64_t cp;

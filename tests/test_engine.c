@@ -340,6 +340,29 @@ static void test_determinism_rocksdb(void) { determinism("rocksdb"); }
 
 static int init(void) { return sf_suite_init("engine"); }
 
+/* Watermarks travel with the records: after a drain the sink's event time
+ * has advanced, never beyond what the sources emitted, and every channel's
+ * watermark is at most its producer's. */
+static void test_watermarks(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 31);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1200);
+    sf_verify(r);
+    uint64_t low = UINT64_MAX;
+    for (uint32_t sp = 0; sp < r->job.splits; sp++)
+        if (r->offset[sp] < low) low = r->offset[sp];
+    const sim_task *sink = &r->tasks[r->n_tasks - 1];
+    CU_ASSERT(sink->watermark > 0);
+    CU_ASSERT(sink->watermark < (int64_t)low);
+    for (int i = 0; i < r->n_chans; i++)
+        CU_ASSERT(r->chans[i].watermark <= r->tasks[r->chans[i].from_task].watermark);
+    CU_ASSERT(sim_run_stats(r)->watermarks_forwarded > 0);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 int suite_engine(void) {
     CU_pSuite s = CU_add_suite("engine", init, sf_suite_cleanup);
     if (s == NULL) return -1;
@@ -356,6 +379,7 @@ int suite_engine(void) {
         {"incremental checkpoint uploads only new SSTs", test_incremental_uploads_only_new},
         {"same seed, same digest (heap)", test_determinism_heap},
         {"same seed, same digest (rocksdb)", test_determinism_rocksdb},
+        {"watermarks reach the sink", test_watermarks},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;
