@@ -64,8 +64,10 @@ coverage: $(DEPS_OK)
 	$(MAKE) --no-print-directory BUILD=build-cov CFLAGS="-O0 -g --coverage" build-cov/run_tests build-cov/snapsim
 	lcov -q --zerocounters -d build-cov
 	build-cov/run_tests
+	sh tests/determinism.sh build-cov/snapsim >/dev/null
+	build-cov/snapsim scenario run scenarios/rocksdb_bump.json --kind native >/dev/null
 	lcov -q --capture -d build-cov -o build-cov/coverage.info
-	lcov -q --remove build-cov/coverage.info '/usr/*' -o build-cov/coverage.info
+	lcov -q --remove build-cov/coverage.info '/usr/*' '*/tests/*' -o build-cov/coverage.info
 	genhtml -q build-cov/coverage.info -o reports/coverage
 	@echo "coverage report: reports/coverage/index.html"
 
