@@ -147,8 +147,10 @@ void sim_coord_task_done(sim_run *r, sim_task *t) {
                 p->err = e;
             }
         }
+        /* Slow storage calls since the last acknowledgement delay this one. */
         const rt_store_stats *st = rt_store_get_stats(r->cfg.store);
-        delay += st->slow_ms; /* slow uploads delay the acknowledgement */
+        delay += st->slow_ms - r->slow_ms_seen;
+        r->slow_ms_seen = st->slow_ms;
         rt_loop_at(&r->loop, delay, on_ack, r, (uint64_t)t->id);
         return;
     }
@@ -226,28 +228,36 @@ static void remove_if_empty(sim_run *r, const char *dir) {
     rt_strlist_free(&left);
 }
 
-/* Drops the oldest retained checkpoints beyond `retained`. */
-static rt_err subsume(sim_run *r, rt_error *e) {
-    while (r->n_done > r->cfg.retained) {
-        sim_completed old = r->done[0];
-        memmove(&r->done[0], &r->done[1], (size_t)(r->n_done - 1) * sizeof r->done[0]);
-        r->n_done--;
-        sim_trace(r, "subsume", "\"chk\":%" PRId64 ",\"owned\":%d", old.id, old.owned);
-        if (old.owned) {
-            /* Private files only: shared ones (a claimed native savepoint's
-             * SSTs reused by later checkpoints live in its directory) go
-             * when the registry says nothing uses them any more. */
-            for (size_t i = 0; i < old.files.len; i++) delete_quietly(r, old.files.items[i]);
-            remove_if_empty(r, old.dir);
-        }
-        sim_completed_free(&old);
+/* Drops the oldest retained checkpoints beyond `retained`, as Flink does:
+ * first out of the (persisted) store, then their files. If the store
+ * cannot be written, nothing is deleted: a leak, never a store naming
+ * deleted files for the next coordinator. */
+static void subsume(sim_run *r) {
+    int n_old = r->n_done > r->cfg.retained ? r->n_done - r->cfg.retained : 0;
+    sim_completed *old = n_old ? calloc((size_t)n_old, sizeof *old) : NULL;
+    if (n_old && old == NULL) return; /* keep them all: retry on the next completion */
+    memcpy(old, r->done, (size_t)n_old * sizeof *old);
+    memmove(&r->done[0], &r->done[n_old], (size_t)(r->n_done - n_old) * sizeof r->done[0]);
+    r->n_done -= n_old;
+    rt_error e;
+    int persisted = sim_coord_save_store(r, &e) == RT_OK;
+    if (!persisted) sim_trace(r, "store_write_failed", "\"error\":\"%s\"", rt_err_name(e.code));
+    for (int k = 0; k < n_old; k++) {
+        sim_trace(r, "subsume", "\"chk\":%" PRId64 ",\"owned\":%d", old[k].id, old[k].owned);
+        /* Private files only: shared ones (a claimed native savepoint's
+         * SSTs reused by later checkpoints live in its directory) go when
+         * the registry says nothing uses them any more. */
+        for (size_t i = 0; persisted && old[k].owned && i < old[k].files.len; i++)
+            delete_quietly(r, old[k].files.items[i]);
+        if (persisted && old[k].owned) remove_if_empty(r, old[k].dir);
+        sim_completed_free(&old[k]);
     }
+    free(old);
     rt_strlist gone = {0};
     int64_t lowest = r->n_done ? r->done[0].id : r->next_cp;
-    rt_err rc = sim_registry_unregister_unused(&r->registry, lowest, &gone, e);
-    for (size_t i = 0; i < gone.len; i++) delete_quietly(r, gone.items[i]);
+    if (sim_registry_unregister_unused(&r->registry, lowest, &gone, &e) == RT_OK && persisted)
+        for (size_t i = 0; i < gone.len; i++) delete_quietly(r, gone.items[i]);
     rt_strlist_free(&gone);
-    return rc;
 }
 
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
@@ -264,6 +274,17 @@ rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
     return RT_OK;
 }
 
+static rt_err register_shared(sim_run *r, const sim_completed *c, rt_error *e) {
+    rt_err rc = RT_OK;
+    for (size_t i = 0; i < c->shared.len && rc == RT_OK; i++)
+        rc = sim_registry_register(&r->registry, c->shared.items[i], c->id, e);
+    if (rc == RT_OK) sim_registry_confirm(&r->registry, c->id);
+    return rc;
+}
+
+/* A checkpoint is complete once its _metadata is written and the store
+ * that lists it is persisted; only then are its shared files registered
+ * and older checkpoints subsumed. Any failure before that aborts it. */
 static rt_err finalize(sim_run *r, rt_error *e) {
     sim_pending *p = &r->pend;
     sim_completed c;
@@ -273,12 +294,19 @@ static rt_err finalize(sim_run *r, rt_error *e) {
     c.owned = !p->savepoint;
     snprintf(c.dir, sizeof c.dir, "%s", p->dir);
     rt_err rc = sim_metadata_write(r, p, &c, e);
+    if (rc == RT_OK && !p->savepoint) {
+        rc = sim_coord_add_completed(r, &c, e);
+        if (rc == RT_OK && (rc = sim_coord_save_store(r, e)) != RT_OK) {
+            sim_completed_free(&r->done[--r->n_done]); /* never listed, never completed */
+            snprintf(r->latest, sizeof r->latest, "%s", r->n_done ? r->done[r->n_done - 1].dir : "");
+        }
+        if (rc == RT_OK) rc = register_shared(r, &r->done[r->n_done - 1], e);
+    }
     if (rc != RT_OK) {
         sim_completed_free(&c);
         return rc;
     }
-    sim_trace(r, "complete", "\"chk\":%" PRId64 ",\"kind\":\"%s\",\"files\":%zu,\"shared\":%zu", p->id,
-              sim_kind_name(p->kind), c.files.len, c.shared.len);
+    sim_trace(r, "complete", "\"chk\":%" PRId64 ",\"kind\":\"%s\"", p->id, sim_kind_name(p->kind));
     p->active = 0;
     p->done = 1;
     r->last_complete_at = rt_loop_now(&r->loop);
@@ -288,20 +316,11 @@ static rt_err finalize(sim_run *r, rt_error *e) {
         sim_completed_free(&c);
         return RT_OK;
     }
-    for (size_t i = 0; i < c.shared.len && rc == RT_OK; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, e);
-    if (rc != RT_OK) {
-        sim_completed_free(&c);
-        return rc;
-    }
-    sim_registry_confirm(&r->registry, c.id);
     r->force_full = 0;
     for (int i = 0; i < r->n_tasks; i++)
         if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, c.id);
-    rc = sim_coord_add_completed(r, &c, e);
-    if (rc == RT_OK) rc = subsume(r, e);
-    if (rc == RT_OK) rc = sim_coord_save_store(r, e);
-    return rc;
+    subsume(r);
+    return RT_OK;
 }
 
 rt_err sim_coord_wait(sim_run *r, rt_error *e) {

@@ -431,8 +431,20 @@ static void on_alignment_timeout(rt_loop *loop, void *arg, uint64_t tag) {
     snapshot_unaligned(r, t);
 }
 
+/* A newer checkpoint's barrier ends the alignment of an older one (which
+ * was aborted or timed out): its blocked channels must flow again, or they
+ * stay blocked for good. */
+static void abandon_checkpoint(sim_run *r, sim_task *t) {
+    for (int i = 0; i < t->n_in; i++) {
+        r->chans[t->in[i]].blocked = 0;
+        r->chans[t->in[i]].recording = 0;
+    }
+}
+
 static void on_barrier(sim_run *r, sim_task *t, sim_chan *c, const sim_item *it) {
-    if (it->cp != t->cp) {
+    if (it->cp < t->cp) return; /* a barrier of an abandoned checkpoint */
+    if (it->cp > t->cp) {
+        abandon_checkpoint(r, t);
         begin_checkpoint(t, it->cp, it->unaligned);
         if (!it->unaligned && r->cfg.aligned_timeout_ms && !r->pend.savepoint && t->n_in > 1)
             rt_loop_at(&r->loop, r->cfg.aligned_timeout_ms, on_alignment_timeout, r,

@@ -95,6 +95,7 @@ rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
                  rt_prng_next(&r->ids));
     } while (sim_store_has_dir(cfg->store, r->job_id));
     r->next_cp = 1;
+    r->slow_ms_seen = rt_store_get_stats(cfg->store)->slow_ms;
     sim_registry_init(&r->registry);
     rc = sim_build_tasks(r, e);
     uint64_t zero[SIM_MAX_SPLITS] = {0};
@@ -223,6 +224,29 @@ static int drained(const sim_run *r) {
     return 1;
 }
 
+rt_err sim_run_await_checkpoint(sim_run *r, uint64_t bound_ms, rt_error *e) {
+    start(r);
+    resume_periodic(r);
+    unbounded_sources(r);
+    uint64_t want = r->stats.checkpoints_completed + 1;
+    uint64_t deadline = rt_loop_now(&r->loop) + bound_ms;
+    rt_err rc = RT_OK;
+    while (rc == RT_OK && r->stats.checkpoints_completed < want) {
+        if (rt_loop_now(&r->loop) > deadline)
+            rc = RT_FAIL(e, RT_ETIMEOUT, "no checkpoint completed within %" PRIu64 " ms", bound_ms);
+        else if (r->loop.events_run >= r->loop.events_max)
+            rc = RT_FAIL(e, RT_ETIMEOUT, "the run exceeded its bound of %" PRIu64 " events (stuck)", r->loop.events_max);
+        else if (!rt_loop_step(&r->loop))
+            rc = RT_FAIL(e, RT_ETIMEOUT, "no checkpoint can complete: no events left");
+        else if (r->async_err.code != RT_OK) {
+            *e = r->async_err;
+            rc = e->code;
+        }
+    }
+    stop_sources(r);
+    return rc;
+}
+
 rt_err sim_run_drain(sim_run *r, rt_error *e) {
     start(r);
     rt_err rc = quiesce_coordinator(r, e);
@@ -330,4 +354,9 @@ int sim_store_has_dir(rt_store *store, const char *dir) {
     int has = rt_store_list(store, dir, &l, &e) == RT_OK && l.len > 0;
     rt_strlist_free(&l);
     return has;
+}
+
+uint64_t sim_run_unseed(const sim_run *r) {
+    rt_prng net = r->net, ids = r->ids;
+    return rt_prng_next(&net) ^ (rt_prng_next(&ids) * 31) ^ net.draws ^ (ids.draws << 32);
 }

@@ -74,6 +74,9 @@ rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char 
  * is processed; if the savepoint fails the job keeps running. */
 rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const char *target_dir,
                                    char *dir_out, size_t cap, rt_error *e);
+/* Keeps the job running until one more checkpoint completes, or fails
+ * with RT_ETIMEOUT after bound_ms of virtual time: the liveness check. */
+rt_err sim_run_await_checkpoint(sim_run *r, uint64_t bound_ms, rt_error *e);
 /* A task failure: the job restarts from the latest completed checkpoint. */
 rt_err sim_run_failover(sim_run *r, rt_error *e);
 /* The coordinator process dies and comes back: it reloads the completed
@@ -89,6 +92,9 @@ const char *sim_run_job_id(const sim_run *r);
 /* Store-relative directory of the latest completed checkpoint ("" if none). */
 const char *sim_run_latest_checkpoint(const sim_run *r);
 int64_t sim_run_checkpoint_count(const sim_run *r);
+/* FoundationDB's unseed: the next draws of the run's streams, without
+ * consuming them. Equal for two runs of one seed, or they diverged. */
+uint64_t sim_run_unseed(const sim_run *r);
 /* Every file of every retained completed checkpoint: id, store path. */
 typedef int (*sim_retained_fn)(void *ctx, int64_t id, const char *path);
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx);

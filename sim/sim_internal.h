@@ -141,6 +141,7 @@ struct sim_run {
     int n_done, cap_done;
     sim_registry registry;
     int force_full; /* NO_CLAIM: the next checkpoint uploads everything */
+    uint64_t slow_ms_seen; /* the store's slow_ms already charged to acks */
     char latest[SIM_PATH_MAX];
     char latest_savepoint[SIM_PATH_MAX];
     /* lineage for the oracle */

@@ -3,6 +3,4 @@
 #include "cli.h"
 #include "commands.h"
 
-int cmd_fuzz(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("fuzz"); }
-int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("replay"); }
 int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("bench"); }

@@ -1,0 +1,267 @@
+/* bench_report: summaries of interleaved measurements, bench.md and
+ * bench.json. */
+#include "bench_report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double metric_of(const bench_sample *s, bench_metric m) {
+    switch (m) {
+    case BENCH_WALL: return s->wall_ms;
+    case BENCH_CPU: return s->cpu_ms;
+    case BENCH_BYTES: return (double)s->bytes;
+    case BENCH_FILES: return (double)s->files;
+    case BENCH_RECORDS: return (double)s->records;
+    }
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static bench_summary summarize(double *v, int n) {
+    bench_summary s = {0, 0, 0};
+    if (n <= 0) return s;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    s.min = v[0];
+    s.max = v[n - 1];
+    s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return s;
+}
+
+bench_summary bench_side_summary(const bench_side *s, bench_metric m) {
+    double v[BENCH_REPS_MAX];
+    for (int i = 0; i < s->n; i++) v[i] = metric_of(&s->s[i], m);
+    return summarize(v, s->n);
+}
+
+bench_summary bench_ratio_summary(const bench_cmp *c, bench_metric m) {
+    double v[BENCH_REPS_MAX];
+    int n = 0;
+    for (int i = 0; i < c->a.n && i < c->b.n; i++) {
+        double a = metric_of(&c->a.s[i], m);
+        if (a > 0) v[n++] = metric_of(&c->b.s[i], m) / a;
+    }
+    return summarize(v, n);
+}
+
+double bench_ratio_of_medians(const bench_cmp *c, bench_metric m) {
+    double a = bench_side_summary(&c->a, m).median;
+    return a > 0 ? bench_side_summary(&c->b, m).median / a : 0;
+}
+
+int bench_ratio_noisy(const bench_cmp *c, bench_metric m) {
+    bench_summary r = bench_ratio_summary(c, m);
+    return r.median > 0 && (r.max - r.min) / r.median > BENCH_NOISY_SPREAD;
+}
+
+/* ---- markdown ---- */
+
+static void fmt_bytes(char *buf, size_t cap, double b) {
+    if (b >= 1e6)
+        snprintf(buf, cap, "%.2f MB", b / 1e6);
+    else if (b >= 1e3)
+        snprintf(buf, cap, "%.1f kB", b / 1e3);
+    else
+        snprintf(buf, cap, "%.0f B", b);
+}
+
+static void fmt_ms(char *buf, size_t cap, double ms) {
+    if (ms >= 100)
+        snprintf(buf, cap, "%.0f", ms);
+    else if (ms >= 10)
+        snprintf(buf, cap, "%.1f", ms);
+    else
+        snprintf(buf, cap, "%.2f", ms);
+}
+
+static void fmt_ratio(char *buf, size_t cap, double r) {
+    if (r == 0)
+        snprintf(buf, cap, "n/a");
+    else if (r >= 10)
+        snprintf(buf, cap, "%.1f", r);
+    else if (r >= 0.1)
+        snprintf(buf, cap, "%.2f", r);
+    else
+        snprintf(buf, cap, "%.3f", r);
+}
+
+static void md_side(FILE *f, const char *tag, const bench_side *s) {
+    bench_summary w = bench_side_summary(s, BENCH_WALL), c = bench_side_summary(s, BENCH_CPU),
+                  b = bench_side_summary(s, BENCH_BYTES), n = bench_side_summary(s, BENCH_FILES),
+                  r = bench_side_summary(s, BENCH_RECORDS);
+    char wm[32], wl[32], wh[32], cm[32], bm[32];
+    fmt_ms(wm, sizeof wm, w.median);
+    fmt_ms(wl, sizeof wl, w.min);
+    fmt_ms(wh, sizeof wh, w.max);
+    fmt_ms(cm, sizeof cm, c.median);
+    fmt_bytes(bm, sizeof bm, b.median);
+    fprintf(f, "| %s: %s | %s | %s – %s | %s | %s (%.0f) | %.0f | %.0f |\n", tag, s->label, wm, wl, wh, cm,
+            bm, b.median, n.median, r.median);
+}
+
+/* One sentence that reads the ratio out loud, noise included. */
+static void md_reading(FILE *f, const bench_cmp *c) {
+    double t = bench_ratio_of_medians(c, BENCH_WALL), b = bench_ratio_of_medians(c, BENCH_BYTES);
+    bench_summary tr = bench_ratio_summary(c, BENCH_WALL);
+    char ts[32], bs[32], lo[32], hi[32];
+    fmt_ratio(ts, sizeof ts, t);
+    fmt_ratio(bs, sizeof bs, b);
+    fmt_ratio(lo, sizeof lo, tr.min);
+    fmt_ratio(hi, sizeof hi, tr.max);
+    fprintf(f, "Reading: %s takes %s× the wall time of %s", c->b.label, ts, c->a.label);
+    if (t > 0 && t < 1)
+        fprintf(f, " (%.1f× faster)", 1 / t);
+    else if (t > 1)
+        fprintf(f, " (%.1f× slower)", t);
+    if (b > 0) fprintf(f, " and moves %s× the bytes", bs);
+    fprintf(f, ". Per-round time ratios %s – %s over %d rounds: %s.\n\n", lo, hi, c->a.n < c->b.n ? c->a.n : c->b.n,
+            bench_ratio_noisy(c, BENCH_WALL)
+                ? "**noisy** (spread above 25% of the median): trust the direction more than the digits"
+                : "stable (spread within 25% of the median)");
+}
+
+static void md_cmp(FILE *f, const bench_cmp *c) {
+    fprintf(f, "### %s. %s\n\n%s\n\n", c->id, c->title, c->what);
+    fprintf(f, "| side | wall ms (median) | wall ms (min – max) | CPU ms (median) | bytes (median) | files | "
+               "records during op |\n");
+    fprintf(f, "|---|--:|--:|--:|--:|--:|--:|\n");
+    md_side(f, "A", &c->a);
+    md_side(f, "B", &c->b);
+    char t[32], tl[32], tm[32], th[32], cr[32], br[32], fr[32];
+    bench_summary tr = bench_ratio_summary(c, BENCH_WALL);
+    fmt_ratio(t, sizeof t, bench_ratio_of_medians(c, BENCH_WALL));
+    fmt_ratio(tl, sizeof tl, tr.min);
+    fmt_ratio(tm, sizeof tm, tr.median);
+    fmt_ratio(th, sizeof th, tr.max);
+    fmt_ratio(cr, sizeof cr, bench_ratio_of_medians(c, BENCH_CPU));
+    fmt_ratio(br, sizeof br, bench_ratio_of_medians(c, BENCH_BYTES));
+    fmt_ratio(fr, sizeof fr, bench_ratio_of_medians(c, BENCH_FILES));
+    fprintf(f, "| **ratio %s** | **%s** | per round %s – %s (median %s)%s | %s | %s | %s | |\n\n", c->ratio_name,
+            t, tl, th, tm, bench_ratio_noisy(c, BENCH_WALL) ? ", noisy" : "", cr, br, fr);
+    md_reading(f, c);
+}
+
+static rt_err io_fail(rt_error *e, const char *path, const char *what) {
+    return RT_FAIL(e, RT_EIO, "bench: cannot %s %s: %s", what, path, strerror(errno));
+}
+
+rt_err bench_write_md(const char *path, const bench_facts *fa, const bench_cmp *c, int n, rt_error *e) {
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return io_fail(e, path, "write");
+    char local[32];
+    fmt_bytes(local, sizeof local, (double)fa->rocks_local_bytes);
+    fprintf(f, "# snapsim benchmarks%s\n\n", fa->quick ? " (quick smoke run: numbers are not meaningful)" : "");
+    fprintf(f,
+            "Generated by `snapsim bench` (`make bench`) on %s; the whole run took %.1f s. Each comparison\n"
+            "interleaves its two sides (A B A B ...) in one process, after %" PRIu64 " warm-up round(s) that are\n"
+            "not counted, so both sides see the same machine load; the ratio is B / A, given as the ratio of\n"
+            "the medians and as the range of the per-round ratios B_i / A_i. A ratio is marked noisy when the\n"
+            "per-round ratios spread over more than 25%% of their median. Wall time is\n"
+            "CLOCK_MONOTONIC around the one engine call; CPU time is the process's (RocksDB's threads included).\n"
+            "Bytes and files are what the operation wrote to the snapshot storage (sim_run_stats deltas),\n"
+            "for restores the size of the snapshot read. \"records during op\": a snapshot lets the sources\n"
+            "keep emitting while it is in flight (as a running job does), so that work is part of its time.\n\n",
+            fa->started_utc, fa->total_s, fa->warmup);
+    fprintf(f, "## Machine and setup\n\n| fact | value |\n|---|---|\n");
+    fprintf(f, "| nproc | %d |\n| RocksDB (header) | %s (%s) |\n| kernel | %s |\n| compiler | %s |\n", fa->nproc,
+            fa->rocksdb_version, fa->rocksdb_header, fa->kernel, fa->compiler);
+    fprintf(f, "| storage and RocksDB work dirs | %s (%s) |\n", fa->tmp_dir, fa->tmp_fs);
+    fprintf(f,
+            "| job | sim_job_default, %" PRIu64 " keys, %u splits, keyed parallelism %u, max parallelism %u |\n"
+            "| records loaded per run | %" PRIu64 " |\n| small change before a checkpoint | %" PRIu64
+            " records |\n| rounds per comparison | %" PRIu64 " (+%" PRIu64 " warm-up) |\n| seed | %" PRIu64 " |\n",
+            fa->keys, fa->splits, fa->parallelism, fa->max_parallelism, fa->records, fa->small_change, fa->reps,
+            fa->warmup, fa->seed);
+    fprintf(f, "| local RocksDB size of one loaded run | %s |\n", local);
+    fprintf(f, "| oracle check | %s (%d runs checked after measuring) |\n\n",
+            fa->all_verified ? "every run and every restored run agreed with the oracle" : "**a run disagreed**",
+            fa->n_verified);
+    fprintf(f, "## Headline ratios\n\n| comparison | ratio | time (median) | time per round | bytes |\n"
+               "|---|---|--:|--:|--:|\n");
+    for (int i = 0; i < n; i++) {
+        char t[32], lo[32], hi[32], b[32];
+        bench_summary tr = bench_ratio_summary(&c[i], BENCH_WALL);
+        fmt_ratio(t, sizeof t, bench_ratio_of_medians(&c[i], BENCH_WALL));
+        fmt_ratio(lo, sizeof lo, tr.min);
+        fmt_ratio(hi, sizeof hi, tr.max);
+        fmt_ratio(b, sizeof b, bench_ratio_of_medians(&c[i], BENCH_BYTES));
+        fprintf(f, "| %s. %s | %s | %s | %s – %s%s | %s |\n", c[i].id, c[i].title, c[i].ratio_name, t, lo, hi,
+                bench_ratio_noisy(&c[i], BENCH_WALL) ? " (noisy)" : "", b);
+    }
+    fprintf(f, "\n## Comparisons\n\n");
+    for (int i = 0; i < n; i++) md_cmp(f, &c[i]);
+    if (ferror(f)) {
+        fclose(f);
+        return io_fail(e, path, "write");
+    }
+    if (fclose(f) != 0) return io_fail(e, path, "close");
+    return RT_OK;
+}
+
+/* ---- JSON ---- */
+
+static json_t *num(double v) { return json_real(isfinite(v) ? v : 0); }
+
+static json_t *summary_json(const bench_side *s, bench_metric m) {
+    bench_summary x = bench_side_summary(s, m);
+    json_t *samples = json_array();
+    for (int i = 0; i < s->n; i++) {
+        double v = metric_of(&s->s[i], m);
+        json_array_append_new(samples, m == BENCH_WALL || m == BENCH_CPU ? num(v) : json_integer((json_int_t)v));
+    }
+    if (m == BENCH_WALL || m == BENCH_CPU)
+        return json_pack("{s:o, s:o, s:o, s:o}", "min", num(x.min), "median", num(x.median), "max", num(x.max),
+                         "samples", samples);
+    return json_pack("{s:I, s:o, s:I, s:o}", "min", (json_int_t)x.min, "median", num(x.median), "max",
+                     (json_int_t)x.max, "samples", samples);
+}
+
+static json_t *side_json(const bench_side *s) {
+    return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "label", s->label, "rounds", s->n, "wall_ms",
+                     summary_json(s, BENCH_WALL), "cpu_ms", summary_json(s, BENCH_CPU), "bytes",
+                     summary_json(s, BENCH_BYTES), "files", summary_json(s, BENCH_FILES), "records_during_op",
+                     summary_json(s, BENCH_RECORDS));
+}
+
+static json_t *ratio_json(const bench_cmp *c, bench_metric m) {
+    bench_summary r = bench_ratio_summary(c, m);
+    return json_pack("{s:o, s:{s:o, s:o, s:o}, s:b}", "of_medians", num(bench_ratio_of_medians(c, m)),
+                     "per_round", "min", num(r.min), "median", num(r.median), "max", num(r.max), "noisy",
+                     bench_ratio_noisy(c, m));
+}
+
+static json_t *cmp_json(const bench_cmp *c) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:o}}", "id", c->id, "title", c->title,
+                     "what", c->what, "ratio", c->ratio_name, "a", side_json(&c->a), "b", side_json(&c->b),
+                     "ratios", "wall", ratio_json(c, BENCH_WALL), "cpu", ratio_json(c, BENCH_CPU), "bytes",
+                     ratio_json(c, BENCH_BYTES), "files", ratio_json(c, BENCH_FILES));
+}
+
+rt_err bench_write_json(const char *path, const bench_facts *fa, const bench_cmp *c, int n, rt_error *e) {
+    json_t *cmps = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(cmps, cmp_json(&c[i]));
+    json_t *root = json_pack(
+        "{s:s, s:o, s:b, s:{s:i, s:s, s:s, s:s, s:s, s:s, s:s}, "
+        "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i}, s:I, s:{s:b, s:i}, s:f, s:o}",
+        "started_utc", fa->started_utc, "total_s", num(fa->total_s), "quick", fa->quick, "machine", "nproc",
+        fa->nproc, "rocksdb_version", fa->rocksdb_version, "rocksdb_header", fa->rocksdb_header, "kernel",
+        fa->kernel, "compiler", fa->compiler, "tmp_dir", fa->tmp_dir, "tmp_fs", fa->tmp_fs, "config", "seed",
+        (json_int_t)fa->seed, "keys", (json_int_t)fa->keys, "records", (json_int_t)fa->records, "small_change",
+        (json_int_t)fa->small_change, "rounds", (json_int_t)fa->reps, "warmup_rounds", (json_int_t)fa->warmup,
+        "splits", (int)fa->splits, "parallelism", (int)fa->parallelism, "max_parallelism",
+        (int)fa->max_parallelism, "rocks_local_bytes", (json_int_t)fa->rocks_local_bytes, "oracle", "all_agree",
+        fa->all_verified, "runs_checked", fa->n_verified, "noisy_spread", BENCH_NOISY_SPREAD, "comparisons", cmps);
+    if (root == NULL) return RT_FAIL(e, RT_EINTERNAL, "bench: cannot build the JSON report");
+    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    json_decref(root);
+    if (rc != 0) return io_fail(e, path, "write");
+    return RT_OK;
+}

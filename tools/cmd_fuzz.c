@@ -1,0 +1,180 @@
+/* cmd_fuzz: `snapsim fuzz` sweeps seeds through sim_fuzz_one and
+ * `snapsim replay` runs one seed again, exactly, with its trace. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "mx.h"
+#include "sim_fuzz.h"
+
+typedef struct fuzz_opts {
+    uint64_t seeds, from;
+    int shard_i, shard_n, json;
+    const char *db, *trace;
+    sim_mutant mutant;
+    int have_seed;
+} fuzz_opts;
+
+static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
+    static const struct option longs[] = {{"seeds", required_argument, 0, 'n'}, {"from", required_argument, 0, 'f'},
+                                          {"shard", required_argument, 0, 's'}, {"db", required_argument, 0, 'd'},
+                                          {"seed", required_argument, 0, 'S'},  {"trace", required_argument, 0, 't'},
+                                          {"json", no_argument, 0, 'j'},        {"mutant", required_argument, 0, 'm'},
+                                          {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->from = 1;
+    o->shard_n = 1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    char extra;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (cli_parse_u64(optarg, &o->seeds) || o->seeds == 0) return cli_usage_error("%s: --seeds wants a positive number", cmd);
+            break;
+        case 'f':
+        case 'S':
+            if (cli_parse_u64(optarg, &o->from)) return cli_usage_error("%s: --%s wants a number, not '%s'", cmd, c == 'f' ? "from" : "seed", optarg);
+            o->have_seed = 1;
+            break;
+        case 's':
+            if (sscanf(optarg, "%d/%d%c", &o->shard_i, &o->shard_n, &extra) != 2 || o->shard_n < 1 || o->shard_i < 0 ||
+                o->shard_i >= o->shard_n)
+                return cli_usage_error("%s: --shard wants I/N with 0 <= I < N, not '%s'", cmd, optarg);
+            break;
+        case 'd': o->db = optarg; break;
+        case 't': o->trace = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'm':
+            if (sim_mutant_parse(optarg, &o->mutant)) return cli_usage_error("%s: unknown mutant '%s'", cmd, optarg);
+            break;
+        default: return cli_usage_error("%s: unknown or incomplete option '%s' (see snapsim %s --help)", cmd, argv[optind - 1], cmd);
+        }
+    }
+    if (optind < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+    return 0;
+}
+
+/* A private work directory for RocksDB, on tmpfs when there is one. */
+static int work_dir(char *buf, size_t cap) {
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(buf, cap, "%s/snapsim-fuzz-XXXXXX", base);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+static void remove_work_dir(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) { /* a leftover work dir harms nothing */
+    }
+}
+
+static void print_json(const sim_fuzz_result *r) {
+    char unseed[24];
+    snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
+    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "seed",
+                          (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "reason", r->why.msg,
+                          "backend", r->backend, "kind", r->kind, "digest", r->digest, "unseed", unseed, "plan",
+                          r->plan, "actions", r->actions, "virtual_ms", (json_int_t)r->virtual_ms, "files",
+                          (json_int_t)r->files, "bytes", (json_int_t)r->bytes);
+    char *t = json_dumps(o, JSON_COMPACT);
+    if (t) puts(t);
+    free(t);
+    json_decref(o);
+}
+
+static void to_mx(const sim_fuzz_result *f, mx_result *m) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->scenario, sizeof m->scenario, "fuzz");
+    snprintf(m->guarantee, sizeof m->guarantee, "fuzz");
+    snprintf(m->kind, sizeof m->kind, "%s", f->kind);
+    snprintf(m->backend, sizeof m->backend, "%s", f->backend);
+    snprintf(m->outcome, sizeof m->outcome, "%s", f->outcome);
+    snprintf(m->reason, sizeof m->reason, "%s", f->why.msg);
+    m->seed = f->seed;
+    snprintf(m->digest, sizeof m->digest, "%s", f->digest);
+    m->virtual_ms = f->virtual_ms;
+    m->files = f->files;
+    m->bytes = f->bytes;
+}
+
+int cmd_fuzz(int argc, char **argv) {
+    fuzz_opts o;
+    int rc = parse(&o, argc, argv, "fuzz");
+    if (rc) return rc;
+    if (o.seeds == 0) return cli_usage_error("fuzz: --seeds N is required");
+    rt_error e;
+    rt_error_clear(&e);
+    mx_db *db = NULL;
+    int64_t run = 0;
+    if (o.db && (mx_open(&db, o.db, &e) != RT_OK ||
+                 mx_run_begin(db, "fuzz", "", o.mutant ? sim_mutant_name(o.mutant) : "fuzz", &run, &e) != RT_OK)) {
+        mx_close(db);
+        return cli_report_error(&e);
+    }
+    char work[512];
+    if (work_dir(work, sizeof work) != 0) return cli_usage_error("fuzz: cannot make a work directory");
+    uint64_t done = 0, violations = 0;
+    for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
+        if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
+        sim_fuzz_result r;
+        if (sim_fuzz_one(s, work, NULL, o.mutant, &r, &e) != RT_OK) {
+            rc = cli_report_error(&e);
+            break;
+        }
+        done++;
+        if (o.json) print_json(&r);
+        if (r.violated) {
+            violations++;
+            printf("VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
+                   ".jsonl\n", s, r.backend, r.why.msg, s, o.mutant ? " --mutant " : "",
+                   o.mutant ? sim_mutant_name(o.mutant) : "", s);
+            fflush(stdout);
+        }
+        if (db) {
+            mx_result m;
+            to_mx(&r, &m);
+            if (mx_record(db, run, &m, &e) != RT_OK) rc = cli_report_error(&e);
+        }
+        if (done % 10 == 0) fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", done, violations);
+    }
+    remove_work_dir(work);
+    if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
+    mx_close(db);
+    if (rc) return rc;
+    fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations\n", done, o.from, violations);
+    return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
+
+int cmd_replay(int argc, char **argv) {
+    fuzz_opts o;
+    int rc = parse(&o, argc, argv, "replay");
+    if (rc) return rc;
+    if (!o.have_seed) return cli_usage_error("replay: --seed N is required");
+    FILE *trace = NULL;
+    if (o.trace && (trace = fopen(o.trace, "w")) == NULL) return cli_usage_error("replay: cannot write %s", o.trace);
+    char work[512];
+    if (work_dir(work, sizeof work) != 0) return cli_usage_error("replay: cannot make a work directory");
+    sim_fuzz_result r;
+    rt_error e;
+    rt_error_clear(&e);
+    rt_err err = sim_fuzz_one(o.from, work, trace, o.mutant, &r, &e);
+    remove_work_dir(work);
+    if (trace) fclose(trace);
+    if (err != RT_OK) return cli_report_error(&e);
+    if (o.json) {
+        print_json(&r);
+    } else {
+        printf("seed      %" PRIu64 "\nbackend   %s (%s checkpoints)\nfaults    %s\nactions   %s\noutcome   %s%s%s\n"
+               "digest    %s\nunseed    %016" PRIx64 "\n", r.seed, r.backend, r.kind, r.plan, r.actions, r.outcome,
+               r.why.msg[0] ? ": " : "", r.why.msg, r.digest, r.unseed);
+    }
+    return r.violated ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
