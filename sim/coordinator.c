@@ -318,7 +318,7 @@ static rt_err finalize(sim_run *r, rt_error *e) {
     }
     r->force_full = 0;
     for (int i = 0; i < r->n_tasks; i++)
-        if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, c.id);
+        if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, p->id);
     subsume(r);
     return RT_OK;
 }

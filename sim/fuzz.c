@@ -4,6 +4,7 @@
  *  - every file of a retained checkpoint exists (unless a fault destroyed
  *    it on its way: the storage lied, which restore must then reject);
  *  - no savepoint file is ever deleted, unless a CLAIM restore took it;
+ *  - after a NO_CLAIM restore no checkpoint references the restored files;
  *  - every failure is a named error: rejected or corrupted, never an
  *    internal error;
  * and at the end: a checkpoint completes within a bound once the faults
@@ -46,6 +47,9 @@ typedef struct fuzz_case {
     fuzz_savepoint sp[FUZZ_MAX_SAVEPOINTS];
     int n_sp;
     rt_strlist damaged; /* paths a fault wrote wrongly or lost */
+    rt_strlist unowned; /* files of the snapshot restored in NO_CLAIM mode */
+    int64_t unowned_id; /* its checkpoint id */
+    char offender[320];
     sim_fuzz_result *res;
     uint64_t files, bytes, virtual_ms;
 } fuzz_case;
@@ -107,10 +111,24 @@ static rt_err violation(fuzz_case *fc, rt_error *e, const char *what, const char
     return RT_FAIL(e, RT_EINTERNAL, "invariant: %s%s%.400s", what, detail ? ": " : "", copy);
 }
 
+static int uses_unowned(void *ctx, int64_t id, const char *path) {
+    fuzz_case *fc = ctx;
+    if (id <= fc->unowned_id) return 0;
+    for (size_t i = 0; i < fc->unowned.len; i++)
+        if (strcmp(fc->unowned.items[i], path) == 0) {
+            snprintf(fc->offender, sizeof fc->offender, "checkpoint %" PRId64 " uses %s", id, path);
+            return 1;
+        }
+    return 0;
+}
+
 static rt_err check_invariants(fuzz_case *fc, rt_error *e) {
     note_faults(fc);
     if (sim_run_each_retained_file(fc->run, missing_retained, fc))
         return violation(fc, e, "a retained checkpoint references a file that is gone", NULL);
+    if (sim_run_each_retained_file(fc->run, uses_unowned, fc))
+        return violation(fc, e, "a checkpoint after a NO_CLAIM restore references the restored snapshot",
+                         fc->offender);
     for (int i = 0; i < fc->n_sp; i++) {
         if (fc->sp[i].claimed) continue;
         for (size_t k = 0; k < fc->sp[i].files.len; k++)
@@ -165,6 +183,18 @@ static rt_err restore_into_new(fuzz_case *fc, const char *dir, int claimable, rt
     account(fc);
     sim_run_destroy(fc->run);
     fc->run = next;
+    /* The restored checkpoint itself is retained, not produced: only later
+     * checkpoints must stay off its files. */
+    rt_strlist_free(&fc->unowned);
+    if (mode == SIM_MODE_NO_CLAIM) {
+        sim_meta m;
+        rt_error ig;
+        if (sim_meta_load(&m, fc->store, dir, &ig) == RT_OK) {
+            sim_meta_each_file(&m, collect, &fc->unowned);
+            fc->unowned_id = m.checkpoint_id;
+            sim_meta_free(&m);
+        }
+    }
     for (int i = 0; i < fc->n_sp && mode == SIM_MODE_CLAIM; i++)
         if (strcmp(fc->sp[i].dir, dir) == 0) fc->sp[i].claimed = 1;
     return RT_OK;
@@ -297,6 +327,7 @@ rt_err sim_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
     sim_run_destroy(fc.run);
     for (int i = 0; i < fc.n_sp; i++) rt_strlist_free(&fc.sp[i].files);
     rt_strlist_free(&fc.damaged);
+    rt_strlist_free(&fc.unowned);
     rt_trace_free(&fc.trace);
     rt_store_close(fc.store);
     return RT_OK;
