@@ -10,4 +10,5 @@
     X(engine)          \
     X(restore)         \
     X(coordinator)     \
-    X(upgrade)
+    X(upgrade)         \
+    X(fuzz)
