@@ -31,15 +31,18 @@ typedef struct bench_cmp {
     char title[128];
     char what[512];       /* what exactly is timed */
     char ratio_name[64];  /* e.g. "native / canonical" (B / A) */
+    char flag[512];       /* a measured fact that looks wrong, or "" */
     bench_side a, b;
 } bench_cmp;
 
 typedef struct bench_summary {
-    double min, median, max;
+    double min, p25, median, p75, max; /* quartiles interpolated linearly */
 } bench_summary;
 
-/* Ratio spread (max-min)/median of the per-round ratios above which a
- * ratio is called noisy. */
+/* Spread of the per-round ratios above which a ratio is called noisy: the
+ * middle half (p75 - p25) relative to the median. min and max are always
+ * reported too; a single slow round (RocksDB's synchronous L0 compaction
+ * every few flushes) shows there without making the ratio noisy. */
 #define BENCH_NOISY_SPREAD 0.25
 
 typedef enum { BENCH_WALL, BENCH_CPU, BENCH_BYTES, BENCH_FILES, BENCH_RECORDS } bench_metric;
@@ -56,7 +59,7 @@ typedef struct bench_facts {
     int nproc;
     char rocksdb_version[32]; /* from rocksdb/version.h, or "unknown" */
     char rocksdb_header[128];
-    char kernel[128];
+    char kernel[256];
     char compiler[128];
     char tmp_dir[512];
     char tmp_fs[32];

@@ -3,4 +3,3 @@
 #include "cli.h"
 #include "commands.h"
 
-int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return cli_not_implemented("bench"); }

@@ -64,19 +64,28 @@ const cli_command cli_commands[] = {
      "     --started $t --db s$i.db --out r$i & done; wait\n"
      "  snapsim matrix merge all.db s0.db s1.db && snapsim matrix render all.db reports\n"},
     {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
-     "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE]\n"
-     "Runs N seeds, each with a fault plan drawn from the seed; exits 1 and prints the replay\n"
-     "command when an invariant is violated.\n"},
+     "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE] [--json] [--mutant NAME]\n"
+     "Runs N seeds (from S, default 1). Each seed draws a job (backend, alignment, parallelism,\n"
+     "retention), which storage fault kinds are on and where (swarm testing), and a list of\n"
+     "actions (records, savepoints, task and coordinator failovers, restores in every mode and\n"
+     "parallelism, stop-with-savepoint). After every action: retained checkpoints' files exist,\n"
+     "no savepoint file is deleted, no checkpoint after a NO_CLAIM restore uses the restored\n"
+     "files, every failure is a named error. Then the faults stop: a checkpoint must complete\n"
+     "within a bound and the state must match the oracle. Exits 1 and prints the replay\n"
+     "command when an invariant is violated. --db records every seed in the results table.\n"
+     "--shard I/N takes every N-th seed, for parallel processes.\n"},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
-     "usage: snapsim replay --seed N [--trace FILE] [--json]\n"
-     "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE.\n"},
+     "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
+     "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
+     "faults, actions, outcome, trace digest and the unseed (the next PRNG draws after the run:\n"
+     "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n"},
     {"mutants", cmd_mutants, "check that the matrix and fuzzing kill every built-in mutant",
      "usage: snapsim mutants [--jobs N] [--scenarios DIR]\n"
      "Runs the matrix under each built-in mutant (one mechanism broken on purpose: absolute\n"
      "savepoint paths, a channel-state format per patch, dropped channel state, no native\n"
      "migration, an incremental first checkpoint after NO_CLAIM, a registry that ignores\n"
-     "ownership) and exits 1 if any mutant changes no result. The fuzz budget joins once\n"
-     "`snapsim fuzz` exists.\n"},
+     "ownership) and a fuzz budget of 60 seeds under each; exits 1 if a mutant changes no\n"
+     "matrix result and breaks no fuzz invariant.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"
@@ -86,8 +95,28 @@ const cli_command cli_commands[] = {
      "usage: snapsim stop [--type native|canonical] [--drain] --out DIR [job options of take]\n"
      "Stop-with-savepoint; with --drain the sources finish and all in-flight data is\n"
      "processed first. If the savepoint fails the job keeps running.\n\n" JOB_OPTIONS},
-    {"bench", cmd_bench, "benchmarks (make bench)",
-     "usage: snapsim bench [--out DIR]\n"
-     "Runs the benchmark programs and writes DIR/bench.md and DIR/bench.json.\n"},
+    {"bench", cmd_bench, "side-by-side benchmarks of snapshots and restores (make bench)",
+     "usage: snapsim bench [--out DIR] [--quick] [--rounds N] [--keys N] [--records N]\n"
+     "                     [--change N] [--seed N] [--tmp DIR] [--keep]\n"
+     "Measures, on real files (a directory store and RocksDB work dirs under a temporary\n"
+     "directory), pairs of operations side by side, interleaved (A B, B A, ...) in one process\n"
+     "after a warm-up round, and reports each side's min/median/max wall and CPU time, the bytes and\n"
+     "files written (or read), and the ratio B/A with its per-round spread (noisy when the middle\n"
+     "half of the per-round ratios spreads over more than 25% of their median):\n"
+     "  1 taking a canonical vs a native savepoint of the same state (rocksdb; heap)\n"
+     "  2 restoring from the canonical vs the native savepoint (rocksdb; heap)\n"
+     "  3 an incremental vs a full rocksdb checkpoint after a small change\n"
+     "  4 a heap vs a rocksdb checkpoint of the same state (full; incremental)\n"
+     "Writes DIR/bench.md and DIR/bench.json (with nproc and the RocksDB header version);\n"
+     "progress goes to stderr. Every run is checked against the oracle after measuring.\n\n"
+     "  --out DIR       report directory (default reports)\n"
+     "  --quick         tiny smoke run (a few seconds; numbers not meaningful)\n"
+     "  --rounds N      counted rounds per comparison (default 15, quick 3)\n"
+     "  --keys N        keys of the built-in job (default 50000, quick 2000)\n"
+     "  --records N     records loaded into each run (default 200000, quick 8000)\n"
+     "  --change N      records between checkpoints in 3 and 4 (default 1000, quick 100)\n"
+     "  --seed N        seed of the runs (default 1)\n"
+     "  --tmp DIR       where the temporary files go (default $TMPDIR or /tmp)\n"
+     "  --keep          keep the temporary files and print where they are\n"},
     {NULL, NULL, NULL, NULL},
 };
