@@ -593,11 +593,9 @@ static rt_err make_root(bench *b, rt_error *e) {
 }
 
 static rt_err write_reports(const bench *b, const bench_cmp *cmp, char *md, char *js, size_t cap, rt_error *e) {
-    rt_err rc = make_dir(b->o.out, e);
-    if (rc != RT_OK) return rc;
     snprintf(md, cap, "%s/bench.md", b->o.out);
     snprintf(js, cap, "%s/bench.json", b->o.out);
-    rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, e);
+    rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, e);
     if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, e);
     return rc;
 }
@@ -611,7 +609,8 @@ int cmd_bench(int argc, char **argv) {
     rt_error e;
     rt_error_clear(&e);
     double t0 = clock_ms(CLOCK_MONOTONIC);
-    if (make_root(&b, &e) != RT_OK) return cli_report_error(&e);
+    /* The report directory first: a bad --out fails before the long part. */
+    if (make_dir(b.o.out, &e) != RT_OK || make_root(&b, &e) != RT_OK) return cli_report_error(&e);
     gather_facts(&b);
     setup_cmps(&b, cmp);
     fprintf(stderr, "bench: %s run: %" PRIu64 " keys, %" PRIu64 " records per run, %" PRIu64 " rounds (+%" PRIu64
