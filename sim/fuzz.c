@@ -54,6 +54,9 @@ typedef struct fuzz_case {
     uint64_t files, bytes, virtual_ms;
 } fuzz_case;
 
+/* The current job's virtual time, for the driver's own trace events. */
+static uint64_t now_of(fuzz_case *fc) { return fc->run ? sim_run_stats(fc->run)->virtual_ms : 0; }
+
 static void append(char *buf, size_t cap, const char *fmt, const char *s) {
     size_t n = strlen(buf);
     if (n < cap) snprintf(buf + n, cap - n, fmt, s);
@@ -235,7 +238,7 @@ static rt_err judge(fuzz_case *fc, rt_err rc, fuzz_action a, rt_error *e) {
     if (rc == RT_OK) return check_invariants(fc, e);
     rt_err_class cls = rt_err_class_of(rc);
     if (cls == RT_CLASS_REJECT) {
-        rt_trace_event(&fc->trace, 0, "fuzz_rejected", "\"action\":\"%s\",\"error\":\"%s\"", action_names[a],
+        rt_trace_event(&fc->trace, now_of(fc), "fuzz_rejected", "\"action\":\"%s\",\"error\":\"%s\"", action_names[a],
                        rt_err_name(rc));
         /* A job whose own recovery failed cannot go on: that ends the case. */
         if (a == A_FAILOVER || a == A_COORD_FAILOVER) return rc;
@@ -254,7 +257,7 @@ static rt_err fault_phase(fuzz_case *fc, rt_error *e) {
         fuzz_action a = (fuzz_action)rt_prng_below(&fc->prng, A_KIND_COUNT);
         if (!(enabled & (1u << a))) a = A_RUN;
         append(fc->res->actions, sizeof fc->res->actions, "%s ", action_names[a]);
-        rt_trace_event(&fc->trace, 0, "fuzz_action", "\"i\":%d,\"action\":\"%s\"", i, action_names[a]);
+        rt_trace_event(&fc->trace, now_of(fc), "fuzz_action", "\"i\":%d,\"action\":\"%s\"", i, action_names[a]);
         rt_err rc = judge(fc, do_action(fc, a, e), a, e);
         if (rc != RT_OK) return rc;
     }
@@ -281,7 +284,7 @@ static void finish(fuzz_case *fc, rt_err rc, const rt_error *why) {
     if (rc != RT_OK && res->violated && strstr(why->msg, "unnamed")) o = "crashed";
     snprintf(res->outcome, sizeof res->outcome, "%s", o);
     if (rc != RT_OK) res->why = *why;
-    rt_trace_event(&fc->trace, 0, "fuzz_end", "\"outcome\":\"%s\",\"violated\":%d", o, res->violated);
+    rt_trace_event(&fc->trace, now_of(fc), "fuzz_end", "\"outcome\":\"%s\",\"violated\":%d", o, res->violated);
     rt_trace_digest_hex(&fc->trace, res->digest);
     res->unseed = fc->unseed ^ rt_prng_next(&fc->prng);
     res->virtual_ms = fc->virtual_ms;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -15,15 +17,38 @@
 #define MUTANT_FUZZ_SEEDS 60
 
 /* The first fuzz seed (of the budget) whose invariants the mutant breaks,
- * or 0. */
+ * or 0. It runs in a child process: RocksDB starts background threads, and
+ * a process that forks matrix workers afterwards must not have any (a
+ * forked copy of a held RocksDB mutex deadlocks the workers). */
 static uint64_t fuzz_kills(sim_mutant m, const char *work, rt_error *e, rt_err *rc) {
+    int fds[2];
     *rc = RT_OK;
-    for (uint64_t s = 1; s <= MUTANT_FUZZ_SEEDS; s++) {
-        sim_fuzz_result r;
-        if ((*rc = sim_fuzz_one(s, work, NULL, m, &r, e)) != RT_OK) return 0;
-        if (r.violated) return s;
+    fflush(NULL);
+    pid_t pid = pipe(fds) == 0 ? fork() : -1;
+    if (pid < 0) {
+        *rc = RT_FAIL(e, RT_EIO, "mutants: cannot fork the fuzz budget");
+        return 0;
     }
-    return 0;
+    if (pid == 0) {
+        close(fds[0]);
+        uint64_t found = 0;
+        for (uint64_t s = 1; s <= MUTANT_FUZZ_SEEDS && found == 0; s++) {
+            sim_fuzz_result r;
+            rt_error ce;
+            if (sim_fuzz_one(s, work, NULL, m, &r, &ce) != RT_OK) _exit(2);
+            if (r.violated) found = s;
+        }
+        _exit(write(fds[1], &found, sizeof found) == (ssize_t)sizeof found ? 0 : 2);
+    }
+    close(fds[1]);
+    uint64_t found = 0;
+    ssize_t got = read(fds[0], &found, sizeof found);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got != (ssize_t)sizeof found || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        *rc = RT_FAIL(e, RT_EINTERNAL, "mutants: the fuzz budget for %s did not finish", sim_mutant_name(m));
+    return found;
 }
 
 static int run_all(runner *r, sim_mutant m, int jobs, mx_result *out, rt_error *e) {
