@@ -158,10 +158,13 @@ int cmd_replay(int argc, char **argv) {
     int rc = parse(&o, argc, argv, "replay");
     if (rc) return rc;
     if (!o.have_seed) return cli_usage_error("replay: --seed N is required");
-    FILE *trace = NULL;
-    if (o.trace && (trace = fopen(o.trace, "w")) == NULL) return cli_usage_error("replay: cannot write %s", o.trace);
     char work[512];
     if (work_dir(work, sizeof work) != 0) return cli_usage_error("replay: cannot make a work directory");
+    FILE *trace = NULL;
+    if (o.trace && (trace = fopen(o.trace, "w")) == NULL) {
+        remove_work_dir(work);
+        return cli_usage_error("replay: cannot write %s", o.trace);
+    }
     sim_fuzz_result r;
     rt_error e;
     rt_error_clear(&e);
