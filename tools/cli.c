@@ -66,8 +66,3 @@ int cli_wants_help(int argc, char **argv) {
     }
     return 0;
 }
-
-int cli_not_implemented(const char *name) {
-    fprintf(stderr, "error: snapsim %s is not implemented yet (see the open issues)\n", name);
-    return CLI_EXIT_USAGE;
-}

@@ -39,7 +39,5 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_print_help(const char *name);
 /* True if argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
-/* For subcommands a later issue fills in: says so on stderr, exit 2. */
-int cli_not_implemented(const char *name);
 
 #endif
