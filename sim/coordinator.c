@@ -234,8 +234,9 @@ static void remove_if_empty(sim_run *r, const char *dir) {
  * deleted files for the next coordinator. */
 static void subsume(sim_run *r) {
     int n_old = r->n_done > r->cfg.retained ? r->n_done - r->cfg.retained : 0;
-    sim_completed *old = n_old ? calloc((size_t)n_old, sizeof *old) : NULL;
-    if (n_old && old == NULL) return; /* keep them all: retry on the next completion */
+    if (n_old == 0) return; /* the store was written with the new checkpoint */
+    sim_completed *old = calloc((size_t)n_old, sizeof *old);
+    if (old == NULL) return; /* keep them all: retry on the next completion */
     memcpy(old, r->done, (size_t)n_old * sizeof *old);
     memmove(&r->done[0], &r->done[n_old], (size_t)(r->n_done - n_old) * sizeof r->done[0]);
     r->n_done -= n_old;
