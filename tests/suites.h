@@ -11,4 +11,5 @@
     X(restore)         \
     X(coordinator)     \
     X(upgrade)         \
-    X(fuzz)
+    X(fuzz)            \
+    X(spa)
