@@ -32,30 +32,40 @@ static int collect(void *ctx, const char *op, uint32_t sub, const sim_file_ref *
     return rt_strlist_push(f->shared ? &c->shared : &c->files, f->path) != 0;
 }
 
-/* One retained checkpoint back from its _metadata. */
-static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const char *dir, rt_error *e) {
+rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e) {
     sim_completed c;
     memset(&c, 0, sizeof c);
-    c.id = id;
+    c.id = m->checkpoint_id;
     c.owned = owned;
     c.unclaimed = unclaimed;
     snprintf(c.dir, sizeof c.dir, "%s", dir);
-    sim_meta m;
-    rt_err rc = sim_meta_load(&m, r->cfg.store, dir, e);
-    if (rc != RT_OK) return rc;
     char meta_path[SIM_PATH_MAX + 16];
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", dir);
-    if (sim_meta_each_file(&m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
+    rt_err rc = RT_OK;
+    if (sim_meta_each_file(m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
         rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
-    sim_meta_free(&m);
     for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], id, e);
+        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, e);
     if (rc == RT_OK) {
-        sim_registry_confirm(&r->registry, id);
-        if (unclaimed) sim_registry_set_not_claimed(&r->registry, id);
+        sim_registry_confirm(&r->registry, c.id);
+        if (unclaimed && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)
+            sim_registry_set_not_claimed(&r->registry, c.id);
         rc = sim_coord_add_completed(r, &c, e);
     }
     sim_completed_free(&c);
+    return rc;
+}
+
+/* One retained checkpoint back from its _metadata. */
+static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const char *dir, rt_error *e) {
+    sim_meta m;
+    rt_err rc = sim_meta_load(&m, r->cfg.store, dir, e);
+    if (rc != RT_OK) return rc;
+    if (m.checkpoint_id != id)
+        rc = RT_FAIL(e, RT_EFORMAT, "completed store names checkpoint %" PRId64 " at %s, which holds %" PRId64, id,
+                     dir, m.checkpoint_id);
+    if (rc == RT_OK) rc = sim_coord_adopt(r, &m, dir, owned, unclaimed, e);
+    sim_meta_free(&m);
     return rc;
 }
 

@@ -141,12 +141,6 @@ static rt_err check_invariants(fuzz_case *fc, rt_error *e) {
     return RT_OK;
 }
 
-static int collect(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
-    (void)op;
-    (void)sub;
-    return rt_strlist_push(ctx, f->path) != 0;
-}
-
 static void remember_savepoint(fuzz_case *fc, const char *dir) {
     if (fc->n_sp == FUZZ_MAX_SAVEPOINTS) return;
     fuzz_savepoint *sp = &fc->sp[fc->n_sp++];
@@ -155,7 +149,7 @@ static void remember_savepoint(fuzz_case *fc, const char *dir) {
     sim_meta m;
     rt_error e;
     if (sim_meta_load(&m, fc->store, dir, &e) == RT_OK) {
-        sim_meta_each_file(&m, collect, &sp->files);
+        sim_meta_each_file(&m, sim_meta_push_path, &sp->files);
         sim_meta_free(&m);
     }
 }
@@ -193,7 +187,7 @@ static rt_err restore_into_new(fuzz_case *fc, const char *dir, int claimable, rt
         sim_meta m;
         rt_error ig;
         if (sim_meta_load(&m, fc->store, dir, &ig) == RT_OK) {
-            sim_meta_each_file(&m, collect, &fc->unowned);
+            sim_meta_each_file(&m, sim_meta_push_path, &fc->unowned);
             fc->unowned_id = m.checkpoint_id;
             sim_meta_free(&m);
         }

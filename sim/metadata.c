@@ -417,3 +417,9 @@ int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx) {
         }
     return 0;
 }
+
+int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f) {
+    (void)op;
+    (void)subtask;
+    return rt_strlist_push(strlist, f->path) != 0;
+}

@@ -197,41 +197,14 @@ static rt_err restore_tasks(restore_job *rj, int *fresh) {
     return RT_OK;
 }
 
-static int collect_file(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
-    (void)op;
-    (void)sub;
-    sim_completed *c = ctx;
-    return rt_strlist_push(f->shared ? &c->shared : &c->files, f->path) != 0;
-}
-
 /* FLIP-193: who owns the restored snapshot's files from now on. */
 static rt_err take_ownership(restore_job *rj) {
     sim_run *r = rj->r;
     const sim_meta *m = &rj->m;
     if (m->checkpoint_id + 1 > r->next_cp) r->next_cp = m->checkpoint_id + 1;
     if (rj->failover) return RT_OK; /* already in the completed store */
-    sim_completed c;
-    memset(&c, 0, sizeof c);
-    c.id = m->checkpoint_id;
-    c.owned = rj->mode == SIM_MODE_CLAIM;
-    c.unclaimed = rj->mode != SIM_MODE_CLAIM;
-    c.savepoint = 0;
-    snprintf(c.dir, sizeof c.dir, "%s", rj->dir);
-    char meta_path[SIM_PATH_MAX + 16];
-    snprintf(meta_path, sizeof meta_path, "%s/_metadata", rj->dir);
-    if (sim_meta_each_file(m, collect_file, &c) || rt_strlist_push(&c.files, meta_path) != 0) {
-        sim_completed_free(&c);
-        return RT_FAIL(rj->e, RT_ENOMEM, "restore: out of memory");
-    }
-    rt_err rc = RT_OK;
-    for (size_t i = 0; i < c.shared.len && rc == RT_OK; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, rj->e);
-    sim_registry_confirm(&r->registry, c.id);
-    if (rj->mode != SIM_MODE_CLAIM && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)
-        sim_registry_set_not_claimed(&r->registry, c.id);
     r->force_full = rj->mode == SIM_MODE_NO_CLAIM && r->cfg.mutant != SIM_MUT_NO_CLAIM_INCREMENTAL;
-    if (rc == RT_OK) rc = sim_coord_add_completed(r, &c, rj->e);
-    sim_completed_free(&c);
+    rt_err rc = sim_coord_adopt(r, m, rj->dir, rj->mode == SIM_MODE_CLAIM, rj->mode != SIM_MODE_CLAIM, rj->e);
     if (rc == RT_OK) rc = sim_coord_save_store(r, rj->e);
     return rc;
 }

@@ -285,12 +285,6 @@ static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     return new_run(c, e);
 }
 
-static int collect_path(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
-    (void)op;
-    (void)sub;
-    return rt_strlist_push(ctx, f->path) != 0;
-}
-
 static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     named_snap *n;
     rt_err rc = snap_of(c, step, &n, e);
@@ -309,7 +303,7 @@ static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     rt_strlist_free(&c->restored_files);
     sim_meta m;
     if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
-        sim_meta_each_file(&m, collect_path, &c->restored_files);
+        sim_meta_each_file(&m, sim_meta_push_path, &c->restored_files);
         c->restored_id = m.checkpoint_id;
         sim_meta_free(&m);
     }
@@ -391,7 +385,7 @@ static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
     rc = sim_meta_load(&m, c->store, n->dir, e);
     if (rc != RT_OK) return rc;
     rt_strlist files = {0};
-    sim_meta_each_file(&m, collect_path, &files);
+    sim_meta_each_file(&m, sim_meta_push_path, &files);
     sim_meta_free(&m);
     if (files.len == 0) {
         rt_strlist_free(&files);

@@ -190,6 +190,9 @@ void sim_completed_free(sim_completed *c);
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
 /* completed_store.c */
 rt_err sim_coord_save_store(sim_run *r, rt_error *e);
+/* Adds a restored snapshot to the retained checkpoints and registers its
+ * shared files; unclaimed (NO_CLAIM, LEGACY) protects them for good. */
+rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e);
 /* Rebuilds the retained checkpoints and the registry from storage. */
 rt_err sim_coord_load_store(sim_run *r, rt_error *e);
 

@@ -82,5 +82,7 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
 /* Every file the snapshot references, in a stable order. */
 typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);
+/* A sim_meta_file_fn that appends each path to an rt_strlist (ctx). */
+int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f);
 
 #endif
