@@ -32,7 +32,11 @@ const cli_command cli_commands[] = {
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
      "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
-     "keyed state and the sink output against the exactly-once oracle.\n"
+     "keyed state and the sink output against the exactly-once oracle. Without --job the job is\n"
+     "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"
+     "into the snapshot's storage (a savepoint's parent directory, a checkpoint's storage root)\n"
+     "under a new job directory; in claim mode it may delete the restored snapshot's files once\n"
+     "they are subsumed, in no-claim and legacy mode never.\n"
      "Flink's spellings are accepted too: --restoreMode claim|no_claim|legacy,\n"
      "--allowNonRestoredState. Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
     {"inspect", cmd_inspect, "show what a snapshot holds",
