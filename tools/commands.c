@@ -14,6 +14,7 @@
     "  --records N              records the sources emit (default 2000)\n"           \
     "  --parallelism N          parallelism of the keyed operators (default 2)\n"    \
     "  --job FILE               JSON job graph instead of the built-in one\n"        \
+    "  --trace FILE             write the JSONL trace of the run to FILE\n"                \
     "  --json                   print one JSON object with the result\n"
 
 const cli_command cli_commands[] = {
@@ -31,6 +32,7 @@ const cli_command cli_commands[] = {
      "usage: snapsim restore PATH --backend heap|rocksdb [--engine V]\n"
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
+     "                    [--trace FILE]\n"
      "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
      "keyed state and the sink output against the exactly-once oracle. Without --job the job is\n"
      "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"
