@@ -9,6 +9,46 @@
 #include "sim_internal.h"
 #include "sim_metadata.h"
 
+/* _metadata seals itself: its last member is "checksum", the xxh3 of the
+ * whole text with those 16 digits as zeros. A flipped byte anywhere (a
+ * digit of an offset, a path) is then a named error, not a wrong restore. */
+#define SUM_KEY "\"checksum\": \""
+#define ZERO_SUM "0000000000000000"
+
+static char *find_sum(char *text, size_t len) {
+    char *last = NULL;
+    size_t klen = strlen(SUM_KEY);
+    for (char *p = text; p + klen + 17 <= text + len; p++)
+        if (memcmp(p, SUM_KEY, klen) == 0) last = p + klen;
+    if (last == NULL || last[16] != '"') return NULL;
+    return last;
+}
+
+int sim_meta_seal(char *text, size_t len) {
+    char *sum = find_sum(text, len);
+    if (sum == NULL) return -1;
+    memcpy(sum, ZERO_SUM, 16);
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, sim_checksum(text, len));
+    memcpy(sum, hex, 16);
+    return 0;
+}
+
+static rt_err check_seal(const char *text, size_t len, const char *what, rt_error *e) {
+    char *copy = malloc(len + 1);
+    if (copy == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char *sum = find_sum(copy, len);
+    char stored[17] = "";
+    if (sum) memcpy(stored, sum, 16);
+    int ok = sum != NULL && sim_meta_seal(copy, len) == 0 && memcmp(stored, sum, 16) == 0;
+    free(copy);
+    if (sum == NULL) return RT_FAIL(e, RT_EFORMAT, "%s: not a sealed _metadata (no checksum at its end)", what);
+    if (!ok) return RT_FAIL(e, RT_ECHECKSUM, "%s: _metadata checksum mismatch (damaged)", what);
+    return RT_OK;
+}
+
 static json_t *hex64(uint64_t x) {
     char b[24];
     snprintf(b, sizeof b, "%016" PRIx64, x);
@@ -122,6 +162,7 @@ static json_t *build(meta_writer *w) {
     json_object_set_new(m, "job", sim_job_to_json(&r->job));
     json_object_set_new(m, "lineage", lineage);
     json_object_set_new(m, "operators", ops);
+    json_object_set_new(m, "checksum", json_string(ZERO_SUM)); /* last: sealed after dumping */
     return m;
 }
 
@@ -138,6 +179,9 @@ rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", p->dir);
     size_t len = strlen(text);
+    int sealed = sim_meta_seal(text, len);
+    assert(sealed == 0);
+    (void)sealed;
     rt_err rc = rt_store_put(r->cfg.store, path, text, len, e);
     free(text);
     if (rc != RT_OK) return rc;
@@ -366,6 +410,8 @@ static rt_err parse_root(meta_parser *ps, json_t *root) {
 rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
                       const char *dir, const char *what, rt_error *e) {
     memset(m, 0, sizeof *m);
+    rt_err sealed = check_seal(text, len, what, e);
+    if (sealed != RT_OK) return sealed;
     json_error_t je;
     json_t *root = json_loadb(text, len, 0, &je);
     if (root == NULL)
@@ -373,6 +419,8 @@ rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store 
     meta_parser ps = {m, store, dir, what, e};
     rt_err rc = parse_root(&ps, root);
     json_decref(root);
+    /* The job and schema readers call a bad field input; in _metadata it is damage. */
+    if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
     if (rc != RT_OK) sim_meta_free(m);
     return rc;
 }

@@ -77,6 +77,9 @@ typedef struct sim_meta {
 rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
                       const char *dir, const char *what, rt_error *e);
 void sim_meta_free(sim_meta *m);
+/* Recomputes the checksum a _metadata text carries (in place); -1 if it
+ * has none. For tools and tests that edit metadata on purpose. */
+int sim_meta_seal(char *text, size_t len);
 /* Reads and parses dir/_metadata from the store. */
 rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e);
 /* Every file the snapshot references, in a stable order. */

@@ -245,8 +245,14 @@ char *sf_read_metadata(rt_store *s, const char *dir) {
     return text;
 }
 
+/* Writes text as dir/_metadata, resealed when it carries a checksum, so a
+ * test's deliberate edit reaches the check it aims at. */
 void sf_write_metadata(rt_store *s, const char *dir, const char *text) {
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
-    SF_OK(SF_RC(rt_store_put(s, path, text, strlen(text), &sf_err)));
+    char *copy = strdup(text);
+    CU_ASSERT_FATAL(copy != NULL);
+    sim_meta_seal(copy, strlen(copy));
+    SF_OK(SF_RC(rt_store_put(s, path, copy, strlen(copy), &sf_err)));
+    free(copy);
 }

@@ -61,6 +61,33 @@ static void test_read_damaged(void) {
     rt_store_close(s);
 }
 
+static rt_err restore_with(rt_store *s, const char *dir, const char *job_file, const char *engine);
+
+/* A flipped byte in _metadata itself (an offset's digit, a key's letter)
+ * is damage with a name, found before anything else is read. */
+static void test_damaged_metadata(void) {
+    char dir[256];
+    rt_store *s = snapshot("heap", SIM_KIND_ALIGNED, NULL, dir, sizeof dir);
+    char path[300];
+    snprintf(path, sizeof path, "%s/_metadata", dir);
+    uint8_t *data;
+    size_t len;
+    SF_OK(rt_store_get(s, path, &data, &len, &sf_err));
+    const char *probes[] = {"\"offsets\"", "\"schema_version\"", "\"source_seed\""};
+    for (int i = 0; i < 3; i++) {
+        char *at = strstr((char *)data, probes[i]);
+        CU_ASSERT_FATAL(at != NULL);
+        at[3] ^= 0x04;
+        SF_OK(rt_store_put(s, path, data, len, &sf_err));
+        CU_ASSERT_EQUAL(restore_with(s, dir, NULL, NULL), RT_ECHECKSUM);
+        at[3] ^= 0x04;
+    }
+    SF_OK(rt_store_put(s, path, data, len, &sf_err));
+    CU_ASSERT_EQUAL(restore_with(s, dir, NULL, NULL), RT_OK);
+    free(data);
+    rt_store_close(s);
+}
+
 /* What the writer wrote restores on either backend and continues
  * exactly-once; a native input is refused by the writer's one format. */
 static void test_write(void) {
@@ -133,6 +160,7 @@ int suite_spa(void) {
         !CU_add_test(s, "reader rejects in-flight state", test_read_rejects_in_flight) ||
         !CU_add_test(s, "reader rejects a damaged file", test_read_damaged) ||
         !CU_add_test(s, "writer output restores; native input refused", test_write) ||
+        !CU_add_test(s, "damaged _metadata is a named error", test_damaged_metadata) ||
         !CU_add_test(s, "unaligned: graph change rejected, new code fine", test_unaligned_job_upgrades) ||
         !CU_add_test(s, "minor/patch/downgrade versions", test_versions))
         return -1;
