@@ -41,6 +41,7 @@ rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t 
     strcpy(f->path, path);
     f->size = len;
     f->xxh3 = sim_checksum(data, len);
+    f->created_by = ctx->checkpoint_id;
     ctx->files_written++;
     ctx->bytes_written += len;
     return RT_OK;

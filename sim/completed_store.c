@@ -2,7 +2,7 @@
  * it (ZooKeeper or Kubernetes in Flink): a small file in the checkpoint
  * storage, rewritten after every change, from which a restarted
  * coordinator rebuilds its retained checkpoints and its SharedStateRegistry.
- *   line 1: "snapsim-completed 1 force_full=<0|1>"
+ *   line 1: "snapsim-completed 1 force_full=<0|1> not_claimed=<id>"
  *   then one line per retained checkpoint: "<id> <owned> <unclaimed> <dir>" */
 #include <assert.h>
 #include <inttypes.h>
@@ -16,7 +16,8 @@
 
 rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
     char buf[8192], path[SIM_PATH_MAX];
-    size_t n = (size_t)snprintf(buf, sizeof buf, STORE_MAGIC " force_full=%d\n", r->force_full);
+    size_t n = (size_t)snprintf(buf, sizeof buf, STORE_MAGIC " force_full=%d not_claimed=%" PRId64 "\n",
+                                r->force_full, r->registry.highest_not_claimed);
     for (int i = 0; i < r->n_done && n < sizeof buf; i++)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %d %s\n", r->done[i].id,
                               r->done[i].owned, r->done[i].unclaimed, r->done[i].dir);
@@ -25,11 +26,20 @@ rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
     return rt_store_put(r->cfg.store, path, buf, n, e);
 }
 
+int sim_completed_add_file(sim_completed *c, const sim_file_ref *f) {
+    if (!f->shared) return rt_strlist_push(&c->files, f->path) != 0;
+    int64_t *nc = realloc(c->shared_created, (c->shared.len + 1) * sizeof *nc);
+    if (nc == NULL) return 1;
+    c->shared_created = nc;
+    if (rt_strlist_push(&c->shared, f->path) != 0) return 1;
+    nc[c->shared.len - 1] = f->created_by;
+    return 0;
+}
+
 static int collect(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
     (void)op;
     (void)sub;
-    sim_completed *c = ctx;
-    return rt_strlist_push(f->shared ? &c->shared : &c->files, f->path) != 0;
+    return sim_completed_add_file(ctx, f);
 }
 
 rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e) {
@@ -45,7 +55,7 @@ rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned
     if (sim_meta_each_file(m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
         rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
     for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, e);
+        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, c.shared_created[i], e);
     if (rc == RT_OK) {
         sim_registry_confirm(&r->registry, c.id);
         if (unclaimed && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)
@@ -86,8 +96,12 @@ rt_err sim_coord_load_store(sim_run *r, rt_error *e) {
     assert(r->n_done == 0 && r->registry.n == 0); /* a fresh coordinator */
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     int force_full = 0;
-    if (line == NULL || sscanf(line, STORE_MAGIC " force_full=%d", &force_full) != 1)
+    int64_t not_claimed = -1;
+    if (line == NULL || sscanf(line, STORE_MAGIC " force_full=%d not_claimed=%" SCNd64, &force_full, &not_claimed) != 2)
         rc = RT_FAIL(e, RT_EFORMAT, "%s: not a completed-checkpoint store", path);
+    /* Files of a snapshot restored without claim stay protected after the
+     * snapshot itself left the retained list. */
+    sim_registry_set_not_claimed(&r->registry, not_claimed);
     while (rc == RT_OK && (line = strtok_r(NULL, "\n", &save)) != NULL) {
         int64_t id;
         int owned, unclaimed, used = 0;

@@ -24,6 +24,7 @@ void sim_coord_start(sim_run *r) {
 void sim_completed_free(sim_completed *c) {
     rt_strlist_free(&c->files);
     rt_strlist_free(&c->shared);
+    free(c->shared_created);
     memset(c, 0, sizeof *c);
 }
 
@@ -278,7 +279,7 @@ rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
 static rt_err register_shared(sim_run *r, const sim_completed *c, rt_error *e) {
     rt_err rc = RT_OK;
     for (size_t i = 0; i < c->shared.len && rc == RT_OK; i++)
-        rc = sim_registry_register(&r->registry, c->shared.items[i], c->id, e);
+        rc = sim_registry_register(&r->registry, c->shared.items[i], c->id, c->shared_created[i], e);
     if (rc == RT_OK) sim_registry_confirm(&r->registry, c->id);
     return rc;
 }

@@ -89,10 +89,10 @@ static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
     } else {
         rt_store_absolute(w->r->cfg.store, f->path, loc, sizeof loc);
     }
-    rt_strlist *list = f->shared ? &w->c->shared : &w->c->files;
-    if (rt_strlist_push(list, f->path) != 0) w->rc = RT_FAIL(w->e, RT_ENOMEM, "metadata: out of memory");
-    return json_pack("{s:s, s:I, s:o, s:b, s:s}", "path", loc, "size", (json_int_t)f->size, "xxh3",
-                     hex64(f->xxh3), "shared", f->shared, "local", f->local_name);
+    if (sim_completed_add_file(w->c, f) != 0) w->rc = RT_FAIL(w->e, RT_ENOMEM, "metadata: out of memory");
+    return json_pack("{s:s, s:I, s:o, s:b, s:s, s:I}", "path", loc, "size", (json_int_t)f->size, "xxh3",
+                     hex64(f->xxh3), "shared", f->shared, "local", f->local_name, "created_by",
+                     (json_int_t)f->created_by);
 }
 
 static json_t *keyed_json(meta_writer *w, const sim_keyed_handle *h) {
@@ -226,13 +226,15 @@ static rt_err resolve_path(meta_parser *ps, const char *written, char *out, size
 
 static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
     const char *path = NULL, *local = "";
-    json_int_t size = 0;
+    json_int_t size = 0, created = 0;
     json_t *x = NULL;
     int shared = 0;
     memset(f, 0, sizeof *f);
-    if (json_unpack(j, "{s:s, s:I, s:o, s:b, s?:s}", "path", &path, "size", &size, "xxh3", &x,
-                    "shared", &shared, "local", &local) != 0 || size < 0 || parse_hex64(x, &f->xxh3) != 0)
+    if (json_unpack(j, "{s:s, s:I, s:o, s:b, s?:s, s?:I}", "path", &path, "size", &size, "xxh3", &x,
+                    "shared", &shared, "local", &local, "created_by", &created) != 0 ||
+        size < 0 || created < 0 || parse_hex64(x, &f->xxh3) != 0)
         return bad(ps, "file entry");
+    f->created_by = created;
     f->size = (uint64_t)size;
     f->shared = shared;
     snprintf(f->local_name, sizeof f->local_name, "%s", local);

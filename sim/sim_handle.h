@@ -20,6 +20,7 @@ typedef struct sim_file_ref {
     uint64_t size;
     uint64_t xxh3;
     int shared;              /* registered with the SharedStateRegistry */
+    int64_t created_by;      /* checkpoint that uploaded it (0: unknown) */
 } sim_file_ref;
 
 typedef struct sim_keyed_handle {

@@ -102,6 +102,7 @@ typedef struct sim_completed {
     int unclaimed;     /* restored in NO_CLAIM or LEGACY: never the job's */
     rt_strlist files;  /* private files, for deletion */
     rt_strlist shared; /* registered shared files */
+    int64_t *shared_created; /* for each shared file, the checkpoint that uploaded it */
 } sim_completed;
 
 typedef struct sim_pending {
@@ -189,6 +190,8 @@ rt_err sim_coord_wait(sim_run *r, rt_error *e);
 void sim_completed_free(sim_completed *c);
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
 /* completed_store.c */
+/* Files of a completed checkpoint: shared ones with their creator. */
+int sim_completed_add_file(sim_completed *c, const sim_file_ref *f);
 rt_err sim_coord_save_store(sim_run *r, rt_error *e);
 /* Adds a restored snapshot to the retained checkpoints and registers its
  * shared files; unclaimed (NO_CLAIM, LEGACY) protects them for good. */

@@ -43,7 +43,7 @@ int sim_registry_is_confirmed(const sim_registry *r, const char *path) {
     return en != NULL && en->confirmed;
 }
 
-rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, rt_error *e) {
+rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int64_t created_by, rt_error *e) {
     assert(path != NULL && path[0] != '\0');
     assert(id >= 0);
     if (strlen(path) >= sizeof r->e[0].path)
@@ -64,7 +64,7 @@ rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, rt_e
     memmove(&r->e[i + 1], &r->e[i], (size_t)(r->n - i) * sizeof r->e[0]);
     memset(&r->e[i], 0, sizeof r->e[i]);
     strcpy(r->e[i].path, path);
-    r->e[i].created_by = id;
+    r->e[i].created_by = created_by > 0 && created_by < id ? created_by : id;
     r->e[i].last_used = id;
     r->e[i].confirmed = 0;
     r->n++;

@@ -28,8 +28,11 @@ typedef struct sim_registry {
 
 void sim_registry_init(sim_registry *r);
 void sim_registry_free(sim_registry *r);
-/* Records that checkpoint `id` references path (registering it if new). */
-rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, rt_error *e);
+/* Records that checkpoint `id` references path (registering it if new).
+ * created_by, when known (> 0), names the checkpoint that uploaded it: a
+ * recovering coordinator must not take a restored snapshot's file for one
+ * of its own just because a later checkpoint is the first it sees. */
+rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int64_t created_by, rt_error *e);
 /* Marks every entry created by checkpoint id as confirmed (it completed). */
 void sim_registry_confirm(sim_registry *r, int64_t id);
 /* Forgets entries of an aborted checkpoint that nothing else uses and

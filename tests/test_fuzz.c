@@ -73,11 +73,36 @@ static void test_catches_dropped_channel_state(void) { caught(SIM_MUT_DROP_CHANN
 static void test_catches_registry_ownership(void) { caught(SIM_MUT_IGNORE_NOT_CLAIMED); }
 static void test_catches_no_claim_reuse(void) { caught(SIM_MUT_NO_CLAIM_INCREMENTAL); }
 
+/* Seeds that once broke an invariant, each for a bug since fixed: they
+ * stay in the suite so the bug cannot come back unnoticed. */
+static void test_regression_seeds(void) {
+    static const struct {
+        uint64_t seed;
+        const char *bug;
+    } corpus[] = {
+        {44, "a newer barrier left an abandoned alignment's channels blocked"},
+        {53, "NO_CLAIM: backends were notified with checkpoint id 0"},
+        {155, "a failed store write deleted a retained checkpoint"},
+        {203, "slow-storage delay accumulated forever"},
+        {1015, "a bit flip in _metadata was an unnamed failure"},
+        {2728, "coordinator recovery forgot a LEGACY restore's files"},
+    };
+    for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+        sim_fuzz_result r;
+        rt_error e;
+        CU_ASSERT_FATAL(sim_fuzz_one(corpus[i].seed, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
+        if (r.violated)
+            fprintf(stderr, "\n  seed %llu (%s): %s\n", (unsigned long long)corpus[i].seed, corpus[i].bug, r.why.msg);
+        CU_ASSERT_FALSE(r.violated);
+    }
+}
+
 int suite_fuzz(void) {
     CU_pSuite s = CU_add_suite("fuzz", init, cleanup);
     if (s == NULL) return -1;
     if (!CU_add_test(s, "a budget of seeds holds every invariant", test_budget_holds) ||
         !CU_add_test(s, "a seed replays exactly", test_replay_is_exact) ||
+        !CU_add_test(s, "seeds that once failed hold", test_regression_seeds) ||
         !CU_add_test(s, "catches dropped channel state", test_catches_dropped_channel_state) ||
         !CU_add_test(s, "catches a registry ignoring ownership", test_catches_registry_ownership) ||
         !CU_add_test(s, "catches reuse after NO_CLAIM", test_catches_no_claim_reuse))

@@ -272,7 +272,7 @@ static void register_handle(sim_registry *r, const sim_keyed_handle *h, int64_t 
     rt_error_clear(&e);
     for (int i = 0; i < h->n_files; i++)
         if (h->files[i].shared)
-            CU_ASSERT_EQUAL(sim_registry_register(r, h->files[i].path, id, &e), RT_OK);
+            CU_ASSERT_EQUAL(sim_registry_register(r, h->files[i].path, id, 0, &e), RT_OK);
     sim_registry_confirm(r, id);
 }
 
