@@ -3,7 +3,10 @@
  * Invariants, checked after every action:
  *  - every file of a retained checkpoint exists (unless a fault destroyed
  *    it on its way: the storage lied, which restore must then reject);
- *  - no savepoint file is ever deleted, unless a CLAIM restore took it;
+ *  - no savepoint file is ever deleted, unless a CLAIM restore took a
+ *    snapshot referencing it (after a LEGACY restore, a later checkpoint
+ *    may reference a savepoint's files: claiming it claims them, FLIP-193's
+ *    known LEGACY hazard);
  *  - after a NO_CLAIM restore no checkpoint references the restored files;
  *  - every failure is a named error: rejected or corrupted, never an
  *    internal error;
@@ -32,7 +35,6 @@ static const char *const action_names[] = {"run", "savepoint", "failover", "coor
 typedef struct fuzz_savepoint {
     char dir[256];
     rt_strlist files;
-    int claimed;
 } fuzz_savepoint;
 
 typedef struct fuzz_case {
@@ -47,6 +49,7 @@ typedef struct fuzz_case {
     fuzz_savepoint sp[FUZZ_MAX_SAVEPOINTS];
     int n_sp;
     rt_strlist damaged; /* paths a fault wrote wrongly or lost */
+    rt_strlist claimed; /* files of every snapshot restored in CLAIM mode */
     rt_strlist unowned; /* files of the snapshot restored in NO_CLAIM mode */
     int64_t unowned_id; /* its checkpoint id */
     char offender[320];
@@ -95,11 +98,13 @@ static void note_faults(fuzz_case *fc) {
             rt_strlist_push(&fc->damaged, ev[i].path);
 }
 
-static int damaged(const fuzz_case *fc, const char *path) {
-    for (size_t i = 0; i < fc->damaged.len; i++)
-        if (strcmp(fc->damaged.items[i], path) == 0) return 1;
+static int listed(const rt_strlist *l, const char *path) {
+    for (size_t i = 0; i < l->len; i++)
+        if (strcmp(l->items[i], path) == 0) return 1;
     return 0;
 }
+
+static int damaged(const fuzz_case *fc, const char *path) { return listed(&fc->damaged, path); }
 
 static int missing_retained(void *ctx, int64_t id, const char *path) {
     (void)id;
@@ -132,12 +137,12 @@ static rt_err check_invariants(fuzz_case *fc, rt_error *e) {
     if (sim_run_each_retained_file(fc->run, uses_unowned, fc))
         return violation(fc, e, "a checkpoint after a NO_CLAIM restore references the restored snapshot",
                          fc->offender);
-    for (int i = 0; i < fc->n_sp; i++) {
-        if (fc->sp[i].claimed) continue;
-        for (size_t k = 0; k < fc->sp[i].files.len; k++)
-            if (!rt_store_exists(fc->store, fc->sp[i].files.items[k]) && !damaged(fc, fc->sp[i].files.items[k]))
-                return violation(fc, e, "a savepoint file was deleted", fc->sp[i].files.items[k]);
-    }
+    for (int i = 0; i < fc->n_sp; i++)
+        for (size_t k = 0; k < fc->sp[i].files.len; k++) {
+            const char *f = fc->sp[i].files.items[k];
+            if (!rt_store_exists(fc->store, f) && !damaged(fc, f) && !listed(&fc->claimed, f))
+                return violation(fc, e, "a savepoint file was deleted", f);
+        }
     return RT_OK;
 }
 
@@ -183,17 +188,13 @@ static rt_err restore_into_new(fuzz_case *fc, const char *dir, int claimable, rt
     /* The restored checkpoint itself is retained, not produced: only later
      * checkpoints must stay off its files. */
     rt_strlist_free(&fc->unowned);
-    if (mode == SIM_MODE_NO_CLAIM) {
-        sim_meta m;
-        rt_error ig;
-        if (sim_meta_load(&m, fc->store, dir, &ig) == RT_OK) {
-            sim_meta_each_file(&m, sim_meta_push_path, &fc->unowned);
-            fc->unowned_id = m.checkpoint_id;
-            sim_meta_free(&m);
-        }
+    sim_meta m;
+    rt_error ig;
+    if (mode != SIM_MODE_LEGACY && sim_meta_load(&m, fc->store, dir, &ig) == RT_OK) {
+        sim_meta_each_file(&m, sim_meta_push_path, mode == SIM_MODE_CLAIM ? &fc->claimed : &fc->unowned);
+        if (mode == SIM_MODE_NO_CLAIM) fc->unowned_id = m.checkpoint_id;
+        sim_meta_free(&m);
     }
-    for (int i = 0; i < fc->n_sp && mode == SIM_MODE_CLAIM; i++)
-        if (strcmp(fc->sp[i].dir, dir) == 0) fc->sp[i].claimed = 1;
     return RT_OK;
 }
 
@@ -324,6 +325,7 @@ rt_err sim_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
     sim_run_destroy(fc.run);
     for (int i = 0; i < fc.n_sp; i++) rt_strlist_free(&fc.sp[i].files);
     rt_strlist_free(&fc.damaged);
+    rt_strlist_free(&fc.claimed);
     rt_strlist_free(&fc.unowned);
     rt_trace_free(&fc.trace);
     rt_store_close(fc.store);
