@@ -65,17 +65,3 @@ rt_err sim_handle_add_file(sim_keyed_handle *h, const sim_file_ref *f, rt_error 
     h->files[h->n_files++] = *f;
     return RT_OK;
 }
-
-rt_err sim_handle_copy(sim_keyed_handle *dst, const sim_keyed_handle *src, rt_error *e) {
-    *dst = *src;
-    dst->files = NULL;
-    dst->n_files = dst->cap_files = 0;
-    for (int i = 0; i < src->n_files; i++) {
-        rt_err rc = sim_handle_add_file(dst, &src->files[i], e);
-        if (rc != RT_OK) {
-            sim_handle_free(dst);
-            return rc;
-        }
-    }
-    return RT_OK;
-}

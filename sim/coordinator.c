@@ -314,7 +314,6 @@ static rt_err finalize(sim_run *r, rt_error *e) {
     r->last_complete_at = rt_loop_now(&r->loop);
     r->stats.checkpoints_completed++;
     if (p->savepoint) {
-        snprintf(r->latest_savepoint, sizeof r->latest_savepoint, "%s", p->dir);
         sim_completed_free(&c);
         return RT_OK;
     }

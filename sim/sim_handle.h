@@ -39,6 +39,5 @@ typedef struct sim_keyed_handle {
 void sim_handle_init(sim_keyed_handle *h);
 void sim_handle_free(sim_keyed_handle *h);
 rt_err sim_handle_add_file(sim_keyed_handle *h, const sim_file_ref *f, rt_error *e);
-rt_err sim_handle_copy(sim_keyed_handle *dst, const sim_keyed_handle *src, rt_error *e);
 
 #endif

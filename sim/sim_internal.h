@@ -144,7 +144,6 @@ struct sim_run {
     int force_full; /* NO_CLAIM: the next checkpoint uploads everything */
     uint64_t slow_ms_seen; /* the store's slow_ms already charged to acks */
     char latest[SIM_PATH_MAX];
-    char latest_savepoint[SIM_PATH_MAX];
     /* lineage for the oracle */
     sim_epoch epochs[SIM_META_MAX_EPOCHS];
     int n_epochs;

@@ -219,16 +219,6 @@ rt_err sim_job_from_json(sim_job *job, json_t *root, const char *what, rt_error 
     return sim_job_validate(job, what, e);
 }
 
-rt_err sim_job_from_json_text(sim_job *job, const char *text, const char *what, rt_error *e) {
-    json_error_t je;
-    json_t *root = json_loads(text, 0, &je);
-    if (root == NULL)
-        return RT_FAIL(e, RT_EINPUT, "%s: line %d: %s", what, je.line, je.text);
-    rt_err rc = sim_job_from_json(job, root, what, e);
-    json_decref(root);
-    return rc;
-}
-
 rt_err sim_job_load(sim_job *job, const char *path, rt_error *e) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);

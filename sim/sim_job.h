@@ -60,7 +60,6 @@ const char *sim_edge_kind_name(sim_edge_kind k);
 void sim_job_default(sim_job *job);
 /* Parses a JSON job graph (see scenarios/jobs/ *.json); errors name the
  * field. `what` names the source (file name) in messages. */
-rt_err sim_job_from_json_text(sim_job *job, const char *text, const char *what, rt_error *e);
 rt_err sim_job_load(sim_job *job, const char *path, rt_error *e);
 /* jansson object in and out (metadata embeds the job). */
 struct json_t;

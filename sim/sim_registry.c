@@ -98,17 +98,9 @@ static int unused_before(const sim_registry_entry *en, int64_t lowest) {
     return en->last_used < lowest;
 }
 
-static int aborted_only(const sim_registry_entry *en, int64_t id) {
-    return en->created_by == id && en->last_used == id && !en->confirmed;
-}
-
 rt_err sim_registry_unregister_unused(sim_registry *r, int64_t lowest_retained,
                                       rt_strlist *to_delete, rt_error *e) {
     return drop_where(r, unused_before, lowest_retained, to_delete, e);
-}
-
-rt_err sim_registry_abort(sim_registry *r, int64_t id, rt_strlist *to_delete, rt_error *e) {
-    return drop_where(r, aborted_only, id, to_delete, e);
 }
 
 void sim_registry_set_not_claimed(sim_registry *r, int64_t id) {

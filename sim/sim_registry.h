@@ -35,9 +35,6 @@ void sim_registry_free(sim_registry *r);
 rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int64_t created_by, rt_error *e);
 /* Marks every entry created by checkpoint id as confirmed (it completed). */
 void sim_registry_confirm(sim_registry *r, int64_t id);
-/* Forgets entries of an aborted checkpoint that nothing else uses and
- * appends their paths to `to_delete` (they were uploaded, never used). */
-rt_err sim_registry_abort(sim_registry *r, int64_t id, rt_strlist *to_delete, rt_error *e);
 /* Drops entries whose last use is below lowest_retained; those created
  * after highest_not_claimed are appended to to_delete (owned), the others
  * are only forgotten. */
