@@ -1,5 +1,9 @@
 /* cli: shared helpers of the snapsim front-end. */
+#define _XOPEN_SOURCE 700
 #include "cli.h"
+
+#include <ftw.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -65,4 +69,22 @@ int cli_wants_help(int argc, char **argv) {
         if (strcmp(argv[i], "--") == 0) break;
     }
     return 0;
+}
+
+int cli_work_dir(char *buf, size_t cap, const char *tag) {
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(buf, cap, "%s/snapsim-%s-XXXXXX", base, tag);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void cli_remove_tree(const char *dir) {
+    /* Best effort: a leftover work directory harms nothing. */
+    if (strstr(dir, "/snapsim-") != NULL) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -35,6 +35,11 @@ int cli_report_error(const rt_error *e);
 int cli_exit_for(rt_err code);
 /* Parses a non-negative decimal integer; 0 on success. */
 int cli_parse_u64(const char *s, uint64_t *out);
+/* A fresh private work directory for RocksDB instances, on tmpfs when
+ * there is one (RocksDB fsyncs every flush): "<base>/snapsim-<tag>-XXXXXX". */
+int cli_work_dir(char *buf, size_t cap, const char *tag);
+/* Removes a directory tree this process made, without following links. */
+void cli_remove_tree(const char *dir);
 /* Prints the command's help to stdout. */
 int cli_print_help(const char *name);
 /* True if argv holds --help or -h. */

@@ -62,20 +62,6 @@ static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
     return 0;
 }
 
-/* A private work directory for RocksDB, on tmpfs when there is one. */
-static int work_dir(char *buf, size_t cap) {
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(buf, cap, "%s/snapsim-fuzz-XXXXXX", base);
-    return mkdtemp(buf) ? 0 : -1;
-}
-
-static void remove_work_dir(const char *dir) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) { /* a leftover work dir harms nothing */
-    }
-}
-
 static void print_json(const sim_fuzz_result *r) {
     char unseed[24];
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
@@ -120,7 +106,7 @@ int cmd_fuzz(int argc, char **argv) {
         return cli_report_error(&e);
     }
     char work[512];
-    if (work_dir(work, sizeof work) != 0) return cli_usage_error("fuzz: cannot make a work directory");
+    if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
     uint64_t done = 0, violations = 0;
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
         if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
@@ -145,7 +131,7 @@ int cmd_fuzz(int argc, char **argv) {
         }
         if (done % 10 == 0) fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", done, violations);
     }
-    remove_work_dir(work);
+    cli_remove_tree(work);
     if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
     mx_close(db);
     if (rc) return rc;
@@ -159,17 +145,17 @@ int cmd_replay(int argc, char **argv) {
     if (rc) return rc;
     if (!o.have_seed) return cli_usage_error("replay: --seed N is required");
     char work[512];
-    if (work_dir(work, sizeof work) != 0) return cli_usage_error("replay: cannot make a work directory");
+    if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("replay: cannot make a work directory");
     FILE *trace = NULL;
     if (o.trace && (trace = fopen(o.trace, "w")) == NULL) {
-        remove_work_dir(work);
+        cli_remove_tree(work);
         return cli_usage_error("replay: cannot write %s", o.trace);
     }
     sim_fuzz_result r;
     rt_error e;
     rt_error_clear(&e);
     rt_err err = sim_fuzz_one(o.from, work, trace, o.mutant, &r, &e);
-    remove_work_dir(work);
+    cli_remove_tree(work);
     if (trace) fclose(trace);
     if (err != RT_OK) return cli_report_error(&e);
     if (o.json) {

@@ -93,13 +93,10 @@ int cmd_mutants(int argc, char **argv) {
             rc = cli_report_error(&e);
             goto done;
         }
-        char work[] = "/tmp/snapsim-mutants-XXXXXX";
+        char work[512];
         rt_err frc = RT_OK;
-        uint64_t seed = mkdtemp(work) ? fuzz_kills((sim_mutant)m, work, &e, &frc) : 0;
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-        if (system(cmd) != 0) { /* a leftover work dir harms nothing */
-        }
+        uint64_t seed = cli_work_dir(work, sizeof work, "mutants") == 0 ? fuzz_kills((sim_mutant)m, work, &e, &frc) : 0;
+        cli_remove_tree(work);
         if (frc != RT_OK) {
             rc = cli_report_error(&e);
             goto done;

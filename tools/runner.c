@@ -3,6 +3,8 @@
  * in combination order whatever the finishing order. */
 #include "runner.h"
 
+#include "cli.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -93,14 +95,12 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
     const runner_combo *c = &r->combos[i];
     const sim_scn *s = r->scns[c->scenario];
     char work[512], sub[1200];
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(work, sizeof work, "%s/snapsim-matrix-%d-XXXXXX", base, (int)getpid());
     memset(res, 0, sizeof *res);
     snprintf(res->scenario, sizeof res->scenario, "%s", sim_scn_name(s));
     snprintf(res->guarantee, sizeof res->guarantee, "%s", sim_scn_row(s));
     snprintf(res->kind, sizeof res->kind, "%s", sim_kind_name(c->kind));
     res->seed = r->seed;
-    if (mkdtemp(work) == NULL) {
+    if (cli_work_dir(work, sizeof work, "matrix") != 0) {
         snprintf(res->outcome, sizeof res->outcome, "crashed");
         snprintf(res->reason, sizeof res->reason, "cannot make a work directory: %s", strerror(errno));
         return;
@@ -124,10 +124,7 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         res->bytes = sr.bytes;
     }
     if (res->backend[0] == '\0') snprintf(res->backend, sizeof res->backend, "%s", c->backend);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (system(cmd) != 0) { /* best effort: a leftover work dir harms nothing */
-    }
+    cli_remove_tree(work);
 }
 
 static void progress_line(const runner *r, int i, int done, const mx_result *res) {
