@@ -12,20 +12,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#define V(name, ma, mi, pa, mw, rmin, rmax, cs, rocks, sw, sr) \
-    {name, ma, mi, pa, mw, rmin, rmax, cs, "canonical", rocks, sw, sr}
+/* A RocksDB release: name, SST format_version written, highest read. Each
+ * is written once, here, and used by both tables below. */
+#define ROCKS_5_17_2 "5.17.2", 2, 4
+#define ROCKS_6_20_3 "6.20.3", 4, 5
+#define ROCKS_8_10_0 "8.10.0", 5, 5
+
+#define V(name, ma, mi, pa, mw, rmin, rmax, cs, rocks) {name, ma, mi, pa, mw, rmin, rmax, cs, "canonical", rocks}
 
 const sim_version sim_versions[] = {
-    V("1.13.6", 1, 13, 6, 3, 1, 3, 1, "5.17.2", 2, 4),
-    V("1.14.0", 1, 14, 0, 3, 1, 3, 2, "6.20.3", 4, 5),
-    V("1.14.6", 1, 14, 6, 3, 1, 3, 2, "6.20.3", 4, 5),
-    V("1.15.0", 1, 15, 0, 3, 1, 3, 3, "6.20.3", 4, 5),
-    V("1.15.4", 1, 15, 4, 3, 1, 3, 3, "6.20.3", 4, 5),
-    V("1.16.0", 1, 16, 0, 4, 1, 4, 4, "6.20.3", 4, 5),
-    V("1.16.3", 1, 16, 3, 4, 1, 4, 4, "6.20.3", 4, 5),
-    V("1.17.2", 1, 17, 2, 4, 1, 4, 5, "6.20.3", 4, 5),
-    V("1.18.1", 1, 18, 1, 4, 1, 4, 6, "6.20.3", 4, 5),
-    V("1.19.1", 1, 19, 1, 4, 1, 4, 7, "8.10.0", 5, 5),
+    V("1.13.6", 1, 13, 6, 3, 1, 3, 1, ROCKS_5_17_2),
+    V("1.14.0", 1, 14, 0, 3, 1, 3, 2, ROCKS_6_20_3),
+    V("1.14.6", 1, 14, 6, 3, 1, 3, 2, ROCKS_6_20_3),
+    V("1.15.0", 1, 15, 0, 3, 1, 3, 3, ROCKS_6_20_3),
+    V("1.15.4", 1, 15, 4, 3, 1, 3, 3, ROCKS_6_20_3),
+    V("1.16.0", 1, 16, 0, 4, 1, 4, 4, ROCKS_6_20_3),
+    V("1.16.3", 1, 16, 3, 4, 1, 4, 4, ROCKS_6_20_3),
+    V("1.17.2", 1, 17, 2, 4, 1, 4, 5, ROCKS_6_20_3),
+    V("1.18.1", 1, 18, 1, 4, 1, 4, 6, ROCKS_6_20_3),
+    V("1.19.1", 1, 19, 1, 4, 1, 4, 7, ROCKS_8_10_0),
 };
 const int sim_version_count = (int)(sizeof sim_versions / sizeof sim_versions[0]);
 
@@ -50,9 +55,9 @@ const sim_version *sim_version_lookup(const char *name, rt_error *e) {
 const sim_version *sim_version_default(void) { return sim_version_find("1.15.0"); }
 
 static const sim_rocksdb_release rocksdb_releases[] = {
-    {"5.17.2", 2, 4},
-    {"6.20.3", 4, 5},
-    {"8.10.0", 5, 5},
+    {ROCKS_5_17_2},
+    {ROCKS_6_20_3},
+    {ROCKS_8_10_0},
 };
 
 const sim_rocksdb_release *sim_rocksdb_find(const char *name) {
