@@ -7,17 +7,19 @@ BUILD   ?= build
 PKGS     = rocksdb jansson libxxhash sqlite3
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-                   -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iruntime -Isim -Imatrix -Itools
+                   -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
+SRC_DIRS = runtime sim/model sim/state sim driver matrix tools
+INCLUDES = $(addprefix -I,$(SRC_DIRS))
 LDLIBS   = -lrocksdb -ljansson -lxxhash -lsqlite3 -lm
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC  = $(sort $(wildcard runtime/*.c sim/*.c matrix/*.c)) $(filter-out tools/snapsim.c,$(wildcard tools/*.c))
+LIB_SRC  = $(sort $(foreach d,$(filter-out tools,$(SRC_DIRS)),$(wildcard $(d)/*.c))) $(filter-out tools/snapsim.c,$(wildcard tools/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  = build/.deps-ok
 
-.PHONY: all deps test unit determinism sanitize coverage matrix bench clean cppcheck
+.PHONY: all deps test layout unit determinism sanitize coverage matrix bench clean cppcheck
 .DEFAULT_GOAL := all
 
 all: snapsim
@@ -47,7 +49,10 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libsnapsim.a
 
 # The suite: unit tests, then the same seed twice and under libfaketime,
 # then everything again under ASan+UBSan.
-test: unit determinism cppcheck sanitize
+test: layout unit determinism cppcheck sanitize
+
+layout:
+	sh tests/layout.sh
 
 unit: $(BUILD)/run_tests snapsim
 	$(BUILD)/run_tests
@@ -79,7 +84,7 @@ bench: snapsim
 
 cppcheck: $(DEPS_OK)
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
-	  --suppress=missingIncludeSystem -Iruntime -Isim -Imatrix -Itools runtime sim matrix tools
+	  --suppress=missingIncludeSystem $(INCLUDES) $(SRC_DIRS)
 
 clean:
 	rm -rf build build-san build-cov snapsim

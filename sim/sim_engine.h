@@ -99,4 +99,21 @@ uint64_t sim_run_unseed(const sim_run *r);
 typedef int (*sim_retained_fn)(void *ctx, int64_t id, const char *path);
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx);
 
+/* Appends an event to the run's trace (drivers name their own steps). */
+void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* For offline tools (the State Processor API), on a run that was restored
+ * and never started: */
+/* Keyed state only, as of the restored snapshot's cut, against the oracle. */
+rt_err sim_run_verify_cut(sim_run *r, rt_error *e);
+/* Every keyed-state entry of every subtask, in subtask order, each state in
+ * key order; fn returns non-zero to stop (then RT_OK is returned). */
+typedef int (*sim_keyed_fn)(void *ctx, const char *uid, const sim_state_desc *d, uint32_t kg,
+                            uint64_t key, const uint8_t *val, size_t len);
+rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e);
+/* A savepoint of exactly the restored state: the sources stay at the
+ * restored offsets. dir_out receives its store-relative directory. */
+rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
+                                size_t cap, rt_error *e);
+
 #endif

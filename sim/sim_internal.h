@@ -1,5 +1,7 @@
-/* sim_internal: the structures shared by the engine's files (engine.c,
- * coordinator.c, metadata.c, restore.c, oracle.c). Not for other modules. */
+/* sim_internal: the structures shared by the engine's own files (the files in sim/:
+ * sim_task.c, sim_coordinator.c, sim_metadata.c, sim_restore.c, sim_oracle.c,
+ * ...). Private to sim/: the drivers (driver/) and the CLI use only the
+ * public headers (sim_engine.h, sim_metadata.h, sim_mutant.h, model/, state/). */
 #ifndef SIM_INTERNAL_H
 #define SIM_INTERNAL_H
 
@@ -156,8 +158,7 @@ struct sim_run {
 /* True if anything is stored under dir. */
 int sim_store_has_dir(rt_store *store, const char *dir);
 
-/* engine.c */
-void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* sim_task.c */
 rt_err sim_build_tasks(sim_run *r, rt_error *e);
 void sim_free_tasks(sim_run *r);
 void sim_task_wake(sim_run *r, int task, uint64_t at);
@@ -171,7 +172,7 @@ void sim_task_snap_reset(sim_task_snap *s);
 rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e);
 uint64_t sim_sink_hash(const sim_record *rec);
 
-/* channel_state.c */
+/* sim_channel_state.c */
 rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e);
 /* Parses a channel-state file written by any engine: checks its format
  * version against `engine` and every edge against `job`; appends records. */
@@ -179,7 +180,7 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
                    sim_mutant mutant, const sim_job *job, sim_cs_list *out, rt_error *e);
 int sim_cs_format(const sim_version *engine, sim_mutant m);
 
-/* coordinator.c */
+/* sim_coordinator.c */
 void sim_coord_start(sim_run *r);
 rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,
                          rt_error *e);
@@ -188,7 +189,7 @@ void sim_coord_task_done(sim_run *r, sim_task *t);
 rt_err sim_coord_wait(sim_run *r, rt_error *e);
 void sim_completed_free(sim_completed *c);
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
-/* completed_store.c */
+/* sim_completed_store.c */
 /* Files of a completed checkpoint: shared ones with their creator. */
 int sim_completed_add_file(sim_completed *c, const sim_file_ref *f);
 rt_err sim_coord_save_store(sim_run *r, rt_error *e);
@@ -198,14 +199,14 @@ rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned
 /* Rebuilds the retained checkpoints and the registry from storage. */
 rt_err sim_coord_load_store(sim_run *r, rt_error *e);
 
-/* metadata.c */
+/* sim_metadata.c */
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e);
 
-/* restore.c */
+/* sim_restore.c */
 rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int allow,
                         int failover, rt_error *e);
 
-/* oracle.c */
+/* sim_oracle.c */
 rt_err sim_oracle_verify(sim_run *r, rt_error *e);
 /* Keyed state only, as of the restored snapshot's cut (before anything of
  * the current epoch ran): what the State Processor API must read. */

@@ -15,6 +15,7 @@
 #include "rt_storage.h"
 #include "sim_handle.h"
 #include "sim_job.h"
+#include "sim_version.h"
 
 #define SIM_METADATA_MAGIC "snapsim-metadata"
 
@@ -87,5 +88,11 @@ typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, con
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);
 /* A sim_meta_file_fn that appends each path to an rt_strlist (ctx). */
 int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f);
+
+/* Whether any channel-state file of the snapshot holds records (read with
+ * the channel-state reader of `engine`): in-flight data, as an unaligned
+ * checkpoint has it. Implemented in sim_channel_state.c. */
+rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine,
+                             int *yes, rt_error *e);
 
 #endif

@@ -1,5 +1,5 @@
-/* test_engine: the running job (sim/engine.c, coordinator.c, metadata.c,
- * channel_state.c) as FLIP-193/203 describe it: unaligned checkpoints
+/* test_engine: the running job (sim/sim_task.c, sim_coordinator.c, sim_metadata.c,
+ * sim_channel_state.c) as FLIP-193/203 describe it: unaligned checkpoints
  * persist in-flight records and aligned ones do not; savepoints share no
  * file with checkpoints; subsumption deletes exactly what nothing
  * references; an incremental checkpoint uploads only new SST files; the

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim_fuzz.h"
+#include "drv_fuzz.h"
 #include "test_util.h"
 
 static char work[512];
@@ -27,9 +27,9 @@ static int cleanup(void) { return tu_rmtree(work); }
 static void test_budget_holds(void) {
     int rejected = 0, empty_plans = 0, rocks = 0;
     for (uint64_t s = 1; s <= BUDGET; s++) {
-        sim_fuzz_result r;
+        drv_fuzz_result r;
         rt_error e;
-        CU_ASSERT_FATAL(sim_fuzz_one(s, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
+        CU_ASSERT_FATAL(drv_fuzz_one(s, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
         if (r.violated) fprintf(stderr, "\n  seed %llu: %s\n", (unsigned long long)s, r.why.msg);
         CU_ASSERT_FALSE(r.violated);
         rejected += strcmp(r.outcome, "rejected") == 0;
@@ -43,15 +43,15 @@ static void test_budget_holds(void) {
 }
 
 static void test_replay_is_exact(void) {
-    sim_fuzz_result a, b;
+    drv_fuzz_result a, b;
     rt_error e;
-    CU_ASSERT_FATAL(sim_fuzz_one(7, work, NULL, SIM_MUT_NONE, &a, &e) == RT_OK);
-    CU_ASSERT_FATAL(sim_fuzz_one(7, work, NULL, SIM_MUT_NONE, &b, &e) == RT_OK);
+    CU_ASSERT_FATAL(drv_fuzz_one(7, work, NULL, SIM_MUT_NONE, &a, &e) == RT_OK);
+    CU_ASSERT_FATAL(drv_fuzz_one(7, work, NULL, SIM_MUT_NONE, &b, &e) == RT_OK);
     CU_ASSERT_STRING_EQUAL(a.digest, b.digest);
     CU_ASSERT_EQUAL(a.unseed, b.unseed);
     CU_ASSERT_STRING_EQUAL(a.actions, b.actions);
-    sim_fuzz_result c;
-    CU_ASSERT_FATAL(sim_fuzz_one(8, work, NULL, SIM_MUT_NONE, &c, &e) == RT_OK);
+    drv_fuzz_result c;
+    CU_ASSERT_FATAL(drv_fuzz_one(8, work, NULL, SIM_MUT_NONE, &c, &e) == RT_OK);
     CU_ASSERT_STRING_NOT_EQUAL(a.digest, c.digest);
 }
 
@@ -60,9 +60,9 @@ static void test_replay_is_exact(void) {
 static void caught(sim_mutant m) {
     int violations = 0;
     for (uint64_t s = 1; s <= 60 && violations == 0; s++) {
-        sim_fuzz_result r;
+        drv_fuzz_result r;
         rt_error e;
-        CU_ASSERT_FATAL(sim_fuzz_one(s, work, NULL, m, &r, &e) == RT_OK);
+        CU_ASSERT_FATAL(drv_fuzz_one(s, work, NULL, m, &r, &e) == RT_OK);
         violations += r.violated;
     }
     if (!violations) fprintf(stderr, "\n  mutant %s survived 60 seeds\n", sim_mutant_name(m));
@@ -88,9 +88,9 @@ static void test_regression_seeds(void) {
         {2728, "coordinator recovery forgot a LEGACY restore's files"},
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
-        sim_fuzz_result r;
+        drv_fuzz_result r;
         rt_error e;
-        CU_ASSERT_FATAL(sim_fuzz_one(corpus[i].seed, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
+        CU_ASSERT_FATAL(drv_fuzz_one(corpus[i].seed, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
         if (r.violated)
             fprintf(stderr, "\n  seed %llu (%s): %s\n", (unsigned long long)corpus[i].seed, corpus[i].bug, r.why.msg);
         CU_ASSERT_FALSE(r.violated);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_scenario.h"
+#include "drv_scenario.h"
 #include "test_util.h"
 
 static char work[512];
@@ -18,15 +18,15 @@ static void outcome(const char *scenario, sim_kind kind, const char *backend, in
                     sim_mutant m, char *out, size_t cap) {
     char path[256];
     snprintf(path, sizeof path, "scenarios/%s.json", scenario);
-    sim_scn *s = NULL;
+    drv_scn *s = NULL;
     rt_error e;
     rt_error_clear(&e);
-    CU_ASSERT_FATAL(sim_scn_load(&s, path, &e) == RT_OK);
-    sim_scn_env env = {NULL, work, NULL, m};
-    sim_scn_result res;
-    CU_ASSERT_FATAL(sim_scn_run(s, kind, backend, variant, 1, &env, &res, &e) == RT_OK);
+    CU_ASSERT_FATAL(drv_scn_load(&s, path, &e) == RT_OK);
+    drv_scn_env env = {NULL, work, NULL, m};
+    drv_scn_result res;
+    CU_ASSERT_FATAL(drv_scn_run(s, kind, backend, variant, 1, &env, &res, &e) == RT_OK);
     snprintf(out, cap, "%s", res.outcome);
-    sim_scn_free(s);
+    drv_scn_free(s);
 }
 
 typedef struct flip {

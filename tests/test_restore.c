@@ -1,4 +1,4 @@
-/* test_restore: sim/restore.c and what FLIP-193/203 promise about it:
+/* test_restore: sim/sim_restore.c and what FLIP-193/203 promise about it:
  * restore modes and who owns the restored files, failover, rescaling,
  * relocation, crossing backends, schema migration, and clean rejection of
  * damaged or hostile snapshots with nothing half-restored left behind.

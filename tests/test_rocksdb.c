@@ -1,4 +1,4 @@
-/* test_rocksdb: sim/backend_rocksdb.c and sim/sst_footer.c on the real
+/* test_rocksdb: sim/state/sim_backend_rocksdb.c and sim/state/sim_sst_footer.c on the real
  * RocksDB library: get/put/scan, native snapshots (full, incremental,
  * savepoint), restore (fast path and rescaling), the SST footer version
  * check, and damaged files. Snapshots go to an in-memory store; RocksDB's
@@ -17,7 +17,7 @@
 #include "sim_backend.h"
 #include "sim_registry.h"
 #include "sim_version.h"
-#include "sst_footer.h"
+#include "sim_sst_footer.h"
 #include "test_util.h"
 
 #define SEED 0x5eed5eedULL
@@ -182,12 +182,17 @@ typedef struct snap_args {
     const char *prefix; /* "<uid>-<subtask>"; NULL = "op-0" */
 } snap_args;
 
+static int confirmed(const void *registry, const char *path) {
+    return sim_registry_is_confirmed(registry, path);
+}
+
 static rt_err snapshot(sim_backend *b, const snap_args *a, sim_keyed_handle *h,
                        sim_snap_ctx *out_ctx) {
     sim_snap_ctx ctx = {.store = g_store, .dir = a->dir, .shared_dir = a->shared_dir,
                         .file_prefix = a->prefix ? a->prefix : "op-0",
                         .sharing = a->sharing, .checkpoint_id = a->id,
-                        .engine = b->engine, .registry = a->registry, .trace = a->trace,
+                        .engine = b->engine, .confirmed = a->registry ? confirmed : NULL,
+                        .registry = a->registry, .trace = a->trace,
                         .now_ms = 1000};
     rt_error e;
     rt_error_clear(&e);

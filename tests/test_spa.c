@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sim_fixture.h"
-#include "sim_spa.h"
+#include "drv_spa.h"
 
 static int init(void) { return sf_suite_init("spa"); }
 
@@ -30,7 +30,7 @@ static void test_read_matches_oracle(void) {
         for (int k = 0; k < 3; k++) {
             char dir[256];
             rt_store *s = snapshot(backends[b], kinds[k], NULL, dir, sizeof dir);
-            CU_ASSERT_EQUAL(SF_RC(sim_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_OK);
+            CU_ASSERT_EQUAL(SF_RC(drv_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_OK);
             rt_store_close(s);
         }
 }
@@ -40,7 +40,7 @@ static void test_read_matches_oracle(void) {
 static void test_read_rejects_in_flight(void) {
     char dir[256];
     rt_store *s = snapshot("heap", SIM_KIND_UNALIGNED, NULL, dir, sizeof dir);
-    CU_ASSERT_EQUAL(SF_RC(sim_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_ECHANNEL);
+    CU_ASSERT_EQUAL(SF_RC(drv_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_ECHANNEL);
     rt_store_close(s);
 }
 
@@ -56,7 +56,7 @@ static void test_read_damaged(void) {
     data[len / 2] ^= 1;
     SF_OK(rt_store_put(s, files.f[0].ref.path, data, len, &sf_err));
     free(data);
-    CU_ASSERT_EQUAL(SF_RC(sim_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_ECHECKSUM);
+    CU_ASSERT_EQUAL(SF_RC(drv_spa_read(s, dir, sim_version_default(), sf_tmp(), NULL, &sf_err)), RT_ECHECKSUM);
     sf_files_free(&files);
     rt_store_close(s);
 }
@@ -93,7 +93,7 @@ static void test_damaged_metadata(void) {
 static void test_write(void) {
     char dir[256], out[256];
     rt_store *s = snapshot("rocksdb", SIM_KIND_CANONICAL, NULL, dir, sizeof dir);
-    SF_OK(sim_spa_write(s, dir, "spa", sim_version_default(), sf_tmp(), out, sizeof out, &sf_err));
+    SF_OK(drv_spa_write(s, dir, "spa", sim_version_default(), sf_tmp(), out, sizeof out, &sf_err));
     CU_ASSERT(strncmp(out, "spa/", 4) == 0);
     sim_config c;
     sf_config(&c, s, "heap", 42);
@@ -103,7 +103,7 @@ static void test_write(void) {
     sim_run_destroy(r);
     rt_store_close(s);
     s = snapshot("rocksdb", SIM_KIND_NATIVE, NULL, dir, sizeof dir);
-    CU_ASSERT_EQUAL(SF_RC(sim_spa_write(s, dir, "spa", sim_version_default(), sf_tmp(), out, sizeof out, &sf_err)),
+    CU_ASSERT_EQUAL(SF_RC(drv_spa_write(s, dir, "spa", sim_version_default(), sf_tmp(), out, sizeof out, &sf_err)),
                     RT_EFORMAT);
     rt_store_close(s);
 }

@@ -1,4 +1,4 @@
-/* cmd_fuzz: `snapsim fuzz` sweeps seeds through sim_fuzz_one and
+/* cmd_fuzz: `snapsim fuzz` sweeps seeds through drv_fuzz_one and
  * `snapsim replay` runs one seed again, exactly, with its trace. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "mx.h"
-#include "sim_fuzz.h"
+#include "drv_fuzz.h"
 
 typedef struct fuzz_opts {
     uint64_t seeds, from;
@@ -62,7 +62,7 @@ static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
     return 0;
 }
 
-static void print_json(const sim_fuzz_result *r) {
+static void print_json(const drv_fuzz_result *r) {
     char unseed[24];
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
     json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "seed",
@@ -76,7 +76,7 @@ static void print_json(const sim_fuzz_result *r) {
     json_decref(o);
 }
 
-static void to_mx(const sim_fuzz_result *f, mx_result *m) {
+static void to_mx(const drv_fuzz_result *f, mx_result *m) {
     memset(m, 0, sizeof *m);
     snprintf(m->scenario, sizeof m->scenario, "fuzz");
     snprintf(m->guarantee, sizeof m->guarantee, "fuzz");
@@ -110,8 +110,8 @@ int cmd_fuzz(int argc, char **argv) {
     uint64_t done = 0, violations = 0;
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
         if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
-        sim_fuzz_result r;
-        if (sim_fuzz_one(s, work, NULL, o.mutant, &r, &e) != RT_OK) {
+        drv_fuzz_result r;
+        if (drv_fuzz_one(s, work, NULL, o.mutant, &r, &e) != RT_OK) {
             rc = cli_report_error(&e);
             break;
         }
@@ -151,10 +151,10 @@ int cmd_replay(int argc, char **argv) {
         cli_remove_tree(work);
         return cli_usage_error("replay: cannot write %s", o.trace);
     }
-    sim_fuzz_result r;
+    drv_fuzz_result r;
     rt_error e;
     rt_error_clear(&e);
-    rt_err err = sim_fuzz_one(o.from, work, trace, o.mutant, &r, &e);
+    rt_err err = drv_fuzz_one(o.from, work, trace, o.mutant, &r, &e);
     cli_remove_tree(work);
     if (trace) fclose(trace);
     if (err != RT_OK) return cli_report_error(&e);

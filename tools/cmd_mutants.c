@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "runner.h"
-#include "sim_fuzz.h"
+#include "drv_fuzz.h"
 
 #define MUTANT_FUZZ_SEEDS 60
 
@@ -33,9 +33,9 @@ static uint64_t fuzz_kills(sim_mutant m, const char *work, rt_error *e, rt_err *
         close(fds[0]);
         uint64_t found = 0;
         for (uint64_t s = 1; s <= MUTANT_FUZZ_SEEDS && found == 0; s++) {
-            sim_fuzz_result r;
+            drv_fuzz_result r;
             rt_error ce;
-            if (sim_fuzz_one(s, work, NULL, m, &r, &ce) != RT_OK) _exit(2);
+            if (drv_fuzz_one(s, work, NULL, m, &r, &ce) != RT_OK) _exit(2);
             if (r.violated) found = s;
         }
         _exit(write(fds[1], &found, sizeof found) == (ssize_t)sizeof found ? 0 : 2);

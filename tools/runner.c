@@ -26,7 +26,7 @@ rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e) {
     if (r->paths == NULL || r->scns == NULL) return RT_FAIL(e, RT_ENOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
         r->paths[i] = strdup(paths[i]);
-        rt_err rc = sim_scn_load(&r->scns[i], paths[i], e);
+        rt_err rc = drv_scn_load(&r->scns[i], paths[i], e);
         r->n_scns++;
         if (rc != RT_OK) return rc;
     }
@@ -58,7 +58,7 @@ rt_err runner_load_dir(runner *r, const char *dir, rt_error *e) {
 
 void runner_free(runner *r) {
     for (int i = 0; i < r->n_scns; i++) {
-        sim_scn_free(r->scns[i]);
+        drv_scn_free(r->scns[i]);
         free(r->paths[i]);
     }
     free(r->scns);
@@ -77,10 +77,10 @@ rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard
     for (int s = 0; s < r->n_scns; s++)
         for (int k = 0; k < 4; k++)
             for (int b = 0; b < 2; b++)
-                for (int v = 0; v < sim_scn_variant_count(r->scns[s]) && v < 8; v++) {
+                for (int v = 0; v < drv_scn_variant_count(r->scns[s]) && v < 8; v++) {
                     if (kind && strcmp(kind, sim_kind_name((sim_kind)k)) != 0) continue;
                     if (backend && strcmp(backend, backends[b]) != 0) continue;
-                    if (!sim_scn_has_backend(r->scns[s], backends[b])) continue;
+                    if (!drv_scn_has_backend(r->scns[s], backends[b])) continue;
                     if (idx++ % shard_n != shard_i) continue;
                     runner_combo *c = &r->combos[r->n_combos++];
                     c->scenario = s;
@@ -93,11 +93,11 @@ rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard
 
 static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
     const runner_combo *c = &r->combos[i];
-    const sim_scn *s = r->scns[c->scenario];
+    const drv_scn *s = r->scns[c->scenario];
     char work[512], sub[1200];
     memset(res, 0, sizeof *res);
-    snprintf(res->scenario, sizeof res->scenario, "%s", sim_scn_name(s));
-    snprintf(res->guarantee, sizeof res->guarantee, "%s", sim_scn_row(s));
+    snprintf(res->scenario, sizeof res->scenario, "%s", drv_scn_name(s));
+    snprintf(res->guarantee, sizeof res->guarantee, "%s", drv_scn_row(s));
     snprintf(res->kind, sizeof res->kind, "%s", sim_kind_name(c->kind));
     res->seed = r->seed;
     if (cli_work_dir(work, sizeof work, "matrix") != 0) {
@@ -105,12 +105,12 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         snprintf(res->reason, sizeof res->reason, "cannot make a work directory: %s", strerror(errno));
         return;
     }
-    if (out_dir) snprintf(sub, sizeof sub, "%s/%s-%s-%s-%d", out_dir, sim_scn_name(s), sim_kind_name(c->kind), c->backend, c->variant);
-    sim_scn_env env = {out_dir ? sub : NULL, work, r->trace, r->mutant};
-    sim_scn_result sr;
+    if (out_dir) snprintf(sub, sizeof sub, "%s/%s-%s-%s-%d", out_dir, drv_scn_name(s), sim_kind_name(c->kind), c->backend, c->variant);
+    drv_scn_env env = {out_dir ? sub : NULL, work, r->trace, r->mutant};
+    drv_scn_result sr;
     rt_error e;
     rt_error_clear(&e);
-    if (sim_scn_run(s, c->kind, c->backend, c->variant, r->seed, &env, &sr, &e) != RT_OK) {
+    if (drv_scn_run(s, c->kind, c->backend, c->variant, r->seed, &env, &sr, &e) != RT_OK) {
         snprintf(res->outcome, sizeof res->outcome, "crashed");
         snprintf(res->reason, sizeof res->reason, "scenario error: %.480s", e.msg);
     } else {

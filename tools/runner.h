@@ -8,7 +8,7 @@
 
 #include "mx.h"
 #include "rt_err.h"
-#include "sim_scenario.h"
+#include "drv_scenario.h"
 
 typedef struct runner_combo {
     int scenario; /* index into the loaded scenarios */
@@ -19,7 +19,7 @@ typedef struct runner_combo {
 
 typedef struct runner {
     char **paths;
-    sim_scn **scns;
+    drv_scn **scns;
     int n_scns;
     runner_combo *combos;
     int n_combos;

@@ -1,4 +1,4 @@
-/* run: the public face of a running job (sim_engine.h): creation, running
+/* sim_engine: the public face of a running job (sim_engine.h): creation, running
  * records, snapshots, stop-with-savepoint, failover, drain, verify. */
 #include <assert.h>
 #include <inttypes.h>
@@ -359,4 +359,53 @@ int sim_store_has_dir(rt_store *store, const char *dir) {
 uint64_t sim_run_unseed(const sim_run *r) {
     rt_prng net = r->net, ids = r->ids;
     return rt_prng_next(&net) ^ (rt_prng_next(&ids) * 31) ^ net.draws ^ (ids.draws << 32);
+}
+
+/* sim_run_each_keyed's scan callback: adds the subtask's uid and schema. */
+typedef struct keyed_walk {
+    sim_keyed_fn fn;
+    void *ctx;
+    const char *uid;
+    const sim_state_desc *states;
+    int stopped;
+} keyed_walk;
+
+static int keyed_one(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val, size_t len) {
+    keyed_walk *w = ctx;
+    w->stopped = w->fn(w->ctx, w->uid, &w->states[state], kg, key, val, len) != 0;
+    return w->stopped;
+}
+
+rt_err sim_run_verify_cut(sim_run *r, rt_error *e) { return sim_oracle_verify_cut(r, e); }
+
+rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e) {
+    for (int t = 0; t < r->n_tasks; t++) {
+        sim_backend *b = r->tasks[t].backend;
+        if (b == NULL) continue;
+        keyed_walk w = {fn, ctx, r->job.ops[r->tasks[t].op].uid, b->states, 0};
+        for (int s = 0; s < b->n_states && !w.stopped; s++) {
+            rt_err rc = b->ops->scan(b, s, keyed_one, &w, e);
+            if (rc != RT_OK) return rc;
+        }
+        if (w.stopped) break;
+    }
+    return RT_OK;
+}
+
+rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
+                                size_t cap, rt_error *e) {
+    assert(kind == SIM_KIND_CANONICAL || kind == SIM_KIND_NATIVE);
+    if (r->started) return RT_FAIL(e, RT_EUSAGE, "a savepoint at the cut needs a job that has not run");
+    rt_err rc = sim_coord_trigger(r, kind, 1, target_dir, e);
+    if (rc == RT_OK) {
+        sim_coord_start(r);
+        sim_start_sources(r);
+        rc = sim_coord_wait(r, e);
+    }
+    if (rc == RT_OK && r->pend.failed) {
+        *e = r->pend.err;
+        rc = e->code;
+    }
+    if (rc == RT_OK) snprintf(dir_out, cap, "%s", r->pend.dir);
+    return rc;
 }

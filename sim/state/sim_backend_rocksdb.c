@@ -1,4 +1,4 @@
-/* backend_rocksdb: the keyed state backend on the real RocksDB library (C
+/* sim_backend_rocksdb: the keyed state backend on the real RocksDB library (C
  * API). One RocksDB instance per subtask in cfg->work_dir, one column family
  * per state, keys laid out as 2-byte big-endian key group + 8-byte
  * big-endian key so that RocksDB's bytewise order is (kg, key) order.
@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sst_footer.h"
+#include "sim_sst_footer.h"
 
 #define ROCKS_KEY_BYTES 10
 #define ROCKS_KG_MAX 0xffffu           /* the key group must fit 2 bytes */
@@ -603,7 +603,7 @@ static const sim_file_ref *reusable(const rocks_backend *b, const sim_snap_ctx *
         return NULL;
     const sim_file_ref *f = map_find(&b->base_map, name);
     if (f == NULL || f->size != size) return NULL;
-    if (ctx->registry != NULL && !sim_registry_is_confirmed(ctx->registry, f->path)) return NULL;
+    if (ctx->confirmed != NULL && !ctx->confirmed(ctx->registry, f->path)) return NULL;
     return f;
 }
 

@@ -1,4 +1,4 @@
-/* completed_store: the completed-checkpoint store as the HA services keep
+/* sim_completed_store: the completed-checkpoint store as the HA services keep
  * it (ZooKeeper or Kubernetes in Flink): a small file in the checkpoint
  * storage, rewritten after every change, from which a restarted
  * coordinator rebuilds its retained checkpoints and its SharedStateRegistry.

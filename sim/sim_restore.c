@@ -1,4 +1,4 @@
-/* restore: from a completed checkpoint or savepoint into a run, matching
+/* sim_restore: from a completed checkpoint or savepoint into a run, matching
  * operators by uid and redistributing key groups, in CLAIM, NO_CLAIM or
  * LEGACY mode. All-or-nothing, like Redis loading an RDB: the metadata is
  * checked, every file's size and checksum verified and the channel state
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format_canonical.h"
+#include "sim_canonical.h"
 #include "sim_internal.h"
 
 typedef struct restore_job {

@@ -1,4 +1,4 @@
-/* metadata: writing and parsing _metadata. */
+/* sim_metadata: writing and parsing _metadata. */
 #include <assert.h>
 #include <inttypes.h>
 #include <jansson.h>

@@ -1,12 +1,12 @@
-/* sim_scenario: the scenario language (scenarios/ *.json, data only) and
+/* drv_scenario: the scenario language (scenarios/ *.json, data only) and
  * its interpreter. A scenario is a list of steps (start, run, snapshot,
  * savepoint and stop with Flink's REST bodies, relocate, restore, failover,
  * State Processor API read and write, corrupt, fault, check) with the
  * placeholders $KIND, $BACKEND, $OTHER_BACKEND, $FROM and $TO, run once per
  * (kind, backend, variant). Errors in a file name the file, the step and
  * the problem. */
-#ifndef SIM_SCENARIO_H
-#define SIM_SCENARIO_H
+#ifndef DRV_SCENARIO_H
+#define DRV_SCENARIO_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,37 +14,37 @@
 #include "rt_err.h"
 #include "sim_engine.h"
 
-typedef struct sim_scn sim_scn;
+typedef struct drv_scn drv_scn;
 
-typedef struct sim_scn_result {
+typedef struct drv_scn_result {
     char outcome[16];  /* works|rejected|corrupted|crashed */
     rt_error err;      /* why, when not works */
     char backend[32];  /* "heap" or "heap->rocksdb" */
     char versions[48]; /* "1.15.0" or "1.15.0->1.16.0" */
     char digest[17];
     uint64_t virtual_ms, files, bytes;
-} sim_scn_result;
+} drv_scn_result;
 
 /* Loads and validates a scenario file (every step's fields checked). */
-rt_err sim_scn_load(sim_scn **out, const char *path, rt_error *e);
-void sim_scn_free(sim_scn *s);
-const char *sim_scn_name(const sim_scn *s);
-const char *sim_scn_row(const sim_scn *s);
-int sim_scn_variant_count(const sim_scn *s);
+rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e);
+void drv_scn_free(drv_scn *s);
+const char *drv_scn_name(const drv_scn *s);
+const char *drv_scn_row(const drv_scn *s);
+int drv_scn_variant_count(const drv_scn *s);
 /* Whether the scenario runs for this backend (its "backends" list). */
-int sim_scn_has_backend(const sim_scn *s, const char *backend);
+int drv_scn_has_backend(const drv_scn *s, const char *backend);
 
-typedef struct sim_scn_env {
+typedef struct drv_scn_env {
     const char *out_dir;  /* a directory store there; NULL: in memory */
     const char *work_dir; /* local directory for RocksDB instances */
     FILE *trace_out;      /* JSONL trace, or NULL */
     sim_mutant mutant;    /* SIM_MUT_NONE unless testing the tests */
-} sim_scn_env;
+} drv_scn_env;
 
 /* Runs one combination. Returns RT_OK when the scenario ran (whatever its
  * outcome, which is in *res), or an error when it could not be run at all
  * (a usage error in the scenario, the environment). */
-rt_err sim_scn_run(const sim_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
-                   const sim_scn_env *env, sim_scn_result *res, rt_error *e);
+rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
+                   const drv_scn_env *env, drv_scn_result *res, rt_error *e);
 
 #endif

@@ -1,5 +1,5 @@
-/* format_canonical: writer and reader of the canonical format. */
-#include "format_canonical.h"
+/* sim_canonical: writer and reader of the canonical format. */
+#include "sim_canonical.h"
 
 #include <assert.h>
 #include <stdio.h>

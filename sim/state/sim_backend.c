@@ -1,5 +1,5 @@
-/* backend: the parts of the backend interface every backend shares:
- * creation by name, handles, and the single upload path with checksums. */
+/* sim_backend: the parts of the backend interface every backend shares:
+ * creation by name and the single upload path with checksums. */
 #include "sim_backend.h"
 
 #include <assert.h>
@@ -44,24 +44,5 @@ rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t 
     f->created_by = ctx->checkpoint_id;
     ctx->files_written++;
     ctx->bytes_written += len;
-    return RT_OK;
-}
-
-void sim_handle_init(sim_keyed_handle *h) { memset(h, 0, sizeof *h); }
-
-void sim_handle_free(sim_keyed_handle *h) {
-    free(h->files);
-    sim_handle_init(h);
-}
-
-rt_err sim_handle_add_file(sim_keyed_handle *h, const sim_file_ref *f, rt_error *e) {
-    if (h->n_files == h->cap_files) {
-        int cap = h->cap_files ? h->cap_files * 2 : 8;
-        sim_file_ref *nf = realloc(h->files, (size_t)cap * sizeof *nf);
-        if (nf == NULL) return RT_FAIL(e, RT_ENOMEM, "handle: out of memory");
-        h->files = nf;
-        h->cap_files = cap;
-    }
-    h->files[h->n_files++] = *f;
     return RT_OK;
 }

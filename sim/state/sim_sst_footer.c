@@ -1,6 +1,6 @@
-/* sst_footer: the SST footer reader (layout in the header). Pure: bytes in,
+/* sim_sst_footer: the SST footer reader (layout in the header). Pure: bytes in,
  * version out; it never trusts a length it has not checked. */
-#include "sst_footer.h"
+#include "sim_sst_footer.h"
 
 #include <assert.h>
 #include <inttypes.h>

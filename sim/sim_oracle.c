@@ -1,4 +1,4 @@
-/* oracle: the exactly-once oracle. From the source seed and the final
+/* sim_oracle: the exactly-once oracle. From the source seed and the final
  * source offsets it recomputes every key's expected state and the expected
  * sink output, without any backend: each record is a pure function of
  * (seed, split, offset), each state update is commutative, and the lineage

@@ -1,4 +1,4 @@
-/* channel_state: the persisted in-flight records of an unaligned
+/* sim_channel_state: the persisted in-flight records of an unaligned
  * checkpoint. Each record is serialized with the record type of its edge,
  * under the engine's channel-state format version:
  *   "SNAPCHAN" u32 format_version, u32 n_groups, per group: str from_uid,
@@ -177,4 +177,25 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
     for (uint32_t g = 0; g < groups && rc == RT_OK; g++) rc = read_group(&rd, job, out, e);
     if (rc == RT_OK) rc = sim_reader_check(&rd, e);
     return rc;
+}
+
+rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine, int *yes,
+                             rt_error *e) {
+    *yes = 0;
+    for (int o = 0; o < m->n_ops && !*yes; o++)
+        for (int s = 0; s < m->ops[o].n_sub; s++) {
+            const sim_file_ref *f = &m->ops[o].sub[s].cs_file;
+            if (!m->ops[o].sub[s].has_cs) continue;
+            uint8_t *data = NULL;
+            size_t len = 0;
+            rt_err rc = rt_store_get(store, f->path, &data, &len, e);
+            if (rc != RT_OK) return rc;
+            sim_cs_list l = {0};
+            rc = sim_cs_read(data, len, f->path, engine, SIM_MUT_NONE, &m->job, &l, e);
+            free(data);
+            free(l.r);
+            if (rc != RT_OK) return rc;
+            if (l.n) *yes = 1;
+        }
+    return RT_OK;
 }

@@ -1,12 +1,12 @@
-/* sim_fuzz: one fault-injection case per seed. The seed draws the job
+/* drv_fuzz: one fault-injection case per seed. The seed draws the job
  * (backend, alignment, parallelism, retention), which fault kinds are on
  * and at what points (swarm testing), and a sequence of actions (records,
  * savepoints, task and coordinator failovers, restores in any mode and
  * parallelism, stop-with-savepoint). Invariants are checked after every
  * action; after the faults stop, a liveness phase must complete a
  * checkpoint within a bound, and the final state must match the oracle. */
-#ifndef SIM_FUZZ_H
-#define SIM_FUZZ_H
+#ifndef DRV_FUZZ_H
+#define DRV_FUZZ_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "rt_err.h"
 #include "sim_mutant.h"
 
-typedef struct sim_fuzz_result {
+typedef struct drv_fuzz_result {
     uint64_t seed;
     int violated;        /* an invariant broke: a bug */
     char outcome[16];    /* works|rejected|corrupted|crashed */
@@ -26,11 +26,11 @@ typedef struct sim_fuzz_result {
     char plan[512];      /* the fault plan, as rt_fault_plan_describe says it */
     char actions[512];   /* the actions, for humans */
     uint64_t virtual_ms, files, bytes;
-} sim_fuzz_result;
+} drv_fuzz_result;
 
 /* Runs the case of one seed. Returns RT_OK when the case ran (violated or
  * not), an error when it could not run at all. */
-rt_err sim_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
-                    sim_fuzz_result *out, rt_error *e);
+rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                    drv_fuzz_result *out, rt_error *e);
 
 #endif

@@ -6,7 +6,7 @@
  * SST format_version limits follow RocksDB's own history: format_version 4
  * appeared in 5.16, 5 in 6.6; 6.x writes 4 by default, 7.x/8.x write 5.
  * Debian's librocksdb (7.8.3) writes and reads every one of them, so the
- * simulated reader limit is enforced by sim/sst_footer.c from the bytes. */
+ * simulated reader limit is enforced by sim/state/sim_sst_footer.c from the bytes. */
 #include "sim_version.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* backend_heap: keyed state in memory (Flink's HashMapStateBackend), one
+/* sim_backend_heap: keyed state in memory (Flink's HashMapStateBackend), one
  * sorted table per state, and its own native dump format:
  *   "SNAPHEAP" u32 version, u32 kg_lo, u32 kg_hi, u32 n_states, schemas,
  *   per state: u32 n, then n x (u32 kg, u64 key, u32 len, bytes),

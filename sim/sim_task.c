@@ -1,4 +1,4 @@
-/* engine: tasks, channels and barriers on the event loop.
+/* sim_task: tasks, channels and barriers on the event loop.
  *
  * Every subtask is a task; the edge into an operator is a set of bounded
  * FIFO channels (credit-based: at most SIM_CHANNEL_CREDITS records each).

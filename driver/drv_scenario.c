@@ -1,4 +1,4 @@
-/* scenario: loading and interpreting scenario scripts (see sim_scenario.h).
+/* drv_scenario: loading and interpreting scenario scripts (see drv_scenario.h).
  * The interpreter only sequences engine operations; every outcome comes
  * from the engine, the formats and the oracle, never from the script. */
 #include <assert.h>
@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_internal.h"
-#include "sim_scenario.h"
-#include "sim_spa.h"
+#include "sim_engine.h"
+#include "sim_metadata.h"
+#include "drv_scenario.h"
+#include "drv_spa.h"
 
 #define SCN_MAX_NAMES 8
 
-struct sim_scn {
+struct drv_scn {
     char path[512];
     char base_dir[512]; /* job files are relative to the scenario's folder */
     char name[64];
@@ -30,11 +31,11 @@ static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", 
                                        "restore", "failover", "spa_read", "spa_write", "corrupt",
                                        "fault", "coordinator_failover", "check", NULL};
 
-static rt_err step_error(const sim_scn *s, size_t i, rt_error *e, const char *msg) {
+static rt_err step_error(const drv_scn *s, size_t i, rt_error *e, const char *msg) {
     return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
 }
 
-static rt_err check_step(const sim_scn *s, size_t i, json_t *step, rt_error *e) {
+static rt_err check_step(const drv_scn *s, size_t i, json_t *step, rt_error *e) {
     const char *op = json_string_value(json_object_get(step, "op"));
     if (!json_is_object(step) || op == NULL) return step_error(s, i, e, "each step needs an \"op\"");
     int known = 0;
@@ -51,14 +52,14 @@ static rt_err check_step(const sim_scn *s, size_t i, json_t *step, rt_error *e) 
     return RT_OK;
 }
 
-rt_err sim_scn_load(sim_scn **out, const char *path, rt_error *e) {
+rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (root == NULL) {
         if (je.line < 0) return RT_FAIL(e, RT_EINPUT, "%s: cannot read the scenario file", path);
         return RT_FAIL(e, RT_EINPUT, "%s: line %d: %s", path, je.line, je.text);
     }
-    sim_scn *s = calloc(1, sizeof *s);
+    drv_scn *s = calloc(1, sizeof *s);
     if (s == NULL) {
         json_decref(root);
         return RT_FAIL(e, RT_ENOMEM, "scenario: out of memory");
@@ -73,7 +74,7 @@ rt_err sim_scn_load(sim_scn **out, const char *path, rt_error *e) {
                        &row, "description", &desc, "variants", &s->variants, "backends", &s->backends,
                        "steps", &s->steps) != 0) {
         RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
-        sim_scn_free(s);
+        drv_scn_free(s);
         return RT_EINPUT;
     }
     snprintf(s->name, sizeof s->name, "%s", name);
@@ -86,24 +87,24 @@ rt_err sim_scn_load(sim_scn **out, const char *path, rt_error *e) {
     for (size_t i = 0; rc == RT_OK && i < json_array_size(s->steps); i++)
         rc = check_step(s, i, json_array_get(s->steps, i), e);
     if (rc != RT_OK) {
-        sim_scn_free(s);
+        drv_scn_free(s);
         return rc;
     }
     *out = s;
     return RT_OK;
 }
 
-void sim_scn_free(sim_scn *s) {
+void drv_scn_free(drv_scn *s) {
     if (s == NULL) return;
     json_decref(s->root);
     free(s);
 }
 
-const char *sim_scn_name(const sim_scn *s) { return s->name; }
-const char *sim_scn_row(const sim_scn *s) { return s->row; }
-int sim_scn_variant_count(const sim_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
+const char *drv_scn_name(const drv_scn *s) { return s->name; }
+const char *drv_scn_row(const drv_scn *s) { return s->row; }
+int drv_scn_variant_count(const drv_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
 
-int sim_scn_has_backend(const sim_scn *s, const char *backend) {
+int drv_scn_has_backend(const drv_scn *s, const char *backend) {
     if (s->backends == NULL) return 1;
     for (size_t i = 0; i < json_array_size(s->backends); i++)
         {
@@ -121,12 +122,12 @@ typedef struct named_snap {
 } named_snap;
 
 typedef struct scn_ctx {
-    const sim_scn *s;
+    const drv_scn *s;
     sim_kind kind;
     const char *backend;
     const char *from, *to;
     uint64_t seed;
-    const sim_scn_env *env;
+    const drv_scn_env *env;
     rt_store *store;
     rt_trace trace;
     sim_run *run;
@@ -455,9 +456,9 @@ static rt_err do_spa(scn_ctx *c, json_t *step, int write, rt_error *e) {
     named_snap *n;
     rt_err rc = snap_of(c, step, &n, e);
     if (rc != RT_OK) return rc;
-    if (!write) return sim_spa_read(c->store, n->dir, c->cfg.engine, c->env->work_dir, NULL, e);
+    if (!write) return drv_spa_read(c->store, n->dir, c->cfg.engine, c->env->work_dir, NULL, e);
     char dir[SIM_PATH_MAX];
-    rc = sim_spa_write(c->store, n->dir, "spa", c->cfg.engine, c->env->work_dir, dir, sizeof dir, e);
+    rc = drv_spa_write(c->store, n->dir, "spa", c->cfg.engine, c->env->work_dir, dir, sizeof dir, e);
     return rc == RT_OK ? remember(c, step, dir, e) : rc;
 }
 
@@ -531,7 +532,7 @@ static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
     return fail_step(c, e, RT_EINPUT, "unknown op");
 }
 
-static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, sim_scn_result *res) {
+static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, drv_scn_result *res) {
     account(c);
     memset(res, 0, sizeof *res);
     const char *o = "works";
@@ -563,8 +564,8 @@ static rt_err open_store(scn_ctx *c, rt_error *e) {
     return rt_store_open_mem(&c->store, name, e);
 }
 
-rt_err sim_scn_run(const sim_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
-                   const sim_scn_env *env, sim_scn_result *res, rt_error *e) {
+rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
+                   const drv_scn_env *env, drv_scn_result *res, rt_error *e) {
     scn_ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;

@@ -1,4 +1,4 @@
-/* mutant: names of the built-in mutants. */
+/* sim_mutant: names of the built-in mutants. */
 #include <string.h>
 
 #include "sim_mutant.h"

@@ -1,4 +1,4 @@
-/* fuzz: the fault-injection case of one seed (see sim_fuzz.h).
+/* drv_fuzz: the fault-injection case of one seed (see drv_fuzz.h).
  *
  * Invariants, checked after every action:
  *  - every file of a retained checkpoint exists (unless a fault destroyed
@@ -21,7 +21,7 @@
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_engine.h"
-#include "sim_fuzz.h"
+#include "drv_fuzz.h"
 #include "sim_metadata.h"
 
 #define FUZZ_MAX_ACTIONS 10
@@ -53,7 +53,7 @@ typedef struct fuzz_case {
     rt_strlist unowned; /* files of the snapshot restored in NO_CLAIM mode */
     int64_t unowned_id; /* its checkpoint id */
     char offender[320];
-    sim_fuzz_result *res;
+    drv_fuzz_result *res;
     uint64_t files, bytes, virtual_ms;
 } fuzz_case;
 
@@ -273,7 +273,7 @@ static rt_err liveness_phase(fuzz_case *fc, rt_error *e) {
 }
 
 static void finish(fuzz_case *fc, rt_err rc, const rt_error *why) {
-    sim_fuzz_result *res = fc->res;
+    drv_fuzz_result *res = fc->res;
     if (fc->run) account(fc);
     const char *o = rc == RT_OK ? "works" : res->violated ? "corrupted" : "rejected";
     if (rc != RT_OK && res->violated && strstr(why->msg, "unnamed")) o = "crashed";
@@ -287,8 +287,8 @@ static void finish(fuzz_case *fc, rt_err rc, const rt_error *why) {
     res->bytes = fc->bytes;
 }
 
-rt_err sim_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
-                    sim_fuzz_result *out, rt_error *e) {
+rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                    drv_fuzz_result *out, rt_error *e) {
     fuzz_case fc;
     memset(&fc, 0, sizeof fc);
     memset(out, 0, sizeof *out);

@@ -1,4 +1,4 @@
-/* coordinator: the CheckpointCoordinator. Triggers periodic checkpoints
+/* sim_coordinator: the CheckpointCoordinator. Triggers periodic checkpoints
  * (one at a time, with a minimum pause and a timeout), collects every
  * task's acknowledgement, finalises a completed checkpoint by writing its
  * _metadata, registers shared files, keeps `retained` checkpoints and
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format_canonical.h"
+#include "sim_canonical.h"
 #include "sim_internal.h"
 
 static void on_periodic(rt_loop *loop, void *arg, uint64_t tag);
@@ -91,6 +91,11 @@ rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *t
     return RT_OK;
 }
 
+/* sim_snap_ctx.confirmed: the backend asks the registry through this. */
+static int registry_confirmed(const void *registry, const char *path) {
+    return sim_registry_is_confirmed(registry, path);
+}
+
 static void keyed_snapshot(sim_run *r, sim_task *t) {
     sim_pending *p = &r->pend;
     const sim_op *op = &r->job.ops[t->op];
@@ -98,7 +103,8 @@ static void keyed_snapshot(sim_run *r, sim_task *t) {
     snprintf(shared, sizeof shared, "%s/shared", r->job_id);
     snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
     sim_snap_ctx ctx = {r->cfg.store, p->dir, p->savepoint ? NULL : shared, prefix, p->sharing,
-                        p->id, r->cfg.engine, &r->registry, r->cfg.trace, rt_loop_now(&r->loop), 0, 0};
+                        p->id, r->cfg.engine, registry_confirmed, &r->registry, r->cfg.trace,
+                        rt_loop_now(&r->loop), 0, 0};
     rt_error e;
     rt_error_clear(&e);
     rt_err rc = p->canonical ? sim_canonical_write(t->backend, &ctx, &t->snap.keyed, &e)

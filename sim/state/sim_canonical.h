@@ -1,4 +1,4 @@
-/* format_canonical: the backend-independent savepoint format. Keyed state
+/* sim_canonical: the backend-independent savepoint format. Keyed state
  * is written per key group, every state with its schema, so any backend can
  * restore it by re-inserting each entry (migrating values when the job's
  * schema changed):

@@ -2,9 +2,9 @@
  * keyed subtask, holding the key groups [kg_lo, kg_hi] and n_states named
  * states. Values are opaque bytes here (sim_state encodes them). A backend
  * writes and reads its own native format; the canonical format is written
- * and read through scan/put by sim/format_canonical.c, backend-independent.
+ * and read through scan/put by sim/state/sim_canonical.c, backend-independent.
  *
- * Implementations: sim/backend_heap.c, sim/backend_rocksdb.c. */
+ * Implementations: sim/state/sim_backend_heap.c, sim/state/sim_backend_rocksdb.c. */
 #ifndef SIM_BACKEND_H
 #define SIM_BACKEND_H
 
@@ -15,7 +15,6 @@
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_handle.h"
-#include "sim_registry.h"
 #include "sim_state.h"
 #include "sim_version.h"
 
@@ -31,6 +30,8 @@ const char *sim_sharing_name(sim_sharing s);
 typedef struct sim_backend sim_backend;
 
 /* Everything a native snapshot needs to know about where it goes. */
+/* The checkpoint's shared-state registry is the engine's (sim_registry.h);
+ * backends see it only through `confirmed`. */
 typedef struct sim_snap_ctx {
     rt_store *store;
     const char *dir;         /* private files: "<job>/chk-N" or "savepoint-..." */
@@ -39,7 +40,10 @@ typedef struct sim_snap_ctx {
     sim_sharing sharing;
     int64_t checkpoint_id;
     const sim_version *engine;
-    const sim_registry *registry; /* to check a reused file is confirmed */
+    /* Whether the shared-state registry holds path as a confirmed upload (a
+     * reused file must be one); NULL: notify_complete is the confirmation. */
+    int (*confirmed)(const void *registry, const char *path);
+    const void *registry;
     rt_trace *trace;
     uint64_t now_ms;
     uint64_t files_written, bytes_written; /* accumulated by the backend */
