@@ -213,10 +213,10 @@ static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e
     }
     if (engine || rocks) {
         const sim_version *v = engine ? sim_version_lookup(engine, e) : cfg->engine;
-        if (v == NULL) return RT_EINPUT;
+        if (v == NULL) return e->code; /* the run loop names the file and step */
         if (rocks) {
             rt_err rc = sim_version_with_rocksdb(v, rocks, &c->engine, e);
-            if (rc != RT_OK) return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", c->s->path, c->step + 1, e->msg);
+            if (rc != RT_OK) return rc;
         } else {
             c->engine = *v;
         }

@@ -35,13 +35,18 @@ rt_err rt_error_set(rt_error *e, rt_err code, const char *file, int line,
                     const char *fmt, ...) {
     assert(code != RT_OK);
     if (e == NULL) return code;
+    /* Format first, copy after: an argument may be e->msg itself (a caller
+     * rewording the error it already holds), and vsnprintf into the buffer
+     * it reads from is undefined. */
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     e->code = code;
     e->file = file;
     e->line = line;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
+    memcpy(e->msg, msg, sizeof msg);
     return code;
 }
 

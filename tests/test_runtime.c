@@ -346,6 +346,18 @@ static void test_err_prefix(void) {
     rt_error_prefix(NULL, "nothing");
 }
 
+/* A caller rewording the error it holds passes e->msg back in: the setter
+ * must format before it writes (the scenario step error once came out as
+ * "step 1: ...: step 1: 1' (known: ...)"). */
+static void test_err_set_from_own_message(void) {
+    rt_error e;
+    rt_error_clear(&e);
+    RT_FAIL(&e, RT_EUSAGE, "unknown RocksDB release '%s' (known: %s)", "1", "5.17.2, 6.20.3");
+    RT_FAIL(&e, RT_EINPUT, "f.json: step %d: %s", 1, e.msg);
+    CU_ASSERT_STRING_EQUAL(e.msg, "f.json: step 1: unknown RocksDB release '1' (known: 5.17.2, 6.20.3)");
+    CU_ASSERT_EQUAL(e.code, RT_EINPUT);
+}
+
 /* ---- registration ------------------------------------------------------- */
 
 int suite_runtime(void) {
@@ -372,6 +384,7 @@ int suite_runtime(void) {
         {"err: every code has a distinct name", test_err_names_distinct},
         {"err: RT_FAIL records file, line, message", test_err_fail_records_where},
         {"err: rt_error_prefix", test_err_prefix},
+        {"err: the setter may be given its own message", test_err_set_from_own_message},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;
