@@ -1,8 +1,8 @@
-/* rt_loop: a binary min-heap of events keyed by (time, sequence). */
+/* rt_loop: a binary min-heap of events keyed by (time, sequence), in a
+ * fixed array. */
 #include "rt_loop.h"
 
 #include <assert.h>
-#include <stdlib.h>
 
 void rt_loop_init(rt_loop *loop, uint64_t events_max) {
     assert(loop != NULL);
@@ -10,17 +10,12 @@ void rt_loop_init(rt_loop *loop, uint64_t events_max) {
     loop->next_seq = 0;
     loop->events_run = 0;
     loop->events_max = events_max ? events_max : UINT64_MAX;
-    loop->heap = NULL;
     loop->len = 0;
-    loop->cap = 0;
+    loop->peak = 0;
     loop->stopped = 0;
 }
 
-void rt_loop_free(rt_loop *loop) {
-    free(loop->heap);
-    loop->heap = NULL;
-    loop->len = loop->cap = 0;
-}
+void rt_loop_free(rt_loop *loop) { loop->len = 0; }
 
 uint64_t rt_loop_now(const rt_loop *loop) { return loop->now_ms; }
 size_t rt_loop_pending(const rt_loop *loop) { return loop->len; }
@@ -37,16 +32,12 @@ static void ev_swap(rt_event *a, rt_event *b) {
     *b = t;
 }
 
-int rt_loop_at(rt_loop *loop, uint64_t delay_ms, rt_event_fn fn, void *arg, uint64_t tag) {
+void rt_loop_at(rt_loop *loop, uint64_t delay_ms, rt_event_fn fn, void *arg, uint64_t tag) {
     assert(fn != NULL);
-    if (loop->len == loop->cap) {
-        size_t cap = loop->cap ? loop->cap * 2 : 256;
-        rt_event *h = realloc(loop->heap, cap * sizeof *h);
-        if (h == NULL) return -1;
-        loop->heap = h;
-        loop->cap = cap;
-    }
+    assert(loop->len < RT_LOOP_CAPACITY);
+    assert(delay_ms <= UINT64_MAX - loop->now_ms);
     size_t i = loop->len++;
+    if (loop->len > loop->peak) loop->peak = loop->len;
     loop->heap[i] = (rt_event){loop->now_ms + delay_ms, loop->next_seq++, fn, arg, tag};
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -54,7 +45,6 @@ int rt_loop_at(rt_loop *loop, uint64_t delay_ms, rt_event_fn fn, void *arg, uint
         ev_swap(&loop->heap[i], &loop->heap[parent]);
         i = parent;
     }
-    return 0;
 }
 
 static rt_event pop_min(rt_loop *loop) {

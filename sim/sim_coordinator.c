@@ -16,9 +16,27 @@
 
 static void on_periodic(rt_loop *loop, void *arg, uint64_t tag);
 
+/* The periodic trigger (CheckpointCoordinator's ScheduledTrigger): one
+ * chain at a time. Starting it again begins a new generation; a firing of
+ * an older generation ends that chain, as a cancelled ScheduledFuture would,
+ * so the configured interval is what runs however often the job was
+ * quiesced and resumed. */
 void sim_coord_start(sim_run *r) {
     r->periodic_on = 1;
-    if (r->cfg.interval_ms) rt_loop_at(&r->loop, r->cfg.interval_ms, on_periodic, r, 0);
+    r->periodic_gen++;
+    if (r->cfg.interval_ms) rt_loop_at(&r->loop, r->cfg.interval_ms, on_periodic, r, r->periodic_gen);
+}
+
+void sim_coord_stop(sim_run *r) {
+    r->periodic_on = 0;
+    r->periodic_gen++;
+}
+
+/* Queued periodic triggers, live or cancelled-but-not-yet-fired (tests). */
+int sim_coord_periodic_chains(const sim_run *r) {
+    int n = 0;
+    for (size_t i = 0; i < r->loop.len; i++) n += r->loop.heap[i].fn == on_periodic;
+    return n;
 }
 
 void sim_completed_free(sim_completed *c) {
@@ -38,9 +56,8 @@ static void on_timeout(rt_loop *loop, void *arg, uint64_t tag) {
 }
 
 static void on_periodic(rt_loop *loop, void *arg, uint64_t tag) {
-    (void)tag;
     sim_run *r = arg;
-    if (!r->periodic_on) return;
+    if (!r->periodic_on || tag != r->periodic_gen) return; /* a cancelled chain */
     uint64_t now = rt_loop_now(loop);
     if (!r->pend.active && now >= r->last_complete_at + r->cfg.min_pause_ms) {
         rt_error e;
@@ -48,7 +65,7 @@ static void on_periodic(rt_loop *loop, void *arg, uint64_t tag) {
         sim_kind k = r->cfg.unaligned ? SIM_KIND_UNALIGNED : SIM_KIND_ALIGNED;
         if (sim_coord_trigger(r, k, 0, NULL, &e) != RT_OK) sim_fail_async(r, &e);
     }
-    rt_loop_at(loop, r->cfg.interval_ms, on_periodic, r, 0);
+    rt_loop_at(loop, r->cfg.interval_ms, on_periodic, r, tag);
 }
 
 /* A fresh directory name: an existing savepoint is never written into. */

@@ -179,14 +179,12 @@ rt_err sim_run_records(sim_run *r, uint64_t n, rt_error *e) {
 static int no_pending(const sim_run *r) { return !r->pend.active; }
 
 static rt_err quiesce_coordinator(sim_run *r, rt_error *e) {
-    r->periodic_on = 0;
+    sim_coord_stop(r);
     return run_until(r, no_pending, e);
 }
 
 static void resume_periodic(sim_run *r) {
-    if (r->periodic_on) return;
-    r->periodic_on = 1;
-    if (r->cfg.interval_ms) sim_coord_start(r);
+    if (!r->periodic_on) sim_coord_start(r);
 }
 
 static rt_err snapshot_now(sim_run *r, sim_kind kind, const char *target, char *dir_out, size_t cap,

@@ -138,6 +138,7 @@ struct sim_run {
     /* coordinator */
     int64_t next_cp;
     int periodic_on;
+    uint64_t periodic_gen; /* tag of the live periodic chain */
     uint64_t last_complete_at;
     sim_pending pend;
     sim_completed *done;
@@ -181,7 +182,10 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
 int sim_cs_format(const sim_version *engine, sim_mutant m);
 
 /* sim_coordinator.c */
+/* Starts (or restarts) the periodic trigger; stop cancels it. */
 void sim_coord_start(sim_run *r);
+void sim_coord_stop(sim_run *r);
+int sim_coord_periodic_chains(const sim_run *r);
 rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,
                          rt_error *e);
 void sim_coord_task_snapshot(sim_run *r, sim_task *t);

@@ -1,6 +1,7 @@
 /* test_coordinator: what must survive the coordinator's own failure, and
  * what a failed stop-with-savepoint must leave running. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sim_fixture.h"
@@ -81,13 +82,43 @@ static void test_failed_stop_keeps_running(void) {
     rt_store_close(s);
 }
 
+/* Each snapshot stops the periodic trigger and starts it again; the
+ * stopped chain must end, or after N snapshots N+1 chains trigger
+ * checkpoints and the configured interval is not what runs. */
+static void test_periodic_trigger_one_chain(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 9);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 300);
+    CU_ASSERT_EQUAL(sim_coord_periodic_chains(r), 1);
+    char dir[256];
+    for (int i = 0; i < 3; i++) {
+        sf_snapshot(r, i == 1 ? SIM_KIND_CANONICAL : SIM_KIND_ALIGNED, dir, sizeof dir);
+        sf_records(r, 400); /* > one interval: a cancelled chain has fired and ended */
+        CU_ASSERT_EQUAL(sim_coord_periodic_chains(r), 1);
+    }
+    /* And the interval holds: no more triggers than the time allows. */
+    const sim_stats *st = sim_run_stats(r);
+    uint64_t t0 = st->virtual_ms, n0 = st->checkpoints_completed + st->checkpoints_failed;
+    sf_records(r, 1500);
+    st = sim_run_stats(r); /* refreshes the virtual time */
+    uint64_t t1 = st->virtual_ms, n1 = st->checkpoints_completed + st->checkpoints_failed;
+    CU_ASSERT(n1 > n0);
+    CU_ASSERT(n1 - n0 <= (t1 - t0) / c.interval_ms + 1);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 int suite_coordinator(void) {
     CU_pSuite s = CU_add_suite("coordinator", init, sf_suite_cleanup);
     if (s == NULL) return -1;
     if (!CU_add_test(s, "coordinator failover (heap)", test_coordinator_failover_heap) ||
         !CU_add_test(s, "coordinator failover (rocksdb)", test_coordinator_failover_rocksdb) ||
         !CU_add_test(s, "damaged completed-checkpoint store", test_damaged_store_file) ||
-        !CU_add_test(s, "failed stop-with-savepoint keeps the job running", test_failed_stop_keeps_running))
+        !CU_add_test(s, "failed stop-with-savepoint keeps the job running", test_failed_stop_keeps_running) ||
+        !CU_add_test(s, "one periodic trigger chain after snapshots", test_periodic_trigger_one_chain))
         return -1;
     return 0;
 }
