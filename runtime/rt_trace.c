@@ -50,8 +50,9 @@ void rt_trace_event(rt_trace *tr, uint64_t t_ms, const char *ev, const char *fie
         int m = vsnprintf(line + n, sizeof line - (size_t)n - 3, fields_fmt, ap);
         va_end(ap);
         assert(m >= 0);
+        if (m == 0) n--; /* the fields came out empty: no comma (valid JSON) */
         /* A truncated event would still be deterministic, but say so. */
-        n += m < (int)(sizeof line - (size_t)n - 3) ? m : (int)(sizeof line - (size_t)n - 4);
+        else n += m < (int)(sizeof line - (size_t)n - 3) ? m : (int)(sizeof line - (size_t)n - 4);
     }
     line[n++] = '}';
     line[n++] = '\n';

@@ -2,7 +2,9 @@
  * scenario files that are wrong: each mistake is a usage error naming the
  * file, the step and the problem, once. */
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drv_scenario.h"
@@ -68,11 +70,45 @@ static void test_unknown_engine(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown engine version '0.9'"));
 }
 
+/* A whole run's trace is JSONL: every line parses as a JSON object with
+ * "t" and "ev" (jq . trace.jsonl works). The relocation scenario drains,
+ * restores and checks, so it writes most kinds of events. */
+static void test_trace_every_line_parses(void) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    rt_error e;
+    rt_error_clear(&e);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, "scenarios/relocatable.json", &e), RT_OK);
+    drv_scn_env env = {NULL, work, f, SIM_MUT_NONE};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_UNALIGNED, "rocksdb", 0, 3, &env, &res, &e), RT_OK);
+    drv_scn_free(s);
+    fclose(f);
+    int lines = 0, bad = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        json_error_t jerr;
+        json_t *obj = json_loads(line, 0, &jerr);
+        int ok = obj != NULL && json_is_object(obj) && json_is_integer(json_object_get(obj, "t")) &&
+                 json_is_string(json_object_get(obj, "ev"));
+        if (!ok && bad++ == 0) fprintf(stderr, "\n  trace line %d does not parse: %s\n", lines + 1, line);
+        json_decref(obj);
+        lines++;
+    }
+    CU_ASSERT(lines > 50);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(text);
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
     if (!CU_add_test(s, "unknown RocksDB release names file and step once", test_unknown_rocksdb_release) ||
-        !CU_add_test(s, "unknown engine names file and step once", test_unknown_engine))
+        !CU_add_test(s, "unknown engine names file and step once", test_unknown_engine) ||
+        !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses))
         return -1;
     return 0;
 }

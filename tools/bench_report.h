@@ -57,7 +57,7 @@ int bench_ratio_noisy(const bench_cmp *c, bench_metric m);
 /* Facts about the machine and the configuration, printed as given. */
 typedef struct bench_facts {
     int nproc;
-    char rocksdb_version[32]; /* from rocksdb/version.h, or "unknown" */
+    char rocksdb_version[3 * 11 + 3]; /* "major.minor.patch" (three ints) from rocksdb/version.h, or "unknown" */
     char rocksdb_header[128];
     char kernel[256];
     char compiler[128];
