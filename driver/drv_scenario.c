@@ -11,6 +11,7 @@
 
 #include "sim_engine.h"
 #include "sim_metadata.h"
+#include "drv_internal.h"
 #include "drv_scenario.h"
 #include "drv_spa.h"
 
@@ -101,6 +102,20 @@ void drv_scn_free(drv_scn *s) {
 }
 
 const char *drv_scn_name(const drv_scn *s) { return s->name; }
+const char *drv_scn_path(const drv_scn *s) { return s->path; }
+json_t *drv_scn_steps(const drv_scn *s) { return s->steps; }
+const char *drv_scn_base_dir(const drv_scn *s) { return s->base_dir; }
+
+rt_err drv_scn_variant(const drv_scn *s, int variant, const char **from, const char **to, rt_error *e) {
+    *from = *to = NULL;
+    if (s->variants == NULL) return RT_OK;
+    json_t *v = json_array_get(s->variants, (size_t)variant);
+    *from = json_string_value(json_object_get(v, "from"));
+    *to = json_string_value(json_object_get(v, "to"));
+    if (*from == NULL || *to == NULL)
+        return RT_FAIL(e, RT_EINPUT, "%s: variant %d needs \"from\" and \"to\"", s->path, variant + 1);
+    return RT_OK;
+}
 const char *drv_scn_row(const drv_scn *s) { return s->row; }
 int drv_scn_variant_count(const drv_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
 
@@ -535,6 +550,7 @@ static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
 static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, drv_scn_result *res) {
     account(c);
     memset(res, 0, sizeof *res);
+    snprintf(res->impl, sizeof res->impl, "model");
     const char *o = "works";
     switch (rt_err_class_of(rc)) {
     case RT_CLASS_OK: o = "works"; break;
@@ -566,6 +582,7 @@ static rt_err open_store(scn_ctx *c, rt_error *e) {
 
 rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
                    const drv_scn_env *env, drv_scn_result *res, rt_error *e) {
+    if (env->flink != NULL) return drv_flink_run(s, kind, backend, variant, seed, env, res, e);
     scn_ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;
@@ -573,14 +590,9 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     c.backend = backend;
     c.seed = seed;
     c.env = env;
-    if (s->variants) {
-        json_t *v = json_array_get(s->variants, (size_t)variant);
-        c.from = json_string_value(json_object_get(v, "from"));
-        c.to = json_string_value(json_object_get(v, "to"));
-        if (c.from == NULL || c.to == NULL)
-            return RT_FAIL(e, RT_EINPUT, "%s: variant %d needs \"from\" and \"to\"", s->path, variant + 1);
-    }
-    rt_err rc = open_store(&c, e);
+    rt_err rc = drv_scn_variant(s, variant, &c.from, &c.to, e);
+    if (rc != RT_OK) return rc;
+    rc = open_store(&c, e);
     if (rc != RT_OK) return rc;
     if (rt_trace_init(&c.trace, env->trace_out) != 0) {
         rt_store_close(c.store);

@@ -18,6 +18,8 @@ typedef struct drv_scn drv_scn;
 
 typedef struct drv_scn_result {
     char outcome[16];  /* works|rejected|corrupted|crashed */
+    char impl[8];      /* "model" or "flink" (the executor) */
+    int skipped;       /* flink: the lane cannot run this scenario (err says which step) */
     rt_error err;      /* why, when not works */
     char backend[32];  /* "heap" or "heap->rocksdb" */
     char versions[48]; /* "1.15.0" or "1.15.0->1.16.0" */
@@ -39,6 +41,7 @@ typedef struct drv_scn_env {
     const char *work_dir; /* local directory for RocksDB instances */
     FILE *trace_out;      /* JSONL trace, or NULL */
     sim_mutant mutant;    /* SIM_MUT_NONE unless testing the tests */
+    const struct drv_flink_opts *flink; /* non-NULL: run on real Flink (drv_flink.h) */
 } drv_scn_env;
 
 /* Runs one combination. Returns RT_OK when the scenario ran (whatever its

@@ -15,6 +15,7 @@ typedef struct mx_db mx_db;
 /* One observed result: one scenario run for one (row, kind, backend). */
 typedef struct mx_result {
     char scenario[64];   /* scenario file stem, e.g. "backend_change" */
+    char impl[8];        /* "model" (the simulator) or "flink" (the real-Flink lane) */
     char guarantee[48];  /* row id, e.g. "backend-change" (see mx_rows) */
     char kind[16];       /* canonical|native|aligned|unaligned */
     char backend[32];    /* backend(s), e.g. "heap" or "heap->rocksdb" */

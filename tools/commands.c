@@ -49,10 +49,16 @@ const cli_command cli_commands[] = {
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
      "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"
+     "                                 [--impl model|flink] [--release R] [--runners DIR]\n"
      "Runs the JSON scenario FILE with $KIND and $BACKEND expanded (default: every kind on\n"
      "both backends) and prints one outcome per combination. --out keeps the snapshot storage\n"
      "as directories under DIR (default: in memory); --trace writes the JSONL trace;\n"
      "--mutant runs with one mechanism broken.\n"
+     "--impl flink runs the steps on real Apache Flink instead of the model, one JVM per\n"
+     "engine step, through conformance/target/runner-<release>.jar (--runners DIR; build them\n"
+     "with conformance/build.sh). Steps that name no engine use --release (default 1.20.3).\n"
+     "A scenario the lane cannot perform (faults, failovers, a second snapshot of one job)\n"
+     "prints 'skipped' and the step; with --out the snapshots and the JVMs' logs stay there.\n"
      "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n"},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
      "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N] [--seed N]\n"

@@ -106,7 +106,9 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         return;
     }
     if (out_dir) snprintf(sub, sizeof sub, "%s/%s-%s-%s-%d", out_dir, drv_scn_name(s), sim_kind_name(c->kind), c->backend, c->variant);
-    drv_scn_env env = {out_dir ? sub : NULL, work, r->trace, r->mutant};
+    /* The real lane keeps its snapshots and the JVMs' logs under --out. */
+    drv_scn_env env = {out_dir ? sub : NULL, r->flink && out_dir ? out_dir : work, r->trace, r->mutant, r->flink};
+    snprintf(res->impl, sizeof res->impl, "%s", r->flink ? "flink" : "model");
     drv_scn_result sr;
     rt_error e;
     rt_error_clear(&e);
@@ -115,6 +117,7 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         snprintf(res->reason, sizeof res->reason, "scenario error: %.480s", e.msg);
     } else {
         snprintf(res->outcome, sizeof res->outcome, "%s", sr.outcome);
+        snprintf(res->impl, sizeof res->impl, "%s", sr.impl);
         snprintf(res->reason, sizeof res->reason, "%s", sr.err.msg);
         snprintf(res->backend, sizeof res->backend, "%s", sr.backend);
         snprintf(res->versions, sizeof res->versions, "%.31s", sr.versions);

@@ -8,6 +8,7 @@
 
 #include "mx.h"
 #include "rt_err.h"
+#include "drv_flink.h"
 #include "drv_scenario.h"
 
 typedef struct runner_combo {
@@ -26,6 +27,7 @@ typedef struct runner {
     uint64_t seed;
     sim_mutant mutant;
     FILE *trace; /* JSONL trace of every combination (in-process runs only) */
+    const drv_flink_opts *flink; /* non-NULL: the real-Flink lane instead of the model */
 } runner;
 
 /* Loads scenario files (a directory: every *.json in it, sorted). */

@@ -1,0 +1,531 @@
+/* drv_flink: scenarios on real Flink through the conformance runner (see
+ * drv_flink.h and conformance/README.md for the runner's command line).
+ *
+ * A scenario's steps map onto runner commands:
+ *   start, run...        remembered; the job runs inside the next `take`
+ *   snapshot/savepoint/stop
+ *                        `take` on the start step's release: the job emits
+ *                        the records so far, takes that kind of snapshot and
+ *                        is cancelled (stop: stop-with-savepoint)
+ *   relocate             the snapshot directory moves inside the run's
+ *                        sandbox; remove_original deletes the job's
+ *                        checkpoint storage
+ *   restore, run...      remembered; the restored job runs inside `check`
+ *   check                `restore` on the restore step's release: runs every
+ *                        split to the total offset, the runner's oracle
+ *                        compares each key's state with the fold of all
+ *                        records (exactly-once)
+ * Records: the model counts records over all splits; the runner counts
+ * offsets per split, so N model records are N / splits per split.
+ *
+ * This is the one part of the driver that reads a clock (the JVM's time
+ * bound): the real lane is not deterministic, and nothing it does feeds a
+ * digest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drv_internal.h"
+#include "rt_storage.h"
+
+extern char **environ;
+
+#define FL_SPLITS 4          /* the runner's --splits default, as the model's default job */
+#define FL_MAX_ARGS 48
+#define FL_OUT_MAX (1u << 20) /* a runner answer is one JSON line; more is a broken runner */
+#define FL_GRACE_S 30        /* beyond the runner's own bound, before the kill */
+
+void drv_flink_defaults(drv_flink_opts *o) {
+    o->runners_dir = "conformance/target";
+    o->default_release = "1.20.3";
+    o->java = "java";
+    o->timeout_s = 180;
+}
+
+rt_err drv_flink_runner(const drv_flink_opts *o, const char *release, char *jar, size_t cap,
+                        rt_error *e) {
+    int n = snprintf(jar, cap, "%s/runner-%s.jar", o->runners_dir, release);
+    if (n < 0 || (size_t)n >= cap) return RT_FAIL(e, RT_EUSAGE, "runner path too long for %s", release);
+    if (access(jar, R_OK) == 0) return RT_OK;
+    char failed[600];
+    snprintf(failed, sizeof failed, "%s/runner-%s.FAILED", o->runners_dir, release);
+    if (access(failed, R_OK) == 0)
+        return RT_FAIL(e, RT_ENOENT, "no runner for Flink %s: its build failed (see %s)", release, failed);
+    return RT_FAIL(e, RT_ENOENT, "no runner for Flink %s: build it with conformance/build.sh %s", release,
+                   release);
+}
+
+/* ---- one scenario run ---- */
+
+typedef struct fl_job {
+    char release[24];
+    char backend[16];  /* the runner's names: hashmap|rocksdb */
+    int incremental;
+    int parallelism;   /* 0: the runner's default */
+    char variant[32];  /* the runner's job variant */
+} fl_job;
+
+typedef struct fl_snap {
+    char name[32];
+    char path[1024];     /* sandbox-relative directory holding _metadata */
+    char take_info[1024]; /* absolute path of the take's take.json */
+    char take_dir[1024];  /* sandbox-relative work directory of the take */
+} fl_snap;
+
+typedef struct fl_ctx {
+    const drv_scn *s;
+    const drv_scn_env *env;
+    const drv_flink_opts *o;
+    sim_kind kind;
+    const char *backend;
+    const char *from, *to;
+    uint64_t seed;
+    char root[400];   /* this run's directory (absolute) */
+    rt_store *box;    /* the same directory as a sandboxed store */
+    size_t step;
+    int jvm_steps;
+    fl_job job;       /* the job started (or restored) last */
+    uint64_t offset;  /* per split: records emitted so far by the job's lineage */
+    int taken;        /* the started job took its snapshot (and was cancelled) */
+    int restoring;    /* a restore step is pending its check */
+    fl_snap snaps[8];
+    int n_snaps;
+    fl_snap *restore_from;
+    char mode[16];
+    int allow_non_restored;
+    char first_backend[16], first_release[24];
+    drv_scn_result *res;
+} fl_ctx;
+
+static rt_err fl_usage(fl_ctx *c, rt_error *e, const char *msg) {
+    return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", drv_scn_path(c->s), c->step + 1, msg);
+}
+
+/* The lane cannot perform this step: the whole scenario is skipped. */
+static rt_err fl_skip(fl_ctx *c, rt_error *e, const char *what) {
+    c->res->skipped = 1;
+    return RT_FAIL(e, RT_ENOTIMPL, "step %zu: %s is not something the real-Flink lane can do", c->step + 1,
+                   what);
+}
+
+static const char *fl_expand(fl_ctx *c, const char *v) {
+    if (v == NULL || v[0] != '$') return v;
+    if (strcmp(v, "$KIND") == 0) return sim_kind_name(c->kind);
+    if (strcmp(v, "$BACKEND") == 0) return c->backend;
+    if (strcmp(v, "$OTHER_BACKEND") == 0) return strcmp(c->backend, "heap") == 0 ? "rocksdb" : "heap";
+    if (strcmp(v, "$FROM") == 0) return c->from;
+    if (strcmp(v, "$TO") == 0) return c->to;
+    return v;
+}
+
+static const char *fl_field(fl_ctx *c, json_t *step, const char *key) {
+    return fl_expand(c, json_string_value(json_object_get(step, key)));
+}
+
+/* The model's job graphs by name, and the runner's variant that has the
+ * same semantics (conformance/README.md, "job variants"). */
+static const char *runner_variant(const char *job_name) {
+    static const char *const map[][2] = {
+        {"default", "default"},        {"new-code", "new-code"},
+        {"reshaped", "reshaped"},      {"schema-v2", "pojo-field-added"},
+        {"types-changed", "types-changed"}, {"key-type-changed", "key-changed"},
+        {"schema-type-changed", "incompatible"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], job_name) == 0) return map[i][1];
+    return NULL;
+}
+
+/* Applies a start or restore step's fields to job. */
+static rt_err fl_job_fields(fl_ctx *c, json_t *step, fl_job *job, rt_error *e) {
+    const char *backend = fl_field(c, step, "backend");
+    if (backend) {
+        if (strcmp(backend, "heap") == 0) snprintf(job->backend, sizeof job->backend, "hashmap");
+        else if (strcmp(backend, "rocksdb") == 0) snprintf(job->backend, sizeof job->backend, "rocksdb");
+        else return fl_usage(c, e, "backend must be heap or rocksdb");
+    }
+    const char *engine = fl_field(c, step, "engine");
+    if (engine) snprintf(job->release, sizeof job->release, "%s", engine);
+    if (json_object_get(step, "rocksdb")) return fl_skip(c, e, "swapping the bundled RocksDB");
+    json_t *inc = json_object_get(step, "incremental");
+    if (inc) job->incremental = json_is_true(inc);
+    json_t *par = json_object_get(step, "parallelism");
+    if (par) job->parallelism = (int)json_integer_value(par);
+    json_t *j = json_object_get(step, "job");
+    if (j) {
+        sim_job graph;
+        rt_err rc;
+        if (json_is_object(j)) {
+            rc = sim_job_from_json(&graph, j, drv_scn_path(c->s), e);
+        } else {
+            char path[1100];
+            snprintf(path, sizeof path, "%s/%s", drv_scn_base_dir(c->s), json_string_value(j));
+            rc = sim_job_load(&graph, path, e);
+        }
+        if (rc != RT_OK) return rc;
+        const char *v = runner_variant(graph.name);
+        if (v == NULL) {
+            char what[96];
+            snprintf(what, sizeof what, "the job '%.40s' (no runner variant)", graph.name);
+            return fl_skip(c, e, what);
+        }
+        snprintf(job->variant, sizeof job->variant, "%s", v);
+    }
+    return RT_OK;
+}
+
+/* ---- the JVM ---- */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads the child's stdout until it closes or the deadline passes. */
+static int read_until(int fd, char *buf, size_t cap, size_t *len, double deadline) {
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0) return -1;
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) continue;
+        ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        *len += (size_t)n;
+        if (*len >= cap - 1) return 0; /* a broken runner: stop reading, judge what came */
+    }
+}
+
+/* Runs `java -jar <runner of release> argv...`; *out receives its JSON
+ * answer (or NULL with *why filled: no runner, killed, died, no JSON). */
+static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, json_t **out, char *why,
+                    size_t why_cap) {
+    *out = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    char jar[1100];
+    if (drv_flink_runner(c->o, release, jar, sizeof jar, &e) != RT_OK) {
+        snprintf(why, why_cap, "%s", e.msg);
+        return;
+    }
+    char timeout[16], log[1200], err_log[1200];
+    snprintf(timeout, sizeof timeout, "%u", c->o->timeout_s);
+    snprintf(log, sizeof log, "%s/step-%zu-%s.log", c->root, c->step + 1, argv[0]);
+    snprintf(err_log, sizeof err_log, "%s/step-%zu-%s.stderr", c->root, c->step + 1, argv[0]);
+    const char *args[FL_MAX_ARGS];
+    int n = 0;
+    args[n++] = c->o->java;
+    args[n++] = "-jar";
+    args[n++] = jar;
+    for (int i = 0; argv[i] != NULL && n < FL_MAX_ARGS - 6; i++) args[n++] = argv[i];
+    args[n++] = "--timeout-s";
+    args[n++] = timeout;
+    args[n++] = "--log";
+    args[n++] = log;
+    args[n] = NULL;
+    int pipefd[2];
+    if (pipe(pipefd) != 0) {
+        snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
+        return;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, c->o->java, &fa, NULL, (char *const *)args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        snprintf(why, why_cap, "cannot start %s: %s", c->o->java, strerror(rc));
+        return;
+    }
+    c->jvm_steps++;
+    char *buf = malloc(FL_OUT_MAX);
+    size_t len = 0;
+    int timed_out = buf == NULL ||
+                    read_until(pipefd[0], buf, FL_OUT_MAX, &len, now_s() + c->o->timeout_s + FL_GRACE_S) != 0;
+    close(pipefd[0]);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (buf == NULL) {
+        snprintf(why, why_cap, "out of memory reading the runner");
+        return;
+    }
+    buf[len] = '\0';
+    if (timed_out) {
+        snprintf(why, why_cap, "Flink %s: the runner did not finish within %u s and was killed (log: %s)", release,
+                 c->o->timeout_s + FL_GRACE_S, log);
+    } else if (WIFSIGNALED(status)) {
+        snprintf(why, why_cap, "Flink %s: the JVM died of signal %d (log: %.500s)", release, WTERMSIG(status), log);
+    } else {
+        /* The answer is the last line of stdout. */
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = '\0';
+        char *line = strrchr(buf, '\n');
+        json_error_t je;
+        *out = json_loads(line ? line + 1 : buf, 0, &je);
+        if (*out == NULL || !json_is_object(*out) || !json_is_string(json_object_get(*out, "outcome"))) {
+            json_decref(*out);
+            *out = NULL;
+            snprintf(why, why_cap, "Flink %s: the runner exited %d without a JSON answer (see %s)", release,
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, err_log);
+        }
+    }
+    free(buf);
+}
+
+/* A runner answer that is not `works` ends the scenario with it. */
+static rt_err judge(fl_ctx *c, const char *release, json_t *ans, const char *why, rt_error *e) {
+    if (ans == NULL) {
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+        return RT_FAIL(e, RT_EINTERNAL, "%s", why);
+    }
+    const char *o = json_string_value(json_object_get(ans, "outcome"));
+    if (strcmp(o, "works") == 0) return RT_OK;
+    const char *ex = json_string_value(json_object_get(ans, "exception"));
+    const char *msg = json_string_value(json_object_get(ans, "message"));
+    const char *reason = json_string_value(json_object_get(ans, "reason"));
+    if (strcmp(o, "usage") == 0) {
+        /* We drove the runner wrong: a bug of this executor, not a result. */
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+        return RT_FAIL(e, RT_EINTERNAL, "Flink %s runner refused its arguments: %s", release, reason ? reason : "?");
+    }
+    if (strcmp(o, "rejected") == 0 || strcmp(o, "corrupted") == 0 || strcmp(o, "crashed") == 0)
+        snprintf(c->res->outcome, sizeof c->res->outcome, "%s", o);
+    else
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+    if (ex || msg)
+        return RT_FAIL(e, strcmp(o, "rejected") == 0 ? RT_EVERSION : RT_EINTERNAL, "Flink %s: %s: %s", release,
+                       ex ? ex : "error", msg ? msg : (reason ? reason : ""));
+    return RT_FAIL(e, RT_EINTERNAL, "Flink %s: %s", release, reason ? reason : o);
+}
+
+/* ---- steps ---- */
+
+static fl_snap *fl_find(fl_ctx *c, const char *name) {
+    for (int i = 0; i < c->n_snaps; i++)
+        if (strcmp(c->snaps[i].name, name) == 0) return &c->snaps[i];
+    return NULL;
+}
+
+static rt_err fl_start(fl_ctx *c, json_t *step, rt_error *e) {
+    memset(&c->job, 0, sizeof c->job);
+    snprintf(c->job.release, sizeof c->job.release, "%s", c->o->default_release);
+    snprintf(c->job.variant, sizeof c->job.variant, "default");
+    rt_err rc = fl_job_fields(c, step, &c->job, e);
+    if (rc != RT_OK) return rc;
+    if (c->job.backend[0] == '\0') return fl_usage(c, e, "start needs a backend");
+    snprintf(c->first_backend, sizeof c->first_backend, "%s", c->job.backend);
+    snprintf(c->first_release, sizeof c->first_release, "%s", c->job.release);
+    c->offset = 0;
+    c->taken = 0;
+    return RT_OK;
+}
+
+static rt_err fl_take(fl_ctx *c, json_t *step, const char *kind, int stop, rt_error *e) {
+    if (c->restoring) return fl_skip(c, e, "a snapshot of a restored job");
+    if (c->taken) return fl_skip(c, e, "a second snapshot of one job");
+    if (c->n_snaps == (int)(sizeof c->snaps / sizeof c->snaps[0])) return fl_usage(c, e, "too many snapshots");
+    fl_snap *sn = &c->snaps[c->n_snaps];
+    memset(sn, 0, sizeof *sn);
+    const char *name = json_string_value(json_object_get(step, "name"));
+    snprintf(sn->name, sizeof sn->name, "%s", name ? name : "last");
+    snprintf(sn->take_dir, sizeof sn->take_dir, "take-%zu", c->step + 1);
+    char work[1100], records[24], seed[24], par[16];
+    snprintf(work, sizeof work, "%s/%s", c->root, sn->take_dir);
+    snprintf(records, sizeof records, "%" PRIu64, c->offset);
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
+    const char *argv[] = {"take", "--backend", c->job.backend, "--incremental", c->job.incremental ? "true" : "false",
+                          "--kind", kind, "--records", records, "--seed", seed, "--work", work,
+                          "--job", c->job.variant, "--parallelism", par, "--stop", stop ? "true" : "false", NULL};
+    json_t *ans;
+    char why[1400];
+    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
+    rt_err rc = judge(c, c->job.release, ans, why, e);
+    const char *path = ans ? json_string_value(json_object_get(ans, "path")) : NULL;
+    size_t rl = strlen(c->root);
+    if (rc == RT_OK && (path == NULL || strncmp(path, c->root, rl) != 0 || path[rl] != '/')) {
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+        rc = RT_FAIL(e, RT_EINTERNAL, "Flink %s: take answered no snapshot path inside %s", c->job.release, c->root);
+    }
+    if (rc == RT_OK) {
+        snprintf(sn->path, sizeof sn->path, "%s", path + rl + 1);
+        snprintf(sn->take_info, sizeof sn->take_info, "%.1000s/take.json", work);
+        c->n_snaps++;
+        c->taken = 1;
+    }
+    json_decref(ans);
+    return rc;
+}
+
+static rt_err fl_snapshot(fl_ctx *c, json_t *step, rt_error *e) {
+    const char *k = fl_field(c, step, "kind");
+    sim_kind kind = c->kind;
+    if (k && sim_kind_parse(k, &kind) != 0) return fl_usage(c, e, "unknown snapshot kind");
+    return fl_take(c, step, sim_kind_name(kind), 0, e);
+}
+
+static rt_err fl_savepoint(fl_ctx *c, json_t *step, int stop, rt_error *e) {
+    json_t *req = json_object_get(step, "request");
+    const char *format = fl_expand(c, json_string_value(json_object_get(req, "formatType")));
+    int cancel = json_is_true(json_object_get(req, stop ? "drain" : "cancel-job"));
+    if (stop && cancel) return fl_skip(c, e, "stop with drain");
+    const char *kind = "canonical"; /* SavepointFormatType.DEFAULT in every release */
+    if (format && (strcmp(format, "NATIVE") == 0 || strcmp(format, "native") == 0)) kind = "native";
+    return fl_take(c, step, kind, stop || cancel, e);
+}
+
+static rt_err fl_relocate(fl_ctx *c, json_t *step, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    fl_snap *sn = fl_find(c, name ? name : "last");
+    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    const char *to = fl_field(c, step, "to");
+    const char *base = strrchr(sn->path, '/');
+    char dst[1100];
+    snprintf(dst, sizeof dst, "%s/%s", to ? to : "relocated", base ? base + 1 : sn->path);
+    rt_err rc = rt_store_rename(c->box, sn->path, dst, e);
+    if (rc != RT_OK) return rc;
+    snprintf(sn->path, sizeof sn->path, "%.1000s", dst);
+    if (json_is_true(json_object_get(step, "remove_original"))) {
+        char storage[1100];
+        snprintf(storage, sizeof storage, "%s/checkpoints", sn->take_dir);
+        rc = rt_store_delete_tree(c->box, storage, e);
+    }
+    return rc;
+}
+
+static rt_err fl_restore(fl_ctx *c, json_t *step, rt_error *e) {
+    if (c->restoring) return fl_skip(c, e, "a second restore before a check");
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    c->restore_from = fl_find(c, name ? name : "last");
+    if (c->restore_from == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    rt_err rc = fl_job_fields(c, step, &c->job, e);
+    if (rc != RT_OK) return rc;
+    const char *mode = fl_field(c, step, "mode");
+    if (mode == NULL || strcmp(mode, "no-claim") == 0 || strcmp(mode, "no_claim") == 0)
+        snprintf(c->mode, sizeof c->mode, "no_claim");
+    else if (strcmp(mode, "claim") == 0 || strcmp(mode, "legacy") == 0)
+        snprintf(c->mode, sizeof c->mode, "%s", mode);
+    else
+        return fl_usage(c, e, "mode must be claim, no-claim or legacy");
+    c->allow_non_restored = json_is_true(json_object_get(step, "allow_non_restored_state"));
+    c->restoring = 1;
+    return RT_OK;
+}
+
+static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
+    if (!c->restoring) return fl_skip(c, e, "a check of a job that was not restored");
+    if (json_is_true(json_object_get(step, "ownership"))) return fl_skip(c, e, "the ownership check");
+    char path[1100], work[1100], until[24], seed[24], par[16];
+    snprintf(path, sizeof path, "%s/%.600s", c->root, c->restore_from->path);
+    snprintf(work, sizeof work, "%s/restore-%zu", c->root, c->step + 1);
+    snprintf(until, sizeof until, "%" PRIu64, c->offset);
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
+    const char *argv[] = {"restore", "--path", path, "--backend", c->job.backend, "--incremental",
+                          c->job.incremental ? "true" : "false", "--mode", c->mode, "--records-until", until,
+                          "--seed", seed, "--work", work, "--job", c->job.variant, "--parallelism", par,
+                          "--allow-non-restored-state", c->allow_non_restored ? "true" : "false", "--take-info",
+                          c->restore_from->take_info, NULL};
+    json_t *ans;
+    char why[1400];
+    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
+    rt_err rc = judge(c, c->job.release, ans, why, e);
+    json_decref(ans);
+    c->restoring = 0;
+    return rc;
+}
+
+static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
+    const char *op = json_string_value(json_object_get(step, "op"));
+    if (strcmp(op, "start") == 0) return fl_start(c, step, e);
+    if (strcmp(op, "run") == 0) {
+        json_int_t n = json_integer_value(json_object_get(step, "records"));
+        c->offset += (uint64_t)n / FL_SPLITS;
+        return RT_OK;
+    }
+    if (strcmp(op, "snapshot") == 0) return fl_snapshot(c, step, e);
+    if (strcmp(op, "savepoint") == 0) return fl_savepoint(c, step, 0, e);
+    if (strcmp(op, "stop") == 0) return fl_savepoint(c, step, 1, e);
+    if (strcmp(op, "relocate") == 0) return fl_relocate(c, step, e);
+    if (strcmp(op, "restore") == 0) return fl_restore(c, step, e);
+    if (strcmp(op, "check") == 0) return fl_check(c, step, e);
+    return fl_skip(c, e, op); /* failover, faults, damage, the State Processor API */
+}
+
+static void fl_result_labels(fl_ctx *c) {
+    drv_scn_result *res = c->res;
+    snprintf(res->impl, sizeof res->impl, "flink");
+    const char *first = strcmp(c->first_backend, "hashmap") == 0 ? "heap" : c->first_backend;
+    const char *last = strcmp(c->job.backend, "hashmap") == 0 ? "heap" : c->job.backend;
+    if (strcmp(first, last) != 0) snprintf(res->backend, sizeof res->backend, "%.14s->%.14s", first, last);
+    else snprintf(res->backend, sizeof res->backend, "%s", first);
+    if (strcmp(c->first_release, c->job.release) != 0)
+        snprintf(res->versions, sizeof res->versions, "%.19s->%.19s", c->first_release, c->job.release);
+    else
+        snprintf(res->versions, sizeof res->versions, "%s", c->first_release);
+}
+
+rt_err drv_flink_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
+                     const drv_scn_env *env, drv_scn_result *res, rt_error *e) {
+    fl_ctx c;
+    memset(&c, 0, sizeof c);
+    memset(res, 0, sizeof *res);
+    c.s = s;
+    c.env = env;
+    c.o = env->flink;
+    c.kind = kind;
+    c.backend = backend;
+    c.seed = seed;
+    c.res = res;
+    rt_err rc = drv_scn_variant(s, variant, &c.from, &c.to, e);
+    if (rc != RT_OK) return rc;
+    int n = snprintf(c.root, sizeof c.root, "%s/flink-%s-%s-%s-v%d-%" PRIu64, env->work_dir ? env->work_dir : "/tmp",
+                     drv_scn_name(s), sim_kind_name(kind), backend, variant, seed);
+    if (n < 0 || (size_t)n >= sizeof c.root) return RT_FAIL(e, RT_EUSAGE, "work directory path too long");
+    rc = rt_store_open_dir(&c.box, c.root, 1, e);
+    if (rc != RT_OK) return rc;
+    snprintf(res->outcome, sizeof res->outcome, "works");
+    rt_error err;
+    rt_error_clear(&err);
+    json_t *steps = drv_scn_steps(s);
+    for (c.step = 0; rc == RT_OK && c.step < json_array_size(steps); c.step++)
+        rc = fl_step(&c, json_array_get(steps, c.step), &err);
+    if (rc == RT_OK && c.restoring) {
+        /* A restore the scenario never checks: its verdict is the restore. */
+        json_t *none = json_object();
+        c.step--;
+        rc = none ? fl_check(&c, none, &err) : RT_FAIL(&err, RT_ENOMEM, "out of memory");
+        json_decref(none);
+    }
+    fl_result_labels(&c);
+    rt_store_close(c.box);
+    if (rc != RT_OK && rt_err_class_of(rc) == RT_CLASS_USAGE && !res->skipped) {
+        *e = err; /* the scenario itself is wrong */
+        return rc;
+    }
+    if (rc != RT_OK) {
+        if (res->skipped) snprintf(res->outcome, sizeof res->outcome, "skipped");
+        res->err = err;
+    }
+    return RT_OK;
+}
