@@ -61,7 +61,7 @@ rt_err drv_flink_runner(const drv_flink_opts *o, const char *release, char *jar,
     char failed[600];
     snprintf(failed, sizeof failed, "%s/runner-%s.FAILED", o->runners_dir, release);
     if (access(failed, R_OK) == 0)
-        return RT_FAIL(e, RT_ENOENT, "no runner for Flink %s: its build failed (see %s)", release, failed);
+        return RT_FAIL(e, RT_EVERSION, "no runner for Flink %s: its build failed (see %s)", release, failed);
     return RT_FAIL(e, RT_ENOENT, "no runner for Flink %s: build it with conformance/build.sh %s", release,
                    release);
 }
@@ -218,7 +218,11 @@ static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, jso
     rt_error e;
     rt_error_clear(&e);
     char jar[1100];
-    if (drv_flink_runner(c->o, release, jar, sizeof jar, &e) != RT_OK) {
+    rt_err rc0 = drv_flink_runner(c->o, release, jar, sizeof jar, &e);
+    if (rc0 != RT_OK) {
+        /* Never built: the lane does not cover that release (skipped). A
+         * build that failed (not served, does not compile): crashed. */
+        if (rc0 == RT_ENOENT) c->res->skipped = 1;
         snprintf(why, why_cap, "%s", e.msg);
         return;
     }
@@ -294,6 +298,7 @@ static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, jso
 
 /* A runner answer that is not `works` ends the scenario with it. */
 static rt_err judge(fl_ctx *c, const char *release, json_t *ans, const char *why, rt_error *e) {
+    if (ans == NULL && c->res->skipped) return RT_FAIL(e, RT_ENOTIMPL, "%s", why);
     if (ans == NULL) {
         snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
         return RT_FAIL(e, RT_EINTERNAL, "%s", why);

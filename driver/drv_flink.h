@@ -28,7 +28,9 @@ typedef struct drv_flink_opts {
 
 void drv_flink_defaults(drv_flink_opts *o);
 
-/* The runner jar of a release, or RT_ENOENT naming what to build. */
+/* The runner jar of a release; RT_ENOENT naming what to build when it was
+ * never built (the lane skips that release), RT_EVERSION when its build
+ * failed (conformance/build.sh left runner-<release>.FAILED: a result). */
 rt_err drv_flink_runner(const drv_flink_opts *o, const char *release, char *jar, size_t cap,
                         rt_error *e);
 

@@ -269,6 +269,9 @@ static rt_err check_result(const mx_db *db, const mx_result *r, rt_error *e) {
     if (strnlen(r->outcome, sizeof r->outcome) == sizeof r->outcome || !outcome_valid(r->outcome))
         return RT_FAIL(e, RT_EINPUT, "%s: result of scenario '%.64s': unknown outcome '%.16s'",
                        db->path, r->scenario, r->outcome);
+    if (r->impl[0] != '\0' && strcmp(r->impl, "model") != 0 && strcmp(r->impl, "flink") != 0)
+        return RT_FAIL(e, RT_EINPUT, "%s: result of scenario '%.64s': unknown impl '%.8s'", db->path,
+                       r->scenario, r->impl);
     return RT_OK;
 }
 
@@ -280,8 +283,8 @@ rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e) {
     if (rc == RT_OK && db->insert_result == NULL)
         rc = mx_prepare(db,
                         "INSERT INTO results(run_id, scenario, guarantee, kind, backend, versions,"
-                        " outcome, reason, seed, digest, virtual_ms, files, bytes)"
-                        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                        " outcome, reason, seed, digest, virtual_ms, files, bytes, impl)"
+                        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                         &db->insert_result, e);
     if (rc != RT_OK) return rc;
     sqlite3_stmt *st = db->insert_result;
@@ -299,6 +302,7 @@ rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e) {
     sqlite3_bind_int64(st, 11, (int64_t)r->virtual_ms);
     sqlite3_bind_int64(st, 12, (int64_t)r->files);
     sqlite3_bind_int64(st, 13, (int64_t)r->bytes);
+    sqlite3_bind_text(st, 14, r->impl[0] ? r->impl : "model", -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = MX_SQL_FAIL(db, e, "cannot record the result (does the run exist?)");
         rt_error_prefix(e, "run %lld, %.48s/%.16s: ", (long long)run_id, r->guarantee, r->kind);

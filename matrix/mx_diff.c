@@ -100,7 +100,7 @@ static rt_err load_side(diff_side *s, const char *path, rt_error *e) {
     if (rc == RT_OK)
         rc = mx_prepare(s->db, "SELECT scenario, guarantee, kind, backend, versions, outcome,"
                                " reason, (SELECT started FROM runs WHERE id = ?1) FROM results"
-                               " WHERE run_id = ?1"
+                               " WHERE run_id = ?1 AND impl = 'model'"
                                " ORDER BY scenario, guarantee, kind, backend, versions, seed, id",
                         &st, e);
     if (rc != RT_OK) return rc;

@@ -13,7 +13,7 @@
  * it is somebody else's and is never modified. */
 #define MX_APP_ID 0x736e6170
 /* PRAGMA user_version: the schema this build writes and reads. */
-#define MX_SCHEMA_VERSION 1
+#define MX_SCHEMA_VERSION 2 /* 2: results.impl */
 #define MX_PATH_MAX 4096
 
 /* The four snapshot kinds in the documentation's column order. */

@@ -58,14 +58,14 @@ static rt_err target_run(mx_db *out, sqlite3_stmt *run, int64_t *id, rt_error *e
 
 static const char select_results[] =
     "SELECT scenario, guarantee, kind, backend, versions, outcome, reason, seed, digest,"
-    " virtual_ms, files, bytes FROM results WHERE run_id = ?1 ORDER BY id";
+    " virtual_ms, files, bytes, impl FROM results WHERE run_id = ?1 ORDER BY id";
 static const char insert_results[] =
     "INSERT INTO results(run_id, scenario, guarantee, kind, backend, versions, outcome,"
-    " reason, seed, digest, virtual_ms, files, bytes)"
-    " SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13 WHERE NOT EXISTS"
+    " reason, seed, digest, virtual_ms, files, bytes, impl)"
+    " SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14 WHERE NOT EXISTS"
     " (SELECT 1 FROM results WHERE run_id = ?1 AND scenario = ?2 AND guarantee = ?3"
     "  AND kind = ?4 AND backend = ?5 AND versions = ?6 AND outcome = ?7 AND seed = ?9"
-    "  AND digest = ?10)";
+    "  AND digest = ?10 AND impl = ?14)";
 
 static rt_err merge_runs(mx_db *out, mx_db *in, rt_error *e) {
     sqlite3_stmt *runs;

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mx_report.h"
 #include "mx_text.h"
@@ -204,15 +205,73 @@ static rt_err md_cell_evidence(mx_db *db, const mx_report *rep, const mx_cell *c
     return RT_OK;
 }
 
+static int flink_disagrees(const mx_cell *c) {
+    return mx_counts_total(&c->flink) > 0 && mx_counts_total(&c->counts) > 0 && strcmp(c->symbol, c->flink_symbol) != 0;
+}
+
+static void md_flink_line(const mx_report *rep, const mx_cell *c, FILE *f) {
+    fputs("| ", f);
+    md_cell_label(rep, c, f);
+    fprintf(f, " | %s | %s | %s |\n", rep->docs >= 0 ? mx_expect_symbol(c->expect[rep->docs]) : "?",
+            mx_counts_total(&c->counts) ? c->symbol : "—", c->flink_symbol);
+}
+
+/* Docs, model and real Flink per cell that real Flink ran, disagreements
+ * between the model and Flink first. The real column comes from
+ * matrix/observed/ (the conformance lane's committed results). */
+static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
+    fputs("## The model and real Flink\n\n", f);
+    int n = 0, differ = 0;
+    for (int i = 0; i < rep->n_cells; i++) {
+        n += mx_counts_total(&rep->cells[i].flink) > 0;
+        differ += flink_disagrees(&rep->cells[i]);
+    }
+    if (n == 0) {
+        fputs("No real-Flink results in this run (`make conformance` writes matrix/observed/).\n\n", f);
+        return RT_OK;
+    }
+    fprintf(f, "%d cells ran on real Flink; the model disagrees with it in %d.\n\n", n, differ);
+    fputs("| cell | docs | model | real Flink |\n|---|:-:|:-:|:-:|\n", f);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < rep->n_cells; i++) {
+            const mx_cell *c = &rep->cells[i];
+            if (mx_counts_total(&c->flink) > 0 && flink_disagrees(c) == (pass == 0)) md_flink_line(rep, c, f);
+        }
+    fputc('\n', f);
+    rt_err rc = RT_OK;
+    for (int i = 0; i < rep->n_cells && rc == RT_OK; i++) {
+        const mx_cell *c = &rep->cells[i];
+        if (mx_counts_total(&c->flink) == 0) continue;
+        mx_result *r = NULL;
+        size_t k = 0;
+        rc = mx_cell_results_of(db, rep->run.id, "flink", rep->rows[c->row].id, mx_kinds[c->kind], &r, &k, e);
+        for (size_t j = 0; rc == RT_OK && j < k; j++) {
+            fputs("- real Flink, ", f);
+            md_cell_label(rep, c, f);
+            fprintf(f, ": %s, %s on %s", r[j].outcome, r[j].backend, r[j].versions);
+            if (r[j].reason[0]) {
+                fputs(": ", f);
+                mx_put_md(f, r[j].reason);
+            }
+            fprintf(f, " (`snapsim scenario run scenarios/%s.json --kind %s --backend %.16s --impl flink --release "
+                       "%.24s`)\n", r[j].scenario, r[j].kind, r[j].backend, r[j].versions);
+        }
+        free(r);
+    }
+    fputc('\n', f);
+    return rc;
+}
+
 rt_err mx_render_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     assert(db != NULL && rep != NULL && f != NULL);
     md_header(rep, f);
     md_table(rep, f);
     md_notes(rep, f);
+    rt_err rc = md_flink(db, rep, f, e);
+    if (rc != RT_OK) return rc;
     md_legend(f);
     md_sources(rep, f);
     fputs("## Evidence\n\n", f);
-    rt_err rc = RT_OK;
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)
         if (mx_counts_total(&rep->cells[i].counts) > 0)
             rc = md_cell_evidence(db, rep, &rep->cells[i], f, e);

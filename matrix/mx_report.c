@@ -13,7 +13,7 @@ static rt_err load_run(mx_db *db, mx_run_info *run, rt_error *e) {
     rt_err rc = mx_prepare(db, "SELECT r.id, r.started, r.revision, r.options,"
                                " total(x.outcome = 'works'), total(x.outcome = 'rejected'),"
                                " total(x.outcome = 'corrupted'), total(x.outcome = 'crashed')"
-                               " FROM latest_run r LEFT JOIN results x ON x.run_id = r.id"
+                               " FROM latest_run r LEFT JOIN results x ON x.run_id = r.id AND x.impl = 'model'"
                                " GROUP BY r.id", &st, e);
     if (rc != RT_OK) return rc;
     int step = sqlite3_step(st);
@@ -105,6 +105,13 @@ static rt_err build_cell(mx_db *db, mx_report *rep, mx_cell *c, rt_error *e) {
     mx_copy(c->symbol, sizeof c->symbol, mx_symbol(&c->counts));
     c->split[0] = '\0';
     if (mx_symbol_needs_split(&c->counts)) mx_split(r, n, c->split, sizeof c->split);
+    free(r);
+    r = NULL;
+    rc = mx_cell_results_of(db, rep->run.id, "flink", rep->rows[c->row].id, mx_kinds[c->kind], &r, &n, e);
+    if (rc != RT_OK) return rc;
+    memset(&c->flink, 0, sizeof c->flink);
+    for (size_t i = 0; i < n; i++) mx_counts_add(&c->flink, r[i].outcome);
+    mx_copy(c->flink_symbol, sizeof c->flink_symbol, mx_symbol(&c->flink));
     free(r);
     return RT_OK;
 }
@@ -199,6 +206,7 @@ static void read_result(sqlite3_stmt *st, mx_result *r) {
     r->virtual_ms = (uint64_t)sqlite3_column_int64(st, 9);
     r->files = (uint64_t)sqlite3_column_int64(st, 10);
     r->bytes = (uint64_t)sqlite3_column_int64(st, 11);
+    mx_copy(r->impl, sizeof r->impl, mx_col_text(st, 12));
 }
 
 static rt_err grow(mx_result **arr, size_t *cap, const char *path, rt_error *e) {
@@ -216,18 +224,24 @@ static rt_err grow(mx_result **arr, size_t *cap, const char *path, rt_error *e) 
 
 rt_err mx_cell_results(mx_db *db, int64_t run_id, const char *row, const char *kind,
                        mx_result **out, size_t *n, rt_error *e) {
+    return mx_cell_results_of(db, run_id, "model", row, kind, out, n, e);
+}
+
+rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const char *row,
+                          const char *kind, mx_result **out, size_t *n, rt_error *e) {
     assert(out != NULL && n != NULL);
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
     rt_err rc = mx_prepare(db, "SELECT scenario, guarantee, kind, backend, versions, outcome,"
-                               " reason, seed, digest, virtual_ms, files, bytes FROM results"
-                               " WHERE run_id = ?1 AND guarantee = ?2 AND kind = ?3"
+                               " reason, seed, digest, virtual_ms, files, bytes, impl FROM results"
+                               " WHERE run_id = ?1 AND guarantee = ?2 AND kind = ?3 AND impl = ?4"
                                " ORDER BY backend, versions, scenario, seed, id", &st, e);
     if (rc != RT_OK) return rc;
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_text(st, 2, row, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, impl, -1, SQLITE_STATIC);
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == RT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -46,6 +46,8 @@ typedef struct mx_cell {
     char split[MX_SPLIT_MAX]; /* "" unless mx_symbol_needs_split */
     mx_expect expect[MX_SOURCES_MAX];
     mx_verdict verdict[MX_SOURCES_MAX];
+    mx_counts flink;          /* what real Flink did (the conformance lane); all 0: not run */
+    char flink_symbol[16];
 } mx_cell;
 
 typedef struct mx_report {
@@ -70,6 +72,10 @@ const mx_cell *mx_report_find(const mx_report *rep, const char *row, const char 
  * scenario, seed; *out is malloc'd (NULL when *n is 0). */
 rt_err mx_cell_results(mx_db *db, int64_t run_id, const char *row, const char *kind,
                        mx_result **out, size_t *n, rt_error *e);
+
+/* The same for one implementation's results ("model" or "flink"). */
+rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const char *row,
+                          const char *kind, mx_result **out, size_t *n, rt_error *e);
 
 /* "snapsim scenario run scenarios/<scenario>.json --kind K --backend B --seed N";
  * B is the backend the scenario starts on (before any "->"). */

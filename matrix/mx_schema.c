@@ -31,7 +31,10 @@ static const char schema_sql[] =
     "  digest     TEXT NOT NULL DEFAULT '',"
     "  virtual_ms INTEGER NOT NULL DEFAULT 0,"
     "  files      INTEGER NOT NULL DEFAULT 0,"
-    "  bytes      INTEGER NOT NULL DEFAULT 0"
+    "  bytes      INTEGER NOT NULL DEFAULT 0,"
+    /* Who observed it: the simulator, or real Flink (the conformance lane,
+     * imported from matrix/observed/). Cells and diffs are per impl. */
+    "  impl       TEXT NOT NULL DEFAULT 'model' CHECK (impl IN ('model','flink'))"
     ");"
     "CREATE INDEX IF NOT EXISTS results_by_cell ON results(run_id, guarantee, kind);"
     /* One published table per source (matrix/expect/<file>.json). */
@@ -53,7 +56,7 @@ static const char schema_sql[] =
     "CREATE VIEW IF NOT EXISTS latest_run AS"
     "  SELECT * FROM runs ORDER BY started DESC, id DESC LIMIT 1;"
     "CREATE VIEW IF NOT EXISTS latest_results AS"
-    "  SELECT * FROM results WHERE run_id = (SELECT id FROM latest_run);"
+    "  SELECT * FROM results WHERE run_id = (SELECT id FROM latest_run) AND impl = 'model';"
     /* The matrix: one line per observed cell of the latest run. */
     "CREATE VIEW IF NOT EXISTS latest_cells AS"
     "  SELECT guarantee, kind, count(*) AS results,"

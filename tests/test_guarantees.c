@@ -22,7 +22,7 @@ static void outcome(const char *scenario, sim_kind kind, const char *backend, in
     rt_error e;
     rt_error_clear(&e);
     CU_ASSERT_FATAL(drv_scn_load(&s, path, &e) == RT_OK);
-    drv_scn_env env = {NULL, work, NULL, m};
+    drv_scn_env env = {NULL, work, NULL, m, NULL};
     drv_scn_result res;
     CU_ASSERT_FATAL(drv_scn_run(s, kind, backend, variant, 1, &env, &res, &e) == RT_OK);
     snprintf(out, cap, "%s", res.outcome);

@@ -580,6 +580,56 @@ static void test_bad_expectation_file(void) {
     teardown_dir();
 }
 
+/* Real-Flink results sit beside the model's in one run: the model's cells
+ * count only the model, the report counts Flink apart and lists the cell
+ * where the two disagree first; an unknown impl is refused. */
+static void test_flink_beside_model(void) {
+    setup_dir();
+    mx_db *db = open_db("m.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    rt_error e;
+    rt_error_clear(&e);
+    int64_t run;
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", &run, &e), RT_OK);
+    mx_result m1 = result("relocatable", "aligned", "heap", "", "rejected", 1);
+    mx_result f1 = result("relocatable", "aligned", "heap", "1.20.3", "works", 1);
+    mx_result m2 = result("relocatable", "canonical", "heap", "", "works", 1);
+    mx_result f2 = result("relocatable", "canonical", "heap", "1.20.3", "works", 1);
+    snprintf(f1.impl, sizeof f1.impl, "flink");
+    snprintf(f2.impl, sizeof f2.impl, "flink");
+    CU_ASSERT_EQUAL(mx_record(db, run, &m1, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_record(db, run, &f1, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_record(db, run, &m2, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_record(db, run, &f2, &e), RT_OK);
+    mx_result bad = result("relocatable", "native", "heap", "", "works", 1);
+    snprintf(bad.impl, sizeof bad.impl, "jvm");
+    CU_ASSERT_EQUAL(mx_record(db, run, &bad, &e), RT_EINPUT);
+    CU_ASSERT_EQUAL_FATAL(mx_run_end(db, run, &e), RT_OK);
+    mx_report rep;
+    CU_ASSERT_EQUAL_FATAL(mx_report_load(db, &rep, &e), RT_OK);
+    const mx_cell *a = mx_report_find(&rep, "relocatable", "aligned");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(mx_counts_total(&a->counts), 1);
+    CU_ASSERT_EQUAL(a->counts.rejected, 1);
+    CU_ASSERT_EQUAL(a->flink.works, 1);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    CU_ASSERT_EQUAL(mx_render_md(db, &rep, f, &e), RT_OK);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "2 cells ran on real Flink; the model disagrees with it in 1."));
+    /* The disagreeing cell (aligned) comes before the agreeing one. */
+    const char *sec = strstr(text, "## The model and real Flink");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sec);
+    const char *al = strstr(sec, "/ aligned cp"), *ca = strstr(sec, "/ canonical sp");
+    if (al == NULL || ca == NULL) fprintf(stderr, "\n%s\n", sec);
+    CU_ASSERT(al != NULL && ca != NULL && al < ca);
+    free(text);
+    mx_report_free(&rep);
+    mx_close(db);
+    teardown_dir();
+}
+
 /* A run that never ended is not kept; recording outside the vocabulary is
  * refused with the value in the message. */
 static void test_run_lifecycle(void) {
@@ -628,6 +678,7 @@ int suite_matrix(void) {
         {"expectation sources load; blog differs where documented", test_expectations},
         {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
         {"an unfinished run is discarded; bad values refused", test_run_lifecycle},
+        {"real-Flink results beside the model's", test_flink_beside_model},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;

@@ -27,7 +27,7 @@ static rt_err run_text(const char *name, const char *text, rt_error *e) {
     drv_scn *s = NULL;
     rt_err rc = drv_scn_load(&s, path, e);
     if (rc != RT_OK) return rc;
-    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE};
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, NULL};
     drv_scn_result res;
     rc = drv_scn_run(s, SIM_KIND_CANONICAL, "heap", 0, 1, &env, &res, e);
     drv_scn_free(s);
@@ -82,7 +82,7 @@ static void test_trace_every_line_parses(void) {
     rt_error_clear(&e);
     drv_scn *s = NULL;
     CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, "scenarios/relocatable.json", &e), RT_OK);
-    drv_scn_env env = {NULL, work, f, SIM_MUT_NONE};
+    drv_scn_env env = {NULL, work, f, SIM_MUT_NONE, NULL};
     drv_scn_result res;
     CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_UNALIGNED, "rocksdb", 0, 3, &env, &res, &e), RT_OK);
     drv_scn_free(s);
