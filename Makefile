@@ -19,7 +19,7 @@ TEST_SRC = $(sort $(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  = build/.deps-ok
 
-.PHONY: all deps test layout targets unit determinism sanitize coverage matrix bench clean cppcheck
+.PHONY: all deps test layout targets unit conformance conformance-smoke determinism sanitize coverage matrix bench clean cppcheck
 .DEFAULT_GOAL := all
 
 all: snapsim
@@ -49,10 +49,10 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libsnapsim.a
 
 # The suite: unit tests, then the same seed twice and under libfaketime,
 # then everything again under ASan+UBSan.
-test: layout targets unit determinism cppcheck sanitize
+test: layout targets unit determinism cppcheck conformance-smoke sanitize
 
 # Steps of `make test`, not documented as targets of their own.
-INTERNAL = deps layout targets unit determinism
+INTERNAL = deps layout targets unit determinism conformance-smoke
 
 layout:
 	sh tests/layout.sh
@@ -99,11 +99,28 @@ matrix: snapsim
 bench: snapsim
 	./snapsim bench --out reports
 
+# The real-Flink lane: one runner jar per Flink release from Maven Central
+# (conformance/build.sh), then every scenario on real Flink; the results are
+# data in matrix/observed/flink.json (commit it), shown by make matrix.
+CONFORMANCE_RELEASE ?= 1.20.3
+conformance: snapsim
+	bash conformance/build.sh $(CONFORMANCE_RELEASES)
+	./snapsim matrix --impl flink --release $(CONFORMANCE_RELEASE) --jobs 1 --db build/conformance.db \
+	  --out build/conformance-reports --observed-out matrix/observed/flink.json
+
+# A step of make test: one release, one scenario, one kind on real Flink.
+conformance-smoke: snapsim
+	@mkdir -p build
+	bash conformance/build.sh $(CONFORMANCE_RELEASE) 2>build/conformance-smoke-build.log \
+	  || { cat build/conformance-smoke-build.log; exit 1; }
+	./snapsim scenario run scenarios/relocatable.json --kind canonical --backend heap --impl flink \
+	  --release $(CONFORMANCE_RELEASE) --out build/conformance-smoke
+
 cppcheck: $(DEPS_OK)
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem $(INCLUDES) $(SRC_DIRS)
 
 clean:
-	rm -rf build build-san build-cov snapsim
+	rm -rf build build-san build-cov snapsim conformance/target
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/tools/snapsim.d

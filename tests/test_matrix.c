@@ -4,6 +4,8 @@
  * say, so no cell's answer is written here. Run from the repository root
  * (the expectation files are read from matrix/expect). */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +582,54 @@ static void test_bad_expectation_file(void) {
     teardown_dir();
 }
 
+/* The committed real-Flink results (the JSON files of matrix/observed) still match the
+ * scenario set: each names a scenario file that exists and whose row is the
+ * result's row, a known kind and outcome, and says what made it. A renamed
+ * scenario or a moved row makes the data stale: run make conformance. */
+static void test_observed_matches_scenarios(void) {
+    DIR *d = opendir("matrix/observed");
+    if (d == NULL) return; /* no real-Flink data committed */
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0) continue;
+        char path[600];
+        snprintf(path, sizeof path, "matrix/observed/%s", de->d_name);
+        json_error_t je;
+        json_t *root = json_load_file(path, 0, &je);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+        files++;
+        CU_ASSERT(json_is_string(json_object_get(root, "date")));
+        CU_ASSERT(json_is_string(json_object_get(root, "command")));
+        json_t *results = json_object_get(root, "results");
+        CU_ASSERT_FATAL(json_is_array(results));
+        for (size_t i = 0; i < json_array_size(results); i++) {
+            json_t *r = json_array_get(results, i);
+            const char *sc = json_string_value(json_object_get(r, "scenario"));
+            const char *row = json_string_value(json_object_get(r, "guarantee"));
+            const char *kind = json_string_value(json_object_get(r, "kind"));
+            const char *out = json_string_value(json_object_get(r, "outcome"));
+            CU_ASSERT_FATAL(sc && row && kind && out);
+            char spath[300];
+            snprintf(spath, sizeof spath, "scenarios/%s.json", sc);
+            json_t *s = json_load_file(spath, 0, &je);
+            const char *srow = json_string_value(json_object_get(s, "row"));
+            if (s == NULL || srow == NULL || strcmp(srow, row) != 0)
+                fprintf(stderr, "\n  %s: result %zu names scenario %s (row %s), which %s\n", path, i, sc, row,
+                        s == NULL ? "no longer exists" : "has another row now");
+            CU_ASSERT(s != NULL && srow != NULL && strcmp(srow, row) == 0);
+            CU_ASSERT(mx_kind_index(kind) >= 0);
+            CU_ASSERT(strcmp(out, "works") == 0 || strcmp(out, "rejected") == 0 || strcmp(out, "corrupted") == 0 ||
+                      strcmp(out, "crashed") == 0);
+            json_decref(s);
+        }
+        json_decref(root);
+    }
+    closedir(d);
+    CU_ASSERT(files > 0);
+}
+
 /* Real-Flink results sit beside the model's in one run: the model's cells
  * count only the model, the report counts Flink apart and lists the cell
  * where the two disagree first; an unknown impl is refused. */
@@ -679,6 +729,7 @@ int suite_matrix(void) {
         {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
         {"an unfinished run is discarded; bad values refused", test_run_lifecycle},
         {"real-Flink results beside the model's", test_flink_beside_model},
+        {"committed real-Flink results match the scenario set", test_observed_matches_scenarios},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;
