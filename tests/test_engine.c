@@ -97,9 +97,26 @@ static void test_channel_state_layout(void) {
             for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
                 CU_ASSERT_FALSE(has_bytes(data, len, names[k]));
             size_t handles = 0;
-            SF_OK(SF_RC(sim_cs_read(data, len, st->cs_file.path, c.engine, c.mutant, NULL, m.ops[o].uid,
-                                    st->index, NULL, &handles, &sf_err)));
+            sim_cs_list cs = {0};
+            SF_OK(SF_RC(sim_cs_read(data, len, st->cs_file.path, c.engine, c.mutant, &c.job, m.ops[o].uid,
+                                    st->index, &cs, &handles, &sf_err)));
             CU_ASSERT(handles >= 1);
+            /* Every handle holds records: one per channel that had some. */
+            int chans[2 * SIM_MAX_TASK_CH][3], n_chans = 0;
+            for (size_t k = 0; k < cs.n; k++) {
+                int j = 0;
+                while (j < n_chans && !(chans[j][0] == cs.r[k].to_op && chans[j][1] == (int)cs.r[k].from_idx &&
+                                        chans[j][2] == (int)cs.r[k].to_idx))
+                    j++;
+                if (j == n_chans && n_chans < 2 * SIM_MAX_TASK_CH) {
+                    chans[j][0] = cs.r[k].to_op;
+                    chans[j][1] = (int)cs.r[k].from_idx;
+                    chans[j][2] = (int)cs.r[k].to_idx;
+                    n_chans++;
+                }
+            }
+            CU_ASSERT_EQUAL((size_t)n_chans, handles);
+            free(cs.r);
             free(data);
         }
     CU_ASSERT(files > 0);
