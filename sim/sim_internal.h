@@ -175,11 +175,14 @@ uint64_t sim_sink_hash(const sim_record *rec);
 
 /* sim_channel_state.c */
 rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e);
-/* Parses a channel-state file written by any engine: checks its format
- * version against `engine` and every edge against `job`; appends records. */
+/* Parses the channel-state file of subtask owner_idx of operator owner_uid:
+ * checks the serialization version, then reads every channel's records
+ * with the record type of the edge into that operator in `job` and appends
+ * them to out. With job and out NULL it only counts the handles (n_handles
+ * may be NULL). */
 rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_version *engine,
-                   sim_mutant mutant, const sim_job *job, sim_cs_list *out, rt_error *e);
-int sim_cs_format(const sim_version *engine, sim_mutant m);
+                   sim_mutant mutant, const sim_job *job, const char *owner_uid, uint32_t owner_idx,
+                   sim_cs_list *out, size_t *n_handles, rt_error *e);
 
 /* sim_coordinator.c */
 /* Starts (or restarts) the periodic trigger; stop cancels it. */

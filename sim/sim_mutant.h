@@ -11,7 +11,11 @@
     X(SIM_MUT_SAVEPOINT_ABSOLUTE, "savepoint-absolute-paths",                               \
       "savepoint _metadata holds absolute paths, like a checkpoint")                        \
     X(SIM_MUT_CS_FORMAT_PER_PATCH, "channel-format-per-patch",                              \
-      "every patch release changes the channel-state format")                               \
+      "every patch release writes its own channel-state serialization version")             \
+    X(SIM_MUT_IGNORE_METADATA_VERSION, "metadata-version-unchecked",                        \
+      "restore reads _metadata of any version, newer than the engine's included")          \
+    X(SIM_MUT_IGNORE_SST_FOOTER, "sst-footer-unchecked",                                    \
+      "restore ignores the format_version in SST footers")                                  \
     X(SIM_MUT_DROP_CHANNEL_STATE, "drop-channel-state",                                     \
       "restore ignores the persisted in-flight records")                                    \
     X(SIM_MUT_NO_NATIVE_MIGRATION, "no-native-migration",                                   \

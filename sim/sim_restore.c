@@ -21,8 +21,17 @@ typedef struct restore_job {
     int allow;
     int failover;
     sim_cs_list cs;
+    sim_version reader; /* the engine as the backends see it (a mutant may change it) */
     rt_error *e;
 } restore_job;
+
+/* The engine the backends restore with. The SST-footer mutant gives them
+ * a RocksDB that claims to read every format_version. */
+static const sim_version *backend_engine(restore_job *rj) {
+    rj->reader = *rj->r->cfg.engine;
+    if (rj->r->cfg.mutant == SIM_MUT_IGNORE_SST_FOOTER) rj->reader.sst_format_read_max = 1 << 30;
+    return &rj->reader;
+}
 
 /* Reads one file and checks it against what the metadata recorded. */
 static rt_err fetch_verified(void *ctx, const sim_file_ref *f, uint8_t **data, size_t *len,
@@ -56,8 +65,11 @@ static int verify_one(void *ctx, const char *op, uint32_t sub, const sim_file_re
     return 0;
 }
 
+/* Checkpoints.loadCheckpointMetadata: MetadataSerializers knows the versions
+ * up to the engine's own; any other is "Unrecognized checkpoint version". */
 static rt_err check_version(restore_job *rj) {
     const sim_version *v = rj->r->cfg.engine;
+    if (rj->r->cfg.mutant == SIM_MUT_IGNORE_METADATA_VERSION) return RT_OK;
     if (rj->m.version < v->metadata_read_min || rj->m.version > v->metadata_read_max)
         return RT_FAIL(rj->e, RT_EVERSION,
                        "_metadata version %d (written by engine %s) cannot be read by engine %s "
@@ -112,13 +124,15 @@ static rt_err load_channel_state(restore_job *rj) {
     for (int i = 0; i < rj->m.n_ops; i++)
         for (int s = 0; s < rj->m.ops[i].n_sub; s++) {
             const sim_meta_subtask *st = &rj->m.ops[i].sub[s];
-            if (!st->has_cs) continue;
+            /* A removed operator's in-flight data goes with its state
+             * (allow-non-restored-state was checked before). */
+            if (!st->has_cs || sim_job_find(&rj->r->job, rj->m.ops[i].uid) < 0) continue;
             uint8_t *data = NULL;
             size_t len = 0;
             rt_err rc = fetch_verified(rj->r->cfg.store, &st->cs_file, &data, &len, rj->e);
             if (rc == RT_OK)
                 rc = sim_cs_read(data, len, st->cs_file.path, rj->r->cfg.engine, rj->r->cfg.mutant, &rj->r->job,
-                                 &rj->cs, rj->e);
+                                 rj->m.ops[i].uid, st->index, &rj->cs, NULL, rj->e);
             free(data);
             if (rc != RT_OK) return rc;
         }
@@ -128,7 +142,7 @@ static rt_err load_channel_state(restore_job *rj) {
 /* Native restore, then migration in place of any state whose schema the
  * new job changed. */
 static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_handle *h) {
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, rj->r->cfg.engine, rj->r->cfg.trace,
+    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, backend_engine(rj), rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     rt_err rc = b->ops->restore_native(b, &ctx, h, rj->e);
     for (int s = 0; rc == RT_OK && s < b->n_states && rj->r->cfg.mutant != SIM_MUT_NO_NATIVE_MIGRATION; s++)
@@ -145,7 +159,7 @@ static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_ha
 
 static rt_err restore_keyed_task(restore_job *rj, sim_task *t, const sim_meta_op *mo) {
     sim_backend *b = t->backend;
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, rj->r->cfg.engine, rj->r->cfg.trace,
+    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, backend_engine(rj), rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     for (int s = 0; s < mo->n_sub; s++) {
         const sim_keyed_handle *h = &mo->sub[s].keyed;

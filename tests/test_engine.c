@@ -31,7 +31,7 @@ static size_t channel_records(rt_store *s, const char *dir, const sim_config *c,
             size_t len = 0;
             SF_OK(SF_RC(rt_store_get(s, st->cs_file.path, &data, &len, &sf_err)));
             rt_err rc = SF_RC(sim_cs_read(data, len, st->cs_file.path, c->engine, c->mutant, &c->job,
-                                          &cs, &sf_err));
+                                          m.ops[o].uid, st->index, &cs, NULL, &sf_err));
             free(data);
             SF_OK(rc);
         }
@@ -42,6 +42,131 @@ static size_t channel_records(rt_store *s, const char *dir, const sim_config *c,
 }
 
 static size_t restored_inflight(const sim_run *r) { return r->epochs[r->n_epochs - 1].n_inflight; }
+
+/* The records into operator `to` that one channel-state file yields when
+ * read with `job`; *rc_out is the reader's answer. */
+static size_t records_into(rt_store *s, const sim_meta_op *mo, const sim_meta_subtask *st, const sim_config *c,
+                           const sim_job *job, int to, rt_err *rc_out, char *msg, size_t cap) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    SF_OK(SF_RC(rt_store_get(s, st->cs_file.path, &data, &len, &sf_err)));
+    sim_cs_list cs = {0};
+    *rc_out = SF_RC(sim_cs_read(data, len, st->cs_file.path, c->engine, c->mutant, job, mo->uid, st->index,
+                                &cs, NULL, &sf_err));
+    snprintf(msg, cap, "%s", sf_err.msg);
+    size_t n = 0;
+    for (size_t i = 0; i < cs.n; i++) n += cs.r[i].to_op == to;
+    free(cs.r);
+    free(data);
+    return n;
+}
+
+static int has_bytes(const uint8_t *data, size_t len, const char *s) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(data + i, s, n) == 0) return 1;
+    return 0;
+}
+
+/* ChannelStateSerializerImpl's layout: every file holds at least one handle
+ * (nothing in flight, no file), and neither a record type nor an operator
+ * name: only channel indices and the records' own bytes. */
+static void test_channel_state_layout(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 15);
+    c.unaligned = 1;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1200);
+    char dir[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_UNALIGNED, dir, sizeof dir);
+    sim_run_destroy(r);
+    sim_meta m;
+    SF_OK(SF_RC(sim_meta_load(&m, s, dir, &sf_err)));
+    int files = 0;
+    for (int o = 0; o < m.n_ops; o++)
+        for (int i = 0; i < m.ops[o].n_sub; i++) {
+            const sim_meta_subtask *st = &m.ops[o].sub[i];
+            if (!st->has_cs) continue;
+            files++;
+            uint8_t *data = NULL;
+            size_t len = 0;
+            SF_OK(SF_RC(rt_store_get(s, st->cs_file.path, &data, &len, &sf_err)));
+            CU_ASSERT_EQUAL(data[8] | data[9] | data[10] | data[11], 0); /* SERIALIZATION_VERSION 0 */
+            const char *names[] = {"Event", "Result", "src", "agg", "sink"};
+            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+                CU_ASSERT_FALSE(has_bytes(data, len, names[k]));
+            size_t handles = 0;
+            sim_cs_list cs = {0};
+            SF_OK(SF_RC(sim_cs_read(data, len, st->cs_file.path, c.engine, c.mutant, &c.job, m.ops[o].uid,
+                                    st->index, &cs, &handles, &sf_err)));
+            CU_ASSERT(handles >= 1);
+            /* Every handle holds records: one per channel that had some. */
+            int chans[2 * SIM_MAX_TASK_CH][3], n_chans = 0;
+            for (size_t k = 0; k < cs.n; k++) {
+                int j = 0;
+                while (j < n_chans && !(chans[j][0] == cs.r[k].to_op && chans[j][1] == (int)cs.r[k].from_idx &&
+                                        chans[j][2] == (int)cs.r[k].to_idx))
+                    j++;
+                if (j == n_chans && n_chans < 2 * SIM_MAX_TASK_CH) {
+                    chans[j][0] = cs.r[k].to_op;
+                    chans[j][1] = (int)cs.r[k].from_idx;
+                    chans[j][2] = (int)cs.r[k].to_idx;
+                    n_chans++;
+                }
+            }
+            CU_ASSERT_EQUAL((size_t)n_chans, handles);
+            free(cs.r);
+            free(data);
+        }
+    CU_ASSERT(files > 0);
+    sim_meta_free(&m);
+    rt_store_close(s);
+}
+
+/* The reader deserializes with its own job's record type, as Flink's
+ * recovered channels do: a type with one more field reads on into the next
+ * record and comes out either as a named error (it ran past the buffer) or
+ * as fewer, wrong records, never as the records written. */
+static void test_channel_state_misread(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 16);
+    c.unaligned = 1;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 1200);
+    char dir[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_UNALIGNED, dir, sizeof dir);
+    sim_run_destroy(r);
+    sim_job wider = c.job;
+    strcpy(wider.ops[1].in_type, "Event(id,key,value,tag)");
+    sim_meta m;
+    SF_OK(SF_RC(sim_meta_load(&m, s, dir, &sf_err)));
+    int checked = 0, named = 0;
+    for (int o = 0; o < m.n_ops; o++)
+        for (int i = 0; i < m.ops[o].n_sub; i++) {
+            const sim_meta_subtask *st = &m.ops[o].sub[i];
+            if (!st->has_cs) continue;
+            rt_err rc;
+            char msg[RT_ERROR_MSG_MAX];
+            size_t before = records_into(s, &m.ops[o], st, &c, &c.job, 1, &rc, msg, sizeof msg);
+            SF_OK(rc);
+            if (before == 0) continue; /* nothing of this file goes into 'agg' */
+            checked++;
+            size_t after = records_into(s, &m.ops[o], st, &c, &wider, 1, &rc, msg, sizeof msg);
+            if (rc != RT_OK) {
+                named++;
+                CU_ASSERT_EQUAL(rc, RT_ECHANNEL);
+                CU_ASSERT_PTR_NOT_NULL(strstr(msg, "consumed more bytes than the record had"));
+            } else {
+                CU_ASSERT(after < before);
+            }
+        }
+    CU_ASSERT(checked > 0);
+    (void)named;
+    sim_meta_free(&m);
+    rt_store_close(s);
+}
 
 static void test_unaligned_holds_channel_state(void) {
     rt_store *s = sf_mem_store();
@@ -321,7 +446,7 @@ static uint64_t digest_of(const char *backend, uint64_t seed) {
     sf_verify(r);
     sim_run_destroy(r);
     uint64_t d = rt_trace_digest(&tr);
-    CU_ASSERT(tr.events > 100);
+    CU_ASSERT(tr.events > 50);
     rt_trace_free(&tr);
     rt_store_close(s);
     return d;
@@ -371,6 +496,8 @@ int suite_engine(void) {
         void (*fn)(void);
     } tests[] = {
         {"unaligned checkpoint holds channel state", test_unaligned_holds_channel_state},
+        {"channel state: indices and bytes, no types", test_channel_state_layout},
+        {"channel state read with another record type", test_channel_state_misread},
         {"aligned checkpoint holds none", test_aligned_holds_none},
         {"savepoint shares no file (heap)", test_savepoint_shares_nothing_heap},
         {"savepoint shares no file (rocksdb incremental)", test_savepoint_shares_nothing_rocksdb},

@@ -38,17 +38,25 @@ typedef struct flip {
     sim_kind control;    /* a cell of the same row that must not move */
 } flip;
 
-static void check_flip(const flip *f) {
-    char base[16], mut[16], cbase[16], cmut[16];
-    outcome(f->scenario, f->kind, f->backend, f->variant, SIM_MUT_NONE, base, sizeof base);
+/* The cell flips under the mutant, the control cell (same row, same
+ * backend, variant control_variant) does not. Returns the cell's outcome
+ * without the mutant, for callers that want to say which way it flips. */
+static void check_flip_with(const flip *f, int control_variant, char *base, size_t cap) {
+    char mut[16], cbase[16], cmut[16];
+    outcome(f->scenario, f->kind, f->backend, f->variant, SIM_MUT_NONE, base, cap);
     outcome(f->scenario, f->kind, f->backend, f->variant, f->mutant, mut, sizeof mut);
-    outcome(f->scenario, f->control, f->backend, f->variant, SIM_MUT_NONE, cbase, sizeof cbase);
-    outcome(f->scenario, f->control, f->backend, f->variant, f->mutant, cmut, sizeof cmut);
+    outcome(f->scenario, f->control, f->backend, control_variant, SIM_MUT_NONE, cbase, sizeof cbase);
+    outcome(f->scenario, f->control, f->backend, control_variant, f->mutant, cmut, sizeof cmut);
     if (strcmp(base, mut) == 0 || strcmp(cbase, cmut) != 0)
         fprintf(stderr, "\n  mutant %s on %s: %s %s -> %s, control %s %s -> %s\n", sim_mutant_name(f->mutant),
                 f->scenario, sim_kind_name(f->kind), base, mut, sim_kind_name(f->control), cbase, cmut);
     CU_ASSERT_STRING_NOT_EQUAL(base, mut);
     CU_ASSERT_STRING_EQUAL(cbase, cmut);
+}
+
+static void check_flip(const flip *f) {
+    char base[16];
+    check_flip_with(f, f->variant, base, sizeof base);
 }
 
 /* Savepoints lose relocatability when their metadata holds absolute
@@ -60,11 +68,40 @@ static void test_absolute_savepoint_paths(void) {
     check_flip(&g);
 }
 
-/* If a patch release changed the channel-state format, unaligned
- * checkpoints would stop surviving patch upgrades; aligned ones would not. */
+/* If a patch release changed the channel-state serialization version,
+ * unaligned checkpoints would stop surviving patch upgrades; aligned ones
+ * would not. */
 static void test_channel_format_per_patch(void) {
     flip f = {SIM_MUT_CS_FORMAT_PER_PATCH, "patch_upgrade", SIM_KIND_UNALIGNED, "heap", 1, SIM_KIND_ALIGNED};
     check_flip(&f);
+}
+
+/* The _metadata version gate (Checkpoints.loadCheckpointMetadata through
+ * MetadataSerializers): a 1.15 reader refuses 1.16's V4, 1.20 refuses 2.0's
+ * V5. Without the gate the downgrade goes through; a downgrade within one
+ * metadata version (1.15.4 -> 1.15.0, variant 0) is not moved. */
+static void test_metadata_version_gate(void) {
+    char base[16];
+    flip f = {SIM_MUT_IGNORE_METADATA_VERSION, "downgrade", SIM_KIND_CANONICAL, "heap", 1, SIM_KIND_CANONICAL};
+    check_flip_with(&f, 0, base, sizeof base);
+    CU_ASSERT_STRING_EQUAL(base, "rejected");
+    flip g = {SIM_MUT_IGNORE_METADATA_VERSION, "downgrade", SIM_KIND_ALIGNED, "rocksdb", 4, SIM_KIND_ALIGNED};
+    check_flip_with(&g, 0, base, sizeof base);
+    CU_ASSERT_STRING_EQUAL(base, "rejected");
+}
+
+/* The SST footer check: 1.14's RocksDB 6.20.3 writes format_version 5,
+ * 1.13's RocksDB 5.17 reads up to 4, so native RocksDB state does not go
+ * back (variant 3); a canonical savepoint has no SST and stays. The same
+ * from the RocksDB-bump row's step back (6.20.3 -> 5.17.2, variant 2). */
+static void test_sst_footer_check(void) {
+    char base[16];
+    flip f = {SIM_MUT_IGNORE_SST_FOOTER, "downgrade", SIM_KIND_NATIVE, "rocksdb", 3, SIM_KIND_CANONICAL};
+    check_flip_with(&f, 3, base, sizeof base);
+    CU_ASSERT_STRING_EQUAL(base, "rejected");
+    flip g = {SIM_MUT_IGNORE_SST_FOOTER, "rocksdb_bump", SIM_KIND_ALIGNED, "rocksdb", 2, SIM_KIND_CANONICAL};
+    check_flip_with(&g, 2, base, sizeof base);
+    CU_ASSERT_STRING_EQUAL(base, "rejected");
 }
 
 /* Dropping the in-flight records of an unaligned checkpoint loses data:
@@ -102,6 +139,8 @@ int suite_guarantees(void) {
     if (!CU_add_test(s, "absolute savepoint paths flip relocatable", test_absolute_savepoint_paths) ||
         !CU_add_test(s, "channel format per patch flips patch upgrade", test_channel_format_per_patch) ||
         !CU_add_test(s, "dropped channel state is corruption", test_drop_channel_state) ||
+        !CU_add_test(s, "metadata version gate flips downgrade", test_metadata_version_gate) ||
+        !CU_add_test(s, "SST footer check flips downgrade and bump", test_sst_footer_check) ||
         !CU_add_test(s, "native restore must migrate", test_native_migration) ||
         !CU_add_test(s, "no-claim first checkpoint is full", test_no_claim_full_checkpoint) ||
         !CU_add_test(s, "registry respects ownership", test_registry_ownership))

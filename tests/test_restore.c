@@ -350,11 +350,17 @@ static void crosses(const char *from, const char *to) {
     sf_snapshot(r, SIM_KIND_NATIVE, native, sizeof native);
     sim_run_destroy(r);
 
-    /* The native one is the other backend's own format: a clean no, and a
-     * job that afterwards starts from nothing. */
+    /* The native one is the other backend's own format: the heap's (a
+     * KeyGroupsStateHandle) fails in RocksDB's full-restore reader on its
+     * bytes; incremental RocksDB's SST handle is a class the heap backend
+     * does not read. A clean no either way, and a job that afterwards
+     * starts from nothing. */
     sf_config(&c, s, to, 102);
     r = sf_run(&c);
-    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, native, SIM_MODE_NO_CLAIM, 0, &sf_err)), RT_EBACKEND);
+    int heap_to_rocks = strcmp(from, "heap") == 0;
+    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, native, SIM_MODE_NO_CLAIM, 0, &sf_err)),
+                    heap_to_rocks ? RT_EFORMAT : RT_EBACKEND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sf_err.msg, heap_to_rocks ? "KeyGroupsStateHandle" : "rocksdb-native"));
     CU_ASSERT(sf_run_is_empty(r));
     sf_records(r, 300);
     sf_verify(r);

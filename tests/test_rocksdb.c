@@ -331,7 +331,7 @@ static void test_snapshot_restore(void) {
     CU_ASSERT_EQUAL(h.kg_lo, 0);
     CU_ASSERT_EQUAL(h.kg_hi, MAX_PAR - 1);
     CU_ASSERT_EQUAL(h.incremental, 1);
-    CU_ASSERT_EQUAL(h.sst_format_version, 4);
+    CU_ASSERT_EQUAL(h.sst_format_version, 5); /* RocksJava 6.20.3's default */
     CU_ASSERT_EQUAL(h.checkpoint_id, 1);
     CU_ASSERT_EQUAL(h.n_states, 2);
     CU_ASSERT_STRING_EQUAL(h.states[1].name, "tops");
@@ -412,8 +412,9 @@ static void test_incremental(void) {
     sim_registry_free(&reg);
 }
 
+/* RocksNativeFullSnapshotStrategy (1.16 on): every SST again, none shared. */
 static void test_non_incremental_uploads_all(void) {
-    sim_backend *b = make_backend(0, MAX_PAR - 1, 0);
+    sim_backend *b = make_backend_v(0, MAX_PAR - 1, 0, "1.16.0");
     fill(b, 0);
     sim_keyed_handle h1, h2;
     sim_snap_ctx c2;
@@ -427,6 +428,54 @@ static void test_non_incremental_uploads_all(void) {
     sim_handle_free(&h1);
     sim_handle_free(&h2);
     sim_backend_destroy(b);
+}
+
+/* RocksDBKeyedStateBackendBuilder: a non-incremental backend of an engine
+ * up to 1.15 writes a key-group stream (RocksFullSnapshotStrategy): one
+ * file, no SST, a KeyGroupsStateHandle; from 1.16 on the SST files of a
+ * local checkpoint (RocksNativeFullSnapshotStrategy). The stream is read
+ * back by RocksDB's full restore on any engine, rescaled too, and by the
+ * heap backend as its own, which fails on the bytes. */
+static void test_full_snapshot_strategy(void) {
+    sim_backend *b = make_backend_v(0, MAX_PAR - 1, 0, "1.15.0");
+    fill(b, 0);
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(b, 3, SIM_SHARE_FORWARD_BACKWARD, NULL, &h, NULL), RT_OK);
+    CU_ASSERT_STRING_EQUAL(h.format, SIM_FORMAT_KEY_GROUPS);
+    CU_ASSERT(sim_handle_is_key_groups(&h));
+    CU_ASSERT_EQUAL(h.n_files, 1);
+    CU_ASSERT_EQUAL(count_ssts(&h), 0);
+    CU_ASSERT_EQUAL(h.incremental, 0);
+    sim_backend *later = make_backend_v(0, MAX_PAR - 1, 0, "1.16.0");
+    rt_error e;
+    CU_ASSERT_EQUAL(restore_with(later, &h, "1.16.0", NULL, &e), RT_OK);
+    CU_ASSERT_EQUAL(diff_model(later, 0), 0);
+    sim_backend *half = make_backend_v(MAX_PAR / 2, MAX_PAR - 1, 0, "1.15.0");
+    CU_ASSERT_EQUAL(restore_with(half, &h, "1.15.0", NULL, &e), RT_OK);
+    CU_ASSERT_EQUAL(diff_model(half, 0), 0);
+    /* The same data from 1.16 on: SSTs, no key-group stream. */
+    sim_keyed_handle h2;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(later, 4, SIM_SHARE_FORWARD_BACKWARD, NULL, &h2, NULL), RT_OK);
+    CU_ASSERT_STRING_EQUAL(h2.format, "rocksdb-native");
+    CU_ASSERT(count_ssts(&h2) >= 2);
+    /* The heap backend takes the KeyGroupsStateHandle and fails on it. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/heap-%u", g_tmp, g_seq++);
+    sim_backend_config cfg = {.kind = "heap", .kg_lo = 0, .kg_hi = MAX_PAR - 1,
+                              .max_parallelism = MAX_PAR, .n_states = 2, .states = g_states,
+                              .engine = sim_version_find("1.15.0"), .work_dir = dir};
+    sim_backend *heap = NULL;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(sim_backend_create(&heap, &cfg, &e), RT_OK);
+    CU_ASSERT_EQUAL(restore_with(heap, &h, "1.15.0", NULL, &e), RT_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "HeapRestoreOperation"));
+    CU_ASSERT_EQUAL(restore_with(heap, &h2, "1.16.0", NULL, &e), RT_EBACKEND);
+    sim_backend_destroy(heap);
+    sim_handle_free(&h);
+    sim_handle_free(&h2);
+    sim_backend_destroy(b);
+    sim_backend_destroy(later);
+    sim_backend_destroy(half);
 }
 
 /* Placeholders only point at confirmed uploads and at the last completed
@@ -633,10 +682,43 @@ static void test_sst_version_gate(void) {
     sim_backend_destroy(newer);
 }
 
+/* Restores h with engine v (not necessarily a row of the table). */
+static rt_err restore_on(const sim_version *v, const sim_keyed_handle *h, rt_error *e) {
+    sim_backend *b = make_backend_v(0, MAX_PAR - 1, 1, "1.15.0");
+    sim_restore_ctx ctx = {.fetch = test_fetch, .fetch_ctx = NULL, .engine = v, .trace = NULL, .now_ms = 0};
+    rt_error_clear(e);
+    rt_err rc = b->ops->restore_native(b, &ctx, h, e);
+    if (rc == RT_OK) CU_ASSERT_EQUAL(diff_model(b, 0), 0);
+    sim_backend_destroy(b);
+    return rc;
+}
+
+/* 1.20 (RocksDB 6.20.3) -> 2.0 (8.10) and back pass the footer check: both
+ * write format_version 5, 8.10 reads up to 6, 6.20.3 up to 5. The same SSTs
+ * on a RocksDB 5.17 (reads up to 4) fail from the footer bytes. */
+static void test_sst_across_releases(void) {
+    const char *writers[2] = {"1.20.1", "2.0.0"};
+    const char *readers[2] = {"2.0.0", "1.20.1"};
+    for (int k = 0; k < 2; k++) {
+        sim_backend *w = make_backend_v(0, MAX_PAR - 1, 1, writers[k]);
+        fill(w, 0);
+        sim_keyed_handle h;
+        CU_ASSERT_EQUAL_FATAL(checkpoint(w, 20 + k, SIM_SHARE_FORWARD, NULL, &h, NULL), RT_OK);
+        rt_error e;
+        CU_ASSERT_EQUAL(restore_on(sim_version_find(readers[k]), &h, &e), RT_OK);
+        sim_version old;
+        CU_ASSERT_EQUAL_FATAL(sim_version_with_rocksdb(sim_version_find(readers[k]), "5.17.2", &old, &e), RT_OK);
+        CU_ASSERT_EQUAL(restore_on(&old, &h, &e), RT_EVERSION);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "format_version 5"));
+        sim_handle_free(&h);
+        sim_backend_destroy(w);
+    }
+}
+
 /* The footer reader reports exactly what RocksDB was asked to write. */
 static void test_footer_real_ssts(void) {
-    const char *engines[3] = {"1.13.6", "1.15.0", "1.19.1"};
-    const uint32_t want[3] = {2, 4, 5};
+    const char *engines[3] = {"1.13.6", "1.15.0", "2.0.0"};
+    const uint32_t want[3] = {2, 5, 5};
     for (int k = 0; k < 3; k++) {
         CU_ASSERT_EQUAL((uint32_t)sim_version_find(engines[k])->sst_format_write, want[k]);
         sim_backend *b = make_backend_v(0, MAX_PAR - 1, 1, engines[k]);
@@ -693,18 +775,35 @@ static void test_footer_synthetic(void) {
 
 /* ---- tests: rejections and damage ---------------------------------------- */
 
+/* A heap snapshot is a KeyGroupsStateHandle: RocksDB reads it with its
+ * full-restore reader, and the heap's bytes fail there by name. A handle of
+ * no kind RocksDB reads is refused by its kind. */
 static void test_rejects_heap_handle(void) {
-    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
-    sim_keyed_handle h;
-    sim_handle_init(&h);
-    strcpy(h.format, "heap-native");
-    strcpy(h.backend, "heap");
-    h.kg_hi = MAX_PAR - 1;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/heap-%u", g_tmp, g_seq++);
+    sim_backend_config cfg = {.kind = "heap", .kg_lo = 0, .kg_hi = MAX_PAR - 1,
+                              .max_parallelism = MAX_PAR, .n_states = 2, .states = g_states,
+                              .engine = sim_version_find("1.15.0"), .work_dir = dir};
+    sim_backend *heap = NULL;
     rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(sim_backend_create(&heap, &cfg, &e), RT_OK);
+    fill(heap, 0);
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(heap, 7, SIM_SHARE_FORWARD, NULL, &h, NULL), RT_OK);
+    CU_ASSERT_STRING_EQUAL(h.format, "heap-native");
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    CU_ASSERT_EQUAL(restore_with(b, &h, "1.15.0", NULL, &e), RT_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "RocksDBFullRestoreOperation"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "bad magic"));
+    sim_backend_destroy(b);
+    b = make_backend(0, MAX_PAR - 1, 1);
+    strcpy(h.format, "other");
     CU_ASSERT_EQUAL(restore_with(b, &h, "1.15.0", NULL, &e), RT_EBACKEND);
-    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "heap-native"));
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "rocksdb backend cannot read it"));
     sim_backend_destroy(b);
+    sim_handle_free(&h);
+    sim_backend_destroy(heap);
 }
 
 static sim_keyed_handle g_damage_h; /* one snapshot shared by the damage tests */
@@ -871,7 +970,9 @@ int suite_rocksdb(void) {
         {"restore seeds the incremental base", test_restore_seeds_base},
         {"rescale 2 -> 3 and 2 -> 1", test_rescale_2_to_3},
         {"SST format_version gate", test_sst_version_gate},
-        {"footer of real SSTs (2, 4, 5)", test_footer_real_ssts},
+        {"footer of real SSTs (2, 5)", test_footer_real_ssts},
+        {"SSTs across 1.20, 2.0 and RocksDB 5.17", test_sst_across_releases},
+        {"full snapshots: key groups to 1.15, SSTs after", test_full_snapshot_strategy},
         {"footer: synthetic tails", test_footer_synthetic},
         {"heap-native handle rejected", test_rejects_heap_handle},
         {"truncated SST and bad magic", test_truncated_and_bad_magic},

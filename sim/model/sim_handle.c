@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sim_handle_is_key_groups(const sim_keyed_handle *h) {
+    return strcmp(h->format, "heap-native") == 0 || strcmp(h->format, SIM_FORMAT_KEY_GROUPS) == 0;
+}
+
 void sim_handle_init(sim_keyed_handle *h) { memset(h, 0, sizeof *h); }
 
 void sim_handle_free(sim_keyed_handle *h) {

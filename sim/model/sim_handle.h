@@ -24,7 +24,7 @@ typedef struct sim_file_ref {
 } sim_file_ref;
 
 typedef struct sim_keyed_handle {
-    char format[24];  /* "heap-native", "rocksdb-native", "canonical" */
+    char format[24];  /* "heap-native", "rocksdb-native", "key-groups", "canonical" */
     char backend[16]; /* backend that wrote it ("heap", "rocksdb") */
     uint32_t kg_lo, kg_hi;
     int incremental;
@@ -35,6 +35,14 @@ typedef struct sim_keyed_handle {
     int n_files, cap_files;
     sim_file_ref *files;
 } sim_keyed_handle;
+
+/* The handle kinds, after Flink's classes: "canonical" a
+ * SavepointKeyedStateHandle; "rocksdb-native" an IncrementalRemoteKeyedStateHandle
+ * of SST files; "heap-native" (a heap snapshot) and "key-groups" (a RocksDB
+ * full snapshot) both a KeyGroupsStateHandle, read by whichever backend
+ * restores it with its own reader. */
+#define SIM_FORMAT_KEY_GROUPS "key-groups"
+int sim_handle_is_key_groups(const sim_keyed_handle *h);
 
 void sim_handle_init(sim_keyed_handle *h);
 void sim_handle_free(sim_keyed_handle *h);

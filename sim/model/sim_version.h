@@ -1,11 +1,19 @@
 /* sim_version: the simulated engine versions, as data. Each row says which
- * _metadata versions the engine reads and writes, its channel-state format,
- * its default savepoint format, and the RocksDB release it bundles: the SST
- * format_version it writes and the highest it can read. */
+ * _metadata versions the engine reads and writes, its default savepoint
+ * format, the RocksDB release it bundles (the SST format_version it writes
+ * and the highest it can read), the snapshot strategy of a non-incremental
+ * RocksDB backend, and the Kryo generation of its built-in serializers.
+ * Every value carries its source in sim_version.c. */
 #ifndef SIM_VERSION_H
 #define SIM_VERSION_H
 
 #include "rt_err.h"
+
+/* How a non-incremental RocksDB backend snapshots (RocksDBKeyedStateBackendBuilder
+ * picks the strategy): a key-group stream (RocksFullSnapshotStrategy, written by
+ * FullSnapshotAsyncWriter into a KeyGroupsStateHandle) or the SST files of a
+ * local RocksDB checkpoint (RocksNativeFullSnapshotStrategy). */
+typedef enum { SIM_FULL_KEY_GROUPS, SIM_FULL_NATIVE_SST } sim_full_snapshot;
 
 typedef struct sim_version {
     const char *name;            /* "1.15.0" */
@@ -13,11 +21,13 @@ typedef struct sim_version {
     int metadata_write;          /* _metadata version written */
     int metadata_read_min;
     int metadata_read_max;
-    int channel_state_format;    /* version of the channel-state format */
     const char *default_savepoint_format; /* "canonical" (released Flink) */
-    const char *rocksdb_release; /* bundled RocksDB (FRocksDB) release */
+    const char *frocksdb;        /* the frocksdbjni artifact version bundled */
+    const char *rocksdb_release; /* the RocksDB release it is built from */
     int sst_format_write;        /* block-based table format_version written */
     int sst_format_read_max;     /* highest format_version readable */
+    sim_full_snapshot full_snapshot;
+    int kryo_major;              /* 2 (Kryo 2.24) in 1.x, 5 (Kryo 5.6) in 2.x */
 } sim_version;
 
 extern const sim_version sim_versions[];

@@ -172,10 +172,13 @@ static rt_err load_dump(heap_backend *h, sim_reader *r, rt_error *e) {
 
 static rt_err heap_restore(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
                            rt_error *e) {
-    if (strcmp(h->format, "heap-native") != 0)
+    /* HeapRestoreOperation takes any KeyGroupsStateHandle, a RocksDB full
+     * snapshot's key-group stream included, and reads it as its own: the
+     * bytes then decide. Any other handle is the wrong class. */
+    if (!sim_handle_is_key_groups(h))
         return RT_FAIL(e, RT_EBACKEND,
                        "snapshot holds %s state written by the %s backend; the heap backend "
-                       "reads only its own native format or the canonical format",
+                       "reads only key-group streams (its own) or the canonical format",
                        h->format, h->backend);
     for (int i = 0; i < h->n_files; i++) {
         uint8_t *data = NULL;
@@ -186,6 +189,9 @@ static rt_err heap_restore(sim_backend *b, const sim_restore_ctx *ctx, const sim
         rc = sim_reader_open(&r, data, len, HEAP_MAGIC, h->files[i].path, e);
         if (rc == RT_OK) rc = load_dump((heap_backend *)b, &r, e);
         free(data);
+        if (rc != RT_OK && strcmp(h->format, "heap-native") != 0)
+            rt_error_prefix(e, "the %s backend's key-group stream (KeyGroupsStateHandle) read by "
+                            "HeapRestoreOperation: ", h->backend);
         if (rc != RT_OK) return rc;
     }
     return RT_OK;

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim_canonical.h"
 #include "sim_sst_footer.h"
 
 #define ROCKS_KEY_BYTES 10
@@ -712,6 +713,15 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
                              rt_error *e) {
     rocks_backend *b = as_rocks(sb);
     assert(ctx != NULL && ctx->store != NULL && ctx->dir != NULL && ctx->file_prefix != NULL);
+    /* RocksDBKeyedStateBackendBuilder: without incremental checkpoints an
+     * engine up to 1.15 snapshots with RocksFullSnapshotStrategy, a
+     * key-group stream and no SSTs (a native savepoint too: it runs the
+     * checkpoint strategy); later ones with RocksNativeFullSnapshotStrategy. */
+    if (!b->base.incremental && b->base.engine->full_snapshot == SIM_FULL_KEY_GROUPS) {
+        rt_err rc = check_usable(b, e);
+        if (rc == RT_OK) rc = sim_key_groups_write(sb, ctx, out, e);
+        return rc;
+    }
     fill_header(b, ctx, out);
     rt_err rc = check_usable(b, e);
     if (rc == RT_OK) rc = flush_all(b, e);
@@ -1003,6 +1013,23 @@ static rt_err restore_handle(rocks_backend *b, const sim_restore_ctx *ctx,
     return RT_OK;
 }
 
+/* RocksDBFullRestoreOperation: a KeyGroupsStateHandle is read as a
+ * key-group stream and every entry of our key groups put into the DB,
+ * whoever wrote it (a heap snapshot's bytes fail in the reader). */
+static rt_err restore_key_groups(rocks_backend *b, const sim_restore_ctx *ctx,
+                                 const sim_keyed_handle *h, rt_error *e) {
+    rt_err rc = sim_key_groups_read(&b->base, ctx, h, e);
+    if (rc != RT_OK && strcmp(h->format, SIM_FORMAT_KEY_GROUPS) != 0)
+        rt_error_prefix(e, "the %s backend's key-group stream (KeyGroupsStateHandle) read by "
+                        "RocksDBFullRestoreOperation: ", h->backend);
+    if (rc == RT_OK && ctx->trace != NULL)
+        rt_trace_event(ctx->trace, ctx->now_ms, "rocksdb_restore",
+                       "\"chk\":%" PRId64 ",\"kg\":[%u,%u],\"from\":[%u,%u],\"path\":\"key-groups\","
+                       "\"files\":%d",
+                       h->checkpoint_id, b->base.kg_lo, b->base.kg_hi, h->kg_lo, h->kg_hi, h->n_files);
+    return rc;
+}
+
 /* All-or-nothing per handle; after any failure the backend refuses all
  * further use (an earlier handle of the same restore may be in it). */
 static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
@@ -1012,7 +1039,9 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
     assert(h != NULL);
     rt_err rc = check_usable(b, e);
     if (rc != RT_OK) return rc;
-    if (strcmp(h->format, "rocksdb-native") != 0)
+    if (sim_handle_is_key_groups(h))
+        rc = restore_key_groups(b, ctx, h, e);
+    else if (strcmp(h->format, "rocksdb-native") != 0)
         rc = RT_FAIL(e, RT_EBACKEND,
                      "snapshot holds %s state (written by the %s backend); the rocksdb backend "
                      "cannot read it",

@@ -1,4 +1,8 @@
-/* sim_canonical: writer and reader of the canonical format. */
+/* sim_canonical: writer and reader of the canonical format, which is also
+ * the key-group stream of a RocksDB full snapshot: Flink writes both with
+ * FullSnapshotAsyncWriter, a canonical savepoint into a
+ * KeyGroupsSavepointStateHandle (SavepointKeyedStateHandle), a
+ * RocksFullSnapshotStrategy checkpoint into a plain KeyGroupsStateHandle. */
 #include "sim_canonical.h"
 
 #include <assert.h>
@@ -84,7 +88,8 @@ static void write_groups(const sim_backend *b, canon_list *l, sim_buf *out) {
     }
 }
 
-rt_err sim_canonical_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *out, rt_error *e) {
+static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format, const char *suffix,
+                           sim_keyed_handle *out, rt_error *e) {
     canon_list l[SIM_MAX_STATES];
     memset(l, 0, sizeof l);
     for (int s = 0; s < b->n_states; s++) {
@@ -106,9 +111,17 @@ rt_err sim_canonical_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *
     write_groups(b, l, &buf);
     sim_buf_seal(&buf);
     free_lists(l, b->n_states);
-    rt_err rc = sim_upload_buffer(ctx, b, &buf, "canonical", "canonical", out, e);
+    rt_err rc = sim_upload_buffer(ctx, b, &buf, format, suffix, out, e);
     sim_buf_free(&buf);
     return rc;
+}
+
+rt_err sim_canonical_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *out, rt_error *e) {
+    return write_stream(b, ctx, "canonical", "canonical", out, e);
+}
+
+rt_err sim_key_groups_write(sim_backend *b, sim_snap_ctx *ctx, sim_keyed_handle *out, rt_error *e) {
+    return write_stream(b, ctx, SIM_FORMAT_KEY_GROUPS, "keygroups", out, e);
 }
 
 static int find_state(const sim_backend *b, const char *name) {
@@ -130,7 +143,7 @@ static rt_err put_migrated(sim_backend *b, int dst, const sim_state_desc *from, 
 }
 
 static rt_err read_groups(sim_backend *b, sim_reader *r, const sim_state_desc *st, int n_states,
-                          rt_error *e) {
+                          int migrate, rt_error *e) {
     int map[SIM_MAX_STATES];
     for (int s = 0; s < n_states; s++) map[s] = find_state(b, st[s].name);
     uint32_t n_groups = sim_read_u32(r);
@@ -144,7 +157,8 @@ static rt_err read_groups(sim_backend *b, sim_reader *r, const sim_state_desc *s
                 uint32_t len = sim_read_u32(r);
                 const uint8_t *val = sim_read_bytes(r, len);
                 if (val == NULL || !mine || map[s] < 0) continue;
-                rt_err rc = put_migrated(b, map[s], &st[s], kg, key, val, len, e);
+                rt_err rc = migrate ? put_migrated(b, map[s], &st[s], kg, key, val, len, e)
+                                    : b->ops->put(b, map[s], kg, key, val, len, e);
                 if (rc != RT_OK) return rc;
             }
         }
@@ -152,7 +166,7 @@ static rt_err read_groups(sim_backend *b, sim_reader *r, const sim_state_desc *s
     return sim_reader_check(r, e);
 }
 
-static rt_err read_one(sim_backend *b, const uint8_t *data, size_t len, const char *what,
+static rt_err read_one(sim_backend *b, const uint8_t *data, size_t len, const char *what, int migrate,
                        rt_error *e) {
     sim_reader r;
     rt_err rc = sim_reader_open(&r, data, len, CANON_MAGIC, what, e);
@@ -169,22 +183,33 @@ static rt_err read_one(sim_backend *b, const uint8_t *data, size_t len, const ch
     for (uint32_t s = 0; s < n_states; s++) sim_read_schema(&r, &st[s]);
     rc = sim_reader_check(&r, e);
     if (rc != RT_OK) return rc;
-    return read_groups(b, &r, st, (int)n_states, e);
+    return read_groups(b, &r, st, (int)n_states, migrate, e);
 }
 
-rt_err sim_canonical_read(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
-                          rt_error *e) {
-    assert(strcmp(h->format, "canonical") == 0);
+static rt_err read_files(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h, int migrate,
+                         rt_error *e) {
     for (int i = 0; i < h->n_files; i++) {
         uint8_t *data = NULL;
         size_t len = 0;
         rt_err rc = ctx->fetch(ctx->fetch_ctx, &h->files[i], &data, &len, e);
         if (rc != RT_OK) return rc;
-        rc = read_one(b, data, len, h->files[i].path, e);
+        rc = read_one(b, data, len, h->files[i].path, migrate, e);
         free(data);
         if (rc != RT_OK) return rc;
     }
     return RT_OK;
+}
+
+rt_err sim_canonical_read(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
+                          rt_error *e) {
+    assert(strcmp(h->format, "canonical") == 0);
+    return read_files(b, ctx, h, 1, e);
+}
+
+rt_err sim_key_groups_read(sim_backend *b, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
+                           rt_error *e) {
+    assert(sim_handle_is_key_groups(h));
+    return read_files(b, ctx, h, 0, e);
 }
 
 rt_err sim_migrate_in_place(sim_backend *b, int s, const sim_state_desc *from, rt_error *e) {
