@@ -253,8 +253,10 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
                 fputs(": ", f);
                 mx_put_md(f, r[j].reason);
             }
-            fprintf(f, " (`snapsim scenario run scenarios/%s.json --kind %s --backend %.16s --impl flink --release "
-                       "%.24s`)\n", r[j].scenario, r[j].kind, r[j].backend, r[j].versions);
+            /* The replay starts where the scenario started: the first backend and release. */
+            int bl = (int)strcspn(r[j].backend, "-"), vl = (int)strcspn(r[j].versions, "-");
+            fprintf(f, " (`snapsim scenario run scenarios/%s.json --kind %s --backend %.*s --impl flink --release "
+                       "%.*s`)\n", r[j].scenario, r[j].kind, bl, r[j].backend, vl, r[j].versions);
         }
         free(r);
     }
