@@ -69,9 +69,13 @@ const sim_version sim_versions[] = {
     V("1.18.1", 1, 18, 1, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
     /* [ckp] (1.19 source) [pom] (1.19.1: 1.19 does not bundle RocksDB 8.10) */
     V("1.19.1", 1, 19, 1, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
+    /* [?] as 1.19.1 (a patch release changes none of these); a real-Flink lane release */
+    V("1.19.3", 1, 19, 3, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
     /* [ckp] (1.20.0) [pom] (1.20.0; 1.20.1 [?]) [bld] (1.20.0) */
     V("1.20.0", 1, 20, 0, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
     V("1.20.1", 1, 20, 1, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
+    /* [?] as 1.20.0; a real-Flink lane release */
+    V("1.20.3", 1, 20, 3, 4, 4, "6.20.3-ververica-2.0", ROCKS_6_20_3, SST, 2),
     /* [ckp] (2.0.0) [pom] (2.0.0) [bld] (2.0.0) [kryo]; 2.0.1 [?] */
     V("2.0.0", 2, 0, 0, 5, 5, "8.10.0-ververica-1.0", ROCKS_8_10_0, SST, 5),
     V("2.0.1", 2, 0, 1, 5, 5, "8.10.0-ververica-1.0", ROCKS_8_10_0, SST, 5),
@@ -80,6 +84,8 @@ const sim_version sim_versions[] = {
     V("2.1.1", 2, 1, 1, 6, 6, "8.10.0-ververica-1.0", ROCKS_8_10_0, SST, 5),
     /* [ckp] (2.2.0) [pom] (2.2.0) [kryo] */
     V("2.2.0", 2, 2, 0, 6, 6, "8.10.0-ververica-1.0", ROCKS_8_10_0, SST, 5),
+    /* [?] as 2.2.0; a real-Flink lane release */
+    V("2.2.1", 2, 2, 1, 6, 6, "8.10.0-ververica-1.0", ROCKS_8_10_0, SST, 5),
 };
 const int sim_version_count = (int)(sizeof sim_versions / sizeof sim_versions[0]);
 
