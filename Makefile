@@ -72,6 +72,7 @@ unit: $(BUILD)/run_tests snapsim
 
 determinism: snapsim
 	sh tests/determinism.sh ./snapsim
+	sh tests/cli.sh ./snapsim
 
 sanitize: $(DEPS_OK)
 	$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g $(SAN)" build-san/run_tests build-san/snapsim

@@ -33,7 +33,9 @@ static int matrix_diff(int argc, char **argv) {
     int regressions = 0;
     rt_error e;
     rt_error_clear(&e);
-    if (mx_diff(argv[1], argv[2], stdout, &regressions, &e) != RT_OK) return cli_report_error(&e);
+    /* Like diff(1): 1 means the runs differ by a regression, 2 that the
+     * comparison could not be made (a missing or non-SQLite database). */
+    if (mx_diff(argv[1], argv[2], stdout, &regressions, &e) != RT_OK) return cli_usage_error("matrix diff: %s", e.msg);
     return regressions ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
@@ -181,10 +183,11 @@ static rt_err write_observed(const matrix_opts *o, const char *when, const mx_re
                                              res[i].backend, "versions", res[i].versions, "outcome", res[i].outcome,
                                              "reason", res[i].reason));
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "snapsim matrix --impl flink --release %s%s%s%s%s --observed-out %s",
+    char cmd[900];
+    int scen = strcmp(o->scenarios, "scenarios") != 0;
+    snprintf(cmd, sizeof cmd, "snapsim matrix --impl flink --release %s%s%s%s%s%s%.300s --observed-out %s",
              o->fo.default_release, o->kind ? " --kind " : "", o->kind ? o->kind : "", o->backend ? " --backend " : "",
-             o->backend ? o->backend : "", o->observed_out);
+             o->backend ? o->backend : "", scen ? " --scenarios " : "", scen ? o->scenarios : "", o->observed_out);
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:f, s:o}", "source", "real-flink", "date", when, "command", cmd,
                              "default_release", o->fo.default_release, "seconds", secs, "results", arr);
     char tmp[1100];

@@ -1,4 +1,5 @@
 /* snapsim: the command-line front-end; dispatches to the subcommand table. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@ static int usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    /* `snapsim ... | head` closes the pipe early: a write then fails with
+     * EPIPE, which the output code tolerates, instead of a SIGPIPE death
+     * that reads as a crash (exit 141). */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
