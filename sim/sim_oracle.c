@@ -98,7 +98,8 @@ static rt_err expected_state(const sim_run *r, expect_op *x, int cut, rt_error *
     return RT_OK;
 }
 
-/* Compares one backend's content for every key it owns with x. */
+/* Compares one backend's content for every key it owns with x, decoding
+ * with the serializer the backend registered. */
 static rt_err compare_op(sim_run *r, int o, expect_op *x, rt_error *e) {
     const sim_op *op = &r->job.ops[o];
     for (uint64_t key = 0; key < x->keys; key++) {
@@ -112,7 +113,7 @@ static rt_err compare_op(sim_run *r, int o, expect_op *x, rt_error *e) {
             sim_value got;
             memset(&got, 0, sizeof got);
             rt_err rc = b->ops->get(b, s, kg, key, buf, sizeof buf, &len, &found, e);
-            if (rc == RT_OK && found) rc = sim_value_decode(&got, &op->states[s], buf, len, e);
+            if (rc == RT_OK && found) rc = sim_value_decode(&got, &b->states[s], buf, len, e);
             if (rc != RT_OK) return rc;
             const sim_value *want = val(x, key, s);
             if (sim_value_equal(&got, want, &op->states[s])) continue;

@@ -135,6 +135,7 @@ static rt_err make_backend(sim_run *r, sim_task *t, rt_error *e) {
     bc.max_parallelism = op->max_parallelism;
     bc.n_states = op->n_states;
     bc.states = op->states;
+    bc.key_type = op->key_type;
     bc.incremental = r->cfg.incremental;
     bc.engine = r->cfg.engine;
     snprintf(dir, sizeof dir, "%s/%s-r%d-%s-%u", r->cfg.work_dir ? r->cfg.work_dir : "/tmp",
@@ -251,10 +252,15 @@ static void source_step(sim_run *r, sim_task *t) {
     sim_task_wake(r, t->id, t->busy_until);
 }
 
-static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_error *e) {
+/* Reads, updates and writes each state with the serializer the backend
+ * registered for it (after a restore: the job's, or a reconfigured one). */
+static rt_err keyed_update(sim_run *r, sim_task *t, const sim_item *it, rt_error *e) {
     const sim_op *op = &r->job.ops[t->op];
+    const sim_backend *b = t->backend;
+    const sim_record *rec = &it->rec;
     uint32_t kg = sim_key_group(rec->key, op->max_parallelism);
-    assert(kg >= t->backend->kg_lo && kg <= t->backend->kg_hi);
+    assert(kg >= b->kg_lo && kg <= b->kg_hi);
+    assert(b->n_states == op->n_states);
     for (int s = 0; s < op->n_states; s++) {
         uint8_t buf[SIM_VALUE_BYTES_MAX];
         size_t len = 0;
@@ -262,11 +268,11 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_er
         sim_value v;
         rt_err rc = t->backend->ops->get(t->backend, s, kg, rec->key, buf, sizeof buf, &len, &found, e);
         if (rc != RT_OK) return rc;
-        if (found) rc = sim_value_decode(&v, &op->states[s], buf, len, e);
-        else sim_value_init(&v, &op->states[s]);
+        if (found) rc = sim_value_decode(&v, &b->states[s], buf, len, e);
+        else sim_value_init(&v, &b->states[s]);
         if (rc != RT_OK) return rc;
-        sim_value_apply(&v, &op->states[s], rec->value);
-        len = sim_value_encode(&v, &op->states[s], buf, sizeof buf);
+        sim_value_apply(&v, &b->states[s], rec->value);
+        len = sim_value_encode(&v, &b->states[s], buf, sizeof buf);
         rc = t->backend->ops->put(t->backend, s, kg, rec->key, buf, len, e);
         if (rc != RT_OK) return rc;
     }
@@ -275,12 +281,12 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_er
 
 uint64_t sim_sink_hash(const sim_record *rec) { return rt_mix3(0x73696e6b, rec->id, rec->key ^ (uint64_t)rec->value); }
 
-static rt_err process(sim_run *r, sim_task *t, const sim_record *rec, rt_error *e) {
+static rt_err process(sim_run *r, sim_task *t, const sim_item *it, rt_error *e) {
     const sim_op *op = &r->job.ops[t->op];
-    if (op->kind == SIM_OP_KEYED) return keyed_update(r, t, rec, e);
+    if (op->kind == SIM_OP_KEYED) return keyed_update(r, t, it, e);
     if (op->kind == SIM_OP_SINK) {
         t->sink_count++;
-        t->sink_hash += sim_sink_hash(rec);
+        t->sink_hash += sim_sink_hash(&it->rec);
     }
     return RT_OK;
 }
@@ -356,7 +362,7 @@ static void task_step(sim_run *r, sim_task *t) {
         sim_fail_async(r, &e);
         return;
     }
-    if (process(r, t, &it.rec, &e) != RT_OK) {
+    if (process(r, t, &it, &e) != RT_OK) {
         rt_error_prefix(&e, "task %s#%u: ", r->job.ops[t->op].uid, t->idx);
         sim_fail_async(r, &e);
         return;

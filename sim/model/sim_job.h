@@ -24,6 +24,7 @@ typedef struct sim_op {
     uint32_t parallelism;
     uint32_t max_parallelism;
     int code_version;  /* a non-arbitrary upgrade changes only this */
+    sim_ftype key_type; /* keyed operators: the declared type of the key */
     uint32_t cost_ms;  /* virtual processing time per record */
     sim_edge_kind in_edge;        /* edge from the previous operator */
     char in_type[SIM_TYPE_MAX];   /* record type on that edge */
