@@ -25,7 +25,11 @@
     X(SIM_MUT_RECONFIGURE_AS_IS, "reconfigure-as-is",                                       \
       "a serializer that needs reconfiguring is used as the job declares it")               \
     X(SIM_MUT_CANONICAL_BACKEND_BOUND, "canonical-backend-bound",                           \
-      "canonical state is read only by the backend that wrote it")
+      "canonical state is read only by the backend that wrote it")                          \
+    X(SIM_MUT_CODE_IGNORED, "operator-code-ignored",                                        \
+      "keyed operators run version 1 of their code whatever the job says")                  \
+    X(SIM_MUT_RECOVERED_OLD_CODE, "recovered-records-old-code",                             \
+      "in-flight records restored from channel state run the old job's code")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

@@ -219,7 +219,7 @@ static int source_next_split(sim_run *r, sim_task *t) {
 static void emit_watermark(sim_run *r, sim_task *t, int64_t wm) {
     if (wm <= t->watermark) return;
     t->watermark = wm;
-    sim_item it = {IT_WATERMARK, 0, wm, {0, 0, 0}, 0};
+    sim_item it = {IT_WATERMARK, 0, wm, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) {
         sim_chan *c = &r->chans[t->out[i]];
         if (c->len + 4 < c->cap) sim_chan_push(r, c, &it, 0);
@@ -241,7 +241,7 @@ static void source_step(sim_run *r, sim_task *t) {
     sim_record rec = sim_record_make(r->cfg.source_seed, &r->job, (uint32_t)s, r->offset[s]);
     sim_chan *c = route(r, t, &rec);
     if (c->recs >= SIM_CHANNEL_CREDITS) return; /* backpressure: woken on credit */
-    sim_item it = {IT_REC, 0, 0, rec, 0};
+    sim_item it = {IT_REC, 0, 0, rec, 0, 0};
     sim_chan_push(r, c, &it, 0);
     t->rr_out++;
     r->offset[s]++;
@@ -252,12 +252,26 @@ static void source_step(sim_run *r, sim_task *t) {
     sim_task_wake(r, t->id, t->busy_until);
 }
 
+/* The code version that processes a record: the job's; two mutants run
+ * old code (on every record, or on records restored from channel state,
+ * with the code of the job that took the checkpoint). */
+static int code_version(const sim_run *r, const sim_op *op, const sim_item *it) {
+    if (r->cfg.mutant == SIM_MUT_CODE_IGNORED) return 1;
+    if (r->cfg.mutant == SIM_MUT_RECOVERED_OLD_CODE && it->recovered && r->n_epochs >= 2) {
+        const sim_job *old = &r->epochs[r->n_epochs - 2].job;
+        int o = sim_job_find(old, op->uid);
+        if (o >= 0) return old->ops[o].code_version;
+    }
+    return op->code_version;
+}
+
 /* Reads, updates and writes each state with the serializer the backend
  * registered for it (after a restore: the job's, or a reconfigured one). */
 static rt_err keyed_update(sim_run *r, sim_task *t, const sim_item *it, rt_error *e) {
     const sim_op *op = &r->job.ops[t->op];
     const sim_backend *b = t->backend;
     const sim_record *rec = &it->rec;
+    int code = code_version(r, op, it);
     uint32_t kg = sim_key_group(rec->key, op->max_parallelism);
     assert(kg >= b->kg_lo && kg <= b->kg_hi);
     assert(b->n_states == op->n_states);
@@ -271,7 +285,7 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_item *it, rt_error
         if (found) rc = sim_value_decode(&v, &b->states[s], buf, len, e);
         else sim_value_init(&v, &b->states[s]);
         if (rc != RT_OK) return rc;
-        sim_value_apply(&v, &b->states[s], rec->value);
+        sim_op_process(code, &v, &b->states[s], rec->value);
         len = sim_value_encode(&v, &b->states[s], buf, sizeof buf);
         rc = t->backend->ops->put(t->backend, s, kg, rec->key, buf, len, e);
         if (rc != RT_OK) return rc;
@@ -323,7 +337,7 @@ static sim_chan *pick_input(sim_run *r, sim_task *t, uint64_t *next_at) {
 }
 
 static void forward_eos(sim_run *r, sim_task *t) {
-    sim_item it = {IT_EOS, 0, 0, {0, 0, 0}, 0};
+    sim_item it = {IT_EOS, 0, 0, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) sim_chan_push(r, &r->chans[t->out[i]], &it, 0);
     t->finished = 1;
 }
@@ -368,7 +382,7 @@ static void task_step(sim_run *r, sim_task *t) {
         return;
     }
     if (t->n_out > 0) {
-        sim_item out = {IT_REC, 0, 0, it.rec, 0};
+        sim_item out = {IT_REC, 0, 0, it.rec, 0, 0};
         sim_chan_push(r, route(r, t, &it.rec), &out, 0);
         t->rr_out++;
     }
@@ -389,7 +403,7 @@ static void on_tick(rt_loop *loop, void *arg, uint64_t tag) {
 /* Sends barrier cp on every output; unaligned ones overtake the queue and
  * the overtaken records become this task's output channel state. */
 static void forward_barrier(sim_run *r, sim_task *t, int64_t cp, int unaligned) {
-    sim_item b = {IT_BARRIER, (uint8_t)unaligned, cp, {0, 0, 0}, 0};
+    sim_item b = {IT_BARRIER, (uint8_t)unaligned, cp, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) {
         sim_chan *c = &r->chans[t->out[i]];
         if (unaligned) {
@@ -513,7 +527,7 @@ rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e) {
             c->cap = cap;
             c->head = 0;
         }
-        sim_item it = {IT_REC, 0, 0, rec->rec, rt_loop_now(&r->loop)};
+        sim_item it = {IT_REC, 0, 0, rec->rec, rt_loop_now(&r->loop), 1};
         c->q[(c->head + c->len) % c->cap] = it;
         c->len++;
         c->recs++;

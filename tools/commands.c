@@ -90,8 +90,10 @@ const cli_command cli_commands[] = {
      "Runs the matrix under each built-in mutant (one mechanism broken on purpose: absolute\n"
      "savepoint paths, a channel-state format per patch, dropped channel state, no native\n"
      "migration, an incremental first checkpoint after NO_CLAIM, a registry that ignores\n"
-     "ownership) and a fuzz budget of 60 seeds under each; exits 1 if a mutant changes no\n"
-     "matrix result and breaks no fuzz invariant.\n"},
+     "ownership, incompatible serializers let through, a reconfigured serializer used as\n"
+     "declared, canonical state bound to its backend, operator code ignored, restored\n"
+     "in-flight records run by the old code) and a fuzz budget of 60 seeds under each;\n"
+     "exits 1 if a mutant changes no matrix result and breaks no fuzz invariant.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"

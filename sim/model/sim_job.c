@@ -23,6 +23,11 @@ sim_record sim_record_make(uint64_t source_seed, const sim_job *job, uint32_t sp
     return r;
 }
 
+void sim_op_process(int code_version, sim_value *v, const sim_state_desc *d, int64_t value) {
+    assert(code_version >= 1 && code_version <= SIM_CODE_VERSION_MAX);
+    for (int i = 0; i < code_version; i++) sim_value_apply(v, d, value);
+}
+
 static void state(sim_state_desc *d, const char *name, sim_state_kind kind) {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -230,6 +235,9 @@ static rt_err op_from_json(sim_op *op, json_t *j, const char *what, rt_error *e)
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': uid or type too long or empty", what, uid);
     if (par < 1 || maxp < 1 || maxp > 32768 || cost < 0 || cost > 1000)
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': parallelism/max_parallelism/cost out of range", what, uid);
+    if (code < 1 || code > SIM_CODE_VERSION_MAX)
+        return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': code_version %d (the operators have code "
+                       "versions 1..%d)", what, uid, code, SIM_CODE_VERSION_MAX);
     if (key_type && (k != SIM_OP_KEYED || sim_ftype_parse(key_type, &op->key_type) != 0))
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': key_type '%s' (keyed operators only: long, "
                        "string)", what, uid, key_type);
