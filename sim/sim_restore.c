@@ -251,8 +251,15 @@ static rt_err restore_keyed_task(restore_job *rj, sim_task *t, const sim_meta_op
         if (rc == RT_OK) rc = restore_handle(rj, b, h);
     }
     if (rc == RT_OK && native) rc = migrate_native(rj, b, rs);
-    if (rc != RT_OK) rt_error_prefix(rj->e, "restoring '%s' subtask %u: ", mo->uid, t->idx);
-    return rc;
+    if (rc != RT_OK) {
+        rt_error_prefix(rj->e, "restoring '%s' subtask %u: ", mo->uid, t->idx);
+        return rc;
+    }
+    for (int s = 0; s < b->n_states; s++)
+        if (rs[s].present && rs[s].compat != SIM_COMPAT_AS_IS)
+            sim_trace(rj->r, "state_registered", "\"op\":\"%s\",\"subtask\":%u,\"state\":\"%s\",\"compat\":\"%s\"",
+                      mo->uid, t->idx, b->states[s].name, sim_compat_name(rs[s].compat));
+    return RT_OK;
 }
 
 static rt_err restore_tasks(restore_job *rj, int *fresh) {
