@@ -126,6 +126,11 @@ mx_verdict mx_compare(mx_expect x, const mx_counts *c) {
     return MX_VERDICT_NO_DATA;
 }
 
+int mx_caveat_not_guaranteed(mx_expect x, const mx_counts *c) {
+    assert(c != NULL);
+    return x == MX_EXPECT_MAYBE && c->works > 0 && c->corrupted == 0 && c->crashed == 0;
+}
+
 const char *mx_verdict_name(mx_verdict v) {
     static const char *const names[] = {
         [MX_VERDICT_NO_DATA] = "no data",

@@ -45,6 +45,10 @@ int mx_symbol_needs_split(const mx_counts *c);
 void mx_split(const mx_result *r, size_t n, char *buf, size_t cap);
 
 mx_verdict mx_compare(mx_expect x, const mx_counts *c);
+/* 1 when the source marks the cell "!" (works today, not guaranteed) and
+ * something in it was observed to work (no bug): the caveat a rendered
+ * cell carries beside its observed symbol, so a copied table keeps it. */
+int mx_caveat_not_guaranteed(mx_expect x, const mx_counts *c);
 const char *mx_verdict_name(mx_verdict v);
 /* Regression, bug or undocumented pass: marked in the table. */
 int mx_verdict_disagrees(mx_verdict v);

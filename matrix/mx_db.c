@@ -20,6 +20,7 @@ const mx_row mx_rows[] = {
     {"rescaling", "Rescaling"},
     {"rocksdb-bump", "RocksDB version bump"},
     /* Beyond the documented table. */
+    {"schema-incompatible", "Incompatible schema change"},
     {"downgrade", "Flink version downgrade"},
     {"restore-claim", "Restore mode CLAIM"},
     {"restore-no-claim", "Restore mode NO_CLAIM"},

@@ -19,7 +19,7 @@ static const char css[] =
     ".obs-mixed{background:#fff4e5}.obs-bug{background:#fce8e6;font-weight:bold}"
     ".obs-none{color:#9aa0a6}"
     ".disagree{outline:2px solid #d93025;outline-offset:-2px}"
-    ".mark{color:#d93025;font-weight:bold}"
+    ".mark{color:#d93025;font-weight:bold}.caveat{color:#b06000;font-weight:bold}"
     "details{margin:.4em 0}summary{cursor:pointer}"
     "table.evidence{font-size:90%}code{font-size:90%}";
 
@@ -73,6 +73,9 @@ static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f
         fputs("</small>", f);
     }
     fputs("</a>", f);
+    if (rep->docs >= 0 && mx_caveat_not_guaranteed(c->expect[rep->docs], &c->counts))
+        fprintf(f, " <span class=\"caveat\" title=\"works today, not guaranteed (%s)\">(!)</span>",
+                MX_SOURCE_DOCS);
     if (disagrees)
         fprintf(f, " <span class=\"mark\" title=\"%s against %s\">⚠%d</span>",
                 mx_verdict_name(c->verdict[rep->docs]), MX_SOURCE_DOCS, ++*note);
@@ -125,7 +128,8 @@ static void html_notes(const mx_report *rep, FILE *f) {
 static void html_legend(FILE *f) {
     fputs("<p><small>✓ every result works · ✗ every result rejected with a named error · "
           "◐ works for some combinations, rejected for others · CORRUPTED / CRASHED a bug, "
-          "flagged in any cell · — no result · ⚠N disagrees with the documentation. "
+          "flagged in any cell · — no result · (!) works, and the documentation marks it ! "
+          "(works today, not guaranteed) · ⚠N disagrees with the documentation. "
           "Expectations: ✓ yes · ✗ no · ! works today, not guaranteed · ? not stated."
           "</small></p>\n", f);
 }

@@ -1,7 +1,9 @@
 /* mx_render_md: guarantees.md, the documentation's table as observed:
  * each cell links to its evidence, cells that disagree with the docs
  * expectation carry ⚠N, then a section per expectation source and the
- * evidence (every result, with the command that replays it). */
+ * evidence (every result, with the command that replays it). A cell that
+ * works where the docs say "!" carries "(!)" beside its symbol: the
+ * observation and the caveat stay two marks, never one. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -56,6 +58,10 @@ static int docs_disagrees(const mx_report *rep, const mx_cell *c) {
     return rep->docs >= 0 && mx_verdict_disagrees(c->verdict[rep->docs]);
 }
 
+static int docs_caveat(const mx_report *rep, const mx_cell *c) {
+    return rep->docs >= 0 && mx_caveat_not_guaranteed(c->expect[rep->docs], &c->counts);
+}
+
 static void md_table(const mx_report *rep, FILE *f) {
     fputs("| operation |", f);
     for (int k = 0; k < MX_KIND_COUNT; k++) fprintf(f, " %s |", mx_kind_titles[k]);
@@ -69,6 +75,7 @@ static void md_table(const mx_report *rep, FILE *f) {
             const mx_cell *c = mx_report_cell(rep, r, k);
             fputc(' ', f);
             md_cell_symbol(rep, c, f);
+            if (docs_caveat(rep, c)) fputs(" (!)", f);
             if (docs_disagrees(rep, c)) fprintf(f, " ⚠%d", ++note);
             fputs(" |", f);
         }
@@ -102,6 +109,7 @@ static void md_legend(FILE *f) {
     fputs("Legend: ✓ every result works · ✗ every result rejected with a named error · "
           "◐ works for some combinations, rejected for others (the split says which) · "
           "CORRUPTED / CRASHED a bug, flagged in any cell · — no result · "
+          "(!) works, and the documentation marks it ! (works today, not guaranteed) · "
           "⚠N disagrees with the documentation (note N). "
           "Each symbol links to its evidence.\n\n"
           "Expectations: ✓ yes, guaranteed · ✗ no · ! works today, not guaranteed · "
@@ -195,6 +203,7 @@ static rt_err md_cell_evidence(mx_db *db, const mx_report *rep, const mx_cell *c
         fputc(' ', f);
         mx_put_md(f, c->split);
     }
+    if (docs_caveat(rep, c)) fputs(" (!)", f);
     fputs("\n\n", f);
     md_cell_expectations(rep, c, f);
     fputs("| backend | versions | outcome | reason | seed | digest | files | bytes | replay |\n"

@@ -28,6 +28,7 @@ typedef struct sim_item {
     int64_t cp;
     sim_record rec;
     uint64_t ready_at;
+    uint8_t recovered; /* a record restored from channel state */
 } sim_item;
 
 /* A physical channel from one subtask to one subtask of the next operator:

@@ -99,10 +99,13 @@ static json_t *keyed_json(meta_writer *w, const sim_keyed_handle *h) {
     json_t *files = json_array(), *states = json_array();
     for (int i = 0; i < h->n_files; i++) json_array_append_new(files, file_json(w, &h->files[i]));
     for (int i = 0; i < h->n_states; i++) json_array_append_new(states, sim_schema_to_json(&h->states[i]));
-    return json_pack("{s:s, s:s, s:[i,i], s:b, s:i, s:I, s:o, s:o}", "format", h->format, "backend",
-                     h->backend, "key_groups", (int)h->kg_lo, (int)h->kg_hi, "incremental",
-                     h->incremental, "sst_format_version", h->sst_format_version, "checkpoint_id",
-                     (json_int_t)h->checkpoint_id, "states", states, "files", files);
+    json_t *k = json_pack("{s:s, s:s, s:[i,i], s:b, s:i, s:I, s:o, s:o}", "format", h->format, "backend",
+                          h->backend, "key_groups", (int)h->kg_lo, (int)h->kg_hi, "incremental",
+                          h->incremental, "sst_format_version", h->sst_format_version, "checkpoint_id",
+                          (json_int_t)h->checkpoint_id, "states", states, "files", files);
+    if (k && h->key_type != SIM_T_LONG) /* absent: a long key, as before keys had a type */
+        json_object_set_new(k, "key_type", json_string(sim_ftype_name(h->key_type)));
+    return k;
 }
 
 static json_t *subtask_json(meta_writer *w, const sim_task *t) {
@@ -260,6 +263,9 @@ static rt_err keyed_from_json(meta_parser *ps, json_t *j, sim_keyed_handle *h) {
     h->incremental = inc;
     h->sst_format_version = sstv;
     h->checkpoint_id = cid;
+    json_t *kt = json_object_get(j, "key_type");
+    if (kt && (!json_is_string(kt) || sim_ftype_parse(json_string_value(kt), &h->key_type) != 0))
+        return bad(ps, "keyed state handle (key_type)");
     for (size_t i = 0; i < json_array_size(states); i++) {
         rt_err rc = sim_schema_from_json(&h->states[i], json_array_get(states, i), ps->what, ps->e);
         if (rc != RT_OK) return rc;

@@ -23,7 +23,17 @@
     X(SIM_MUT_NO_CLAIM_INCREMENTAL, "no-claim-incremental",                                 \
       "the first checkpoint after a NO_CLAIM restore is incremental")                       \
     X(SIM_MUT_IGNORE_NOT_CLAIMED, "registry-ignores-ownership",                             \
-      "the registry deletes files of snapshots the job does not own")
+      "the registry deletes files of snapshots the job does not own")                       \
+    X(SIM_MUT_SCHEMA_UNCHECKED, "schema-unchecked",                                         \
+      "an incompatible state or key serializer is restored as if it migrated")              \
+    X(SIM_MUT_RECONFIGURE_AS_IS, "reconfigure-as-is",                                       \
+      "a serializer that needs reconfiguring is used as the job declares it")               \
+    X(SIM_MUT_CANONICAL_BACKEND_BOUND, "canonical-backend-bound",                           \
+      "canonical state is read only by the backend that wrote it")                          \
+    X(SIM_MUT_CODE_IGNORED, "operator-code-ignored",                                        \
+      "keyed operators run version 1 of their code whatever the job says")                  \
+    X(SIM_MUT_RECOVERED_OLD_CODE, "recovered-records-old-code",                             \
+      "in-flight records restored from channel state run the old job's code")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

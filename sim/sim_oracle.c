@@ -2,7 +2,9 @@
  * source offsets it recomputes every key's expected state and the expected
  * sink output, without any backend: each record is a pure function of
  * (seed, split, offset), each state update is commutative, and the lineage
- * says under which job (schema) each record was processed. */
+ * says under which job (schema and operator code) each record was
+ * processed: a record in flight in the restored snapshot belongs to the
+ * epoch that restored it, so the new code counts it. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ typedef struct expect_op {
     sim_value *v; /* keys x SIM_MAX_STATES */
     sim_state_desc states[SIM_MAX_STATES];
     int n_states;
+    int code_version; /* of the epoch being replayed */
 } expect_op;
 
 static sim_value *val(expect_op *x, uint64_t key, int s) { return &x->v[key * SIM_MAX_STATES + (uint64_t)s]; }
@@ -51,6 +54,7 @@ static sim_value *val(expect_op *x, uint64_t key, int s) { return &x->v[key * SI
 static rt_err enter_epoch(expect_op *x, const sim_epoch *ep, rt_error *e) {
     int o = sim_job_find(&ep->job, x->uid);
     const sim_op *op = o >= 0 ? &ep->job.ops[o] : NULL;
+    x->code_version = op ? op->code_version : 1;
     if (op == NULL || ep->fresh[o]) {
         memset(x->v, 0, (size_t)x->keys * SIM_MAX_STATES * sizeof *x->v);
         x->n_states = op ? op->n_states : 0;
@@ -79,7 +83,7 @@ static void apply(expect_op *x, const sim_record *rec) {
     for (int s = 0; s < x->n_states; s++) {
         sim_value *v = val(x, rec->key, s);
         if (!v->present) sim_value_init(v, &x->states[s]);
-        sim_value_apply(v, &x->states[s], rec->value);
+        sim_op_process(x->code_version, v, &x->states[s], rec->value);
     }
 }
 
@@ -98,7 +102,8 @@ static rt_err expected_state(const sim_run *r, expect_op *x, int cut, rt_error *
     return RT_OK;
 }
 
-/* Compares one backend's content for every key it owns with x. */
+/* Compares one backend's content for every key it owns with x, decoding
+ * with the serializer the backend registered. */
 static rt_err compare_op(sim_run *r, int o, expect_op *x, rt_error *e) {
     const sim_op *op = &r->job.ops[o];
     for (uint64_t key = 0; key < x->keys; key++) {
@@ -112,7 +117,7 @@ static rt_err compare_op(sim_run *r, int o, expect_op *x, rt_error *e) {
             sim_value got;
             memset(&got, 0, sizeof got);
             rt_err rc = b->ops->get(b, s, kg, key, buf, sizeof buf, &len, &found, e);
-            if (rc == RT_OK && found) rc = sim_value_decode(&got, &op->states[s], buf, len, e);
+            if (rc == RT_OK && found) rc = sim_value_decode(&got, &b->states[s], buf, len, e);
             if (rc != RT_OK) return rc;
             const sim_value *want = val(x, key, s);
             if (sim_value_equal(&got, want, &op->states[s])) continue;

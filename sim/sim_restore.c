@@ -85,6 +85,52 @@ static int meta_op_has_state(const sim_meta_op *op) {
     return 0;
 }
 
+/* What registering the job's descriptor for a restored state gives, as
+ * StateSerializerProvider.setPreviousSerializerSnapshotForRestoredState
+ * answers it: Flink's compatibility and the serializer the backend then
+ * uses. The one call site of two mutants: incompatible changes let through
+ * as migrations, and a reconfigured serializer replaced by the job's own. */
+static rt_err resolve_state(const restore_job *rj, const sim_state_desc *prior, const sim_state_desc *next,
+                            sim_compat *compat, sim_state_desc *ser) {
+    sim_mutant m = rj->r->cfg.mutant;
+    rt_err rc = sim_state_resolve(prior, next, compat, ser, rj->e);
+    if (rc == RT_ESCHEMA && m == SIM_MUT_SCHEMA_UNCHECKED && prior->kind == next->kind) {
+        *compat = SIM_COMPAT_AFTER_MIGRATION;
+        *ser = *next;
+        rt_error_clear(rj->e);
+        return RT_OK;
+    }
+    if (rc == RT_OK && *compat == SIM_COMPAT_RECONFIGURED && m == SIM_MUT_RECONFIGURE_AS_IS) *ser = *next;
+    return rc;
+}
+
+/* Keys never evolve (RocksDB compares serialized key bytes): the restore
+ * operations check the key serializer when they read the snapshot's
+ * KeyedBackendSerializationProxy, before any state, and fail unless it is
+ * compatible as is. */
+static rt_err check_key(const restore_job *rj, const sim_keyed_handle *h, const sim_op *op) {
+    if (h->key_type == op->key_type || rj->r->cfg.mutant == SIM_MUT_SCHEMA_UNCHECKED) return RT_OK;
+    return RT_FAIL(rj->e, RT_ESCHEMA,
+                   "StateMigrationException: the new key serializer (%s) must be compatible with the "
+                   "previous key serializer (%s); keys never evolve",
+                   sim_ftype_name(op->key_type), sim_ftype_name(h->key_type));
+}
+
+/* The key and every restored state of one keyed handle against the job's
+ * descriptors. */
+static rt_err check_keyed(const restore_job *rj, const char *uid, const sim_keyed_handle *h, const sim_op *op) {
+    rt_err rc = check_key(rj, h, op);
+    for (int k = 0; rc == RT_OK && k < h->n_states; k++)
+        for (int j = 0; rc == RT_OK && j < op->n_states; j++) {
+            if (strcmp(h->states[k].name, op->states[j].name) != 0) continue;
+            sim_compat compat;
+            sim_state_desc ser;
+            rc = resolve_state(rj, &h->states[k], &op->states[j], &compat, &ser);
+        }
+    if (rc != RT_OK) rt_error_prefix(rj->e, "operator '%s': ", uid);
+    return rc;
+}
+
 /* Operators are matched by uid; state nobody takes needs explicit consent. */
 static rt_err check_operators(restore_job *rj) {
     const sim_job *job = &rj->r->job;
@@ -104,17 +150,12 @@ static rt_err check_operators(restore_job *rj) {
                            "operator '%s': max parallelism changed from %u to %u; key groups cannot be remapped",
                            mo->uid, mo->max_parallelism, op->max_parallelism);
         for (int s = 0; s < mo->n_sub; s++) {
-            const sim_keyed_handle *h = &mo->sub[s].keyed;
             if (!mo->sub[s].has_keyed) continue;
             if (op->kind != SIM_OP_KEYED)
                 return RT_FAIL(rj->e, RT_ESCHEMA, "operator '%s' had keyed state and is now a %s operator",
                                mo->uid, sim_op_kind_name(op->kind));
-            for (int k = 0; k < h->n_states; k++)
-                for (int j = 0; j < op->n_states; j++)
-                    if (strcmp(h->states[k].name, op->states[j].name) == 0) {
-                        rt_err rc = sim_state_compatible(&h->states[k], &op->states[j], rj->e);
-                        if (rc != RT_OK) return rc;
-                    }
+            rt_err rc = check_keyed(rj, mo->uid, &mo->sub[s].keyed, op);
+            if (rc != RT_OK) return rc;
         }
     }
     return RT_OK;
@@ -139,38 +180,99 @@ static rt_err load_channel_state(restore_job *rj) {
     return RT_OK;
 }
 
-/* Native restore, then migration in place of any state whose schema the
- * new job changed. */
-static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_handle *h) {
+/* One state of a backend being restored: the schema its stored bytes were
+ * written with, and what registering the job's descriptor made of it. */
+typedef struct restored_state {
+    int present;
+    sim_state_desc prior;
+    sim_compat compat;
+} restored_state;
+
+static int same_schema(const sim_state_desc *a, const sim_state_desc *b) {
+    uint8_t ca[SIM_ENUM_MAX], cb[SIM_ENUM_MAX];
+    int na = a->kind == SIM_STATE_MAP ? sim_state_consts(a, ca) : 0;
+    int nb = b->kind == SIM_STATE_MAP ? sim_state_consts(b, cb) : 0;
+    return strcmp(a->name, b->name) == 0 && a->kind == b->kind && a->n_fields == b->n_fields &&
+           memcmp(a->fields, b->fields, (size_t)a->n_fields * sizeof a->fields[0]) == 0 &&
+           memcmp(a->types, b->types, (size_t)a->n_fields * sizeof a->types[0]) == 0 && na == nb &&
+           memcmp(ca, cb, (size_t)na) == 0;
+}
+
+/* The states a handle holds get the serializer their registration resolves
+ * (RegisteredKeyValueStateBackendMetaInfo.updateStateSerializer): the
+ * canonical reader then writes every entry with it, a native restore keeps
+ * the handle's bytes. All handles of one backend carry the same schemas. */
+static rt_err register_states(restore_job *rj, sim_backend *b, const sim_op *op, const sim_keyed_handle *h,
+                              restored_state *rs) {
+    assert(b->n_states == op->n_states);
+    for (int s = 0; s < b->n_states; s++)
+        for (int k = 0; k < h->n_states; k++) {
+            if (strcmp(h->states[k].name, op->states[s].name) != 0) continue;
+            if (rs[s].present) {
+                if (!same_schema(&rs[s].prior, &h->states[k]))
+                    return RT_FAIL(rj->e, RT_EFORMAT, "state '%s': the subtasks' snapshots disagree on its schema",
+                                   op->states[s].name);
+                continue;
+            }
+            sim_state_desc ser;
+            rt_err rc = resolve_state(rj, &h->states[k], &op->states[s], &rs[s].compat, &ser);
+            if (rc != RT_OK) return rc;
+            b->states[s] = ser;
+            rs[s].prior = h->states[k];
+            rs[s].present = 1;
+        }
+    return RT_OK;
+}
+
+/* A native restore keeps the bytes as they were written; a state that is
+ * compatible after migration is then read with its old serializer and
+ * written with the new one, all of it, before any record uses it
+ * (RocksDBKeyedStateBackend.migrateStateValues on registration; Flink's
+ * heap backend gets the same by reading with the old serializer at
+ * restore). A reconfigured serializer reads the old bytes as they are. */
+static rt_err migrate_native(restore_job *rj, sim_backend *b, const restored_state *rs) {
+    if (rj->r->cfg.mutant == SIM_MUT_NO_NATIVE_MIGRATION) return RT_OK;
+    for (int s = 0; s < b->n_states; s++)
+        if (rs[s].present && rs[s].compat == SIM_COMPAT_AFTER_MIGRATION) {
+            rt_err rc = sim_migrate_in_place(b, s, &rs[s].prior, rj->e);
+            if (rc != RT_OK) return rc;
+        }
+    return RT_OK;
+}
+
+static rt_err restore_handle(restore_job *rj, sim_backend *b, const sim_keyed_handle *h) {
     sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, backend_engine(rj), rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
-    rt_err rc = b->ops->restore_native(b, &ctx, h, rj->e);
-    for (int s = 0; rc == RT_OK && s < b->n_states && rj->r->cfg.mutant != SIM_MUT_NO_NATIVE_MIGRATION; s++)
-        for (int k = 0; k < h->n_states; k++) {
-            const sim_state_desc *from = &h->states[k];
-            if (strcmp(from->name, b->states[s].name) != 0) continue;
-            if (from->schema_version == b->states[s].schema_version && from->n_fields == b->states[s].n_fields &&
-                memcmp(from->fields, b->states[s].fields, sizeof from->fields) == 0)
-                continue;
-            rc = sim_migrate_in_place(b, s, from, rj->e);
-        }
-    return rc;
+    if (strcmp(h->format, "canonical") != 0) return b->ops->restore_native(b, &ctx, h, rj->e);
+    if (rj->r->cfg.mutant == SIM_MUT_CANONICAL_BACKEND_BOUND && strcmp(h->backend, b->ops->name) != 0)
+        return RT_FAIL(rj->e, RT_EBACKEND, "canonical state written by the %s backend is read by the %s "
+                       "backend only if it wrote it", h->backend, b->ops->name);
+    return sim_canonical_read(b, &ctx, h, rj->e);
 }
 
 static rt_err restore_keyed_task(restore_job *rj, sim_task *t, const sim_meta_op *mo) {
     sim_backend *b = t->backend;
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, backend_engine(rj), rj->r->cfg.trace,
-                           rt_loop_now(&rj->r->loop)};
-    for (int s = 0; s < mo->n_sub; s++) {
+    const sim_op *op = &rj->r->job.ops[t->op];
+    restored_state rs[SIM_MAX_STATES];
+    memset(rs, 0, sizeof rs);
+    int native = 0;
+    rt_err rc = RT_OK;
+    for (int s = 0; s < mo->n_sub && rc == RT_OK; s++) {
         const sim_keyed_handle *h = &mo->sub[s].keyed;
         if (!mo->sub[s].has_keyed || h->kg_hi < b->kg_lo || h->kg_lo > b->kg_hi) continue;
-        rt_err rc = strcmp(h->format, "canonical") == 0 ? sim_canonical_read(b, &ctx, h, rj->e)
-                                                        : restore_native(rj, b, h);
-        if (rc != RT_OK) {
-            rt_error_prefix(rj->e, "restoring '%s' subtask %u: ", mo->uid, t->idx);
-            return rc;
-        }
+        native |= strcmp(h->format, "canonical") != 0;
+        rc = register_states(rj, b, op, h, rs);
+        if (rc == RT_OK) rc = restore_handle(rj, b, h);
     }
+    if (rc == RT_OK && native) rc = migrate_native(rj, b, rs);
+    if (rc != RT_OK) {
+        rt_error_prefix(rj->e, "restoring '%s' subtask %u: ", mo->uid, t->idx);
+        return rc;
+    }
+    for (int s = 0; s < b->n_states; s++)
+        if (rs[s].present && rs[s].compat != SIM_COMPAT_AS_IS)
+            sim_trace(rj->r, "state_registered", "\"op\":\"%s\",\"subtask\":%u,\"state\":\"%s\",\"compat\":\"%s\"",
+                      mo->uid, t->idx, b->states[s].name, sim_compat_name(rs[s].compat));
     return RT_OK;
 }
 

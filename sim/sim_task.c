@@ -131,6 +131,7 @@ static rt_err make_backend(sim_run *r, sim_task *t, rt_error *e) {
     bc.max_parallelism = op->max_parallelism;
     bc.n_states = op->n_states;
     bc.states = op->states;
+    bc.key_type = op->key_type;
     bc.incremental = r->cfg.incremental;
     bc.engine = r->cfg.engine;
     snprintf(dir, sizeof dir, "%s/%s-r%d-%s-%u", r->cfg.work_dir ? r->cfg.work_dir : "/tmp",
@@ -214,7 +215,7 @@ static int source_next_split(sim_run *r, sim_task *t) {
 static void emit_watermark(sim_run *r, sim_task *t, int64_t wm) {
     if (wm <= t->watermark) return;
     t->watermark = wm;
-    sim_item it = {IT_WATERMARK, 0, wm, {0, 0, 0}, 0};
+    sim_item it = {IT_WATERMARK, 0, wm, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) {
         sim_chan *c = &r->chans[t->out[i]];
         if (c->len + 4 < c->cap) sim_chan_push(r, c, &it, 0);
@@ -236,7 +237,7 @@ static void source_step(sim_run *r, sim_task *t) {
     sim_record rec = sim_record_make(r->cfg.source_seed, &r->job, (uint32_t)s, r->offset[s]);
     sim_chan *c = route(r, t, &rec);
     if (c->recs >= SIM_CHANNEL_CREDITS) return; /* backpressure: woken on credit */
-    sim_item it = {IT_REC, 0, 0, rec, 0};
+    sim_item it = {IT_REC, 0, 0, rec, 0, 0};
     sim_chan_push(r, c, &it, 0);
     t->rr_out++;
     r->offset[s]++;
@@ -247,10 +248,29 @@ static void source_step(sim_run *r, sim_task *t) {
     sim_task_wake(r, t->id, t->busy_until);
 }
 
-static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_error *e) {
+/* The code version that processes a record: the job's; two mutants run
+ * old code (on every record, or on records restored from channel state,
+ * with the code of the job that took the checkpoint). */
+static int code_version(const sim_run *r, const sim_op *op, const sim_item *it) {
+    if (r->cfg.mutant == SIM_MUT_CODE_IGNORED) return 1;
+    if (r->cfg.mutant == SIM_MUT_RECOVERED_OLD_CODE && it->recovered && r->n_epochs >= 2) {
+        const sim_job *old = &r->epochs[r->n_epochs - 2].job;
+        int o = sim_job_find(old, op->uid);
+        if (o >= 0) return old->ops[o].code_version;
+    }
+    return op->code_version;
+}
+
+/* Reads, updates and writes each state with the serializer the backend
+ * registered for it (after a restore: the job's, or a reconfigured one). */
+static rt_err keyed_update(sim_run *r, sim_task *t, const sim_item *it, rt_error *e) {
     const sim_op *op = &r->job.ops[t->op];
+    const sim_backend *b = t->backend;
+    const sim_record *rec = &it->rec;
+    int code = code_version(r, op, it);
     uint32_t kg = sim_key_group(rec->key, op->max_parallelism);
-    assert(kg >= t->backend->kg_lo && kg <= t->backend->kg_hi);
+    assert(kg >= b->kg_lo && kg <= b->kg_hi);
+    assert(b->n_states == op->n_states);
     for (int s = 0; s < op->n_states; s++) {
         uint8_t buf[SIM_VALUE_BYTES_MAX];
         size_t len = 0;
@@ -258,11 +278,11 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_er
         sim_value v;
         rt_err rc = t->backend->ops->get(t->backend, s, kg, rec->key, buf, sizeof buf, &len, &found, e);
         if (rc != RT_OK) return rc;
-        if (found) rc = sim_value_decode(&v, &op->states[s], buf, len, e);
-        else sim_value_init(&v, &op->states[s]);
+        if (found) rc = sim_value_decode(&v, &b->states[s], buf, len, e);
+        else sim_value_init(&v, &b->states[s]);
         if (rc != RT_OK) return rc;
-        sim_value_apply(&v, &op->states[s], rec->value);
-        len = sim_value_encode(&v, &op->states[s], buf, sizeof buf);
+        sim_op_process(code, &v, &b->states[s], rec->value);
+        len = sim_value_encode(&v, &b->states[s], buf, sizeof buf);
         rc = t->backend->ops->put(t->backend, s, kg, rec->key, buf, len, e);
         if (rc != RT_OK) return rc;
     }
@@ -271,12 +291,12 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_record *rec, rt_er
 
 uint64_t sim_sink_hash(const sim_record *rec) { return rt_mix3(0x73696e6b, rec->id, rec->key ^ (uint64_t)rec->value); }
 
-static rt_err process(sim_run *r, sim_task *t, const sim_record *rec, rt_error *e) {
+static rt_err process(sim_run *r, sim_task *t, const sim_item *it, rt_error *e) {
     const sim_op *op = &r->job.ops[t->op];
-    if (op->kind == SIM_OP_KEYED) return keyed_update(r, t, rec, e);
+    if (op->kind == SIM_OP_KEYED) return keyed_update(r, t, it, e);
     if (op->kind == SIM_OP_SINK) {
         t->sink_count++;
-        t->sink_hash += sim_sink_hash(rec);
+        t->sink_hash += sim_sink_hash(&it->rec);
     }
     return RT_OK;
 }
@@ -313,7 +333,7 @@ static sim_chan *pick_input(sim_run *r, sim_task *t, uint64_t *next_at) {
 }
 
 static void forward_eos(sim_run *r, sim_task *t) {
-    sim_item it = {IT_EOS, 0, 0, {0, 0, 0}, 0};
+    sim_item it = {IT_EOS, 0, 0, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) sim_chan_push(r, &r->chans[t->out[i]], &it, 0);
     t->finished = 1;
 }
@@ -352,13 +372,13 @@ static void task_step(sim_run *r, sim_task *t) {
         sim_fail_async(r, &e);
         return;
     }
-    if (process(r, t, &it.rec, &e) != RT_OK) {
+    if (process(r, t, &it, &e) != RT_OK) {
         rt_error_prefix(&e, "task %s#%u: ", r->job.ops[t->op].uid, t->idx);
         sim_fail_async(r, &e);
         return;
     }
     if (t->n_out > 0) {
-        sim_item out = {IT_REC, 0, 0, it.rec, 0};
+        sim_item out = {IT_REC, 0, 0, it.rec, 0, 0};
         sim_chan_push(r, route(r, t, &it.rec), &out, 0);
         t->rr_out++;
     }
@@ -379,7 +399,7 @@ static void on_tick(rt_loop *loop, void *arg, uint64_t tag) {
 /* Sends barrier cp on every output; unaligned ones overtake the queue and
  * the overtaken records become this task's output channel state. */
 static void forward_barrier(sim_run *r, sim_task *t, int64_t cp, int unaligned) {
-    sim_item b = {IT_BARRIER, (uint8_t)unaligned, cp, {0, 0, 0}, 0};
+    sim_item b = {IT_BARRIER, (uint8_t)unaligned, cp, {0, 0, 0}, 0, 0};
     for (int i = 0; i < t->n_out; i++) {
         sim_chan *c = &r->chans[t->out[i]];
         if (unaligned) {
@@ -503,7 +523,7 @@ rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e) {
             c->cap = cap;
             c->head = 0;
         }
-        sim_item it = {IT_REC, 0, 0, rec->rec, rt_loop_now(&r->loop)};
+        sim_item it = {IT_REC, 0, 0, rec->rec, rt_loop_now(&r->loop), 1};
         c->q[(c->head + c->len) % c->cap] = it;
         c->len++;
         c->recs++;

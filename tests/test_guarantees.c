@@ -1,6 +1,8 @@
 /* test_guarantees: the table is rediscovered, not copied. For each
  * built-in mutant (one mechanism broken on purpose) the cell fed by that
- * mechanism must change, and a cell fed by other mechanisms must not. */
+ * mechanism must change, and a cell fed by other mechanisms must not: a
+ * cell of the same row where one stays, else the same kind of a row the
+ * mechanism does not feed. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,10 +56,24 @@ static void check_flip_with(const flip *f, int control_variant, char *base, size
     CU_ASSERT_STRING_EQUAL(cbase, cmut);
 }
 
-static void check_flip(const flip *f) {
-    char base[16];
-    check_flip_with(f, f->variant, base, sizeof base);
+/* The control cell is (control_scenario, f->control); the flipping cell
+ * must also start from `from` (NULL: any outcome). */
+static void check_flip_vs(const flip *f, const char *control_scenario, const char *from) {
+    char base[16], mut[16], cbase[16], cmut[16];
+    outcome(f->scenario, f->kind, f->backend, f->variant, SIM_MUT_NONE, base, sizeof base);
+    outcome(f->scenario, f->kind, f->backend, f->variant, f->mutant, mut, sizeof mut);
+    outcome(control_scenario, f->control, f->backend, f->variant, SIM_MUT_NONE, cbase, sizeof cbase);
+    outcome(control_scenario, f->control, f->backend, f->variant, f->mutant, cmut, sizeof cmut);
+    if (strcmp(base, mut) == 0 || strcmp(cbase, cmut) != 0 || (from && strcmp(base, from) != 0))
+        fprintf(stderr, "\n  mutant %s on %s: %s %s -> %s, control %s %s %s -> %s\n", sim_mutant_name(f->mutant),
+                f->scenario, sim_kind_name(f->kind), base, mut, control_scenario, sim_kind_name(f->control),
+                cbase, cmut);
+    if (from) CU_ASSERT_STRING_EQUAL(base, from);
+    CU_ASSERT_STRING_NOT_EQUAL(base, mut);
+    CU_ASSERT_STRING_EQUAL(cbase, cmut);
 }
+
+static void check_flip(const flip *f) { check_flip_vs(f, f->scenario, NULL); }
 
 /* Savepoints lose relocatability when their metadata holds absolute
  * paths; checkpoints were never relocatable. */
@@ -133,6 +149,52 @@ static void test_registry_ownership(void) {
     check_flip(&f);
 }
 
+/* State backend change works from a canonical savepoint only because any
+ * backend reads the canonical format; native snapshots never did. */
+static void test_canonical_backend_bound(void) {
+    flip f = {SIM_MUT_CANONICAL_BACKEND_BOUND, "backend_change", SIM_KIND_CANONICAL, "heap", 0, SIM_KIND_NATIVE};
+    check_flip_vs(&f, f.scenario, "works");
+    flip g = {SIM_MUT_CANONICAL_BACKEND_BOUND, "backend_change", SIM_KIND_CANONICAL, "rocksdb", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&g, g.scenario, "works");
+}
+
+/* A field's type change and a key type change are rejected only because
+ * the restore resolves the serializers; every kind is rejected, so the
+ * control is a compatible change of the same kind. */
+static void test_schema_checked(void) {
+    flip f = {SIM_MUT_SCHEMA_UNCHECKED, "schema_type_changed", SIM_KIND_CANONICAL, "heap", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&f, "schema_evolution", "rejected");
+    flip g = {SIM_MUT_SCHEMA_UNCHECKED, "key_type_changed", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_NATIVE};
+    check_flip_vs(&g, "schema_evolution", "rejected");
+}
+
+/* A reordered key enum reads native bytes only through the reconfigured
+ * serializer (old ordinals); a canonical restore rewrites every entry. */
+static void test_reconfigured_serializer(void) {
+    flip f = {SIM_MUT_RECONFIGURE_AS_IS, "schema_reconfigured", SIM_KIND_NATIVE, "heap", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&f, f.scenario, "works");
+    flip g = {SIM_MUT_RECONFIGURE_AS_IS, "schema_reconfigured", SIM_KIND_UNALIGNED, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&g, g.scenario, "works");
+}
+
+/* The non-arbitrary upgrade changes what the operator computes: if the new
+ * code did not run, the oracle (which follows it) disagrees, in every kind;
+ * the arbitrary upgrade's job keeps code version 1. */
+static void test_new_code_runs(void) {
+    flip f = {SIM_MUT_CODE_IGNORED, "non_arbitrary_upgrade", SIM_KIND_ALIGNED, "rocksdb", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&f, "arbitrary_upgrade", "works");
+}
+
+/* Records in flight in an unaligned checkpoint are processed by the new
+ * job after the restore, and the oracle counts them under the new code;
+ * an aligned checkpoint has none. */
+static void test_recovered_records_new_code(void) {
+    flip f = {SIM_MUT_RECOVERED_OLD_CODE, "non_arbitrary_upgrade", SIM_KIND_UNALIGNED, "heap", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&f, f.scenario, "works");
+    flip g = {SIM_MUT_RECOVERED_OLD_CODE, "non_arbitrary_upgrade", SIM_KIND_UNALIGNED, "rocksdb", 0, SIM_KIND_NATIVE};
+    check_flip_vs(&g, g.scenario, "works");
+}
+
 int suite_guarantees(void) {
     CU_pSuite s = CU_add_suite("guarantees", setup, teardown);
     if (s == NULL) return -1;
@@ -143,7 +205,12 @@ int suite_guarantees(void) {
         !CU_add_test(s, "SST footer check flips downgrade and bump", test_sst_footer_check) ||
         !CU_add_test(s, "native restore must migrate", test_native_migration) ||
         !CU_add_test(s, "no-claim first checkpoint is full", test_no_claim_full_checkpoint) ||
-        !CU_add_test(s, "registry respects ownership", test_registry_ownership))
+        !CU_add_test(s, "registry respects ownership", test_registry_ownership) ||
+        !CU_add_test(s, "any backend reads canonical state", test_canonical_backend_bound) ||
+        !CU_add_test(s, "incompatible serializers are rejected", test_schema_checked) ||
+        !CU_add_test(s, "a reconfigured serializer reads old bytes", test_reconfigured_serializer) ||
+        !CU_add_test(s, "a non-arbitrary upgrade runs the new code", test_new_code_runs) ||
+        !CU_add_test(s, "in-flight records run the new code", test_recovered_records_new_code))
         return -1;
     return 0;
 }

@@ -413,6 +413,231 @@ static void schema_migration(sim_kind kind) {
 static void test_schema_migration_canonical(void) { schema_migration(SIM_KIND_CANONICAL); }
 static void test_schema_migration_native(void) { schema_migration(SIM_KIND_NATIVE); }
 
+/* Two subtasks' native state into one: the migration runs once over the
+ * whole backend, after every handle is in (migrating after each handle
+ * would read the first one's migrated values with the old schema). The
+ * fields are reordered, so a second migration of a value is never a no-op. */
+static void test_schema_migration_rescaled(void) {
+    const char *backends[] = {"heap", "rocksdb"};
+    for (int b = 0; b < 2; b++) {
+        rt_store *s = sf_mem_store();
+        sim_config c;
+        sf_config(&c, s, backends[b], 113);
+        sim_run *r = sf_run(&c);
+        sf_records(r, 1000);
+        char sp[SIM_PATH_MAX];
+        sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+        sim_run_destroy(r);
+        sf_config(&c, s, backends[b], 114);
+        sim_state_desc *d = &c.job.ops[1].states[0];
+        d->fields[0] = SIM_F_XOR;
+        d->fields[2] = SIM_F_COUNT;
+        sf_set_parallelism(&c, 1);
+        r = sf_restored(&c, sp, SIM_MODE_NO_CLAIM);
+        sf_records(r, 500);
+        sf_verify(r);
+        sim_run_destroy(r);
+        rt_store_close(s);
+    }
+}
+
+/* Flink's four answers for a POJO value state: the same fields as is, a
+ * field added or removed after migration, a pre-existing field whose type
+ * changed incompatible (even with other fields added). */
+static void test_resolve_pojo(void) {
+    sim_job j;
+    sim_job_default(&j);
+    sim_state_desc prior = j.ops[1].states[0], next = prior, ser;
+    sim_compat c;
+    rt_error e;
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_OK);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_AS_IS);
+    next.fields[2] = SIM_F_MAX; /* xor removed, max added */
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_OK);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_AFTER_MIGRATION);
+    CU_ASSERT_EQUAL(ser.fields[2], SIM_F_MAX);
+    next = prior;
+    next.types[1] = SIM_T_STRING;
+    next.fields[3] = SIM_F_MIN;
+    next.n_fields = 4;
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_ESCHEMA);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_INCOMPATIBLE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "field 'sum' was declared long and is now string"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "StateMigrationException"));
+    next = prior;
+    next.kind = SIM_STATE_LIST;
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_ESCHEMA);
+}
+
+static void set_consts(sim_state_desc *d, const uint8_t *c, int n) {
+    memcpy(d->consts, c, (size_t)n);
+    d->n_consts = n;
+}
+
+/* EnumSerializerSnapshot for the map state's key enum: another order, or
+ * a new constant, is compatible with a serializer reconfigured to the old
+ * ordinals with new constants appended; a lost constant is incompatible. */
+static void test_resolve_enum(void) {
+    sim_job j;
+    sim_job_default(&j);
+    sim_state_desc prior = j.ops[1].states[2], next = prior, ser;
+    CU_ASSERT_FATAL(prior.kind == SIM_STATE_MAP);
+    sim_compat c;
+    rt_error e;
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_OK);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_AS_IS);
+    const uint8_t reversed[] = {7, 6, 5, 4, 3, 2, 1, 0}, grown[] = {9, 7, 6, 5, 4, 3, 2, 1, 0};
+    const uint8_t old_order[] = {0, 1, 2, 3, 4, 5, 6, 7, 9};
+    set_consts(&next, reversed, 8);
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_OK);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_RECONFIGURED);
+    CU_ASSERT(sim_state_consts_default(&ser)); /* the old ordinals, not the job's */
+    set_consts(&next, grown, 9);
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_OK);
+    CU_ASSERT_EQUAL(c, SIM_COMPAT_RECONFIGURED);
+    CU_ASSERT_EQUAL(ser.n_consts, 9);
+    CU_ASSERT(memcmp(ser.consts, old_order, 9) == 0); /* B9 appended */
+    set_consts(&prior, old_order, 9);
+    set_consts(&next, reversed, 8);
+    CU_ASSERT_EQUAL(sim_state_resolve(&prior, &next, &c, &ser, &e), RT_ESCHEMA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "lost constant B9"));
+}
+
+/* The serializers' bytes: a string field is its decimal text, a map bucket
+ * its constant's ordinal; read with another serializer, the bytes fail
+ * (a long read as a string) or mean another bucket (another enum order). */
+static void test_value_bytes(void) {
+    sim_job j;
+    sim_job_default(&j);
+    sim_state_desc longs = j.ops[1].states[0], strings = longs;
+    strings.types[1] = SIM_T_STRING;
+    sim_value v, got;
+    sim_value_init(&v, &longs);
+    sim_value_apply(&v, &longs, 123456);
+    uint8_t buf[SIM_VALUE_BYTES_MAX];
+    rt_error e;
+    size_t n = sim_value_encode(&v, &strings, buf, sizeof buf);
+    CU_ASSERT_EQUAL(n, 2 + 8 + 1 + 6 + 8);
+    CU_ASSERT(memcmp(buf + 11, "123456", 6) == 0);
+    CU_ASSERT_EQUAL(sim_value_decode(&got, &strings, buf, n, &e), RT_OK);
+    CU_ASSERT(sim_value_equal(&got, &v, &strings));
+    n = sim_value_encode(&v, &longs, buf, sizeof buf);
+    CU_ASSERT_EQUAL(sim_value_decode(&got, &strings, buf, n, &e), RT_EFORMAT);
+
+    sim_state_desc map = j.ops[1].states[2], rev = map;
+    const uint8_t reversed[] = {7, 6, 5, 4, 3, 2, 1, 0};
+    set_consts(&rev, reversed, 8);
+    sim_value_init(&v, &map);
+    sim_value_apply(&v, &map, 8 * 1000 + 2); /* bucket 2 */
+    n = sim_value_encode(&v, &rev, buf, sizeof buf);
+    CU_ASSERT_EQUAL(sim_value_decode(&got, &rev, buf, n, &e), RT_OK);
+    CU_ASSERT_EQUAL(got.bucket[2], 1);
+    CU_ASSERT_EQUAL(sim_value_decode(&got, &map, buf, n, &e), RT_OK);
+    CU_ASSERT_EQUAL(got.bucket[5], 1); /* ordinal 5 is B5 under the default order */
+    CU_ASSERT_EQUAL(got.bucket[2], 0);
+}
+
+/* A run of the default job with a different key type. */
+static void job_string_keys(sim_job *job) {
+    sim_job_default(job);
+    job->ops[1].key_type = SIM_T_STRING;
+}
+
+/* Keys never evolve: a key type change is refused before anything is
+ * restored, from every format and backend. */
+static void test_key_type_is_fixed(void) {
+    const char *backends[] = {"heap", "rocksdb"};
+    const sim_kind kinds[] = {SIM_KIND_CANONICAL, SIM_KIND_NATIVE, SIM_KIND_UNALIGNED};
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < 3; k++) {
+            rt_store *s = sf_mem_store();
+            sim_config c;
+            sf_config(&c, s, backends[b], 115);
+            sim_run *r = sf_run(&c);
+            sf_records(r, 600);
+            char sp[SIM_PATH_MAX];
+            sf_snapshot(r, kinds[k], sp, sizeof sp);
+            sim_run_destroy(r);
+            sf_config(&c, s, backends[b], 116);
+            job_string_keys(&c.job);
+            r = sf_run(&c);
+            CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, sp, SIM_MODE_NO_CLAIM, 0, &sf_err)), RT_ESCHEMA);
+            CU_ASSERT_PTR_NOT_NULL(strstr(sf_err.msg, "key serializer (string) must be compatible"));
+            CU_ASSERT(sf_run_is_empty(r));
+            sim_run_destroy(r);
+            rt_store_close(s);
+        }
+}
+
+/* The key serializer travels in each keyed handle: string keys restore
+ * their own snapshot, long keys do not. */
+static void test_key_type_recorded(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 117);
+    job_string_keys(&c.job);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 600);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    r = sf_restored(&c, sp, SIM_MODE_NO_CLAIM);
+    sf_records(r, 300);
+    sf_verify(r);
+    sim_run_destroy(r);
+    sf_config(&c, s, "rocksdb", 118);
+    r = sf_run(&c);
+    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, sp, SIM_MODE_NO_CLAIM, 0, &sf_err)), RT_ESCHEMA);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+/* The map state's key enum in the reverse order. */
+static void job_enum_reversed(sim_job *job) {
+    sim_job_default(job);
+    const uint8_t reversed[] = {7, 6, 5, 4, 3, 2, 1, 0};
+    set_consts(&job->ops[1].states[2], reversed, 8);
+}
+
+/* After a reconfiguration the backend keeps writing the old ordinals: the
+ * next snapshot records the reconfigured serializer, not the job's, and
+ * restores into the same job again. */
+static void test_reconfigured_serializer_sticks(void) {
+    const char *backends[] = {"heap", "rocksdb"};
+    for (int b = 0; b < 2; b++) {
+        rt_store *s = sf_mem_store();
+        sim_config c;
+        sf_config(&c, s, backends[b], 119);
+        sim_run *r = sf_run(&c);
+        sf_records(r, 800);
+        char sp[SIM_PATH_MAX], sp2[SIM_PATH_MAX];
+        sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+        sim_run_destroy(r);
+        sf_config(&c, s, backends[b], 120);
+        job_enum_reversed(&c.job);
+        r = sf_restored(&c, sp, SIM_MODE_NO_CLAIM);
+        sf_records(r, 400);
+        sf_verify(r);
+        sf_snapshot(r, SIM_KIND_NATIVE, sp2, sizeof sp2);
+        sim_run_destroy(r);
+        sim_meta m;
+        SF_OK(sim_meta_load(&m, s, sp2, &sf_err));
+        int agg = -1;
+        for (int i = 0; i < m.n_ops; i++)
+            if (strcmp(m.ops[i].uid, "agg") == 0) agg = i;
+        CU_ASSERT_FATAL(agg >= 0 && m.ops[agg].n_sub > 0 && m.ops[agg].sub[0].has_keyed);
+        const sim_state_desc *d = &m.ops[agg].sub[0].keyed.states[2];
+        CU_ASSERT_STRING_EQUAL(d->name, "buckets");
+        CU_ASSERT(sim_state_consts_default(d));
+        sim_meta_free(&m);
+        r = sf_restored(&c, sp2, SIM_MODE_NO_CLAIM);
+        sf_records(r, 300);
+        sf_verify(r);
+        sim_run_destroy(r);
+        rt_store_close(s);
+    }
+}
+
 /* ---- damaged snapshots ------------------------------------------------------ */
 
 /* One failed restore: the error, nothing read into the run, nothing
@@ -676,6 +901,13 @@ int suite_restore(void) {
         {"canonical savepoint rocksdb -> heap", test_canonical_rocksdb_to_heap},
         {"schema migration, canonical (rocksdb)", test_schema_migration_canonical},
         {"schema migration, native (rocksdb)", test_schema_migration_native},
+        {"schema migration while rescaling 2 -> 1", test_schema_migration_rescaled},
+        {"POJO schema: as is, after migration, incompatible", test_resolve_pojo},
+        {"key enum: reconfigured, or incompatible", test_resolve_enum},
+        {"serializer bytes: string fields, enum ordinals", test_value_bytes},
+        {"key type change rejected, nothing restored", test_key_type_is_fixed},
+        {"key serializer recorded in the handle", test_key_type_recorded},
+        {"reconfigured serializer written from then on", test_reconfigured_serializer_sticks},
         {"damaged file rejected, nothing restored (heap native)", test_damage_heap_native},
         {"damaged file rejected, nothing restored (heap unaligned)", test_damage_heap_unaligned},
         {"damaged file rejected, nothing restored (rocksdb native)", test_damage_rocksdb_native},

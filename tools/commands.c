@@ -94,11 +94,10 @@ const cli_command cli_commands[] = {
     {"mutants", cmd_mutants, "check that the matrix and fuzzing kill every built-in mutant",
      "usage: snapsim mutants [--jobs N] [--scenarios DIR]\n"
      "Runs the matrix under each built-in mutant (one mechanism broken on purpose: absolute\n"
-     "savepoint paths, a channel-state serialization version per patch, an unchecked _metadata\n"
-     "version, unchecked SST footers, dropped channel state, no native migration, an\n"
-     "incremental first checkpoint after NO_CLAIM, a registry that ignores ownership) and a\n"
-     "fuzz budget of 60 seeds under each; exits 1 if a mutant changes no\n"
-     "matrix result and breaks no fuzz invariant.\n"},
+     "savepoint paths, unchecked _metadata versions and SST footers, dropped channel state, no\n"
+     "native migration, a registry that ignores ownership, incompatible serializers let through,\n"
+     "operator code ignored, ...: every mutant of sim/sim_mutant.h) and a fuzz budget of 60\n"
+     "seeds under each; exits 1 if a mutant changes no matrix result and breaks no fuzz invariant.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"

@@ -30,6 +30,7 @@ typedef struct sim_keyed_handle {
     int incremental;
     int sst_format_version; /* rocksdb-native only: format_version written */
     int64_t checkpoint_id;
+    sim_ftype key_type; /* the key serializer (KeyedBackendSerializationProxy) */
     int n_states;
     sim_state_desc states[SIM_MAX_STATES];
     int n_files, cap_files;

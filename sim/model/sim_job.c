@@ -23,6 +23,11 @@ sim_record sim_record_make(uint64_t source_seed, const sim_job *job, uint32_t sp
     return r;
 }
 
+void sim_op_process(int code_version, sim_value *v, const sim_state_desc *d, int64_t value) {
+    assert(code_version >= 1 && code_version <= SIM_CODE_VERSION_MAX);
+    for (int i = 0; i < code_version; i++) sim_value_apply(v, d, value);
+}
+
 static void state(sim_state_desc *d, const char *name, sim_state_kind kind) {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -110,20 +115,74 @@ json_t *sim_schema_to_json(const sim_state_desc *d) {
                           sim_state_kind_name(d->kind), "schema_version", d->schema_version);
     if (d->kind == SIM_STATE_VALUE) {
         json_t *f = json_array();
-        for (int i = 0; i < d->n_fields; i++) json_array_append_new(f, json_string(sim_field_name(d->fields[i])));
+        for (int i = 0; i < d->n_fields; i++)
+            json_array_append_new(f, d->types[i] == SIM_T_LONG
+                                         ? json_string(sim_field_name(d->fields[i]))
+                                         : json_pack("{s:s, s:s}", "name", sim_field_name(d->fields[i]),
+                                                     "type", sim_ftype_name(d->types[i])));
         json_object_set_new(s, "fields", f);
     }
+    if (!sim_state_consts_default(d)) {
+        json_t *c = json_array();
+        for (int i = 0; i < d->n_consts; i++) json_array_append_new(c, json_sprintf("B%d", d->consts[i]));
+        json_object_set_new(s, "key_enum", c);
+    }
     return s;
+}
+
+/* A field: "sum" (a long) or {"name": "sum", "type": "string"}. */
+static rt_err field_from_json(sim_state_desc *d, json_t *j, const char *what, rt_error *e) {
+    const char *fname = json_string_value(j), *tname = "long";
+    json_error_t je;
+    if (json_is_object(j) &&
+        json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s?:s}", "name", &fname, "type", &tname) != 0)
+        return RT_FAIL(e, RT_EINPUT, "%s: state '%s': field: %s", what, d->name, je.text);
+    int i = d->n_fields;
+    if (fname == NULL || sim_field_parse(fname, &d->fields[i]) != 0)
+        return RT_FAIL(e, RT_EINPUT, "%s: state '%s': unknown field '%s' (count, sum, xor, max, min)",
+                       what, d->name, fname ? fname : "?");
+    if (sim_ftype_parse(tname, &d->types[i]) != 0)
+        return RT_FAIL(e, RT_EINPUT, "%s: state '%s': field '%s': unknown type '%s' (long, string)",
+                       what, d->name, fname, tname);
+    for (int k = 0; k < i; k++)
+        if (d->fields[k] == d->fields[i])
+            return RT_FAIL(e, RT_EINPUT, "%s: state '%s': field '%s' twice", what, d->name, fname);
+    d->n_fields++;
+    return RT_OK;
+}
+
+/* A map state's key enum: its constants in declaration order, each "B0".."B15"
+ * at most once, every bucket's constant B0..B7 among them. */
+static rt_err enum_from_json(sim_state_desc *d, json_t *j, const char *what, rt_error *e) {
+    if (!json_is_array(j) || json_array_size(j) < SIM_BUCKETS || json_array_size(j) > SIM_ENUM_MAX)
+        return RT_FAIL(e, RT_EINPUT, "%s: state '%s': key_enum must list %d..%d constants", what,
+                       d->name, SIM_BUCKETS, SIM_ENUM_MAX);
+    int seen[SIM_ENUM_MAX] = {0};
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        const char *c = json_string_value(json_array_get(j, i));
+        int n = -1, used = 0;
+        if (c == NULL || sscanf(c, "B%d%n", &n, &used) != 1 || c[used] != '\0' || n < 0 ||
+            n >= SIM_ENUM_MAX || seen[n]++)
+            return RT_FAIL(e, RT_EINPUT, "%s: state '%s': key_enum constant '%s' is not one of "
+                           "B0..B%d, or is listed twice", what, d->name, c ? c : "?", SIM_ENUM_MAX - 1);
+        d->consts[d->n_consts++] = (uint8_t)n;
+    }
+    for (int b = 0; b < SIM_BUCKETS; b++)
+        if (!seen[b])
+            return RT_FAIL(e, RT_EINPUT, "%s: state '%s': key_enum lacks B%d, which bucket %d needs",
+                           what, d->name, b, b);
+    return RT_OK;
 }
 
 rt_err sim_schema_from_json(sim_state_desc *d, json_t *j, const char *what, rt_error *e) {
     memset(d, 0, sizeof *d);
     const char *name = NULL, *kind = NULL;
-    json_t *fields = NULL;
+    json_t *fields = NULL, *consts = NULL;
     json_error_t je;
     d->schema_version = 1;
-    if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s?:i, s?:o}", "name", &name, "kind",
-                       &kind, "schema_version", &d->schema_version, "fields", &fields) != 0)
+    if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s?:i, s?:o, s?:o}", "name", &name, "kind",
+                       &kind, "schema_version", &d->schema_version, "fields", &fields, "key_enum",
+                       &consts) != 0)
         return RT_FAIL(e, RT_EINPUT, "%s: state: %s", what, je.text);
     if (strlen(name) == 0 || strlen(name) >= sizeof d->name)
         return RT_FAIL(e, RT_EINPUT, "%s: state name '%s' must be 1..%zu characters", what, name,
@@ -132,6 +191,9 @@ rt_err sim_schema_from_json(sim_state_desc *d, json_t *j, const char *what, rt_e
     if (sim_state_kind_parse(kind, &d->kind) != 0)
         return RT_FAIL(e, RT_EINPUT, "%s: state '%s': kind '%s' is not value, list or map", what,
                        name, kind);
+    if (consts && d->kind != SIM_STATE_MAP)
+        return RT_FAIL(e, RT_EINPUT, "%s: state '%s': only map states have a key_enum", what, name);
+    if (consts) return enum_from_json(d, consts, what, e);
     if (d->kind != SIM_STATE_VALUE) {
         if (fields) return RT_FAIL(e, RT_EINPUT, "%s: state '%s': only value states have fields", what, name);
         return RT_OK;
@@ -141,11 +203,8 @@ rt_err sim_schema_from_json(sim_state_desc *d, json_t *j, const char *what, rt_e
         return RT_FAIL(e, RT_EINPUT, "%s: value state '%s' needs 1..%d fields", what, name,
                        SIM_MAX_FIELDS);
     for (size_t i = 0; i < json_array_size(fields); i++) {
-        const char *fname = json_string_value(json_array_get(fields, i));
-        if (fname == NULL || sim_field_parse(fname, &d->fields[i]) != 0)
-            return RT_FAIL(e, RT_EINPUT, "%s: state '%s': unknown field '%s' (count, sum, xor, max, min)",
-                           what, name, fname ? fname : "?");
-        d->n_fields++;
+        rt_err rc = field_from_json(d, json_array_get(fields, i), what, e);
+        if (rc != RT_OK) return rc;
     }
     return RT_OK;
 }
@@ -157,15 +216,15 @@ static int parse_enum(const char *s, const char *const *names, int n) {
 }
 
 static rt_err op_from_json(sim_op *op, json_t *j, const char *what, rt_error *e) {
-    const char *uid = NULL, *kind = NULL, *edge = "forward", *type = "";
+    const char *uid = NULL, *kind = NULL, *edge = "forward", *type = "", *key_type = NULL;
     json_t *input = NULL, *states = NULL;
     int par = 1, maxp = 128, code = 1, cost = 1;
     json_error_t je;
     memset(op, 0, sizeof *op);
-    if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s?:i, s?:i, s?:i, s?:i, s?:o, s?:o}",
+    if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:s, s?:i, s?:i, s?:i, s?:i, s?:o, s?:o, s?:s}",
                        "uid", &uid, "kind", &kind, "parallelism", &par, "max_parallelism", &maxp,
                        "code_version", &code, "cost_ms", &cost, "input", &input, "states",
-                       &states) != 0)
+                       &states, "key_type", &key_type) != 0)
         return RT_FAIL(e, RT_EINPUT, "%s: operator: %s", what, je.text);
     if (input && json_unpack_ex(input, &je, JSON_STRICT, "{s:s, s:s}", "edge", &edge, "type", &type) != 0)
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': input: %s", what, uid, je.text);
@@ -176,6 +235,12 @@ static rt_err op_from_json(sim_op *op, json_t *j, const char *what, rt_error *e)
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': uid or type too long or empty", what, uid);
     if (par < 1 || maxp < 1 || maxp > 32768 || cost < 0 || cost > 1000)
         return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': parallelism/max_parallelism/cost out of range", what, uid);
+    if (code < 1 || code > SIM_CODE_VERSION_MAX)
+        return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': code_version %d (the operators have code "
+                       "versions 1..%d)", what, uid, code, SIM_CODE_VERSION_MAX);
+    if (key_type && (k != SIM_OP_KEYED || sim_ftype_parse(key_type, &op->key_type) != 0))
+        return RT_FAIL(e, RT_EINPUT, "%s: operator '%s': key_type '%s' (keyed operators only: long, "
+                       "string)", what, uid, key_type);
     strcpy(op->uid, uid);
     strcpy(op->in_type, type);
     op->kind = (sim_op_kind)k;
@@ -240,6 +305,7 @@ json_t *sim_job_to_json(const sim_job *job) {
         if (i > 0)
             json_object_set_new(o, "input", json_pack("{s:s, s:s}", "edge",
                                                       sim_edge_kind_name(op->in_edge), "type", op->in_type));
+        if (op->key_type != SIM_T_LONG) json_object_set_new(o, "key_type", json_string(sim_ftype_name(op->key_type)));
         if (op->n_states) {
             json_t *st = json_array();
             for (int s = 0; s < op->n_states; s++) json_array_append_new(st, sim_schema_to_json(&op->states[s]));

@@ -23,7 +23,8 @@ typedef struct sim_op {
     sim_op_kind kind;
     uint32_t parallelism;
     uint32_t max_parallelism;
-    int code_version;  /* a non-arbitrary upgrade changes only this */
+    int code_version;  /* which version of the operator's code (sim_op_process) */
+    sim_ftype key_type; /* keyed operators: the declared type of the key */
     uint32_t cost_ms;  /* virtual processing time per record */
     sim_edge_kind in_edge;        /* edge from the previous operator */
     char in_type[SIM_TYPE_MAX];   /* record type on that edge */
@@ -53,6 +54,15 @@ typedef struct sim_record {
 
 sim_record sim_record_make(uint64_t source_seed, const sim_job *job, uint32_t split,
                            uint64_t offset);
+
+/* The keyed operator's user code, by version: what one record does to one
+ * of its states. Version 1 folds the record's value in once; version 2 (the
+ * new code of a non-arbitrary upgrade: same graph, same record types)
+ * folds it in twice, so every record it processes, in-flight ones restored
+ * from channel state included, leaves other state behind. Sources, maps and
+ * sinks pass records through unchanged in every version. */
+#define SIM_CODE_VERSION_MAX 2
+void sim_op_process(int code_version, sim_value *v, const sim_state_desc *d, int64_t value);
 
 const char *sim_op_kind_name(sim_op_kind k);
 const char *sim_edge_kind_name(sim_edge_kind k);

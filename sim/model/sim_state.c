@@ -2,13 +2,18 @@
 #include "sim_state.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_prng.h"
 
 static const char *const kind_names[] = {"value", "list", "map"};
 static const char *const field_names[SIM_F_KIND_COUNT] = {"count", "sum", "xor", "max", "min"};
+static const char *const ftype_names[SIM_T_COUNT] = {"long", "string"};
+static const char *const compat_names[] = {"compatibleAsIs", "compatibleAfterMigration",
+                                           "compatibleWithReconfiguredSerializer", "incompatible"};
 
 const char *sim_state_kind_name(sim_state_kind k) {
     return (unsigned)k < 3 ? kind_names[k] : "?";
@@ -34,6 +39,39 @@ int sim_field_parse(const char *s, sim_field *out) {
             return 0;
         }
     return -1;
+}
+
+const char *sim_ftype_name(sim_ftype t) { return (unsigned)t < SIM_T_COUNT ? ftype_names[t] : "?"; }
+
+int sim_ftype_parse(const char *s, sim_ftype *out) {
+    for (int i = 0; i < SIM_T_COUNT; i++)
+        if (strcmp(s, ftype_names[i]) == 0) {
+            *out = (sim_ftype)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *sim_compat_name(sim_compat c) {
+    return (unsigned)c <= SIM_COMPAT_INCOMPATIBLE ? compat_names[c] : "?";
+}
+
+int sim_state_consts(const sim_state_desc *d, uint8_t out[SIM_ENUM_MAX]) {
+    assert(d->n_consts >= 0 && d->n_consts <= SIM_ENUM_MAX);
+    if (d->n_consts == 0) {
+        for (int i = 0; i < SIM_BUCKETS; i++) out[i] = (uint8_t)i;
+        return SIM_BUCKETS;
+    }
+    memcpy(out, d->consts, (size_t)d->n_consts);
+    return d->n_consts;
+}
+
+int sim_state_consts_default(const sim_state_desc *d) {
+    if (d->kind != SIM_STATE_MAP || d->n_consts == 0) return 1;
+    if (d->n_consts != SIM_BUCKETS) return 0;
+    for (int i = 0; i < SIM_BUCKETS; i++)
+        if (d->consts[i] != i) return 0;
+    return 1;
 }
 
 uint32_t sim_key_group(uint64_t key, uint32_t max_parallelism) {
@@ -101,23 +139,102 @@ void sim_value_apply(sim_value *v, const sim_state_desc *d, int64_t value) {
     }
 }
 
-rt_err sim_state_compatible(const sim_state_desc *from, const sim_state_desc *to, rt_error *e) {
-    if (from->kind != to->kind)
-        return RT_FAIL(e, RT_ESCHEMA, "state '%s' was a %s state and is now a %s state",
-                       from->name, sim_state_kind_name(from->kind), sim_state_kind_name(to->kind));
+static int field_index(const sim_state_desc *d, sim_field f) {
+    for (int i = 0; i < d->n_fields; i++)
+        if (d->fields[i] == f) return i;
+    return -1;
+}
+
+/* PojoSerializerSnapshot.resolveSchemaCompatibility: a pre-existing field
+ * whose serializer is incompatible (LongSerializer vs StringSerializer)
+ * makes the POJO incompatible; fields added or removed need a migration.
+ * Our serializer writes fields in declaration order (Flink's sorts them by
+ * name), so a reordering is a layout change too. */
+static rt_err resolve_pojo(const sim_state_desc *prior, const sim_state_desc *next, sim_compat *out,
+                           rt_error *e) {
+    int changed = prior->n_fields != next->n_fields;
+    for (int i = 0; i < prior->n_fields; i++) {
+        int j = field_index(next, prior->fields[i]);
+        if (j < 0) {
+            changed = 1;
+            continue;
+        }
+        if (prior->types[i] != next->types[j])
+            return RT_FAIL(e, RT_ESCHEMA,
+                           "StateMigrationException: the new serializer of state '%s' is incompatible "
+                           "with the old one: field '%s' was declared %s and is now %s (a POJO "
+                           "field's type cannot change)",
+                           next->name, sim_field_name(prior->fields[i]), sim_ftype_name(prior->types[i]),
+                           sim_ftype_name(next->types[j]));
+        changed |= j != i;
+    }
+    for (int j = 0; j < next->n_fields; j++) changed |= field_index(prior, next->fields[j]) < 0;
+    *out = changed ? SIM_COMPAT_AFTER_MIGRATION : SIM_COMPAT_AS_IS;
     return RT_OK;
+}
+
+static int const_index(const uint8_t *c, int n, int constant) {
+    for (int i = 0; i < n; i++)
+        if (c[i] == constant) return i;
+    return -1;
+}
+
+/* EnumSerializerSnapshot.resolveSchemaCompatibility (the map's key
+ * serializer, nested in MapSerializerSnapshot): the same constants in the
+ * same order are as is; otherwise the serializer is reconfigured to the
+ * previous constants in their previous order, new ones appended, so every
+ * stored ordinal keeps its meaning. A constant that is gone cannot be
+ * restored. */
+static rt_err resolve_enum(const sim_state_desc *prior, const sim_state_desc *next, sim_compat *out,
+                           sim_state_desc *ser, rt_error *e) {
+    uint8_t pc[SIM_ENUM_MAX], nc[SIM_ENUM_MAX];
+    int np = sim_state_consts(prior, pc), nn = sim_state_consts(next, nc);
+    if (np == nn && memcmp(pc, nc, (size_t)np) == 0) {
+        *out = SIM_COMPAT_AS_IS;
+        return RT_OK;
+    }
+    for (int i = 0; i < np; i++)
+        if (const_index(nc, nn, pc[i]) < 0)
+            return RT_FAIL(e, RT_ESCHEMA,
+                           "StateMigrationException: the new serializer of state '%s' is incompatible "
+                           "with the old one: its key enum lost constant B%d",
+                           next->name, pc[i]);
+    memcpy(ser->consts, pc, (size_t)np);
+    ser->n_consts = np;
+    for (int j = 0; j < nn; j++)
+        if (const_index(pc, np, nc[j]) < 0) ser->consts[ser->n_consts++] = nc[j];
+    assert(ser->n_consts == nn);
+    *out = SIM_COMPAT_RECONFIGURED;
+    return RT_OK;
+}
+
+rt_err sim_state_resolve(const sim_state_desc *prior, const sim_state_desc *next, sim_compat *out,
+                         sim_state_desc *serializer, rt_error *e) {
+    assert(strcmp(prior->name, next->name) == 0);
+    *out = SIM_COMPAT_INCOMPATIBLE;
+    *serializer = *next;
+    if (prior->kind != next->kind)
+        return RT_FAIL(e, RT_ESCHEMA, "state '%s' was a %s state and is now a %s state",
+                       prior->name, sim_state_kind_name(prior->kind), sim_state_kind_name(next->kind));
+    switch (next->kind) {
+    case SIM_STATE_VALUE: return resolve_pojo(prior, next, out, e);
+    case SIM_STATE_MAP: return resolve_enum(prior, next, out, serializer, e);
+    case SIM_STATE_LIST: *out = SIM_COMPAT_AS_IS; return RT_OK;
+    }
+    assert(0);
+    return RT_FAIL(e, RT_EINTERNAL, "state '%s': unknown kind", next->name);
 }
 
 rt_err sim_value_migrate(sim_value *v, const sim_state_desc *from, const sim_state_desc *to,
                          rt_error *e) {
-    rt_err rc = sim_state_compatible(from, to, e);
-    if (rc != RT_OK) return rc;
+    if (from->kind != to->kind)
+        return RT_FAIL(e, RT_ESCHEMA, "state '%s' was a %s state and is now a %s state",
+                       from->name, sim_state_kind_name(from->kind), sim_state_kind_name(to->kind));
     if (from->kind != SIM_STATE_VALUE) return RT_OK;
     int64_t nf[SIM_MAX_FIELDS] = {0};
     for (int i = 0; i < to->n_fields; i++) {
-        nf[i] = field_default(to->fields[i]);
-        for (int j = 0; j < from->n_fields; j++)
-            if (from->fields[j] == to->fields[i]) nf[i] = v->f[j];
+        int j = field_index(from, to->fields[i]);
+        nf[i] = j >= 0 ? v->f[j] : field_default(to->fields[i]);
     }
     memset(v->f, 0, sizeof v->f);
     memcpy(v->f, nf, (size_t)to->n_fields * sizeof nf[0]);
@@ -178,17 +295,53 @@ static int64_t get_i64(const uint8_t *buf) {
     return (int64_t)u;
 }
 
-/* Layout: one byte kind, one byte count, then count little-endian int64s
- * (value: fields in schema order; list: top values; map: bucket, count
- * pairs for non-empty buckets). */
+/* A field as its declared type's serializer writes it: a long as 8 bytes,
+ * a string (here always a number's decimal text) as one length byte and
+ * the characters. */
+static size_t put_field(uint8_t *buf, size_t at, sim_ftype t, int64_t x) {
+    if (t == SIM_T_LONG) return put_i64(buf, at, x);
+    char text[24];
+    int n = snprintf(text, sizeof text, "%" PRId64, x);
+    assert(n > 0 && n < (int)sizeof text);
+    buf[at] = (uint8_t)n;
+    memcpy(buf + at + 1, text, (size_t)n);
+    return at + 1 + (size_t)n;
+}
+
+/* Reads one field at *at; 0 if the bytes are not a field of type t. */
+static int get_field(const uint8_t *buf, size_t len, size_t *at, sim_ftype t, int64_t *x) {
+    if (t == SIM_T_LONG) {
+        if (len - *at < 8) return 0;
+        *x = get_i64(buf + *at);
+        *at += 8;
+        return 1;
+    }
+    size_t n = len - *at >= 1 ? buf[*at] : 0;
+    if (n == 0 || n > 20 || len - *at < 1 + n) return 0;
+    char text[24], *end = NULL;
+    memcpy(text, buf + *at + 1, n);
+    text[n] = '\0';
+    long long v = strtoll(text, &end, 10);
+    if (end != text + n) return 0;
+    *x = (int64_t)v;
+    *at += 1 + n;
+    return 1;
+}
+
+/* Layout: one byte kind, one byte count, then count entries (value: fields
+ * in schema order, each as its type writes it; list: the top values as
+ * little-endian int64s; map: (ordinal of the bucket's constant, count)
+ * int64 pairs for non-empty buckets, in bucket order). */
 size_t sim_value_encode(const sim_value *v, const sim_state_desc *d, uint8_t *buf, size_t cap) {
     assert(cap >= SIM_VALUE_BYTES_MAX);
     size_t at = 2;
     int count = 0;
+    uint8_t c[SIM_ENUM_MAX];
+    int nc = d->kind == SIM_STATE_MAP ? sim_state_consts(d, c) : 0;
     buf[0] = (uint8_t)d->kind;
     switch (d->kind) {
     case SIM_STATE_VALUE:
-        for (int i = 0; i < d->n_fields; i++, count++) at = put_i64(buf, at, v->f[i]);
+        for (int i = 0; i < d->n_fields; i++, count++) at = put_field(buf, at, d->types[i], v->f[i]);
         break;
     case SIM_STATE_LIST:
         for (int i = 0; i < v->n_top; i++, count++) at = put_i64(buf, at, v->top[i]);
@@ -196,7 +349,9 @@ size_t sim_value_encode(const sim_value *v, const sim_state_desc *d, uint8_t *bu
     case SIM_STATE_MAP:
         for (int i = 0; i < SIM_BUCKETS; i++)
             if (v->bucket[i]) {
-                at = put_i64(buf, at, i);
+                int ordinal = const_index(c, nc, i);
+                assert(ordinal >= 0); /* the job loader requires every bucket's constant */
+                at = put_i64(buf, at, ordinal);
                 at = put_i64(buf, at, v->bucket[i]);
                 count++;
             }
@@ -207,34 +362,53 @@ size_t sim_value_encode(const sim_value *v, const sim_state_desc *d, uint8_t *bu
     return at;
 }
 
+static rt_err decode_pojo(sim_value *v, const sim_state_desc *d, const uint8_t *buf, size_t len,
+                          int count, rt_error *e) {
+    if (count != d->n_fields)
+        return RT_FAIL(e, RT_EFORMAT, "state '%s': %d fields stored, schema has %d", d->name,
+                       count, d->n_fields);
+    size_t at = 2;
+    for (int i = 0; i < count; i++)
+        if (!get_field(buf, len, &at, d->types[i], &v->f[i]))
+            return RT_FAIL(e, RT_EFORMAT, "state '%s': field '%s' is not a %s", d->name,
+                           sim_field_name(d->fields[i]), sim_ftype_name(d->types[i]));
+    if (at != len)
+        return RT_FAIL(e, RT_EFORMAT, "state '%s': value length %zu does not match its schema",
+                       d->name, len);
+    return RT_OK;
+}
+
+static rt_err decode_map(sim_value *v, const sim_state_desc *d, const uint8_t *buf, size_t len,
+                         int count, rt_error *e) {
+    uint8_t c[SIM_ENUM_MAX];
+    int nc = sim_state_consts(d, c);
+    if (count > SIM_ENUM_MAX || len != 2 + (size_t)count * 16)
+        return RT_FAIL(e, RT_EFORMAT, "state '%s': value length %zu does not match its schema",
+                       d->name, len);
+    for (int i = 0; i < count; i++) {
+        const uint8_t *p = buf + 2 + (size_t)i * 16;
+        int64_t ordinal = get_i64(p);
+        if (ordinal < 0 || ordinal >= nc || c[ordinal] >= SIM_BUCKETS)
+            return RT_FAIL(e, RT_EFORMAT, "state '%s': key ordinal %lld names no bucket", d->name,
+                           (long long)ordinal);
+        v->bucket[c[ordinal]] = get_i64(p + 8);
+    }
+    return RT_OK;
+}
+
 rt_err sim_value_decode(sim_value *v, const sim_state_desc *d, const uint8_t *buf, size_t len,
                         rt_error *e) {
     if (len < 2 || buf[0] != (uint8_t)d->kind)
         return RT_FAIL(e, RT_EFORMAT, "state '%s': value of %zu bytes is not a %s value", d->name,
                        len, sim_state_kind_name(d->kind));
     int count = buf[1];
-    size_t width = d->kind == SIM_STATE_MAP ? 16 : 8;
-    int max = d->kind == SIM_STATE_VALUE ? d->n_fields
-              : d->kind == SIM_STATE_LIST ? SIM_TOP_N : SIM_BUCKETS;
-    if (count > max || len != 2 + (size_t)count * width)
-        return RT_FAIL(e, RT_EFORMAT, "state '%s': value length %zu does not match its schema",
-                       d->name, len);
     sim_value_init(v, d);
     v->present = 1;
-    for (int i = 0; i < count; i++) {
-        const uint8_t *p = buf + 2 + (size_t)i * width;
-        if (d->kind == SIM_STATE_VALUE) v->f[i] = get_i64(p);
-        else if (d->kind == SIM_STATE_LIST) v->top[v->n_top++] = get_i64(p);
-        else {
-            int64_t b = get_i64(p);
-            if (b < 0 || b >= SIM_BUCKETS)
-                return RT_FAIL(e, RT_EFORMAT, "state '%s': bucket %lld out of range", d->name,
-                               (long long)b);
-            v->bucket[b] = get_i64(p + 8);
-        }
-    }
-    if (d->kind == SIM_STATE_VALUE && count != d->n_fields)
-        return RT_FAIL(e, RT_EFORMAT, "state '%s': %d fields stored, schema has %d", d->name,
-                       count, d->n_fields);
+    if (d->kind == SIM_STATE_VALUE) return decode_pojo(v, d, buf, len, count, e);
+    if (d->kind == SIM_STATE_MAP) return decode_map(v, d, buf, len, count, e);
+    if (count > SIM_TOP_N || len != 2 + (size_t)count * 8)
+        return RT_FAIL(e, RT_EFORMAT, "state '%s': value length %zu does not match its schema",
+                       d->name, len);
+    for (int i = 0; i < count; i++) v->top[v->n_top++] = get_i64(buf + 2 + (size_t)i * 8);
     return RT_OK;
 }

@@ -19,9 +19,12 @@ const char *sim_sharing_name(sim_sharing s) {
 rt_err sim_backend_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e) {
     assert(cfg != NULL && cfg->kind != NULL);
     assert(cfg->kg_lo <= cfg->kg_hi);
-    if (strcmp(cfg->kind, "heap") == 0) return sim_backend_heap_create(out, cfg, e);
-    if (strcmp(cfg->kind, "rocksdb") == 0) return sim_backend_rocksdb_create(out, cfg, e);
-    return RT_FAIL(e, RT_EUSAGE, "unknown state backend '%s' (known: heap, rocksdb)", cfg->kind);
+    rt_err rc;
+    if (strcmp(cfg->kind, "heap") == 0) rc = sim_backend_heap_create(out, cfg, e);
+    else if (strcmp(cfg->kind, "rocksdb") == 0) rc = sim_backend_rocksdb_create(out, cfg, e);
+    else return RT_FAIL(e, RT_EUSAGE, "unknown state backend '%s' (known: heap, rocksdb)", cfg->kind);
+    if (rc == RT_OK) (*out)->key_type = cfg->key_type;
+    return rc;
 }
 
 void sim_backend_destroy(sim_backend *b) {

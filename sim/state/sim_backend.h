@@ -93,7 +93,10 @@ struct sim_backend {
     uint32_t kg_lo, kg_hi;
     uint32_t max_parallelism;
     int n_states;
+    /* Each state's registered serializer: what its stored bytes are written
+     * with (after a restore: the job's, or a reconfigured one). */
     sim_state_desc states[SIM_MAX_STATES];
+    sim_ftype key_type; /* the key serializer, written into every handle */
     int incremental;
     const sim_version *engine;
 };
@@ -103,6 +106,7 @@ typedef struct sim_backend_config {
     uint32_t kg_lo, kg_hi, max_parallelism;
     int n_states;
     const sim_state_desc *states;
+    sim_ftype key_type;
     int incremental;
     const sim_version *engine;
     const char *work_dir; /* local directory for rocksdb (unique per subtask) */

@@ -678,6 +678,7 @@ static void fill_header(const rocks_backend *b, const sim_snap_ctx *ctx, sim_key
     out->checkpoint_id = ctx->checkpoint_id;
     out->n_states = b->base.n_states;
     memcpy(out->states, b->base.states, sizeof out->states);
+    out->key_type = b->base.key_type;
 }
 
 /* Uploads the files of the local checkpoint in dir in sorted order. */

@@ -53,12 +53,22 @@ void sim_buf_str(sim_buf *b, const char *s) {
     sim_buf_bytes(b, s, n);
 }
 
+/* A field byte holds the field in its low nibble and the declared type in
+ * its high one; a map state whose key enum is not the default B0..B7 sets
+ * SCHEMA_HAS_ENUM in its field count and follows it with u8 n and the n
+ * constants. A default schema is written as before types and enums existed. */
+#define SCHEMA_HAS_ENUM 0x80
+
 void sim_buf_schema(sim_buf *b, const sim_state_desc *d) {
+    int has_enum = !sim_state_consts_default(d);
     sim_buf_str(b, d->name);
     sim_buf_u8(b, (uint8_t)d->kind);
     sim_buf_u32(b, (uint32_t)d->schema_version);
-    sim_buf_u8(b, (uint8_t)d->n_fields);
-    for (int i = 0; i < d->n_fields; i++) sim_buf_u8(b, (uint8_t)d->fields[i]);
+    sim_buf_u8(b, (uint8_t)(d->n_fields | (has_enum ? SCHEMA_HAS_ENUM : 0)));
+    for (int i = 0; i < d->n_fields; i++) sim_buf_u8(b, (uint8_t)(d->fields[i] | (d->types[i] << 4)));
+    if (!has_enum) return;
+    sim_buf_u8(b, (uint8_t)d->n_consts);
+    for (int i = 0; i < d->n_consts; i++) sim_buf_u8(b, d->consts[i]);
 }
 
 void sim_buf_seal(sim_buf *b) { sim_buf_u64(b, sim_checksum(b->data, b->len)); }
@@ -130,15 +140,31 @@ void sim_read_schema(sim_reader *r, sim_state_desc *d) {
     sim_read_str(r, d->name, sizeof d->name);
     d->kind = (sim_state_kind)sim_read_u8(r);
     d->schema_version = (int)sim_read_u32(r);
-    d->n_fields = sim_read_u8(r);
+    uint8_t n = sim_read_u8(r);
+    d->n_fields = n & ~SCHEMA_HAS_ENUM;
     if (d->kind > SIM_STATE_MAP || d->n_fields > SIM_MAX_FIELDS) {
         r->bad = 1;
         return;
     }
     for (int i = 0; i < d->n_fields; i++) {
-        d->fields[i] = (sim_field)sim_read_u8(r);
-        if (d->fields[i] >= SIM_F_KIND_COUNT) r->bad = 1;
+        uint8_t f = sim_read_u8(r);
+        d->fields[i] = (sim_field)(f & 0x0f);
+        d->types[i] = (sim_ftype)(f >> 4);
+        if (d->fields[i] >= SIM_F_KIND_COUNT || d->types[i] >= SIM_T_COUNT) r->bad = 1;
     }
+    if (!(n & SCHEMA_HAS_ENUM)) return;
+    d->n_consts = sim_read_u8(r);
+    if (d->kind != SIM_STATE_MAP || d->n_consts < SIM_BUCKETS || d->n_consts > SIM_ENUM_MAX) {
+        r->bad = 1;
+        return;
+    }
+    int seen[SIM_ENUM_MAX] = {0};
+    for (int i = 0; i < d->n_consts; i++) {
+        d->consts[i] = sim_read_u8(r);
+        if (d->consts[i] >= SIM_ENUM_MAX || seen[d->consts[i]]++) r->bad = 1;
+    }
+    for (int b = 0; b < SIM_BUCKETS; b++)
+        if (!seen[b]) r->bad = 1; /* every bucket needs its constant */
 }
 
 rt_err sim_reader_check(const sim_reader *r, rt_error *e) {
@@ -163,5 +189,6 @@ rt_err sim_upload_buffer(sim_snap_ctx *ctx, const sim_backend *b, const sim_buf 
     out->checkpoint_id = ctx->checkpoint_id;
     out->n_states = b->n_states;
     memcpy(out->states, b->states, sizeof out->states);
+    out->key_type = b->key_type;
     return sim_handle_add_file(out, &f, e);
 }
