@@ -233,6 +233,14 @@ static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e
     }
     json_t *inc = json_object_get(step, "incremental");
     if (inc) cfg->incremental = json_is_true(inc);
+    /* state.storage.fs.memory-threshold, in bytes (Flink: at most 1 MiB). */
+    json_t *thr = json_object_get(step, "memory_threshold");
+    if (thr) {
+        json_int_t n = json_integer_value(thr);
+        if (!json_is_integer(thr) || n < 0 || n > (json_int_t)SIM_MEMORY_THRESHOLD_MAX)
+            return fail_step(c, e, RT_EINPUT, "memory_threshold must be 0..1048576 bytes");
+        cfg->memory_threshold = (uint32_t)n;
+    }
     json_t *ret = json_object_get(step, "retained");
     if (ret) {
         json_int_t n = json_integer_value(ret);

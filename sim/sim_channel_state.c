@@ -111,6 +111,9 @@ rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
     sim_snap_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.store = r->cfg.store;
+    ctx.dir = r->pend.dir; /* exclusive scope: ChannelStateCheckpointWriter */
+    ctx.memory_threshold = r->cfg.memory_threshold;
+    ctx.inline_pool = &r->inline_pool;
     rt_err rc = sim_upload(&ctx, path, b.data, b.len, &t->snap.cs_file, e);
     sim_buf_free(&b);
     if (rc != RT_OK) return rc;
@@ -188,8 +191,15 @@ rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_versi
             if (!m->ops[o].sub[s].has_cs) continue;
             uint8_t *data = NULL;
             size_t len = 0;
-            rt_err rc = rt_store_get(store, f->path, &data, &len, e);
+            const sim_bytes_entry *b = sim_bytes_get(&m->inline_pool, f->path);
+            rt_err rc = b ? RT_OK : rt_store_get(store, f->path, &data, &len, e);
             if (rc != RT_OK) return rc;
+            if (b) {
+                data = malloc(b->len + 1);
+                if (data == NULL) return RT_FAIL(e, RT_ENOMEM, "channel state: out of memory");
+                memcpy(data, b->data, b->len);
+                len = b->len;
+            }
             sim_cs_list l = {0};
             rc = sim_cs_read(data, len, f->path, engine, SIM_MUT_NONE, &m->job, &l, e);
             free(data);

@@ -56,6 +56,8 @@ rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned
         rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
     for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
         rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, c.shared_created[i], e);
+    /* The coordinator holds the snapshot's inlined state from now on. */
+    if (rc == RT_OK) rc = sim_bytes_merge(&r->inline_pool, &m->inline_pool, e);
     if (rc == RT_OK) {
         sim_registry_confirm(&r->registry, c.id);
         if (unclaimed && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)

@@ -102,9 +102,19 @@ static void keyed_snapshot(sim_run *r, sim_task *t) {
     char shared[SIM_PATH_MAX], prefix[64];
     snprintf(shared, sizeof shared, "%s/shared", r->job_id);
     snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
-    sim_snap_ctx ctx = {r->cfg.store, p->dir, p->savepoint ? NULL : shared, prefix, p->sharing,
-                        p->id, r->cfg.engine, registry_confirmed, &r->registry, r->cfg.trace,
-                        rt_loop_now(&r->loop), 0, 0};
+    sim_snap_ctx ctx = {.store = r->cfg.store,
+                        .dir = p->dir,
+                        .shared_dir = p->savepoint ? NULL : shared,
+                        .file_prefix = prefix,
+                        .sharing = p->sharing,
+                        .checkpoint_id = p->id,
+                        .engine = r->cfg.engine,
+                        .confirmed = registry_confirmed,
+                        .registry = &r->registry,
+                        .trace = r->cfg.trace,
+                        .now_ms = rt_loop_now(&r->loop),
+                        .memory_threshold = r->cfg.memory_threshold,
+                        .inline_pool = &r->inline_pool};
     rt_error e;
     rt_error_clear(&e);
     rt_err rc = p->canonical ? sim_canonical_write(t->backend, &ctx, &t->snap.keyed, &e)
@@ -197,6 +207,9 @@ static void on_ack(rt_loop *loop, void *arg, uint64_t tag) {
  * depends on what the storage already holds: traces say "job/" instead,
  * and a replay into a used storage gives the same digest. */
 static void delete_quietly(sim_run *r, const char *path) {
+    /* Inlined state is gone with the last _metadata that held it
+     * (ByteStreamStateHandle.discardState deletes nothing). */
+    if (sim_bytes_drop(&r->inline_pool, path)) return;
     rt_error e;
     size_t n = strlen(r->job_id);
     int own = strncmp(path, r->job_id, n) == 0 && path[n] == '/';
@@ -221,6 +234,7 @@ static void abort_pending(sim_run *r) {
         if (t->backend) t->backend->ops->notify_abort(t->backend, p->id);
     }
     rt_store_delete_tree(r->cfg.store, p->dir, &e);
+    sim_bytes_drop_under(&r->inline_pool, p->dir);
     r->stats.checkpoints_failed++;
     p->active = 0;
     p->done = 1;
@@ -320,6 +334,8 @@ static rt_err finalize(sim_run *r, rt_error *e) {
     r->last_complete_at = rt_loop_now(&r->loop);
     r->stats.checkpoints_completed++;
     if (p->savepoint) {
+        /* Its _metadata holds its inlined state now; nothing reuses it. */
+        sim_bytes_drop_under(&r->inline_pool, p->dir);
         sim_completed_free(&c);
         return RT_OK;
     }

@@ -48,6 +48,7 @@ void sim_config_defaults(sim_config *c) {
     c->timeout_ms = 20000;
     c->min_pause_ms = 10;
     c->retained = 2;
+    c->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     c->events_max = 50000000;
 }
 
@@ -79,6 +80,9 @@ rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id,
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
     assert(cfg->store != NULL && cfg->engine != NULL);
+    if (cfg->memory_threshold > SIM_MEMORY_THRESHOLD_MAX)
+        return RT_FAIL(e, RT_EUSAGE, "memory threshold %u bytes is larger than the maximum of %u",
+                       cfg->memory_threshold, SIM_MEMORY_THRESHOLD_MAX);
     rt_err rc = sim_job_validate(&cfg->job, "job", e);
     if (rc != RT_OK) return rc;
     sim_run *r = calloc(1, sizeof *r);
@@ -119,6 +123,7 @@ void sim_run_destroy(sim_run *r) {
     free(r->done);
     for (int i = 0; i < r->n_epochs; i++) sim_epoch_free(&r->epochs[i]);
     sim_registry_free(&r->registry);
+    sim_bytes_free(&r->inline_pool);
     rt_loop_free(&r->loop);
     free(r);
 }
@@ -330,6 +335,7 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
     r->force_full = 0;
     sim_registry_free(&r->registry);
     sim_registry_init(&r->registry);
+    sim_bytes_free(&r->inline_pool); /* read back from each retained _metadata */
     rc = sim_coord_load_store(r, e);
     if (rc != RT_OK) return rc;
     sim_trace(r, "store_recovered", "\"retained\":%d,\"latest\":\"%s\"", r->n_done,
@@ -340,10 +346,12 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx) {
     for (int i = 0; i < r->n_done; i++) {
         const sim_completed *c = &r->done[i];
+        /* Files only: inlined state lives in the _metadata. */
         for (size_t k = 0; k < c->files.len; k++)
-            if (fn(ctx, c->id, c->files.items[k])) return 1;
+            if (!sim_bytes_get(&r->inline_pool, c->files.items[k]) && fn(ctx, c->id, c->files.items[k])) return 1;
         for (size_t k = 0; k < c->shared.len; k++)
-            if (fn(ctx, c->id, c->shared.items[k])) return 1;
+            if (!sim_bytes_get(&r->inline_pool, c->shared.items[k]) && fn(ctx, c->id, c->shared.items[k]))
+                return 1;
     }
     return 0;
 }

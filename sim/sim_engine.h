@@ -37,12 +37,21 @@ typedef struct sim_config {
     uint64_t timeout_ms;         /* checkpoint timeout */
     uint64_t min_pause_ms;
     int retained;                /* completed checkpoints kept */
+    /* state.storage.fs.memory-threshold (FsCheckpointStreamFactory): state
+     * of at most this many bytes is inlined in _metadata instead of being a
+     * file; Flink's default is 20 KiB, its maximum 1 MiB; 0 inlines nothing. */
+    uint32_t memory_threshold;
     rt_store *store;             /* the checkpoint/savepoint storage */
     const char *work_dir;        /* local directory for RocksDB instances */
     rt_trace *trace;
     uint64_t events_max;         /* bound on events: beyond it the run is stuck */
     sim_mutant mutant;           /* SIM_MUT_NONE except under `snapsim mutants` */
 } sim_config;
+
+/* FsCheckpointStreamFactory: the default of state.storage.fs.memory-threshold
+ * (20 KiB) and its largest allowed value (MAX_FILE_STATE_THRESHOLD, 1 MiB). */
+#define SIM_MEMORY_THRESHOLD_DEFAULT (20u * 1024u)
+#define SIM_MEMORY_THRESHOLD_MAX (1024u * 1024u)
 
 void sim_config_defaults(sim_config *c);
 

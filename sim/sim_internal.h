@@ -143,6 +143,9 @@ struct sim_run {
     sim_completed *done;
     int n_done, cap_done;
     sim_registry registry;
+    /* Bytes of every inlined handle the coordinator's checkpoints (and the
+     * one in progress) hold: what their _metadata is written from. */
+    sim_bytes_pool inline_pool;
     int force_full; /* NO_CLAIM: the next checkpoint uploads everything */
     uint64_t slow_ms_seen; /* the store's slow_ms already charged to acks */
     char latest[SIM_PATH_MAX];

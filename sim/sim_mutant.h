@@ -9,7 +9,7 @@
 #define SIM_MUTANT_MAP(X)                                                                   \
     X(SIM_MUT_NONE, "none", "no mutant")                                                    \
     X(SIM_MUT_SAVEPOINT_ABSOLUTE, "savepoint-absolute-paths",                               \
-      "savepoint _metadata holds absolute paths, like a checkpoint")                        \
+      "savepoint _metadata holds its own files by absolute path (as entropy injection does)") \
     X(SIM_MUT_CS_FORMAT_PER_PATCH, "channel-format-per-patch",                              \
       "every patch release changes the channel-state format")                               \
     X(SIM_MUT_DROP_CHANNEL_STATE, "drop-channel-state",                                     \
@@ -19,7 +19,10 @@
     X(SIM_MUT_NO_CLAIM_INCREMENTAL, "no-claim-incremental",                                 \
       "the first checkpoint after a NO_CLAIM restore is incremental")                       \
     X(SIM_MUT_IGNORE_NOT_CLAIMED, "registry-ignores-ownership",                             \
-      "the registry deletes files of snapshots the job does not own")
+      "the registry deletes files of snapshots the job does not own")                       \
+    X(SIM_MUT_FLINK_39964, "FLINK-39964",                                                   \
+      "a reused relative handle of another directory is written relative (re-anchored "    \
+      "to the new checkpoint's directory on read, where the file is not)")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

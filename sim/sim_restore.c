@@ -13,9 +13,17 @@
 #include "sim_canonical.h"
 #include "sim_internal.h"
 
+/* Where restore reads a handle from: the storage for files, the parsed
+ * _metadata for inlined bytes. */
+typedef struct fetch_src {
+    rt_store *store;
+    const sim_bytes_pool *pool;
+} fetch_src;
+
 typedef struct restore_job {
     sim_run *r;
     sim_meta m;
+    fetch_src src;
     const char *dir;
     sim_restore_mode mode;
     int allow;
@@ -24,15 +32,31 @@ typedef struct restore_job {
     rt_error *e;
 } restore_job;
 
-/* Reads one file and checks it against what the metadata recorded. */
+static rt_err fetch_inlined(const fetch_src *src, const sim_file_ref *f, uint8_t **data, size_t *len,
+                            rt_error *e) {
+    const sim_bytes_entry *b = src->pool ? sim_bytes_get(src->pool, f->path) : NULL;
+    if (b == NULL) return RT_FAIL(e, RT_EFORMAT, "inlined state %s is not in _metadata", f->path);
+    *data = malloc(b->len ? b->len : 1);
+    if (*data == NULL) return RT_FAIL(e, RT_ENOMEM, "restore: out of memory");
+    memcpy(*data, b->data, b->len);
+    *len = b->len;
+    return RT_OK;
+}
+
+/* Reads one handle and checks it against what the metadata recorded. */
 static rt_err fetch_verified(void *ctx, const sim_file_ref *f, uint8_t **data, size_t *len,
                              rt_error *e) {
-    rt_store *store = ctx;
+    const fetch_src *src = ctx;
     char abs[1024];
-    rt_store_absolute(store, f->path, abs, sizeof abs);
-    rt_err rc = rt_store_get(store, f->path, data, len, e);
-    if (rc == RT_ENOENT)
-        return RT_FAIL(e, RT_ENOENT, "snapshot file %s is missing", abs);
+    rt_err rc;
+    if (f->type == SIM_HANDLE_BYTES) {
+        snprintf(abs, sizeof abs, "inlined state %s", f->path);
+        rc = fetch_inlined(src, f, data, len, e);
+    } else {
+        rt_store_absolute(src->store, f->path, abs, sizeof abs);
+        rc = rt_store_get(src->store, f->path, data, len, e);
+        if (rc == RT_ENOENT) return RT_FAIL(e, RT_ENOENT, "snapshot file %s is missing", abs);
+    }
     if (rc != RT_OK) return rc;
     if (*len != f->size || sim_checksum(*data, *len) != f->xxh3) {
         free(*data);
@@ -51,7 +75,7 @@ static int verify_one(void *ctx, const char *op, uint32_t sub, const sim_file_re
     restore_job *rj = ctx;
     uint8_t *data = NULL;
     size_t len = 0;
-    if (fetch_verified(rj->r->cfg.store, f, &data, &len, rj->e) != RT_OK) return 1;
+    if (fetch_verified(&rj->src, f, &data, &len, rj->e) != RT_OK) return 1;
     free(data);
     return 0;
 }
@@ -115,7 +139,7 @@ static rt_err load_channel_state(restore_job *rj) {
             if (!st->has_cs) continue;
             uint8_t *data = NULL;
             size_t len = 0;
-            rt_err rc = fetch_verified(rj->r->cfg.store, &st->cs_file, &data, &len, rj->e);
+            rt_err rc = fetch_verified(&rj->src, &st->cs_file, &data, &len, rj->e);
             if (rc == RT_OK)
                 rc = sim_cs_read(data, len, st->cs_file.path, rj->r->cfg.engine, rj->r->cfg.mutant, &rj->r->job,
                                  &rj->cs, rj->e);
@@ -128,7 +152,7 @@ static rt_err load_channel_state(restore_job *rj) {
 /* Native restore, then migration in place of any state whose schema the
  * new job changed. */
 static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_handle *h) {
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, rj->r->cfg.engine, rj->r->cfg.trace,
+    sim_restore_ctx ctx = {fetch_verified, &rj->src, rj->r->cfg.engine, rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     rt_err rc = b->ops->restore_native(b, &ctx, h, rj->e);
     for (int s = 0; rc == RT_OK && s < b->n_states && rj->r->cfg.mutant != SIM_MUT_NO_NATIVE_MIGRATION; s++)
@@ -145,7 +169,7 @@ static rt_err restore_native(restore_job *rj, sim_backend *b, const sim_keyed_ha
 
 static rt_err restore_keyed_task(restore_job *rj, sim_task *t, const sim_meta_op *mo) {
     sim_backend *b = t->backend;
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, rj->r->cfg.engine, rj->r->cfg.trace,
+    sim_restore_ctx ctx = {fetch_verified, &rj->src, rj->r->cfg.engine, rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     for (int s = 0; s < mo->n_sub; s++) {
         const sim_keyed_handle *h = &mo->sub[s].keyed;
@@ -305,6 +329,8 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
         if (rc == RT_OK) rc = sim_epoch_begin(r, r->offset, NULL, NULL, 0, fresh, e);
         return rc;
     }
+    rj.src.store = r->cfg.store;
+    rj.src.pool = &rj.m.inline_pool;
     rt_err rc = sim_meta_load(&rj.m, r->cfg.store, dir, e);
     if (rc == RT_OK) rc = restore_checked(&rj);
     if (rc != RT_OK) {

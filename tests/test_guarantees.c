@@ -51,8 +51,8 @@ static void check_flip(const flip *f) {
     CU_ASSERT_STRING_EQUAL(cbase, cmut);
 }
 
-/* Savepoints lose relocatability when their metadata holds absolute
- * paths; checkpoints were never relocatable. */
+/* Savepoints lose relocatability when their metadata holds their own
+ * files by absolute path; the mutant leaves checkpoints alone. */
 static void test_absolute_savepoint_paths(void) {
     flip f = {SIM_MUT_SAVEPOINT_ABSOLUTE, "relocatable", SIM_KIND_NATIVE, "heap", 0, SIM_KIND_ALIGNED};
     check_flip(&f);
@@ -96,6 +96,14 @@ static void test_registry_ownership(void) {
     check_flip(&f);
 }
 
+/* FLINK-39964: a checkpoint reusing a claimed native savepoint's SSTs must
+ * hold them so that they resolve from its own directory; a canonical
+ * savepoint leaves no SSTs to reuse. */
+static void test_flink_39964(void) {
+    flip f = {SIM_MUT_FLINK_39964, "restore_claim", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip(&f);
+}
+
 int suite_guarantees(void) {
     CU_pSuite s = CU_add_suite("guarantees", setup, teardown);
     if (s == NULL) return -1;
@@ -104,7 +112,8 @@ int suite_guarantees(void) {
         !CU_add_test(s, "dropped channel state is corruption", test_drop_channel_state) ||
         !CU_add_test(s, "native restore must migrate", test_native_migration) ||
         !CU_add_test(s, "no-claim first checkpoint is full", test_no_claim_full_checkpoint) ||
-        !CU_add_test(s, "registry respects ownership", test_registry_ownership))
+        !CU_add_test(s, "registry respects ownership", test_registry_ownership) ||
+        !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964))
         return -1;
     return 0;
 }
