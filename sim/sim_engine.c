@@ -121,6 +121,7 @@ void sim_run_destroy(sim_run *r) {
     sim_free_tasks(r);
     for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
     free(r->done);
+    sim_coord_forget_subsumed(r);
     for (int i = 0; i < r->n_epochs; i++) sim_epoch_free(&r->epochs[i]);
     sim_registry_free(&r->registry);
     sim_bytes_free(&r->inline_pool);
@@ -331,6 +332,7 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
     /* Everything the coordinator held in memory is gone. */
     for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
     r->n_done = 0;
+    sim_coord_forget_subsumed(r);
     r->latest[0] = '\0';
     r->force_full = 0;
     sim_registry_free(&r->registry);

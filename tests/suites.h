@@ -12,4 +12,5 @@
     X(coordinator)     \
     X(upgrade)         \
     X(fuzz)            \
-    X(spa)
+    X(spa)             \
+    X(registry)

@@ -469,6 +469,47 @@ static void test_claimed_savepoint_files_resolve(void) {
     CU_ASSERT_EQUAL(claim_then_failover(SIM_MUT_FLINK_39964, &reused), RT_ENOENT);
 }
 
+/* A claimed native savepoint shares nothing, so the SSTs later checkpoints
+ * reuse lie in its own directory: once subsumed it is kept whole (its
+ * _metadata too) while any of them is in use, and discarded whole after
+ * (SharedStateRegistryImpl's preventsDiscardingCreatedCheckpoint). */
+static void test_claimed_savepoint_folder_kept(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 101);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 700);
+    char sp[SIM_PATH_MAX], meta[SIM_PATH_MAX + 16];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    snprintf(meta, sizeof meta, "%s/_metadata", sp);
+    int64_t sp_id = checkpoint_id_of(s, sp);
+    sf_config(&c, s, "rocksdb", 102);
+    r = sf_restored(&c, sp, SIM_MODE_CLAIM);
+    int kept_in_use = 0;
+    for (int step = 0; step < 40; step++) {
+        sf_records(r, 60);
+        rt_strlist used;
+        sf_retained(r, -1, &used);
+        int uses = 0;
+        for (size_t i = 0; i < used.len; i++) uses += sim_path_under(used.items[i], sp);
+        rt_strlist_free(&used);
+        if (!is_retained(r, sp_id) && uses) {
+            kept_in_use++;
+            CU_ASSERT(rt_store_exists(s, meta)); /* subsumed, still in use: kept whole */
+        }
+    }
+    CU_ASSERT(kept_in_use > 0); /* the case was reached */
+    SF_OK(SF_RC(sim_run_drain(r, &sf_err)));
+    rt_strlist left = {0};
+    SF_OK(SF_RC(rt_store_list(s, sp, &left, &sf_err)));
+    CU_ASSERT_EQUAL(left.len, 0); /* nothing uses it any more: discarded whole */
+    rt_strlist_free(&left);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 /* ---- backend change -------------------------------------------------------- */
 
 static void crosses(const char *from, const char *to) {
@@ -803,6 +844,7 @@ int suite_restore(void) {
         {"a tiny checkpoint is inlined and relocates", test_tiny_checkpoint_relocates},
         {"inlined state is sealed in _metadata", test_inlined_state_sealed},
         {"claimed savepoint's reused files resolve (FLINK-39964)", test_claimed_savepoint_files_resolve},
+        {"claimed savepoint kept whole while its files are in use", test_claimed_savepoint_folder_kept},
         {"canonical savepoint heap -> rocksdb", test_canonical_heap_to_rocksdb},
         {"canonical savepoint rocksdb -> heap", test_canonical_rocksdb_to_heap},
         {"schema migration, canonical (rocksdb)", test_schema_migration_canonical},
