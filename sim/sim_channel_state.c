@@ -181,31 +181,3 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
     if (rc == RT_OK) rc = sim_reader_check(&rd, e);
     return rc;
 }
-
-rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine, int *yes,
-                             rt_error *e) {
-    *yes = 0;
-    for (int o = 0; o < m->n_ops && !*yes; o++)
-        for (int s = 0; s < m->ops[o].n_sub; s++) {
-            const sim_file_ref *f = &m->ops[o].sub[s].cs_file;
-            if (!m->ops[o].sub[s].has_cs) continue;
-            uint8_t *data = NULL;
-            size_t len = 0;
-            const sim_bytes_entry *b = sim_bytes_get(&m->inline_pool, f->path);
-            rt_err rc = b ? RT_OK : rt_store_get(store, f->path, &data, &len, e);
-            if (rc != RT_OK) return rc;
-            if (b) {
-                data = malloc(b->len + 1);
-                if (data == NULL) return RT_FAIL(e, RT_ENOMEM, "channel state: out of memory");
-                memcpy(data, b->data, b->len);
-                len = b->len;
-            }
-            sim_cs_list l = {0};
-            rc = sim_cs_read(data, len, f->path, engine, SIM_MUT_NONE, &m->job, &l, e);
-            free(data);
-            free(l.r);
-            if (rc != RT_OK) return rc;
-            if (l.n) *yes = 1;
-        }
-    return RT_OK;
-}

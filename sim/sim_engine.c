@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_canonical.h"
 #include "sim_internal.h"
 
 static const char *const kind_names[] = {"canonical", "native", "aligned", "unaligned"};
@@ -402,20 +403,50 @@ rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e) {
     return RT_OK;
 }
 
-rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
-                                size_t cap, rt_error *e) {
-    assert(kind == SIM_KIND_CANONICAL || kind == SIM_KIND_NATIVE);
-    if (r->started) return RT_FAIL(e, RT_EUSAGE, "a savepoint at the cut needs a job that has not run");
-    rt_err rc = sim_coord_trigger(r, kind, 1, target_dir, e);
-    if (rc == RT_OK) {
-        sim_coord_start(r);
-        sim_start_sources(r);
-        rc = sim_coord_wait(r, e);
+/* The State Processor API's bootstrap of one operator: what
+ * SnapshotUtils.snapshot does for each subtask of a StateBootstrapTransformation,
+ * with a savepoint's CheckpointOptions (the requested format, sharing
+ * nothing, checkpoint id SnapshotUtils.CHECKPOINT_ID = 0) and a stream
+ * factory on the new savepoint's directory with the run's memory threshold. */
+rt_err sim_run_write_keyed(sim_run *r, const char *uid, sim_kind format, const char *dir, sim_meta_op *out,
+                           sim_bytes_pool *pool, rt_error *e) {
+    assert(format == SIM_KIND_CANONICAL || format == SIM_KIND_NATIVE);
+    if (r->started) return RT_FAIL(e, RT_EUSAGE, "the State Processor API writes from a job that has not run");
+    int o = sim_job_find(&r->job, uid);
+    if (o < 0 || r->job.ops[o].kind != SIM_OP_KEYED)
+        return RT_FAIL(e, RT_EINPUT, "the snapshot has no keyed operator '%s' to rewrite", uid);
+    const sim_op *op = &r->job.ops[o];
+    memset(out, 0, sizeof *out);
+    snprintf(out->uid, sizeof out->uid, "%s", op->uid);
+    out->parallelism = op->parallelism;
+    out->max_parallelism = op->max_parallelism;
+    out->sub = calloc(op->parallelism, sizeof *out->sub);
+    if (out->sub == NULL) return RT_FAIL(e, RT_ENOMEM, "spa: out of memory");
+    rt_err rc = RT_OK;
+    for (uint32_t i = 0; i < op->parallelism && rc == RT_OK; i++) {
+        sim_task *t = &r->tasks[r->op_first_task[o] + (int)i];
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
+        sim_snap_ctx ctx = {.store = r->cfg.store,
+                            .dir = dir,
+                            .file_prefix = prefix,
+                            .sharing = SIM_SHARE_NO_SHARING,
+                            .checkpoint_id = 0,
+                            .engine = r->cfg.engine,
+                            .trace = r->cfg.trace,
+                            .now_ms = rt_loop_now(&r->loop),
+                            .memory_threshold = r->cfg.memory_threshold,
+                            .inline_pool = pool};
+        sim_meta_subtask *st = &out->sub[out->n_sub++];
+        st->index = t->idx;
+        st->has_keyed = 1;
+        rc = format == SIM_KIND_CANONICAL ? sim_canonical_write(t->backend, &ctx, &st->keyed, e)
+                                          : t->backend->ops->snapshot_native(t->backend, &ctx, &st->keyed, e);
+        r->stats.files_written += ctx.files_written;
+        r->stats.bytes_written += ctx.bytes_written;
     }
-    if (rc == RT_OK && r->pend.failed) {
-        *e = r->pend.err;
-        rc = e->code;
-    }
-    if (rc == RT_OK) snprintf(dir_out, cap, "%s", r->pend.dir);
+    if (rc == RT_OK)
+        sim_trace(r, "spa_write_operator", "\"uid\":\"%s\",\"format\":\"%s\",\"subtasks\":%d", op->uid,
+                  sim_kind_name(format), out->n_sub);
     return rc;
 }

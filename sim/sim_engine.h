@@ -12,6 +12,7 @@
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_job.h"
+#include "sim_metadata.h"
 #include "sim_mutant.h"
 #include "sim_version.h"
 
@@ -120,9 +121,14 @@ rt_err sim_run_verify_cut(sim_run *r, rt_error *e);
 typedef int (*sim_keyed_fn)(void *ctx, const char *uid, const sim_state_desc *d, uint32_t kg,
                             uint64_t key, const uint8_t *val, size_t len);
 rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e);
-/* A savepoint of exactly the restored state: the sources stay at the
- * restored offsets. dir_out receives its store-relative directory. */
-rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
-                                size_t cap, rt_error *e);
+/* The State Processor API's bootstrap of keyed operator uid (Flink's
+ * SnapshotUtils.snapshot): its restored state, as of the snapshot's cut,
+ * written into dir in format SIM_KIND_CANONICAL or SIM_KIND_NATIVE,
+ * sharing nothing, with the run's memory threshold. out receives the
+ * operator with one keyed handle per subtask (and nothing else: a
+ * bootstrapped operator has no channel state); pool the bytes of any
+ * inlined handle. */
+rt_err sim_run_write_keyed(sim_run *r, const char *uid, sim_kind format, const char *dir, sim_meta_op *out,
+                           sim_bytes_pool *pool, rt_error *e);
 
 #endif

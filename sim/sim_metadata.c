@@ -300,6 +300,47 @@ rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt
     return RT_OK;
 }
 
+/* ---- writing a composed snapshot (the State Processor API) ---- */
+
+static json_t *meta_subtask_json(handle_writer *w, const sim_meta_subtask *st) {
+    json_t *s = json_pack("{s:i}", "index", (int)st->index);
+    if (st->has_keyed) json_object_set_new(s, "keyed", keyed_json(w, &st->keyed));
+    if (st->n_offsets) {
+        json_t *offs = json_array();
+        for (int k = 0; k < st->n_offsets; k++)
+            json_array_append_new(offs, json_pack("[i,I]", (int)st->split[k], (json_int_t)st->offset[k]));
+        json_object_set_new(s, "offsets", offs);
+    }
+    if (st->has_sink)
+        json_object_set_new(s, "sink", json_pack("{s:I, s:o}", "count", (json_int_t)st->sink_count, "hash",
+                                                 hex64(st->sink_hash)));
+    if (st->has_cs) json_object_set_new(s, "channel_state", handle_json(w, &st->cs_file));
+    return s;
+}
+
+rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e) {
+    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, RT_OK, e};
+    json_t *ops = json_array(), *lineage = json_array();
+    for (int o = 0; o < m->n_ops; o++) {
+        const sim_meta_op *op = &m->ops[o];
+        json_t *subs = json_array();
+        for (int i = 0; i < op->n_sub; i++) json_array_append_new(subs, meta_subtask_json(&w, &op->sub[i]));
+        json_array_append_new(ops, json_pack("{s:s, s:i, s:i, s:o}", "uid", op->uid, "parallelism",
+                                             (int)op->parallelism, "max_parallelism", (int)op->max_parallelism,
+                                             "subtasks", subs));
+    }
+    for (int i = 0; i < m->n_epochs; i++) json_array_append_new(lineage, epoch_json(&m->epochs[i], m->job.splits));
+    meta_header h = {m->version, m->engine, m->job_id, m->checkpoint_id, m->savepoint, m->snapshot_kind, m->format,
+                     m->backend, m->sharing, m->incremental, m->source_seed, &m->job};
+    json_t *doc = document(&h, &w, lineage, ops);
+    if (w.rc != RT_OK) {
+        json_decref(doc);
+        return w.rc;
+    }
+    size_t len = 0;
+    return store_document(store, dir, doc, &len, e);
+}
+
 /* ---- parsing ---- */
 
 typedef struct meta_parser {

@@ -16,6 +16,7 @@
 #include "rt_storage.h"
 #include "sim_handle.h"
 #include "sim_job.h"
+#include "sim_mutant.h"
 #include "sim_version.h"
 
 #define SIM_METADATA_MAGIC "snapsim-metadata"
@@ -83,6 +84,10 @@ void sim_meta_free(sim_meta *m);
 /* Recomputes the checksum a _metadata text carries (in place); -1 if it
  * has none. For tools and tests that edit metadata on purpose. */
 int sim_meta_seal(char *text, size_t len);
+/* Writes m as dir/_metadata (sealed), each handle by its type relative to
+ * dir, inlined bytes from m->inline_pool: how the State Processor API
+ * stores the snapshot it composed. */
+rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e);
 /* Reads and parses dir/_metadata from the store. */
 rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e);
 /* Every file the snapshot references, in a stable order. */
@@ -94,11 +99,5 @@ int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const si
 /* No handle is absolute: the directory alone holds (or inlines) all it
  * needs, and can be moved. */
 int sim_meta_self_contained(const sim_meta *m);
-
-/* Whether any channel-state file of the snapshot holds records (read with
- * the channel-state reader of `engine`): in-flight data, as an unaligned
- * checkpoint has it. Implemented in sim_channel_state.c. */
-rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine,
-                             int *yes, rt_error *e);
 
 #endif

@@ -22,7 +22,13 @@
       "the registry deletes files of snapshots the job does not own")                       \
     X(SIM_MUT_FLINK_39964, "FLINK-39964",                                                   \
       "a reused relative handle of another directory is written relative (re-anchored "    \
-      "to the new checkpoint's directory on read, where the file is not)")
+      "to the new checkpoint's directory on read, where the file is not)")                  \
+    X(SIM_MUT_SPA_READER_DEFAULT_BACKEND, "spa-reader-default-backend",                     \
+      "the State Processor API reader opens every snapshot with the default (heap) "        \
+      "backend, as SavepointReader.read without a backend does")                            \
+    X(SIM_MUT_SPA_DROPS_CHANNEL_STATE, "spa-writer-drops-channel-state",                    \
+      "the State Processor API writer carries untouched operators' keyed and operator "     \
+      "state but not their channel state")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

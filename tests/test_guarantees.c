@@ -104,6 +104,21 @@ static void test_flink_39964(void) {
     check_flip(&f);
 }
 
+/* The State Processor API reader must open native state with the backend
+ * that wrote it; canonical state reads into any. */
+static void test_spa_reader_backend(void) {
+    flip f = {SIM_MUT_SPA_READER_DEFAULT_BACKEND, "spa_read", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip(&f);
+}
+
+/* The writer carries untouched operators over whole: an unaligned
+ * checkpoint's in-flight records of the operators it does not rewrite
+ * stay; an aligned checkpoint has none. */
+static void test_spa_writer_carries_channel_state(void) {
+    flip f = {SIM_MUT_SPA_DROPS_CHANNEL_STATE, "spa_write", SIM_KIND_UNALIGNED, "heap", 0, SIM_KIND_ALIGNED};
+    check_flip(&f);
+}
+
 int suite_guarantees(void) {
     CU_pSuite s = CU_add_suite("guarantees", setup, teardown);
     if (s == NULL) return -1;
@@ -113,7 +128,9 @@ int suite_guarantees(void) {
         !CU_add_test(s, "native restore must migrate", test_native_migration) ||
         !CU_add_test(s, "no-claim first checkpoint is full", test_no_claim_full_checkpoint) ||
         !CU_add_test(s, "registry respects ownership", test_registry_ownership) ||
-        !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964))
+        !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964) ||
+        !CU_add_test(s, "SPA reader opens native state with its backend", test_spa_reader_backend) ||
+        !CU_add_test(s, "SPA writer carries untouched channel state", test_spa_writer_carries_channel_state))
         return -1;
     return 0;
 }
