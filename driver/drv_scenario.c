@@ -248,6 +248,14 @@ static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e
     }
     json_t *inc = json_object_get(step, "incremental");
     if (inc) cfg->incremental = json_is_true(inc);
+    /* state.storage.fs.memory-threshold, in bytes (Flink: at most 1 MiB). */
+    json_t *thr = json_object_get(step, "memory_threshold");
+    if (thr) {
+        json_int_t n = json_integer_value(thr);
+        if (!json_is_integer(thr) || n < 0 || n > (json_int_t)SIM_MEMORY_THRESHOLD_MAX)
+            return fail_step(c, e, RT_EINPUT, "memory_threshold must be 0..1048576 bytes");
+        cfg->memory_threshold = (uint32_t)n;
+    }
     json_t *ret = json_object_get(step, "retained");
     if (ret) {
         json_int_t n = json_integer_value(ret);
@@ -467,13 +475,40 @@ static rt_err do_check(scn_ctx *c, json_t *step, rt_error *e) {
     return rc;
 }
 
+/* spa_write: "format" (canonical|native, Flink's CANONICAL|NATIVE too;
+ * default canonical, SavepointFormatType.DEFAULT, the only one a Flink
+ * SavepointWriter writes) and "operators", the uids it rewrites from what
+ * it read (default none: the others are carried over untouched). */
+static rt_err spa_request(scn_ctx *c, json_t *step, drv_spa_write_req *req, rt_error *e) {
+    memset(req, 0, sizeof *req);
+    const char *format = field(c, step, "format");
+    req->format = SIM_KIND_CANONICAL;
+    if (format && (strcmp(format, "native") == 0 || strcmp(format, "NATIVE") == 0)) req->format = SIM_KIND_NATIVE;
+    else if (format && strcmp(format, "canonical") != 0 && strcmp(format, "CANONICAL") != 0)
+        return fail_step(c, e, RT_EINPUT, "spa_write: format must be canonical or native");
+    json_t *ops = json_object_get(step, "operators");
+    if (ops && (!json_is_array(ops) || json_array_size(ops) > DRV_SPA_MAX_REWRITE))
+        return fail_step(c, e, RT_EINPUT, "spa_write: \"operators\" must be an array of at most 8 uids");
+    for (size_t i = 0; ops && i < json_array_size(ops); i++) {
+        const char *uid = json_string_value(json_array_get(ops, i));
+        if (uid == NULL) return fail_step(c, e, RT_EINPUT, "spa_write: each operator is a uid string");
+        req->rewrite[req->n_rewrite++] = uid;
+    }
+    req->memory_threshold = c->cfg.memory_threshold;
+    req->target = "spa";
+    return RT_OK;
+}
+
 static rt_err do_spa(scn_ctx *c, json_t *step, int write, rt_error *e) {
     named_snap *n;
     rt_err rc = snap_of(c, step, &n, e);
     if (rc != RT_OK) return rc;
-    if (!write) return drv_spa_read(c->store, n->dir, c->cfg.engine, c->env->work_dir, NULL, e);
+    drv_spa_opts o = {c->cfg.engine, c->env->work_dir, c->cfg.mutant};
+    if (!write) return drv_spa_read(c->store, n->dir, &o, NULL, e);
+    drv_spa_write_req req;
+    rc = spa_request(c, step, &req, e);
     char dir[SIM_PATH_MAX];
-    rc = drv_spa_write(c->store, n->dir, "spa", c->cfg.engine, c->env->work_dir, dir, sizeof dir, e);
+    if (rc == RT_OK) rc = drv_spa_write(c->store, n->dir, &req, &o, dir, sizeof dir, e);
     return rc == RT_OK ? remember(c, step, dir, e) : rc;
 }
 

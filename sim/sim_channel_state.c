@@ -165,6 +165,9 @@ rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
     sim_snap_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.store = r->cfg.store;
+    ctx.dir = r->pend.dir; /* exclusive scope: ChannelStateCheckpointWriter */
+    ctx.memory_threshold = r->cfg.memory_threshold;
+    ctx.inline_pool = &r->inline_pool;
     rt_err rc = sim_upload(&ctx, path, b.data, b.len, &t->snap.cs_file, e);
     sim_buf_free(&b);
     if (rc != RT_OK) return rc;
@@ -260,25 +263,4 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
     if (rc == RT_OK) rc = sim_reader_check(&rd, e);
     if (rc == RT_OK && n_handles) *n_handles = total;
     return rc;
-}
-
-rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine, int *yes,
-                             rt_error *e) {
-    *yes = 0;
-    for (int o = 0; o < m->n_ops && !*yes; o++)
-        for (int s = 0; s < m->ops[o].n_sub; s++) {
-            const sim_file_ref *f = &m->ops[o].sub[s].cs_file;
-            if (!m->ops[o].sub[s].has_cs) continue;
-            uint8_t *data = NULL;
-            size_t len = 0;
-            rt_err rc = rt_store_get(store, f->path, &data, &len, e);
-            if (rc != RT_OK) return rc;
-            size_t handles = 0;
-            rc = sim_cs_read(data, len, f->path, engine, SIM_MUT_NONE, NULL, m->ops[o].uid,
-                             m->ops[o].sub[s].index, NULL, &handles, e);
-            free(data);
-            if (rc != RT_OK) return rc;
-            if (handles) *yes = 1;
-        }
-    return RT_OK;
 }

@@ -28,11 +28,11 @@ rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
 
 int sim_completed_add_file(sim_completed *c, const sim_file_ref *f) {
     if (!f->shared) return rt_strlist_push(&c->files, f->path) != 0;
-    int64_t *nc = realloc(c->shared_created, (c->shared.len + 1) * sizeof *nc);
-    if (nc == NULL) return 1;
-    c->shared_created = nc;
+    sim_file_ref *nr = realloc(c->shared_refs, (c->shared.len + 1) * sizeof *nr);
+    if (nr == NULL) return 1;
+    c->shared_refs = nr;
     if (rt_strlist_push(&c->shared, f->path) != 0) return 1;
-    nc[c->shared.len - 1] = f->created_by;
+    nr[c->shared.len - 1] = *f;
     return 0;
 }
 
@@ -54,8 +54,12 @@ rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned
     rt_err rc = RT_OK;
     if (sim_meta_each_file(m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
         rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+    /* registerAllAfterRestored; the strategy it was taken with is noted. */
     for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, c.shared_created[i], e);
+        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, c.shared_refs[i].created_by, e);
+    if (rc == RT_OK) sim_registry_note_restored(&r->registry, c.id, strcmp(m->sharing, "NO_SHARING") == 0);
+    /* The coordinator holds the snapshot's inlined state from now on. */
+    if (rc == RT_OK) rc = sim_bytes_merge(&r->inline_pool, &m->inline_pool, e);
     if (rc == RT_OK) {
         sim_registry_confirm(&r->registry, c.id);
         if (unclaimed && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)

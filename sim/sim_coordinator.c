@@ -42,7 +42,7 @@ int sim_coord_periodic_chains(const sim_run *r) {
 void sim_completed_free(sim_completed *c) {
     rt_strlist_free(&c->files);
     rt_strlist_free(&c->shared);
-    free(c->shared_created);
+    free(c->shared_refs);
     memset(c, 0, sizeof *c);
 }
 
@@ -119,9 +119,19 @@ static void keyed_snapshot(sim_run *r, sim_task *t) {
     char shared[SIM_PATH_MAX], prefix[64];
     snprintf(shared, sizeof shared, "%s/shared", r->job_id);
     snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
-    sim_snap_ctx ctx = {r->cfg.store, p->dir, p->savepoint ? NULL : shared, prefix, p->sharing,
-                        p->id, r->cfg.engine, registry_confirmed, &r->registry, r->cfg.trace,
-                        rt_loop_now(&r->loop), 0, 0};
+    sim_snap_ctx ctx = {.store = r->cfg.store,
+                        .dir = p->dir,
+                        .shared_dir = p->savepoint ? NULL : shared,
+                        .file_prefix = prefix,
+                        .sharing = p->sharing,
+                        .checkpoint_id = p->id,
+                        .engine = r->cfg.engine,
+                        .confirmed = registry_confirmed,
+                        .registry = &r->registry,
+                        .trace = r->cfg.trace,
+                        .now_ms = rt_loop_now(&r->loop),
+                        .memory_threshold = r->cfg.memory_threshold,
+                        .inline_pool = &r->inline_pool};
     rt_error e;
     rt_error_clear(&e);
     rt_err rc = p->canonical ? sim_canonical_write(t->backend, &ctx, &t->snap.keyed, &e)
@@ -214,6 +224,9 @@ static void on_ack(rt_loop *loop, void *arg, uint64_t tag) {
  * depends on what the storage already holds: traces say "job/" instead,
  * and a replay into a used storage gives the same digest. */
 static void delete_quietly(sim_run *r, const char *path) {
+    /* Inlined state is gone with the last _metadata that held it
+     * (ByteStreamStateHandle.discardState deletes nothing). */
+    if (sim_bytes_drop(&r->inline_pool, path)) return;
     rt_error e;
     size_t n = strlen(r->job_id);
     int own = strncmp(path, r->job_id, n) == 0 && path[n] == '/';
@@ -238,6 +251,7 @@ static void abort_pending(sim_run *r) {
         if (t->backend) t->backend->ops->notify_abort(t->backend, p->id);
     }
     rt_store_delete_tree(r->cfg.store, p->dir, &e);
+    sim_bytes_drop_under(&r->inline_pool, p->dir);
     r->stats.checkpoints_failed++;
     p->active = 0;
     p->done = 1;
@@ -252,10 +266,59 @@ static void remove_if_empty(sim_run *r, const char *dir) {
     rt_strlist_free(&left);
 }
 
+/* A subsumed checkpoint's discard (CompletedCheckpoint.discardOnSubsume):
+ * its private files and its directory. Its shared files go when the
+ * registry says nothing uses them any more. */
+static void discard(sim_run *r, sim_completed *c) {
+    for (size_t i = 0; i < c->files.len; i++) delete_quietly(r, c->files.items[i]);
+    remove_if_empty(r, c->dir);
+    sim_trace(r, "discard", "\"chk\":%" PRId64, c->id);
+}
+
+static int park_subsumed(sim_run *r, sim_completed *c) {
+    if (r->n_subsumed == r->cap_subsumed) {
+        int cap = r->cap_subsumed ? r->cap_subsumed * 2 : 4;
+        sim_completed *ns = realloc(r->subsumed, (size_t)cap * sizeof *ns);
+        if (ns == NULL) return 1;
+        r->subsumed = ns;
+        r->cap_subsumed = cap;
+    }
+    r->subsumed[r->n_subsumed++] = *c;
+    memset(c, 0, sizeof *c);
+    return 0;
+}
+
+/* CheckpointsCleaner.cleanSubsumedCheckpoints: every parked checkpoint the
+ * registry no longer holds in use is discarded now; a restored NO_SHARING
+ * snapshot (a claimed native savepoint) keeps its whole directory while
+ * later checkpoints still use the shared files inside it. */
+static void clean_subsumed(sim_run *r) {
+    int w = 0;
+    for (int i = 0; i < r->n_subsumed; i++) {
+        sim_completed *c = &r->subsumed[i];
+        if (sim_registry_in_use(&r->registry, c->id)) {
+            r->subsumed[w++] = *c;
+            continue;
+        }
+        discard(r, c);
+        sim_completed_free(c);
+    }
+    r->n_subsumed = w;
+}
+
+void sim_coord_forget_subsumed(sim_run *r) {
+    for (int i = 0; i < r->n_subsumed; i++) sim_completed_free(&r->subsumed[i]);
+    free(r->subsumed);
+    r->subsumed = NULL;
+    r->n_subsumed = r->cap_subsumed = 0;
+}
+
 /* Drops the oldest retained checkpoints beyond `retained`, as Flink does:
- * first out of the (persisted) store, then their files. If the store
- * cannot be written, nothing is deleted: a leak, never a store naming
- * deleted files for the next coordinator. */
+ * first out of the (persisted) store, then the registry forgets (and
+ * deletes) the shared files nothing retained uses, then the subsumed
+ * checkpoints are discarded unless still in use. If the store cannot be
+ * written, nothing is deleted: a leak, never a store naming deleted files
+ * for the next coordinator. */
 static void subsume(sim_run *r) {
     int n_old = r->n_done > r->cfg.retained ? r->n_done - r->cfg.retained : 0;
     if (n_old == 0) return; /* the store was written with the new checkpoint */
@@ -269,13 +332,8 @@ static void subsume(sim_run *r) {
     if (!persisted) sim_trace(r, "store_write_failed", "\"error\":\"%s\"", rt_err_name(e.code));
     for (int k = 0; k < n_old; k++) {
         sim_trace(r, "subsume", "\"chk\":%" PRId64 ",\"owned\":%d", old[k].id, old[k].owned);
-        /* Private files only: shared ones (a claimed native savepoint's
-         * SSTs reused by later checkpoints live in its directory) go when
-         * the registry says nothing uses them any more. */
-        for (size_t i = 0; persisted && old[k].owned && i < old[k].files.len; i++)
-            delete_quietly(r, old[k].files.items[i]);
-        if (persisted && old[k].owned) remove_if_empty(r, old[k].dir);
-        sim_completed_free(&old[k]);
+        /* Only what the job owns is ever discarded. */
+        if (!(persisted && old[k].owned) || park_subsumed(r, &old[k]) != 0) sim_completed_free(&old[k]);
     }
     free(old);
     rt_strlist gone = {0};
@@ -283,6 +341,7 @@ static void subsume(sim_run *r) {
     if (sim_registry_unregister_unused(&r->registry, lowest, &gone, &e) == RT_OK && persisted)
         for (size_t i = 0; i < gone.len; i++) delete_quietly(r, gone.items[i]);
     rt_strlist_free(&gone);
+    if (persisted) clean_subsumed(r);
 }
 
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
@@ -299,10 +358,11 @@ rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e) {
     return RT_OK;
 }
 
+/* registerAll, then checkpointCompleted (the store lists it now). */
 static rt_err register_shared(sim_run *r, const sim_completed *c, rt_error *e) {
     rt_err rc = RT_OK;
     for (size_t i = 0; i < c->shared.len && rc == RT_OK; i++)
-        rc = sim_registry_register(&r->registry, c->shared.items[i], c->id, c->shared_created[i], e);
+        rc = sim_registry_register_ref(&r->registry, &c->shared_refs[i], c->id, NULL, e);
     if (rc == RT_OK) sim_registry_confirm(&r->registry, c->id);
     return rc;
 }
@@ -337,6 +397,8 @@ static rt_err finalize(sim_run *r, rt_error *e) {
     r->last_complete_at = rt_loop_now(&r->loop);
     r->stats.checkpoints_completed++;
     if (p->savepoint) {
+        /* Its _metadata holds its inlined state now; nothing reuses it. */
+        sim_bytes_drop_under(&r->inline_pool, p->dir);
         sim_completed_free(&c);
         return RT_OK;
     }

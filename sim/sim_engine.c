@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_canonical.h"
 #include "sim_internal.h"
 
 static const char *const kind_names[] = {"canonical", "native", "aligned", "unaligned"};
@@ -48,6 +49,7 @@ void sim_config_defaults(sim_config *c) {
     c->timeout_ms = 20000;
     c->min_pause_ms = 10;
     c->retained = 2;
+    c->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     c->events_max = 50000000;
 }
 
@@ -79,6 +81,9 @@ rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id,
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
     assert(cfg->store != NULL && cfg->engine != NULL);
+    if (cfg->memory_threshold > SIM_MEMORY_THRESHOLD_MAX)
+        return RT_FAIL(e, RT_EUSAGE, "memory threshold %u bytes is larger than the maximum of %u",
+                       cfg->memory_threshold, SIM_MEMORY_THRESHOLD_MAX);
     rt_err rc = sim_job_validate(&cfg->job, "job", e);
     if (rc != RT_OK) return rc;
     sim_run *r = calloc(1, sizeof *r);
@@ -117,8 +122,10 @@ void sim_run_destroy(sim_run *r) {
     sim_free_tasks(r);
     for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
     free(r->done);
+    sim_coord_forget_subsumed(r);
     for (int i = 0; i < r->n_epochs; i++) sim_epoch_free(&r->epochs[i]);
     sim_registry_free(&r->registry);
+    sim_bytes_free(&r->inline_pool);
     rt_loop_free(&r->loop);
     free(r);
 }
@@ -324,10 +331,12 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
     /* Everything the coordinator held in memory is gone. */
     for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
     r->n_done = 0;
+    sim_coord_forget_subsumed(r);
     r->latest[0] = '\0';
     r->force_full = 0;
     sim_registry_free(&r->registry);
     sim_registry_init(&r->registry);
+    sim_bytes_free(&r->inline_pool); /* read back from each retained _metadata */
     rc = sim_coord_load_store(r, e);
     if (rc != RT_OK) return rc;
     sim_trace(r, "store_recovered", "\"retained\":%d,\"latest\":\"%s\"", r->n_done,
@@ -338,10 +347,12 @@ rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx) {
     for (int i = 0; i < r->n_done; i++) {
         const sim_completed *c = &r->done[i];
+        /* Files only: inlined state lives in the _metadata. */
         for (size_t k = 0; k < c->files.len; k++)
-            if (fn(ctx, c->id, c->files.items[k])) return 1;
+            if (!sim_bytes_get(&r->inline_pool, c->files.items[k]) && fn(ctx, c->id, c->files.items[k])) return 1;
         for (size_t k = 0; k < c->shared.len; k++)
-            if (fn(ctx, c->id, c->shared.items[k])) return 1;
+            if (!sim_bytes_get(&r->inline_pool, c->shared.items[k]) && fn(ctx, c->id, c->shared.items[k]))
+                return 1;
     }
     return 0;
 }
@@ -390,20 +401,50 @@ rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e) {
     return RT_OK;
 }
 
-rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
-                                size_t cap, rt_error *e) {
-    assert(kind == SIM_KIND_CANONICAL || kind == SIM_KIND_NATIVE);
-    if (r->started) return RT_FAIL(e, RT_EUSAGE, "a savepoint at the cut needs a job that has not run");
-    rt_err rc = sim_coord_trigger(r, kind, 1, target_dir, e);
-    if (rc == RT_OK) {
-        sim_coord_start(r);
-        sim_start_sources(r);
-        rc = sim_coord_wait(r, e);
+/* The State Processor API's bootstrap of one operator: what
+ * SnapshotUtils.snapshot does for each subtask of a StateBootstrapTransformation,
+ * with a savepoint's CheckpointOptions (the requested format, sharing
+ * nothing, checkpoint id SnapshotUtils.CHECKPOINT_ID = 0) and a stream
+ * factory on the new savepoint's directory with the run's memory threshold. */
+rt_err sim_run_write_keyed(sim_run *r, const char *uid, sim_kind format, const char *dir, sim_meta_op *out,
+                           sim_bytes_pool *pool, rt_error *e) {
+    assert(format == SIM_KIND_CANONICAL || format == SIM_KIND_NATIVE);
+    if (r->started) return RT_FAIL(e, RT_EUSAGE, "the State Processor API writes from a job that has not run");
+    int o = sim_job_find(&r->job, uid);
+    if (o < 0 || r->job.ops[o].kind != SIM_OP_KEYED)
+        return RT_FAIL(e, RT_EINPUT, "the snapshot has no keyed operator '%s' to rewrite", uid);
+    const sim_op *op = &r->job.ops[o];
+    memset(out, 0, sizeof *out);
+    snprintf(out->uid, sizeof out->uid, "%s", op->uid);
+    out->parallelism = op->parallelism;
+    out->max_parallelism = op->max_parallelism;
+    out->sub = calloc(op->parallelism, sizeof *out->sub);
+    if (out->sub == NULL) return RT_FAIL(e, RT_ENOMEM, "spa: out of memory");
+    rt_err rc = RT_OK;
+    for (uint32_t i = 0; i < op->parallelism && rc == RT_OK; i++) {
+        sim_task *t = &r->tasks[r->op_first_task[o] + (int)i];
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s-%u", op->uid, t->idx);
+        sim_snap_ctx ctx = {.store = r->cfg.store,
+                            .dir = dir,
+                            .file_prefix = prefix,
+                            .sharing = SIM_SHARE_NO_SHARING,
+                            .checkpoint_id = 0,
+                            .engine = r->cfg.engine,
+                            .trace = r->cfg.trace,
+                            .now_ms = rt_loop_now(&r->loop),
+                            .memory_threshold = r->cfg.memory_threshold,
+                            .inline_pool = pool};
+        sim_meta_subtask *st = &out->sub[out->n_sub++];
+        st->index = t->idx;
+        st->has_keyed = 1;
+        rc = format == SIM_KIND_CANONICAL ? sim_canonical_write(t->backend, &ctx, &st->keyed, e)
+                                          : t->backend->ops->snapshot_native(t->backend, &ctx, &st->keyed, e);
+        r->stats.files_written += ctx.files_written;
+        r->stats.bytes_written += ctx.bytes_written;
     }
-    if (rc == RT_OK && r->pend.failed) {
-        *e = r->pend.err;
-        rc = e->code;
-    }
-    if (rc == RT_OK) snprintf(dir_out, cap, "%s", r->pend.dir);
+    if (rc == RT_OK)
+        sim_trace(r, "spa_write_operator", "\"uid\":\"%s\",\"format\":\"%s\",\"subtasks\":%d", op->uid,
+                  sim_kind_name(format), out->n_sub);
     return rc;
 }

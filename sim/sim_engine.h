@@ -12,6 +12,7 @@
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_job.h"
+#include "sim_metadata.h"
 #include "sim_mutant.h"
 #include "sim_version.h"
 
@@ -37,12 +38,21 @@ typedef struct sim_config {
     uint64_t timeout_ms;         /* checkpoint timeout */
     uint64_t min_pause_ms;
     int retained;                /* completed checkpoints kept */
+    /* state.storage.fs.memory-threshold (FsCheckpointStreamFactory): state
+     * of at most this many bytes is inlined in _metadata instead of being a
+     * file; Flink's default is 20 KiB, its maximum 1 MiB; 0 inlines nothing. */
+    uint32_t memory_threshold;
     rt_store *store;             /* the checkpoint/savepoint storage */
     const char *work_dir;        /* local directory for RocksDB instances */
     rt_trace *trace;
     uint64_t events_max;         /* bound on events: beyond it the run is stuck */
     sim_mutant mutant;           /* SIM_MUT_NONE except under `snapsim mutants` */
 } sim_config;
+
+/* FsCheckpointStreamFactory: the default of state.storage.fs.memory-threshold
+ * (20 KiB) and its largest allowed value (MAX_FILE_STATE_THRESHOLD, 1 MiB). */
+#define SIM_MEMORY_THRESHOLD_DEFAULT (20u * 1024u)
+#define SIM_MEMORY_THRESHOLD_MAX (1024u * 1024u)
 
 void sim_config_defaults(sim_config *c);
 
@@ -111,9 +121,14 @@ rt_err sim_run_verify_cut(sim_run *r, rt_error *e);
 typedef int (*sim_keyed_fn)(void *ctx, const char *uid, const sim_state_desc *d, uint32_t kg,
                             uint64_t key, const uint8_t *val, size_t len);
 rt_err sim_run_each_keyed(sim_run *r, sim_keyed_fn fn, void *ctx, rt_error *e);
-/* A savepoint of exactly the restored state: the sources stay at the
- * restored offsets. dir_out receives its store-relative directory. */
-rt_err sim_run_savepoint_at_cut(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
-                                size_t cap, rt_error *e);
+/* The State Processor API's bootstrap of keyed operator uid (Flink's
+ * SnapshotUtils.snapshot): its restored state, as of the snapshot's cut,
+ * written into dir in format SIM_KIND_CANONICAL or SIM_KIND_NATIVE,
+ * sharing nothing, with the run's memory threshold. out receives the
+ * operator with one keyed handle per subtask (and nothing else: a
+ * bootstrapped operator has no channel state); pool the bytes of any
+ * inlined handle. */
+rt_err sim_run_write_keyed(sim_run *r, const char *uid, sim_kind format, const char *dir, sim_meta_op *out,
+                           sim_bytes_pool *pool, rt_error *e);
 
 #endif

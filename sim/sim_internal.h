@@ -105,7 +105,7 @@ typedef struct sim_completed {
     int unclaimed;     /* restored in NO_CLAIM or LEGACY: never the job's */
     rt_strlist files;  /* private files, for deletion */
     rt_strlist shared; /* registered shared files */
-    int64_t *shared_created; /* for each shared file, the checkpoint that uploaded it */
+    sim_file_ref *shared_refs; /* the handle of each, as written (uploader, size, xxh3) */
 } sim_completed;
 
 typedef struct sim_pending {
@@ -144,7 +144,16 @@ struct sim_run {
     sim_pending pend;
     sim_completed *done;
     int n_done, cap_done;
+    /* Subsumed checkpoints not discarded yet (CheckpointsCleaner's
+     * subsumedCheckpoints): a restored NO_SHARING snapshot whose shared
+     * files are still in use waits here. Not persisted: a coordinator
+     * failover forgets them, leaving their files behind, as Flink does. */
+    sim_completed *subsumed;
+    int n_subsumed, cap_subsumed;
     sim_registry registry;
+    /* Bytes of every inlined handle the coordinator's checkpoints (and the
+     * one in progress) hold: what their _metadata is written from. */
+    sim_bytes_pool inline_pool;
     int force_full; /* NO_CLAIM: the next checkpoint uploads everything */
     uint64_t slow_ms_seen; /* the store's slow_ms already charged to acks */
     char latest[SIM_PATH_MAX];
@@ -196,6 +205,9 @@ void sim_coord_task_snapshot(sim_run *r, sim_task *t);
 void sim_coord_task_done(sim_run *r, sim_task *t);
 rt_err sim_coord_wait(sim_run *r, rt_error *e);
 void sim_completed_free(sim_completed *c);
+/* Forgets the subsumed checkpoints still waiting to be discarded (their
+ * files stay): the coordinator's memory is gone. */
+void sim_coord_forget_subsumed(sim_run *r);
 rt_err sim_coord_add_completed(sim_run *r, sim_completed *c, rt_error *e);
 /* sim_completed_store.c */
 /* Files of a completed checkpoint: shared ones with their creator. */

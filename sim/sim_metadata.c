@@ -68,36 +68,95 @@ static int parse_hex64(json_t *j, uint64_t *out) {
     return 0;
 }
 
-/* ---- writing ---- */
-
-typedef struct meta_writer {
-    sim_run *r;
-    const sim_pending *p;
-    sim_completed *c;
-    rt_err rc;
-    rt_error *e;
-} meta_writer;
-
-/* Where a file is written in the metadata, and remembered for deletion. */
-static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
-    char loc[1024];
-    if (w->p->savepoint && w->r->cfg.mutant != SIM_MUT_SAVEPOINT_ABSOLUTE) {
-        size_t dl = strlen(w->p->dir);
-        /* NO_SHARING: everything of a savepoint lies in its own directory. */
-        assert(strncmp(f->path, w->p->dir, dl) == 0 && f->path[dl] == '/');
-        snprintf(loc, sizeof loc, "%s", f->path + dl + 1);
-    } else {
-        rt_store_absolute(w->r->cfg.store, f->path, loc, sizeof loc);
+/* Inlined bytes as lowercase hex (a JSON string). */
+static json_t *hex_bytes(const uint8_t *data, size_t len) {
+    static const char digits[] = "0123456789abcdef";
+    char *text = malloc(2 * len + 1);
+    if (text == NULL) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        text[2 * i] = digits[data[i] >> 4];
+        text[2 * i + 1] = digits[data[i] & 15];
     }
-    if (sim_completed_add_file(w->c, f) != 0) w->rc = RT_FAIL(w->e, RT_ENOMEM, "metadata: out of memory");
-    return json_pack("{s:s, s:I, s:o, s:b, s:s, s:I}", "path", loc, "size", (json_int_t)f->size, "xxh3",
-                     hex64(f->xxh3), "shared", f->shared, "local", f->local_name, "created_by",
-                     (json_int_t)f->created_by);
+    text[2 * len] = '\0';
+    json_t *j = json_stringn(text, 2 * len);
+    free(text);
+    return j;
 }
 
-static json_t *keyed_json(meta_writer *w, const sim_keyed_handle *h) {
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* ---- writing ---- */
+
+/* How each handle is written, MetadataV2V3SerializerBase's
+ * serializeStreamStateHandle by handle type: a ByteStreamStateHandle with
+ * its bytes, a FileStateHandle with its absolute path, a
+ * RelativeFileStateHandle with its path relative to the directory the
+ * _metadata is written to. */
+typedef struct handle_writer {
+    const rt_store *store;
+    const char *dir;          /* the snapshot's directory */
+    const sim_bytes_pool *pool;
+    sim_mutant mutant;
+    int savepoint;
+    int n_absolute;
+    rt_err rc;
+    rt_error *e;
+} handle_writer;
+
+static void write_failed(handle_writer *w, rt_err code, const char *what, const char *path) {
+    if (w->rc == RT_OK) w->rc = RT_FAIL(w->e, code, "metadata: %s: %s", what, path);
+}
+
+/* A relative handle of another directory (a claimed native savepoint's
+ * SST reused by an incremental checkpoint) would be re-anchored to this
+ * one on read and not be found: written with its absolute path (the
+ * FLINK-39964 fix). The mutant writes it as Flink did before the fix. */
+static const char *relative_location(handle_writer *w, const sim_file_ref *f, char *loc, size_t cap,
+                                     sim_handle_type *as) {
+    *as = SIM_HANDLE_RELATIVE;
+    if (sim_path_under(f->path, w->dir)) {
+        /* Entropy injection writes exclusive state absolute; so does the mutant. */
+        if (!(w->savepoint && w->mutant == SIM_MUT_SAVEPOINT_ABSOLUTE))
+            return f->path + strlen(w->dir) + 1;
+    } else if (w->mutant == SIM_MUT_FLINK_39964) {
+        return sim_file_ref_name(f);
+    }
+    *as = SIM_HANDLE_FILE;
+    rt_store_absolute(w->store, f->path, loc, cap);
+    return loc;
+}
+
+static json_t *handle_json(handle_writer *w, const sim_file_ref *f) {
+    json_t *j = json_pack("{s:I, s:o, s:b, s:s, s:I}", "size", (json_int_t)f->size, "xxh3", hex64(f->xxh3), "shared",
+                          f->shared, "local", f->local_name, "created_by", (json_int_t)f->created_by);
+    if (j == NULL) {
+        write_failed(w, RT_ENOMEM, "out of memory", f->path);
+        return NULL;
+    }
+    char loc[1024];
+    sim_handle_type as = (sim_handle_type)f->type;
+    const char *where = loc;
+    if (as == SIM_HANDLE_BYTES) {
+        const sim_bytes_entry *b = w->pool ? sim_bytes_get(w->pool, f->path) : NULL;
+        if (b == NULL || b->len != f->size) write_failed(w, RT_EINTERNAL, "no bytes for inlined state", f->path);
+        json_object_set_new(j, "name", json_string(f->path));
+        if (b != NULL) json_object_set_new(j, "data", hex_bytes(b->data, b->len));
+    } else if (as == SIM_HANDLE_RELATIVE) {
+        where = relative_location(w, f, loc, sizeof loc, &as);
+    } else {
+        rt_store_absolute(w->store, f->path, loc, sizeof loc);
+    }
+    if (as != SIM_HANDLE_BYTES) json_object_set_new(j, "path", json_string(where));
+    if (as == SIM_HANDLE_FILE) w->n_absolute++;
+    json_object_set_new(j, "type", json_string(sim_handle_type_name(as)));
+    return j;
+}
+
+static json_t *keyed_json(handle_writer *w, const sim_keyed_handle *h) {
     json_t *files = json_array(), *states = json_array();
-    for (int i = 0; i < h->n_files; i++) json_array_append_new(files, file_json(w, &h->files[i]));
+    for (int i = 0; i < h->n_files; i++) json_array_append_new(files, handle_json(w, &h->files[i]));
     for (int i = 0; i < h->n_states; i++) json_array_append_new(states, sim_schema_to_json(&h->states[i]));
     json_t *k = json_pack("{s:s, s:s, s:[i,i], s:b, s:i, s:I, s:o, s:o}", "format", h->format, "backend",
                           h->backend, "key_groups", (int)h->kg_lo, (int)h->kg_hi, "incremental",
@@ -108,11 +167,90 @@ static json_t *keyed_json(meta_writer *w, const sim_keyed_handle *h) {
     return k;
 }
 
+static json_t *epoch_json(const sim_epoch *ep, uint32_t splits) {
+    json_t *start = json_array(), *inflight = json_array(), *fresh = json_array();
+    for (uint32_t s = 0; s < splits; s++) json_array_append_new(start, json_integer((json_int_t)ep->start[s]));
+    for (size_t i = 0; i < ep->n_inflight; i++)
+        json_array_append_new(inflight, json_pack("[i,o]", ep->inflight_op[i], hex64(ep->inflight_id[i])));
+    for (int o = 0; o < ep->job.n_ops; o++)
+        if (ep->fresh[o]) json_array_append_new(fresh, json_string(ep->job.ops[o].uid));
+    return json_pack("{s:o, s:o, s:o, s:o}", "job", sim_job_to_json(&ep->job), "start", start,
+                     "inflight", inflight, "fresh", fresh);
+}
+
+/* What every _metadata says about itself, before its operators. */
+typedef struct meta_header {
+    int version;
+    const char *engine, *job_id;
+    int64_t checkpoint_id;
+    int savepoint;
+    const char *kind, *format, *backend, *sharing;
+    int incremental;
+    uint64_t source_seed;
+    const sim_job *job;
+} meta_header;
+
+/* Assembles the document; the checksum comes last, sealed after dumping.
+ * The storage root is named when a handle is absolute (for tools that
+ * must find the storage from the snapshot alone). */
+static json_t *document(const meta_header *h, handle_writer *w, json_t *lineage, json_t *ops) {
+    json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s}", "magic",
+                          SIM_METADATA_MAGIC, "version", h->version, "engine", h->engine, "job_id", h->job_id,
+                          "checkpoint_id", (json_int_t)h->checkpoint_id, "type",
+                          h->savepoint ? "savepoint" : "checkpoint", "snapshot_kind", h->kind, "format", h->format,
+                          "backend", h->backend, "incremental", h->incremental, "sharing", h->sharing);
+    if (m == NULL) return NULL;
+    if (w->n_absolute) json_object_set_new(m, "storage_root", json_string(rt_store_root(w->store)));
+    json_object_set_new(m, "source_seed", hex64(h->source_seed));
+    json_object_set_new(m, "job", sim_job_to_json(h->job));
+    json_object_set_new(m, "lineage", lineage);
+    json_object_set_new(m, "operators", ops);
+    json_object_set_new(m, "checksum", json_string(ZERO_SUM));
+    return m;
+}
+
+/* Dumps, seals and stores dir/_metadata. */
+static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, rt_error *e) {
+    if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
+    char *text = json_dumps(m, JSON_INDENT(1));
+    json_decref(m);
+    if (text == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", dir);
+    size_t len = strlen(text);
+    int sealed = sim_meta_seal(text, len);
+    assert(sealed == 0);
+    (void)sealed;
+    rt_err rc = rt_store_put(store, path, text, len, e);
+    free(text);
+    *len_out = len;
+    return rc;
+}
+
+/* The _metadata of a checkpoint or savepoint the run completes. */
+typedef struct meta_writer {
+    sim_run *r;
+    const sim_pending *p;
+    sim_completed *c;
+    handle_writer hw;
+} meta_writer;
+
+/* A handle of the snapshot, remembered for deletion too. */
+static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
+    if (sim_completed_add_file(w->c, f) != 0) write_failed(&w->hw, RT_ENOMEM, "out of memory", f->path);
+    return handle_json(&w->hw, f);
+}
+
 static json_t *subtask_json(meta_writer *w, const sim_task *t) {
     sim_run *r = w->r;
     const sim_op *op = &r->job.ops[t->op];
     json_t *s = json_pack("{s:i}", "index", (int)t->idx);
-    if (t->snap.has_keyed) json_object_set_new(s, "keyed", keyed_json(w, &t->snap.keyed));
+    if (t->snap.has_keyed) {
+        for (int i = 0; i < t->snap.keyed.n_files; i++)
+            if (sim_completed_add_file(w->c, &t->snap.keyed.files[i]) != 0)
+                write_failed(&w->hw, RT_ENOMEM, "out of memory", t->snap.keyed.files[i].path);
+        json_object_set_new(s, "keyed", keyed_json(&w->hw, &t->snap.keyed));
+    }
     if (op->kind == SIM_OP_SOURCE) {
         json_t *offs = json_array();
         for (uint32_t sp = 0; sp < r->job.splits; sp++)
@@ -127,22 +265,10 @@ static json_t *subtask_json(meta_writer *w, const sim_task *t) {
     return s;
 }
 
-static json_t *epoch_json(const sim_epoch *ep, uint32_t splits) {
-    json_t *start = json_array(), *inflight = json_array(), *fresh = json_array();
-    for (uint32_t s = 0; s < splits; s++) json_array_append_new(start, json_integer((json_int_t)ep->start[s]));
-    for (size_t i = 0; i < ep->n_inflight; i++)
-        json_array_append_new(inflight, json_pack("[i,o]", ep->inflight_op[i], hex64(ep->inflight_id[i])));
-    for (int o = 0; o < ep->job.n_ops; o++)
-        if (ep->fresh[o]) json_array_append_new(fresh, json_string(ep->job.ops[o].uid));
-    return json_pack("{s:o, s:o, s:o, s:o}", "job", sim_job_to_json(&ep->job), "start", start,
-                     "inflight", inflight, "fresh", fresh);
-}
-
 static json_t *build(meta_writer *w) {
     sim_run *r = w->r;
     const sim_pending *p = w->p;
     json_t *ops = json_array(), *lineage = json_array();
-    int relative = p->savepoint && r->cfg.mutant != SIM_MUT_SAVEPOINT_ABSOLUTE;
     for (int o = 0; o < r->job.n_ops; o++) {
         const sim_op *op = &r->job.ops[o];
         json_t *subs = json_array();
@@ -153,45 +279,69 @@ static json_t *build(meta_writer *w) {
                                              (int)op->max_parallelism, "subtasks", subs));
     }
     for (int i = 0; i < r->n_epochs; i++) json_array_append_new(lineage, epoch_json(&r->epochs[i], r->job.splits));
-    json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "magic",
-                          SIM_METADATA_MAGIC, "version", r->cfg.engine->metadata_write, "engine",
-                          r->cfg.engine->name, "job_id", r->job_id, "checkpoint_id", (json_int_t)p->id,
-                          "type", p->savepoint ? "savepoint" : "checkpoint", "snapshot_kind",
-                          sim_kind_name(p->kind), "format", p->canonical ? "canonical" : "native",
-                          "backend", r->cfg.backend, "incremental", r->cfg.incremental, "sharing",
-                          sim_sharing_name(p->sharing), "paths", relative ? "relative" : "absolute");
-    if (!relative) json_object_set_new(m, "storage_root", json_string(rt_store_root(r->cfg.store)));
-    json_object_set_new(m, "source_seed", hex64(r->cfg.source_seed));
-    json_object_set_new(m, "job", sim_job_to_json(&r->job));
-    json_object_set_new(m, "lineage", lineage);
-    json_object_set_new(m, "operators", ops);
-    json_object_set_new(m, "checksum", json_string(ZERO_SUM)); /* last: sealed after dumping */
-    return m;
+    meta_header h = {r->cfg.engine->metadata_write, r->cfg.engine->name, r->job_id, p->id, p->savepoint,
+                     sim_kind_name(p->kind), p->canonical ? "canonical" : "native", r->cfg.backend,
+                     sim_sharing_name(p->sharing), r->cfg.incremental, r->cfg.source_seed, &r->job};
+    return document(&h, &w->hw, lineage, ops);
 }
 
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
-    meta_writer w = {r, p, c, RT_OK, e};
+    meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 0, RT_OK, e}};
     json_t *m = build(&w);
-    if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
-    char *text = json_dumps(m, JSON_INDENT(1));
-    json_decref(m);
-    if (w.rc != RT_OK || text == NULL) {
-        free(text);
-        return w.rc != RT_OK ? w.rc : RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
+    if (w.hw.rc != RT_OK) {
+        json_decref(m);
+        return w.hw.rc;
     }
-    char path[SIM_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/_metadata", p->dir);
-    size_t len = strlen(text);
-    int sealed = sim_meta_seal(text, len);
-    assert(sealed == 0);
-    (void)sealed;
-    rt_err rc = rt_store_put(r->cfg.store, path, text, len, e);
-    free(text);
+    size_t len = 0;
+    rt_err rc = store_document(r->cfg.store, p->dir, m, &len, e);
     if (rc != RT_OK) return rc;
     r->stats.files_written++;
     r->stats.bytes_written += len;
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", p->dir);
     if (rt_strlist_push(&c->files, path) != 0) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
     return RT_OK;
+}
+
+/* ---- writing a composed snapshot (the State Processor API) ---- */
+
+static json_t *meta_subtask_json(handle_writer *w, const sim_meta_subtask *st) {
+    json_t *s = json_pack("{s:i}", "index", (int)st->index);
+    if (st->has_keyed) json_object_set_new(s, "keyed", keyed_json(w, &st->keyed));
+    if (st->n_offsets) {
+        json_t *offs = json_array();
+        for (int k = 0; k < st->n_offsets; k++)
+            json_array_append_new(offs, json_pack("[i,I]", (int)st->split[k], (json_int_t)st->offset[k]));
+        json_object_set_new(s, "offsets", offs);
+    }
+    if (st->has_sink)
+        json_object_set_new(s, "sink", json_pack("{s:I, s:o}", "count", (json_int_t)st->sink_count, "hash",
+                                                 hex64(st->sink_hash)));
+    if (st->has_cs) json_object_set_new(s, "channel_state", handle_json(w, &st->cs_file));
+    return s;
+}
+
+rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e) {
+    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, RT_OK, e};
+    json_t *ops = json_array(), *lineage = json_array();
+    for (int o = 0; o < m->n_ops; o++) {
+        const sim_meta_op *op = &m->ops[o];
+        json_t *subs = json_array();
+        for (int i = 0; i < op->n_sub; i++) json_array_append_new(subs, meta_subtask_json(&w, &op->sub[i]));
+        json_array_append_new(ops, json_pack("{s:s, s:i, s:i, s:o}", "uid", op->uid, "parallelism",
+                                             (int)op->parallelism, "max_parallelism", (int)op->max_parallelism,
+                                             "subtasks", subs));
+    }
+    for (int i = 0; i < m->n_epochs; i++) json_array_append_new(lineage, epoch_json(&m->epochs[i], m->job.splits));
+    meta_header h = {m->version, m->engine, m->job_id, m->checkpoint_id, m->savepoint, m->snapshot_kind, m->format,
+                     m->backend, m->sharing, m->incremental, m->source_seed, &m->job};
+    json_t *doc = document(&h, &w, lineage, ops);
+    if (w.rc != RT_OK) {
+        json_decref(doc);
+        return w.rc;
+    }
+    size_t len = 0;
+    return store_document(store, dir, doc, &len, e);
 }
 
 /* ---- parsing ---- */
@@ -208,13 +358,15 @@ static rt_err bad(meta_parser *ps, const char *field) {
     return RT_FAIL(ps->e, RT_EFORMAT, "%s: malformed _metadata: %s", ps->what, field);
 }
 
-/* Turns a path as written into a store-relative one. */
-static rt_err resolve_path(meta_parser *ps, const char *written, char *out, size_t cap) {
+/* A relative path is re-anchored to the directory _metadata is read from
+ * (MetadataV2V3SerializerBase's DeserializationContext); an absolute one
+ * must lie in the storage. */
+static rt_err resolve_path(meta_parser *ps, sim_handle_type type, const char *written, char *out, size_t cap) {
     if (ps->store == NULL) {
         snprintf(out, cap, "%s", written);
         return RT_OK;
     }
-    if (ps->m->relative_paths) {
+    if (type == SIM_HANDLE_RELATIVE) {
         rt_err rc = rt_store_check_path(written, ps->e);
         if (rc != RT_OK) return rc;
         if ((size_t)snprintf(out, cap, "%s/%s", ps->dir, written) >= cap)
@@ -223,25 +375,51 @@ static rt_err resolve_path(meta_parser *ps, const char *written, char *out, size
     }
     rt_err rc = rt_store_relativize(ps->store, written, out, cap, ps->e);
     if (rc != RT_OK)
-        rt_error_prefix(ps->e, "%s: checkpoint references a file outside its storage: ", ps->what);
+        rt_error_prefix(ps->e, "%s: snapshot references a file outside its storage: ", ps->what);
+    return rc;
+}
+
+/* An inlined handle's bytes go to the snapshot's pool, by name. */
+static rt_err inline_from_json(meta_parser *ps, const char *name, const char *data, sim_file_ref *f) {
+    size_t n = strlen(data);
+    if (strlen(name) == 0 || strlen(name) >= sizeof f->path || n % 2 != 0 || n / 2 != f->size)
+        return bad(ps, "inlined state");
+    uint8_t *bytes = malloc(n / 2 + 1);
+    if (bytes == NULL) return RT_FAIL(ps->e, RT_ENOMEM, "metadata: out of memory");
+    int ok = 1;
+    for (size_t i = 0; i < n / 2 && ok; i++) {
+        int hi = hex_digit(data[2 * i]), lo = hex_digit(data[2 * i + 1]);
+        ok = hi >= 0 && lo >= 0;
+        bytes[i] = (uint8_t)(hi << 4 | (lo & 15));
+    }
+    rt_err rc = ok ? sim_bytes_put(&ps->m->inline_pool, name, bytes, n / 2, ps->e) : bad(ps, "inlined state");
+    free(bytes);
+    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", name);
     return rc;
 }
 
 static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
-    const char *path = NULL, *local = "";
+    const char *type_s, *path = NULL, *name = NULL, *data = NULL, *local = "";
     json_int_t size = 0, created = 0;
     json_t *x = NULL;
     int shared = 0;
+    sim_handle_type type;
     memset(f, 0, sizeof *f);
-    if (json_unpack(j, "{s:s, s:I, s:o, s:b, s?:s, s?:I}", "path", &path, "size", &size, "xxh3", &x,
-                    "shared", &shared, "local", &local, "created_by", &created) != 0 ||
-        size < 0 || created < 0 || parse_hex64(x, &f->xxh3) != 0)
+    if (json_unpack(j, "{s:s, s?:s, s?:s, s?:s, s:I, s:o, s:b, s?:s, s?:I}", "type", &type_s, "path", &path, "name",
+                    &name, "data", &data, "size", &size, "xxh3", &x, "shared", &shared, "local", &local,
+                    "created_by", &created) != 0 ||
+        size < 0 || created < 0 || parse_hex64(x, &f->xxh3) != 0 || sim_handle_type_parse(type_s, &type) != 0)
         return bad(ps, "file entry");
+    f->type = (uint8_t)type;
     f->created_by = created;
     f->size = (uint64_t)size;
     f->shared = shared;
     snprintf(f->local_name, sizeof f->local_name, "%s", local);
-    return resolve_path(ps, path, f->path, sizeof f->path);
+    ps->m->n_handles[type]++;
+    if (type == SIM_HANDLE_BYTES)
+        return name && data ? inline_from_json(ps, name, data, f) : bad(ps, "inlined state");
+    if (path == NULL) return bad(ps, "file entry without a path");
+    return resolve_path(ps, type, path, f->path, sizeof f->path);
 }
 
 static rt_err keyed_from_json(meta_parser *ps, json_t *j, sim_keyed_handle *h) {
@@ -369,15 +547,15 @@ static rt_err epoch_from_json(meta_parser *ps, json_t *j, sim_meta_epoch *ep) {
 
 static rt_err header_from_json(meta_parser *ps, json_t *root) {
     sim_meta *m = ps->m;
-    const char *magic, *engine, *job_id, *type, *kind, *format, *backend, *sharing, *paths;
+    const char *magic, *engine, *job_id, *type, *kind, *format, *backend, *sharing;
     const char *root_dir = "";
     json_int_t cid;
     json_t *seed;
-    if (json_unpack(root, "{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s?:s, s:o}",
+    if (json_unpack(root, "{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s, s?:s, s:o}",
                     "magic", &magic, "version", &m->version, "engine", &engine, "job_id", &job_id,
                     "checkpoint_id", &cid, "type", &type, "snapshot_kind", &kind, "format", &format,
                     "backend", &backend, "incremental", &m->incremental, "sharing", &sharing,
-                    "paths", &paths, "storage_root", &root_dir, "source_seed", &seed) != 0)
+                    "storage_root", &root_dir, "source_seed", &seed) != 0 || cid < 0)
         return bad(ps, "header fields");
     if (strcmp(magic, SIM_METADATA_MAGIC) != 0) return bad(ps, "magic");
     if (parse_hex64(seed, &m->source_seed) != 0) return bad(ps, "source_seed");
@@ -390,7 +568,6 @@ static rt_err header_from_json(meta_parser *ps, json_t *root) {
     snprintf(m->storage_root, sizeof m->storage_root, "%s", root_dir);
     m->checkpoint_id = cid;
     m->savepoint = strcmp(type, "savepoint") == 0;
-    m->relative_paths = strcmp(paths, "relative") == 0;
     return RT_OK;
 }
 
@@ -442,6 +619,7 @@ void sim_meta_free(sim_meta *m) {
         free(m->epochs[i].inflight_id);
         free(m->epochs[i].inflight_op);
     }
+    sim_bytes_free(&m->inline_pool);
     memset(m, 0, sizeof *m);
 }
 
@@ -477,5 +655,8 @@ int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx) {
 int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f) {
     (void)op;
     (void)subtask;
+    if (f->type == SIM_HANDLE_BYTES) return 0; /* in _metadata, not a file */
     return rt_strlist_push(strlist, f->path) != 0;
 }
+
+int sim_meta_self_contained(const sim_meta *m) { return m->n_handles[SIM_HANDLE_FILE] == 0; }

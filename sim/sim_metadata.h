@@ -1,10 +1,11 @@
 /* sim_metadata: the _metadata file of a snapshot (jansson, versioned). It
  * names the engine, the kind and format, the job graph, the lineage the
  * oracle needs, and for each subtask its keyed-state handle, source
- * offsets, sink totals and channel-state file, every file with its size
- * and xxh3. Checkpoints store absolute paths into the checkpoint storage;
- * savepoints store paths relative to their own directory, which is what
- * makes them relocatable. */
+ * offsets, sink totals and channel-state handle, each with its size and
+ * xxh3, written by its type as MetadataV2V3SerializerBase does: an
+ * absolute path, a path relative to the snapshot's own directory (re-
+ * anchored to wherever _metadata is read from: what makes a snapshot
+ * relocatable), or the bytes themselves. */
 #ifndef SIM_METADATA_H
 #define SIM_METADATA_H
 
@@ -15,6 +16,7 @@
 #include "rt_storage.h"
 #include "sim_handle.h"
 #include "sim_job.h"
+#include "sim_mutant.h"
 #include "sim_version.h"
 
 #define SIM_METADATA_MAGIC "snapsim-metadata"
@@ -61,14 +63,15 @@ typedef struct sim_meta {
     char backend[16];
     int incremental;
     char sharing[24];
-    int relative_paths;
-    char storage_root[512];
+    int n_handles[3];       /* by sim_handle_type */
+    char storage_root[512]; /* named when some handle is absolute */
     uint64_t source_seed;
     sim_job job;
     int n_epochs;
     sim_meta_epoch epochs[SIM_META_MAX_EPOCHS];
     int n_ops;
     sim_meta_op ops[SIM_MAX_OPS];
+    sim_bytes_pool inline_pool; /* the bytes of its inlined handles */
 } sim_meta;
 
 /* Parses _metadata text. dir is the store-relative directory holding it:
@@ -81,18 +84,20 @@ void sim_meta_free(sim_meta *m);
 /* Recomputes the checksum a _metadata text carries (in place); -1 if it
  * has none. For tools and tests that edit metadata on purpose. */
 int sim_meta_seal(char *text, size_t len);
+/* Writes m as dir/_metadata (sealed), each handle by its type relative to
+ * dir, inlined bytes from m->inline_pool: how the State Processor API
+ * stores the snapshot it composed. */
+rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e);
 /* Reads and parses dir/_metadata from the store. */
 rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e);
 /* Every file the snapshot references, in a stable order. */
 typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);
-/* A sim_meta_file_fn that appends each path to an rt_strlist (ctx). */
+/* A sim_meta_file_fn that appends the path of each file (not of inlined
+ * state) to an rt_strlist (ctx). */
 int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f);
-
-/* Whether any channel-state file of the snapshot holds records (read with
- * the channel-state reader of `engine`): in-flight data, as an unaligned
- * checkpoint has it. Implemented in sim_channel_state.c. */
-rt_err sim_meta_has_inflight(rt_store *store, const sim_meta *m, const sim_version *engine,
-                             int *yes, rt_error *e);
+/* No handle is absolute: the directory alone holds (or inlines) all it
+ * needs, and can be moved. */
+int sim_meta_self_contained(const sim_meta *m);
 
 #endif

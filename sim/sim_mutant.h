@@ -9,7 +9,7 @@
 #define SIM_MUTANT_MAP(X)                                                                   \
     X(SIM_MUT_NONE, "none", "no mutant")                                                    \
     X(SIM_MUT_SAVEPOINT_ABSOLUTE, "savepoint-absolute-paths",                               \
-      "savepoint _metadata holds absolute paths, like a checkpoint")                        \
+      "savepoint _metadata holds its own files by absolute path (as entropy injection does)") \
     X(SIM_MUT_CS_FORMAT_PER_PATCH, "channel-format-per-patch",                              \
       "every patch release writes its own channel-state serialization version")             \
     X(SIM_MUT_IGNORE_METADATA_VERSION, "metadata-version-unchecked",                        \
@@ -33,7 +33,16 @@
     X(SIM_MUT_CODE_IGNORED, "operator-code-ignored",                                        \
       "keyed operators run version 1 of their code whatever the job says")                  \
     X(SIM_MUT_RECOVERED_OLD_CODE, "recovered-records-old-code",                             \
-      "in-flight records restored from channel state run the old job's code")
+      "in-flight records restored from channel state run the old job's code") \
+    X(SIM_MUT_FLINK_39964, "FLINK-39964",                                                   \
+      "a reused relative handle of another directory is written relative (re-anchored "    \
+      "to the new checkpoint's directory on read, where the file is not)")                  \
+    X(SIM_MUT_SPA_READER_DEFAULT_BACKEND, "spa-reader-default-backend",                     \
+      "the State Processor API reader opens every snapshot with the default (heap) "        \
+      "backend, as SavepointReader.read without a backend does")                            \
+    X(SIM_MUT_SPA_DROPS_CHANNEL_STATE, "spa-writer-drops-channel-state",                    \
+      "the State Processor API writer carries untouched operators' keyed and operator "     \
+      "state but not their channel state")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

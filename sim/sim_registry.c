@@ -43,17 +43,8 @@ int sim_registry_is_confirmed(const sim_registry *r, const char *path) {
     return en != NULL && en->confirmed;
 }
 
-rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int64_t created_by, rt_error *e) {
-    assert(path != NULL && path[0] != '\0');
-    assert(id >= 0);
-    if (strlen(path) >= sizeof r->e[0].path)
-        return RT_FAIL(e, RT_EINTERNAL, "registry: path too long: %s", path);
-    int found;
-    int i = find_slot(r, path, &found);
-    if (found) {
-        if (id > r->e[i].last_used) r->e[i].last_used = id;
-        return RT_OK;
-    }
+/* A new entry at slot i. */
+static rt_err insert_at(sim_registry *r, int i, const char *path, int64_t created_by, int64_t id, rt_error *e) {
     if (r->n == r->cap) {
         int cap = r->cap ? r->cap * 2 : 64;
         sim_registry_entry *ne = realloc(r->e, (size_t)cap * sizeof *ne);
@@ -64,16 +55,74 @@ rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int6
     memmove(&r->e[i + 1], &r->e[i], (size_t)(r->n - i) * sizeof r->e[0]);
     memset(&r->e[i], 0, sizeof r->e[i]);
     strcpy(r->e[i].path, path);
-    r->e[i].created_by = created_by > 0 && created_by < id ? created_by : id;
+    r->e[i].created_by = created_by;
     r->e[i].last_used = id;
-    r->e[i].confirmed = 0;
     r->n++;
+    return RT_OK;
+}
+
+static rt_err check_key(const char *path, int64_t id, rt_error *e) {
+    assert(path != NULL && path[0] != '\0');
+    assert(id >= 0);
+    if (strlen(path) >= sizeof ((sim_registry_entry *)0)->path)
+        return RT_FAIL(e, RT_EINTERNAL, "registry: path too long: %s", path);
+    return RT_OK;
+}
+
+rt_err sim_registry_register(sim_registry *r, const char *path, int64_t id, int64_t created_by, rt_error *e) {
+    rt_err rc = check_key(path, id, e);
+    if (rc != RT_OK) return rc;
+    int found;
+    int i = find_slot(r, path, &found);
+    if (found) {
+        if (id > r->e[i].last_used) r->e[i].last_used = id;
+        return RT_OK;
+    }
+    return insert_at(r, i, path, created_by > 0 && created_by < id ? created_by : id, id, e);
+}
+
+static int same_handle(const sim_registry_entry *en, const sim_file_ref *f) {
+    return (en->size == 0 && en->xxh3 == 0) || (en->size == f->size && en->xxh3 == f->xxh3);
+}
+
+rt_err sim_registry_register_ref(sim_registry *r, const sim_file_ref *f, int64_t id, sim_reg_outcome *out,
+                                 rt_error *e) {
+    rt_err rc = check_key(f->path, id, e);
+    if (rc != RT_OK) return rc;
+    int found;
+    int i = find_slot(r, f->path, &found);
+    if (!found) {
+        if (f->created_by < id) /* a placeholder: it must name a registered upload */
+            return RT_FAIL(e, RT_EINTERNAL, "registry: checkpoint %lld references unknown state %s",
+                           (long long)id, f->path);
+        rc = insert_at(r, i, f->path, id, id, e);
+        if (rc == RT_OK) {
+            r->e[i].size = f->size;
+            r->e[i].xxh3 = f->xxh3;
+        }
+        if (out) *out = SIM_REG_NEW;
+        return rc;
+    }
+    sim_registry_entry *en = &r->e[i];
+    sim_reg_outcome what = SIM_REG_REUSED;
+    if (!same_handle(en, f)) {
+        /* Another handle under the key. Unconfirmed, the old one is a
+         * leftover of a failed attempt (a re-upload after a failover): the
+         * new one wins. Confirmed, the old one is in a completed checkpoint. */
+        what = en->confirmed ? SIM_REG_KEPT : SIM_REG_REPLACED;
+        if (!en->confirmed) {
+            en->size = f->size;
+            en->xxh3 = f->xxh3;
+        }
+    }
+    if (id > en->last_used) en->last_used = id;
+    if (out) *out = what;
     return RT_OK;
 }
 
 void sim_registry_confirm(sim_registry *r, int64_t id) {
     for (int i = 0; i < r->n; i++)
-        if (r->e[i].created_by <= id && r->e[i].last_used >= id) r->e[i].confirmed = 1;
+        if (r->e[i].last_used == id) r->e[i].confirmed = 1;
 }
 
 static rt_err drop_where(sim_registry *r, int (*pred)(const sim_registry_entry *, int64_t),
@@ -105,4 +154,26 @@ rt_err sim_registry_unregister_unused(sim_registry *r, int64_t lowest_retained,
 
 void sim_registry_set_not_claimed(sim_registry *r, int64_t id) {
     if (id > r->highest_not_claimed) r->highest_not_claimed = id;
+}
+
+void sim_registry_note_restored(sim_registry *r, int64_t id, int no_sharing) {
+    if (!no_sharing) return;
+    for (int i = 0; i < r->n_restored_no_sharing; i++)
+        if (r->restored_no_sharing[i] == id) return;
+    /* Bounded: restores of one coordinator; the oldest is forgotten. */
+    if (r->n_restored_no_sharing == SIM_REGISTRY_MAX_RESTORED) {
+        memmove(&r->restored_no_sharing[0], &r->restored_no_sharing[1],
+                (SIM_REGISTRY_MAX_RESTORED - 1) * sizeof r->restored_no_sharing[0]);
+        r->n_restored_no_sharing--;
+    }
+    r->restored_no_sharing[r->n_restored_no_sharing++] = id;
+}
+
+int sim_registry_in_use(const sim_registry *r, int64_t id) {
+    int restored = 0;
+    for (int i = 0; i < r->n_restored_no_sharing; i++) restored |= r->restored_no_sharing[i] == id;
+    if (!restored) return 0;
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].created_by == id) return 1;
+    return 0;
 }

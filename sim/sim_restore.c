@@ -13,9 +13,17 @@
 #include "sim_canonical.h"
 #include "sim_internal.h"
 
+/* Where restore reads a handle from: the storage for files, the parsed
+ * _metadata for inlined bytes. */
+typedef struct fetch_src {
+    rt_store *store;
+    const sim_bytes_pool *pool;
+} fetch_src;
+
 typedef struct restore_job {
     sim_run *r;
     sim_meta m;
+    fetch_src src;
     const char *dir;
     sim_restore_mode mode;
     int allow;
@@ -33,15 +41,31 @@ static const sim_version *backend_engine(restore_job *rj) {
     return &rj->reader;
 }
 
-/* Reads one file and checks it against what the metadata recorded. */
+static rt_err fetch_inlined(const fetch_src *src, const sim_file_ref *f, uint8_t **data, size_t *len,
+                            rt_error *e) {
+    const sim_bytes_entry *b = src->pool ? sim_bytes_get(src->pool, f->path) : NULL;
+    if (b == NULL) return RT_FAIL(e, RT_EFORMAT, "inlined state %s is not in _metadata", f->path);
+    *data = malloc(b->len ? b->len : 1);
+    if (*data == NULL) return RT_FAIL(e, RT_ENOMEM, "restore: out of memory");
+    memcpy(*data, b->data, b->len);
+    *len = b->len;
+    return RT_OK;
+}
+
+/* Reads one handle and checks it against what the metadata recorded. */
 static rt_err fetch_verified(void *ctx, const sim_file_ref *f, uint8_t **data, size_t *len,
                              rt_error *e) {
-    rt_store *store = ctx;
+    const fetch_src *src = ctx;
     char abs[1024];
-    rt_store_absolute(store, f->path, abs, sizeof abs);
-    rt_err rc = rt_store_get(store, f->path, data, len, e);
-    if (rc == RT_ENOENT)
-        return RT_FAIL(e, RT_ENOENT, "snapshot file %s is missing", abs);
+    rt_err rc;
+    if (f->type == SIM_HANDLE_BYTES) {
+        snprintf(abs, sizeof abs, "inlined state %s", f->path);
+        rc = fetch_inlined(src, f, data, len, e);
+    } else {
+        rt_store_absolute(src->store, f->path, abs, sizeof abs);
+        rc = rt_store_get(src->store, f->path, data, len, e);
+        if (rc == RT_ENOENT) return RT_FAIL(e, RT_ENOENT, "snapshot file %s is missing", abs);
+    }
     if (rc != RT_OK) return rc;
     if (*len != f->size || sim_checksum(*data, *len) != f->xxh3) {
         free(*data);
@@ -60,7 +84,7 @@ static int verify_one(void *ctx, const char *op, uint32_t sub, const sim_file_re
     restore_job *rj = ctx;
     uint8_t *data = NULL;
     size_t len = 0;
-    if (fetch_verified(rj->r->cfg.store, f, &data, &len, rj->e) != RT_OK) return 1;
+    if (fetch_verified(&rj->src, f, &data, &len, rj->e) != RT_OK) return 1;
     free(data);
     return 0;
 }
@@ -170,7 +194,7 @@ static rt_err load_channel_state(restore_job *rj) {
             if (!st->has_cs || sim_job_find(&rj->r->job, rj->m.ops[i].uid) < 0) continue;
             uint8_t *data = NULL;
             size_t len = 0;
-            rt_err rc = fetch_verified(rj->r->cfg.store, &st->cs_file, &data, &len, rj->e);
+            rt_err rc = fetch_verified(&rj->src, &st->cs_file, &data, &len, rj->e);
             if (rc == RT_OK)
                 rc = sim_cs_read(data, len, st->cs_file.path, rj->r->cfg.engine, rj->r->cfg.mutant, &rj->r->job,
                                  rj->m.ops[i].uid, st->index, &rj->cs, NULL, rj->e);
@@ -241,7 +265,7 @@ static rt_err migrate_native(restore_job *rj, sim_backend *b, const restored_sta
 }
 
 static rt_err restore_handle(restore_job *rj, sim_backend *b, const sim_keyed_handle *h) {
-    sim_restore_ctx ctx = {fetch_verified, rj->r->cfg.store, backend_engine(rj), rj->r->cfg.trace,
+    sim_restore_ctx ctx = {fetch_verified, &rj->src, backend_engine(rj), rj->r->cfg.trace,
                            rt_loop_now(&rj->r->loop)};
     if (strcmp(h->format, "canonical") != 0) return b->ops->restore_native(b, &ctx, h, rj->e);
     if (rj->r->cfg.mutant == SIM_MUT_CANONICAL_BACKEND_BOUND && strcmp(h->backend, b->ops->name) != 0)
@@ -421,6 +445,8 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
         if (rc == RT_OK) rc = sim_epoch_begin(r, r->offset, NULL, NULL, 0, fresh, e);
         return rc;
     }
+    rj.src.store = r->cfg.store;
+    rj.src.pool = &rj.m.inline_pool;
     rt_err rc = sim_meta_load(&rj.m, r->cfg.store, dir, e);
     if (rc == RT_OK) rc = restore_checked(&rj);
     if (rc != RT_OK) {

@@ -55,6 +55,9 @@ void sf_config(sim_config *c, rt_store *s, const char *backend, uint64_t seed) {
     c->incremental = strcmp(backend, "rocksdb") == 0;
     c->work_dir = g_tmp;
     c->interval_ms = 250; /* a checkpoint every ~170 records */
+    /* Every piece of state a file: these suites look at snapshot files (the
+     * inlining tests set a threshold themselves). */
+    c->memory_threshold = 0;
 }
 
 void sf_set_parallelism(sim_config *c, uint32_t p) {

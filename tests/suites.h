@@ -13,4 +13,5 @@
     X(upgrade)         \
     X(fuzz)            \
     X(spa)             \
-    X(scenario)
+    X(scenario)         \
+    X(registry)

@@ -251,10 +251,11 @@ static void check_savepoint_alone(rt_store *s, const char *sp, const rt_strlist 
     }
     for (size_t i = 0; i < after->len; i++) CU_ASSERT(strncmp(after->items[i], sp, dl) != 0);
     sf_files_free(&f);
-    /* Relative paths: the savepoint's metadata names no store location. */
+    /* Relative handles: the savepoint's metadata names no store location. */
     char *text = sf_read_metadata(s, sp);
     CU_ASSERT(strstr(text, rt_store_root(s)) == NULL);
-    CU_ASSERT(strstr(text, "\"paths\": \"relative\"") != NULL);
+    CU_ASSERT(strstr(text, "\"type\": \"relative\"") != NULL);
+    CU_ASSERT(strstr(text, "\"type\": \"absolute\"") == NULL);
     free(text);
 }
 

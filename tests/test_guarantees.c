@@ -75,8 +75,8 @@ static void check_flip_vs(const flip *f, const char *control_scenario, const cha
 
 static void check_flip(const flip *f) { check_flip_vs(f, f->scenario, NULL); }
 
-/* Savepoints lose relocatability when their metadata holds absolute
- * paths; checkpoints were never relocatable. */
+/* Savepoints lose relocatability when their metadata holds their own
+ * files by absolute path; the mutant leaves checkpoints alone. */
 static void test_absolute_savepoint_paths(void) {
     flip f = {SIM_MUT_SAVEPOINT_ABSOLUTE, "relocatable", SIM_KIND_NATIVE, "heap", 0, SIM_KIND_ALIGNED};
     check_flip(&f);
@@ -195,6 +195,29 @@ static void test_recovered_records_new_code(void) {
     check_flip_vs(&g, g.scenario, "works");
 }
 
+/* FLINK-39964: a checkpoint reusing a claimed native savepoint's SSTs must
+ * hold them so that they resolve from its own directory; a canonical
+ * savepoint leaves no SSTs to reuse. */
+static void test_flink_39964(void) {
+    flip f = {SIM_MUT_FLINK_39964, "restore_claim", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip(&f);
+}
+
+/* The State Processor API reader must open native state with the backend
+ * that wrote it; canonical state reads into any. */
+static void test_spa_reader_backend(void) {
+    flip f = {SIM_MUT_SPA_READER_DEFAULT_BACKEND, "spa_read", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip(&f);
+}
+
+/* The writer carries untouched operators over whole: an unaligned
+ * checkpoint's in-flight records of the operators it does not rewrite
+ * stay; an aligned checkpoint has none. */
+static void test_spa_writer_carries_channel_state(void) {
+    flip f = {SIM_MUT_SPA_DROPS_CHANNEL_STATE, "spa_write", SIM_KIND_UNALIGNED, "heap", 0, SIM_KIND_ALIGNED};
+    check_flip(&f);
+}
+
 int suite_guarantees(void) {
     CU_pSuite s = CU_add_suite("guarantees", setup, teardown);
     if (s == NULL) return -1;
@@ -210,7 +233,10 @@ int suite_guarantees(void) {
         !CU_add_test(s, "incompatible serializers are rejected", test_schema_checked) ||
         !CU_add_test(s, "a reconfigured serializer reads old bytes", test_reconfigured_serializer) ||
         !CU_add_test(s, "a non-arbitrary upgrade runs the new code", test_new_code_runs) ||
-        !CU_add_test(s, "in-flight records run the new code", test_recovered_records_new_code))
+        !CU_add_test(s, "in-flight records run the new code", test_recovered_records_new_code) ||
+        !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964) ||
+        !CU_add_test(s, "SPA reader opens native state with its backend", test_spa_reader_backend) ||
+        !CU_add_test(s, "SPA writer carries untouched channel state", test_spa_writer_carries_channel_state))
         return -1;
     return 0;
 }

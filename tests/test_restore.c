@@ -305,7 +305,13 @@ static void relocated_native_savepoint(const char *backend) {
 static void test_relocated_savepoint_heap(void) { relocated_native_savepoint("heap"); }
 static void test_relocated_savepoint_rocksdb(void) { relocated_native_savepoint("rocksdb"); }
 
-static void checkpoint_storage_gone(const char *backend) {
+/* A checkpoint holds its exclusive state (the heap backend's whole
+ * snapshot) by paths relative to its own directory, as Flink's
+ * FsCheckpointStreamFactory writes them: moved, it still restores. Shared
+ * state (RocksDB's incremental SSTs in shared/) is held by absolute path:
+ * without the original storage the restore is rejected, naming the
+ * missing original, and nothing is half-restored. */
+static void checkpoint_storage_gone(const char *backend, int relocates) {
     rt_store *s = sf_mem_store();
     sim_config c;
     sf_config(&c, s, backend, 93);
@@ -322,20 +328,187 @@ static void checkpoint_storage_gone(const char *backend) {
     sf_config(&c, s, backend, 94);
     r = sf_run(&c);
     rt_err rc = SF_RC(sim_run_restore(r, moved, SIM_MODE_NO_CLAIM, 0, &sf_err));
-    CU_ASSERT_EQUAL(rc, RT_ENOENT);
-    CU_ASSERT(strstr(sf_err.msg, job) != NULL); /* names the missing original */
-    CU_ASSERT(sf_run_is_empty(r));
-    CU_ASSERT(sf_image_same(s, &img));
+    if (relocates) {
+        SF_OK(rc);
+    } else {
+        CU_ASSERT_EQUAL(rc, RT_ENOENT);
+        CU_ASSERT(strstr(sf_err.msg, job) != NULL); /* names the missing original */
+        CU_ASSERT(sf_run_is_empty(r));
+        CU_ASSERT(sf_image_same(s, &img));
+    }
     sf_image_free(&img);
-    /* Nothing half-restored: the job runs from scratch and agrees. */
+    /* Nothing half-restored: the job runs (from scratch if rejected) and agrees. */
     sf_records(r, 500);
     sf_verify(r);
     sim_run_destroy(r);
     rt_store_close(s);
 }
 
-static void test_checkpoint_storage_gone_heap(void) { checkpoint_storage_gone("heap"); }
-static void test_checkpoint_storage_gone_rocksdb(void) { checkpoint_storage_gone("rocksdb"); }
+static void test_checkpoint_storage_gone_heap(void) { checkpoint_storage_gone("heap", 1); }
+static void test_checkpoint_storage_gone_rocksdb(void) { checkpoint_storage_gone("rocksdb", 0); }
+
+/* ---- handle types ------------------------------------------------------------ */
+
+/* The type every handle of dir/_metadata is written with, counted. */
+static void handle_types(rt_store *s, const char *dir, int counts[3]) {
+    sim_meta m;
+    SF_OK(SF_RC(sim_meta_load(&m, s, dir, &sf_err)));
+    memcpy(counts, m.n_handles, sizeof m.n_handles);
+    sim_meta_free(&m);
+}
+
+/* Below the memory threshold state is inlined in _metadata, so a tiny
+ * RocksDB checkpoint (whose SSTs would otherwise be absolute handles into
+ * shared/) holds no absolute handle and relocates; with a threshold of 0
+ * the same checkpoint names its shared SSTs by absolute path and does not. */
+static void tiny_checkpoint(uint32_t threshold, int relocates) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 95);
+    c.memory_threshold = threshold;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 600);
+    char chk[SIM_PATH_MAX], job[64], moved[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_ALIGNED, chk, sizeof chk);
+    snprintf(job, sizeof job, "%s", sim_run_job_id(r));
+    sim_run_destroy(r);
+    int types[3];
+    handle_types(s, chk, types);
+    CU_ASSERT_EQUAL(types[SIM_HANDLE_FILE] == 0, relocates);
+    CU_ASSERT_EQUAL(types[SIM_HANDLE_BYTES] > 0, threshold > 0);
+    relocate(s, chk, job, moved, sizeof moved);
+    sf_config(&c, s, "rocksdb", 96);
+    r = sf_run(&c);
+    rt_err rc = SF_RC(sim_run_restore(r, moved, SIM_MODE_NO_CLAIM, 0, &sf_err));
+    CU_ASSERT_EQUAL(rc, relocates ? RT_OK : RT_ENOENT);
+    sf_records(r, 300);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+static void test_tiny_checkpoint_relocates(void) {
+    tiny_checkpoint(SIM_MEMORY_THRESHOLD_DEFAULT, 1);
+    tiny_checkpoint(0, 0);
+}
+
+/* Inlined bytes are part of the sealed _metadata: one flipped hex digit
+ * is damage with a name, not a wrong restore. */
+static void test_inlined_state_sealed(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 97);
+    c.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
+    c.unaligned = 1;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 900);
+    char chk[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_UNALIGNED, chk, sizeof chk);
+    sim_run_destroy(r);
+    char *text = sf_read_metadata(s, chk);
+    char *data = strstr(text, "\"data\": \""); /* channel state is tiny: inlined */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+    data += strlen("\"data\": \"");
+    data[4] = data[4] == '0' ? '1' : '0';
+    sf_write_metadata(s, chk, text);
+    sf_config(&c, s, "heap", 98);
+    r = sf_run(&c);
+    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, chk, SIM_MODE_NO_CLAIM, 0, &sf_err)), RT_ECHECKSUM);
+    CU_ASSERT(sf_run_is_empty(r));
+    sim_run_destroy(r);
+    free(text);
+    rt_store_close(s);
+}
+
+/* FLINK-39964: after a CLAIM restore of a native RocksDB savepoint the next
+ * incremental checkpoints reuse the savepoint's SSTs, relative handles of
+ * the savepoint's directory. Written relative into the checkpoint they would
+ * be re-anchored to the checkpoint's own directory; written absolute (the
+ * fix) a failover restores that checkpoint. The mutant writes them as Flink
+ * did before the fix, and the failover finds nothing. */
+static rt_err claim_then_failover(sim_mutant mutant, int *reused) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 99);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 700);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    sf_config(&c, s, "rocksdb", 100);
+    c.mutant = mutant;
+    r = sf_restored(&c, sp, SIM_MODE_CLAIM);
+    sf_records(r, 400);
+    /* The latest checkpoint references the savepoint's files: by absolute path. */
+    const char *latest = sim_run_latest_checkpoint(r);
+    CU_ASSERT_FATAL(latest[0] != '\0' && strcmp(latest, sp) != 0);
+    sf_files f;
+    sf_meta_files(s, latest, &f);
+    *reused = 0;
+    for (size_t i = 0; i < f.n; i++) *reused += sim_path_under(f.f[i].ref.path, sp);
+    sf_files_free(&f);
+    char *text = sf_read_metadata(s, latest);
+    char abs[SIM_PATH_MAX + 64];
+    rt_store_absolute(s, sp, abs, sizeof abs);
+    if (mutant == SIM_MUT_NONE) CU_ASSERT(*reused == 0 || strstr(text, abs) != NULL);
+    free(text);
+    rt_err rc = SF_RC(sim_run_failover(r, &sf_err));
+    if (rc == RT_OK) {
+        sf_records(r, 200);
+        sf_verify(r);
+    }
+    sim_run_destroy(r);
+    rt_store_close(s);
+    return rc;
+}
+
+static void test_claimed_savepoint_files_resolve(void) {
+    int reused = 0;
+    CU_ASSERT_EQUAL(claim_then_failover(SIM_MUT_NONE, &reused), RT_OK);
+    CU_ASSERT(reused > 0); /* the fix is exercised: SSTs were reused */
+    CU_ASSERT_EQUAL(claim_then_failover(SIM_MUT_FLINK_39964, &reused), RT_ENOENT);
+}
+
+/* A claimed native savepoint shares nothing, so the SSTs later checkpoints
+ * reuse lie in its own directory: once subsumed it is kept whole (its
+ * _metadata too) while any of them is in use, and discarded whole after
+ * (SharedStateRegistryImpl's preventsDiscardingCreatedCheckpoint). */
+static void test_claimed_savepoint_folder_kept(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 101);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 700);
+    char sp[SIM_PATH_MAX], meta[SIM_PATH_MAX + 16];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    snprintf(meta, sizeof meta, "%s/_metadata", sp);
+    int64_t sp_id = checkpoint_id_of(s, sp);
+    sf_config(&c, s, "rocksdb", 102);
+    r = sf_restored(&c, sp, SIM_MODE_CLAIM);
+    int kept_in_use = 0;
+    for (int step = 0; step < 40; step++) {
+        sf_records(r, 60);
+        rt_strlist used;
+        sf_retained(r, -1, &used);
+        int uses = 0;
+        for (size_t i = 0; i < used.len; i++) uses += sim_path_under(used.items[i], sp);
+        rt_strlist_free(&used);
+        if (!is_retained(r, sp_id) && uses) {
+            kept_in_use++;
+            CU_ASSERT(rt_store_exists(s, meta)); /* subsumed, still in use: kept whole */
+        }
+    }
+    CU_ASSERT(kept_in_use > 0); /* the case was reached */
+    SF_OK(SF_RC(sim_run_drain(r, &sf_err)));
+    rt_strlist left = {0};
+    SF_OK(SF_RC(rt_store_list(s, sp, &left, &sf_err)));
+    CU_ASSERT_EQUAL(left.len, 0); /* nothing uses it any more: discarded whole */
+    rt_strlist_free(&left);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
 
 /* ---- backend change -------------------------------------------------------- */
 
@@ -738,8 +911,8 @@ static void test_damage_rocksdb_aligned(void) { damage_each_file("rocksdb", SIM_
 
 /* ---- hostile or broken _metadata --------------------------------------------- */
 
-/* The text with the first keyed file's path replaced. */
-static char *with_first_path(const char *text, const char *path) {
+/* The text with the first keyed file's path replaced, held as `type`. */
+static char *with_first_path(const char *text, const char *path, const char *type) {
     json_error_t je;
     json_t *root = json_loads(text, 0, &je);
     CU_ASSERT_PTR_NOT_NULL_FATAL(root);
@@ -753,6 +926,7 @@ static char *with_first_path(const char *text, const char *path) {
     }
     CU_ASSERT_PTR_NOT_NULL_FATAL(target);
     CU_ASSERT_FATAL(json_object_set_new(target, "path", json_string(path)) == 0);
+    CU_ASSERT_FATAL(json_object_set_new(target, "type", json_string(type)) == 0);
     char *out = json_dumps(root, JSON_INDENT(1));
     json_decref(root);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
@@ -768,7 +942,8 @@ static void expect_bad_metadata(sim_run *r, rt_store *s, const char *dir, const 
     CU_ASSERT_EQUAL(expect_rejected(r, s, dir, want, NULL), 1);
 }
 
-static void bad_metadata(rt_store *s, sim_kind kind, const char *const *paths, int n_paths) {
+/* Paths of `type` (relative or absolute) that must not leave the storage. */
+static void bad_metadata(rt_store *s, sim_kind kind, const char *type, const char *const *paths, int n_paths) {
     sim_config c;
     sf_config(&c, s, "heap", 131 + (uint64_t)kind);
     sim_run *r = sf_run(&c);
@@ -781,7 +956,7 @@ static void bad_metadata(rt_store *s, sim_kind kind, const char *const *paths, i
     c.seed++;
     r = sf_run(&c);
     for (int i = 0; i < n_paths; i++) {
-        char *bad = with_first_path(good, paths[i]);
+        char *bad = with_first_path(good, paths[i], type);
         expect_bad_metadata(r, s, dir, bad, RT_ESANDBOX);
         free(bad);
     }
@@ -816,8 +991,8 @@ static void test_bad_metadata_mem(void) {
     snprintf(dotdot, sizeof dotdot, "%s/../x.heap", rt_store_root(s));
     const char *sp_paths[] = {"../x", "../../../x", "/etc/passwd", "a/../../x"};
     const char *chk_paths[] = {"/etc/passwd", other_root, prefix_trick, dotdot, "relative/x.heap"};
-    bad_metadata(s, SIM_KIND_CANONICAL, sp_paths, 4);
-    bad_metadata(s, SIM_KIND_ALIGNED, chk_paths, 5);
+    bad_metadata(s, SIM_KIND_CANONICAL, "relative", sp_paths, 4);
+    bad_metadata(s, SIM_KIND_ALIGNED, "absolute", chk_paths, 5);
     rt_store_close(s);
 }
 
@@ -837,8 +1012,8 @@ static void test_bad_metadata_dir(void) {
     snprintf(sibling, sizeof sibling, "%s-evil/outside.heap", rt_store_root(s));
     const char *sp_paths[] = {"../../../outside.heap", "../../outside.heap", abs_outside};
     const char *chk_paths[] = {outside, abs_outside, sibling};
-    bad_metadata(s, SIM_KIND_NATIVE, sp_paths, 3);
-    bad_metadata(s, SIM_KIND_ALIGNED, chk_paths, 3);
+    bad_metadata(s, SIM_KIND_NATIVE, "relative", sp_paths, 3);
+    bad_metadata(s, SIM_KIND_ALIGNED, "absolute", chk_paths, 3);
     rt_store_close(s);
     fp = fopen(outside, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
@@ -895,8 +1070,12 @@ int suite_restore(void) {
         {"rescaling 2-3-1, every kind (rocksdb)", test_rescale_rocksdb},
         {"relocated native savepoint restores (heap)", test_relocated_savepoint_heap},
         {"relocated native savepoint restores (rocksdb)", test_relocated_savepoint_rocksdb},
-        {"checkpoint without its storage is rejected (heap)", test_checkpoint_storage_gone_heap},
-        {"checkpoint without its storage is rejected (rocksdb)", test_checkpoint_storage_gone_rocksdb},
+        {"checkpoint of exclusive state relocates (heap)", test_checkpoint_storage_gone_heap},
+        {"checkpoint with shared state needs its storage (rocksdb)", test_checkpoint_storage_gone_rocksdb},
+        {"a tiny checkpoint is inlined and relocates", test_tiny_checkpoint_relocates},
+        {"inlined state is sealed in _metadata", test_inlined_state_sealed},
+        {"claimed savepoint's reused files resolve (FLINK-39964)", test_claimed_savepoint_files_resolve},
+        {"claimed savepoint kept whole while its files are in use", test_claimed_savepoint_folder_kept},
         {"canonical savepoint heap -> rocksdb", test_canonical_heap_to_rocksdb},
         {"canonical savepoint rocksdb -> heap", test_canonical_rocksdb_to_heap},
         {"schema migration, canonical (rocksdb)", test_schema_migration_canonical},

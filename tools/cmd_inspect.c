@@ -22,23 +22,36 @@ typedef struct inspect_ctx {
     uint64_t bytes;
 } inspect_ctx;
 
-/* Where a file written in the metadata lies, and whether it may be read. */
-static const char *locate(const inspect_ctx *c, const char *written, char *buf, size_t cap) {
-    if (c->m->relative_paths) {
-        if (rt_store_check_path(written, NULL) != RT_OK) return "outside";
-        snprintf(buf, cap, "%s/%s", c->dir, written);
+/* Where a handle written in the metadata lies, and whether it may be read:
+ * a relative path within the snapshot's directory, an absolute one within
+ * the storage the metadata names. */
+static const char *locate(const inspect_ctx *c, const sim_file_ref *f, char *buf, size_t cap) {
+    if (f->type == SIM_HANDLE_RELATIVE) {
+        if (rt_store_check_path(f->path, NULL) != RT_OK) return "outside";
+        snprintf(buf, cap, "%s/%s", c->dir, f->path);
         return NULL;
     }
     size_t n = strlen(c->m->storage_root);
-    if (strncmp(written, c->m->storage_root, n) != 0 || written[n] != '/' ||
-        rt_store_check_path(written + n + 1, NULL) != RT_OK)
+    if (n == 0 || strncmp(f->path, c->m->storage_root, n) != 0 || f->path[n] != '/' ||
+        rt_store_check_path(f->path + n + 1, NULL) != RT_OK)
         return "outside";
-    snprintf(buf, cap, "%s", written);
+    snprintf(buf, cap, "%s", f->path);
     return NULL;
 }
 
+static int intact(const sim_file_ref *f, const uint8_t *data, size_t len) {
+    return len == f->size && sim_checksum(data, len) == f->xxh3;
+}
+
 static const char *status_of(inspect_ctx *c, const sim_file_ref *f, char *where, size_t cap) {
-    const char *bad = locate(c, f->path, where, cap);
+    if (f->type == SIM_HANDLE_BYTES) {
+        const sim_bytes_entry *b = sim_bytes_get(&c->m->inline_pool, f->path);
+        snprintf(where, cap, "%s", f->path);
+        if (b != NULL && intact(f, b->data, b->len)) return "ok";
+        c->damaged++;
+        return "checksum-mismatch";
+    }
+    const char *bad = locate(c, f, where, cap);
     if (bad) {
         c->foreign++;
         return bad;
@@ -56,7 +69,7 @@ static const char *status_of(inspect_ctx *c, const sim_file_ref *f, char *where,
     uint8_t *data = malloc(f->size + 1);
     size_t got = in && data ? fread(data, 1, f->size, in) : 0;
     if (in) fclose(in);
-    int ok = got == f->size && sim_checksum(data, got) == f->xxh3;
+    int ok = intact(f, data, got);
     free(data);
     if (!ok) {
         c->damaged++;
@@ -70,10 +83,21 @@ static int add_file(void *ctx, const char *op, uint32_t sub, const sim_file_ref 
     char where[PATH_MAX + 256];
     const char *status = status_of(c, f, where, sizeof where);
     c->bytes += f->size;
-    json_array_append_new(c->files, json_pack("{s:s, s:i, s:s, s:I, s:s, s:s}", "operator", op, "subtask",
-                                              (int)sub, "path", f->path, "size", (json_int_t)f->size,
-                                              "sharing", f->shared ? "shared" : "private", "status", status));
+    json_array_append_new(c->files, json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s}", "operator", op, "subtask",
+                                              (int)sub, "path", f->path, "handle",
+                                              sim_handle_type_name((sim_handle_type)f->type), "size",
+                                              (json_int_t)f->size, "sharing", f->shared ? "shared" : "private",
+                                              "status", status));
     return 0;
+}
+
+/* Self-contained and relocatable when no handle is absolute: relative
+ * ones follow the directory, inlined ones are in _metadata. */
+static void print_handles(const sim_meta *m) {
+    printf("handles    %d absolute, %d relative, %d inlined: ", m->n_handles[SIM_HANDLE_FILE],
+           m->n_handles[SIM_HANDLE_RELATIVE], m->n_handles[SIM_HANDLE_BYTES]);
+    if (sim_meta_self_contained(m)) printf("self-contained and relocatable\n");
+    else printf("not relocatable (absolute paths into %s)\n", m->storage_root);
 }
 
 static void print_text(const sim_meta *m, const inspect_ctx *c, const char *path) {
@@ -82,8 +106,7 @@ static void print_text(const sim_meta *m, const inspect_ctx *c, const char *path
            m->snapshot_kind, m->format, m->backend, m->incremental ? ", incremental" : "");
     printf("metadata   version %d, engine %s, checkpoint id %lld, job %s\n", m->version, m->engine,
            (long long)m->checkpoint_id, m->job_id);
-    printf("paths      %s%s%s\n", m->relative_paths ? "relative (self-contained)" : "absolute into ",
-           m->relative_paths ? "" : m->storage_root, "");
+    print_handles(m);
     for (int o = 0; o < m->n_ops; o++) {
         const sim_meta_op *op = &m->ops[o];
         printf("operator   %s  parallelism %u  max parallelism %u\n", op->uid, op->parallelism, op->max_parallelism);
@@ -103,7 +126,8 @@ static void print_text(const sim_meta *m, const inspect_ctx *c, const char *path
     json_t *f;
     json_array_foreach(c->files, i, f) {
         const char *st = json_string_value(json_object_get(f, "status"));
-        printf("  %-8s %-18s %10lld  %s\n", json_string_value(json_object_get(f, "sharing")), st,
+        printf("  %-8s %-8s %-18s %10lld  %s\n", json_string_value(json_object_get(f, "sharing")),
+               json_string_value(json_object_get(f, "handle")), st,
                (long long)json_integer_value(json_object_get(f, "size")),
                json_string_value(json_object_get(f, "path")));
     }
@@ -139,11 +163,14 @@ int cmd_inspect(int argc, char **argv) {
     inspect_ctx c = {&m, real, json_array(), 0, 0, 0, 0};
     sim_meta_each_file(&m, add_file, &c);
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:s, s:b, s:o, s:i, s:i, s:i}", "path", real,
-                              "type", m.savepoint ? "savepoint" : "checkpoint", "kind", m.snapshot_kind, "format",
-                              m.format, "backend", m.backend, "metadata_version", m.version, "engine", m.engine,
-                              "checkpoint_id", (json_int_t)m.checkpoint_id, "paths",
-                              m.relative_paths ? "relative" : "absolute", "incremental", m.incremental, "files",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:{s:i, s:i, s:i}, s:b, s:b, s:o, s:i, s:i, "
+                              "s:i}",
+                              "path", real, "type", m.savepoint ? "savepoint" : "checkpoint", "kind",
+                              m.snapshot_kind, "format", m.format, "backend", m.backend, "metadata_version",
+                              m.version, "engine", m.engine, "checkpoint_id", (json_int_t)m.checkpoint_id,
+                              "handles", "absolute", m.n_handles[SIM_HANDLE_FILE], "relative",
+                              m.n_handles[SIM_HANDLE_RELATIVE], "inlined", m.n_handles[SIM_HANDLE_BYTES],
+                              "relocatable", sim_meta_self_contained(&m), "incremental", m.incremental, "files",
                               c.files, "missing", c.missing, "outside", c.foreign, "damaged", c.damaged);
         char *t = json_dumps(o, JSON_COMPACT);
         if (t) puts(t);

@@ -22,7 +22,7 @@ typedef struct restore_opts {
     int allow;
 } restore_opts;
 
-enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE };
+enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD };
 
 static int parse(restore_opts *o, int argc, char **argv) {
     static const struct option longs[] = {
@@ -33,10 +33,11 @@ static int parse(restore_opts *o, int argc, char **argv) {
         {"allowNonRestoredState", no_argument, 0, R_ALLOW},
         {"records", required_argument, 0, R_RECORDS}, {"seed", required_argument, 0, R_SEED},
         {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
-        {0, 0, 0, 0}};
+        {"memory-threshold", required_argument, 0, R_THRESHOLD}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->j.seed = 1;
     o->j.records = 2000;
+    o->j.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     o->mode = SIM_MODE_NO_CLAIM;
     optind = 1;
     opterr = 0;
@@ -52,6 +53,11 @@ static int parse(restore_opts *o, int argc, char **argv) {
         case R_MODE:
             if (sim_mode_parse(optarg, &o->mode) != 0)
                 return cli_usage_error("restore: unknown restore mode '%s' (claim, no-claim, legacy)", optarg);
+            break;
+        case R_THRESHOLD:
+            if (job_opts_threshold(&o->j, optarg))
+                return cli_usage_error("restore: --memory-threshold wants 0..%u bytes, not '%s'", SIM_MEMORY_THRESHOLD_MAX,
+                                       optarg);
             break;
         case R_PAR:
             if (cli_parse_u64(optarg, &o->j.parallelism) || o->j.parallelism < 1 || o->j.parallelism > 16)
@@ -89,14 +95,23 @@ static rt_err open_snapshot(const char *path, session *s, char *dir, size_t cap,
     rt_store *meta_store = NULL;
     rt_err rc = rt_store_open_dir(&meta_store, dirname(parent), 0, e);
     if (rc != RT_OK) return rc;
+    /* Parsed as written first: whether the directory alone is enough
+     * decides which storage it is restored from. */
+    char meta_path[PATH_MAX + 16];
+    snprintf(meta_path, sizeof meta_path, "%s/_metadata", basename(base));
+    uint8_t *text = NULL;
+    size_t len = 0;
     sim_meta m;
-    rc = sim_meta_load(&m, meta_store, basename(base), e);
+    rc = rt_store_get(meta_store, meta_path, &text, &len, e);
+    if (rc == RT_ENOENT) rc = RT_FAIL(e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", real);
+    if (rc == RT_OK) rc = sim_meta_parse(&m, (const char *)text, len, NULL, "", meta_path, e);
+    free(text);
     if (rc != RT_OK) {
         rt_store_close(meta_store);
         return rc;
     }
     *job = m.job;
-    if (m.relative_paths) {
+    if (sim_meta_self_contained(&m)) {
         s->store = meta_store;
         snprintf(dir, cap, "%s", basename(base));
         sim_meta_free(&m);

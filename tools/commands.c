@@ -15,13 +15,15 @@
     "  --parallelism N          parallelism of the keyed operators (default 2)\n"    \
     "  --job FILE               JSON job graph instead of the built-in one\n"        \
     "  --trace FILE             write the JSONL trace of the run to FILE\n"                \
-    "  --json                   print one JSON object with the result\n"
+    "  --json                   print one JSON object with the result\n"                \
+    "  --memory-threshold B     state of at most B bytes is inlined in _metadata\n"     \
+    "                           (state.storage.fs.memory-threshold; default 20480)\n"
 
 const cli_command cli_commands[] = {
     {"take", cmd_take, "run a job and take one snapshot of a kind",
      "usage: snapsim take --kind canonical|native|aligned|unaligned --backend heap|rocksdb\n"
      "                    --out DIR [--engine V] [--incremental] [--seed N] [--records N]\n"
-     "                    [--parallelism N] [--job FILE] [--json]\n"
+     "                    [--parallelism N] [--job FILE] [--memory-threshold B] [--json]\n"
      "Runs the job for N records with periodic checkpoints stored under DIR, then takes one\n"
      "snapshot of the given kind and prints its path (the directory holding _metadata).\n"
      "canonical|native are savepoints (own directory under DIR); aligned|unaligned are\n"
@@ -32,7 +34,7 @@ const cli_command cli_commands[] = {
      "usage: snapsim restore PATH --backend heap|rocksdb [--engine V]\n"
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
-     "                    [--trace FILE]\n"
+     "                    [--trace FILE] [--memory-threshold B]\n"
      "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
      "keyed state and the sink output against the exactly-once oracle. Without --job the job is\n"
      "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"
@@ -44,8 +46,9 @@ const cli_command cli_commands[] = {
     {"inspect", cmd_inspect, "show what a snapshot holds",
      "usage: snapsim inspect PATH [--json]\n"
      "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
-     "handles, every file with its size and owner, and any file missing or outside the\n"
-     "snapshot's storage.\n"},
+     "handles, every handle with its type (absolute, relative or inlined in _metadata), size\n"
+     "and owner, any file missing or outside the snapshot's storage, and whether the snapshot\n"
+     "is self-contained and relocatable (no absolute handle).\n"},
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
      "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"

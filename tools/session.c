@@ -72,7 +72,11 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, const char *e
 }
 
 enum { OPT_KIND = 256, OPT_BACKEND, OPT_ENGINE, OPT_OUT, OPT_JOB, OPT_TRACE, OPT_SEED, OPT_RECORDS,
-       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN };
+       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD };
+
+int job_opts_threshold(job_opts *o, const char *arg) {
+    return cli_parse_u64(arg, &o->memory_threshold) || o->memory_threshold > SIM_MEMORY_THRESHOLD_MAX;
+}
 
 int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
                    int (*extra)(void *ctx, const char *name, const char *val), void *ctx) {
@@ -83,10 +87,12 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
         {"trace", required_argument, 0, OPT_TRACE},     {"seed", required_argument, 0, OPT_SEED},
         {"records", required_argument, 0, OPT_RECORDS}, {"parallelism", required_argument, 0, OPT_PAR},
         {"incremental", no_argument, 0, OPT_INCR},      {"json", no_argument, 0, OPT_JSON},
-        {"drain", no_argument, 0, OPT_DRAIN},           {0, 0, 0, 0}};
+        {"drain", no_argument, 0, OPT_DRAIN},
+        {"memory-threshold", required_argument, 0, OPT_THRESHOLD}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->records = 2000;
+    o->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     optind = 1;
     opterr = 0;
     int c;
@@ -114,6 +120,10 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
                 return cli_usage_error("%s: --parallelism wants 1..16, not '%s'", cmd, optarg);
             o->have_parallelism = 1;
             break;
+        case OPT_THRESHOLD:
+            if (job_opts_threshold(o, optarg)) return cli_usage_error("%s: --memory-threshold wants 0..%u bytes, not '%s'",
+                                                                      cmd, SIM_MEMORY_THRESHOLD_MAX, optarg);
+            break;
         case OPT_TYPE:
         case OPT_DRAIN:
             if (extra && extra(ctx, name, optarg)) break;
@@ -140,6 +150,7 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {
         if (cfg->engine == NULL) return e->code;
     }
     cfg->incremental = o->incremental;
+    cfg->memory_threshold = (uint32_t)o->memory_threshold;
     if (o->job_file) {
         rt_err rc = sim_job_load(&cfg->job, o->job_file, e);
         if (rc != RT_OK) return rc;

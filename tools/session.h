@@ -19,6 +19,7 @@ typedef struct job_opts {
     const char *job_file;
     const char *trace_file;
     uint64_t seed, records, parallelism;
+    uint64_t memory_threshold;
     int incremental, json, have_seed, have_parallelism;
 } job_opts;
 
@@ -40,6 +41,8 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
                    int (*extra)(void *ctx, const char *name, const char *val), void *ctx);
 /* Fills cfg from the options (job file, engine, backend...). */
 rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e);
+/* --memory-threshold BYTES into o; non-zero if it is not 0..1 MiB. */
+int job_opts_threshold(job_opts *o, const char *arg);
 
 /* Prints the contract's JSON object (outcome, digest, virtual_ms, files,
  * bytes) plus the extra members given as a JSON fragment (may be NULL). */

@@ -38,13 +38,20 @@ rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t 
     assert(ctx->store != NULL);
     if (strlen(path) >= sizeof f->path)
         return RT_FAIL(e, RT_EINTERNAL, "upload: path too long: %s", path);
-    rt_err rc = rt_store_put(ctx->store, path, data, len, e);
-    if (rc != RT_OK) return rc;
     memset(f, 0, sizeof *f);
     strcpy(f->path, path);
     f->size = len;
     f->xxh3 = sim_checksum(data, len);
     f->created_by = ctx->checkpoint_id;
+    if (ctx->inline_pool != NULL && ctx->memory_threshold > 0 && len <= ctx->memory_threshold) {
+        f->type = SIM_HANDLE_BYTES; /* a ByteStreamStateHandle named after the path */
+        return sim_bytes_put(ctx->inline_pool, path, data, len, e);
+    }
+    rt_err rc = rt_store_put(ctx->store, path, data, len, e);
+    if (rc != RT_OK) return rc;
+    /* Shared scope is written absolute; the exclusive scope relative. */
+    int exclusive = sim_path_under(path, ctx->dir) && !sim_path_under(path, ctx->shared_dir);
+    f->type = exclusive ? SIM_HANDLE_RELATIVE : SIM_HANDLE_FILE;
     ctx->files_written++;
     ctx->bytes_written += len;
     return RT_OK;

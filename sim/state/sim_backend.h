@@ -47,6 +47,11 @@ typedef struct sim_snap_ctx {
     rt_trace *trace;
     uint64_t now_ms;
     uint64_t files_written, bytes_written; /* accumulated by the backend */
+    /* FsCheckpointStreamFactory's state.storage.fs.memory-threshold: state
+     * of at most this many bytes is not uploaded but inlined in _metadata
+     * (its bytes go to inline_pool). 0 or no pool: always a file. */
+    uint32_t memory_threshold;
+    sim_bytes_pool *inline_pool;
 } sim_snap_ctx;
 
 /* Where restore reads files from: already verified (size, checksum) by the
@@ -118,8 +123,11 @@ rt_err sim_backend_heap_create(sim_backend **out, const sim_backend_config *cfg,
 rt_err sim_backend_rocksdb_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e);
 void sim_backend_destroy(sim_backend *b);
 
-/* Writes data to path in the store, fills f (path, size, xxh3) and adds to
- * ctx's counters: the one way snapshot files are uploaded. */
+/* The one way snapshot state is uploaded (FsCheckpointStateOutputStream's
+ * closeAndGetHandle): at most ctx->memory_threshold bytes are inlined,
+ * anything larger is written to path in the store, as an absolute handle
+ * in the shared directory and a relative one in the snapshot's own. Fills
+ * f (path, size, xxh3, type) and adds files to ctx's counters. */
 rt_err sim_upload(sim_snap_ctx *ctx, const char *path, const void *data, size_t len,
                   sim_file_ref *f, rt_error *e);
 uint64_t sim_checksum(const void *data, size_t len);
