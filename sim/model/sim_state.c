@@ -199,8 +199,8 @@ static rt_err resolve_enum(const sim_state_desc *prior, const sim_state_desc *ne
                            "StateMigrationException: the new serializer of state '%s' is incompatible "
                            "with the old one: its key enum lost constant B%d",
                            next->name, pc[i]);
-    memcpy(ser->consts, pc, (size_t)np);
-    ser->n_consts = np;
+    ser->n_consts = 0;
+    for (int i = 0; i < np; i++) ser->consts[ser->n_consts++] = pc[i];
     for (int j = 0; j < nn; j++)
         if (const_index(pc, np, nc[j]) < 0) ser->consts[ser->n_consts++] = nc[j];
     assert(ser->n_consts == nn);
