@@ -262,18 +262,23 @@ int cmd_matrix(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fprintf(stderr, "matrix: %d scenarios, %d runs, %d jobs\n", r.n_scns, r.n_combos, o.jobs);
     if (res == NULL) rc = cli_usage_error("out of memory");
-    else if (runner_run(&r, o.jobs, 1, NULL, res, &e) != RT_OK || record_all(&o, res, r.n_combos, &e) != RT_OK)
+    else if (runner_run(&r, o.jobs, 1, NULL, res, &e) != RT_OK)
         rc = cli_report_error(&e);
-    else if (o.observed_out) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        char when[32];
-        time_t now = time(NULL);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-        if (write_observed(&o, when, res, r.n_combos,
-                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, &e) != RT_OK)
-            rc = cli_report_error(&e);
-    }
     else {
+        /* The lane's results are written first: a database or report that
+         * cannot be written must not lose half an hour of real Flink. */
+        if (o.observed_out) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            char when[32];
+            time_t now = time(NULL);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+            if (write_observed(&o, when, res, r.n_combos,
+                               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, &e) != RT_OK)
+                rc = cli_report_error(&e);
+        }
+        if (rc == 0 && record_all(&o, res, r.n_combos, &e) != RT_OK) rc = cli_report_error(&e);
+    }
+    if (rc == 0 && res != NULL) {
         int bugs = 0;
         for (int i = 0; i < r.n_combos; i++)
             bugs += strcmp(res[i].outcome, "corrupted") == 0 || strcmp(res[i].outcome, "crashed") == 0;
