@@ -22,6 +22,7 @@ const mx_row mx_rows[] = {
     /* Beyond the documented table. */
     {"schema-incompatible", "Incompatible schema change"},
     {"downgrade", "Flink version downgrade"},
+    {"major-upgrade", "Flink major version upgrade (1.x to 2.x)"},
     {"restore-claim", "Restore mode CLAIM"},
     {"restore-no-claim", "Restore mode NO_CLAIM"},
     {"restore-legacy", "Restore mode LEGACY"},
