@@ -80,7 +80,7 @@ typedef struct fl_snap {
     char name[32];
     char path[1024];     /* sandbox-relative directory holding _metadata */
     char take_info[1024]; /* absolute path of the take's take.json */
-    char take_dir[1024];  /* sandbox-relative work directory of the take */
+    char take_dir[32];    /* sandbox-relative work directory of the take ("take-N") */
 } fl_snap;
 
 typedef struct fl_ctx {
