@@ -16,6 +16,14 @@ expect 2 "matrix diff of a missing database" "$bin" matrix diff "$tmp/none.db" "
 expect 2 "matrix diff of a non-SQLite file" "$bin" matrix diff "$tmp/junk.db" "$tmp/junk.db"
 expect 2 "an unknown command" "$bin" frobnicate
 expect 2 "scenario --impl with a bad value" "$bin" scenario run scenarios/relocatable.json --impl jvm
+mkdir -p "$tmp/empty"
+expect 1 "inspect of a directory without _metadata" "$bin" inspect "$tmp/empty"
+expect 1 "restore of a directory without _metadata" "$bin" restore "$tmp/empty" --backend heap
+snap=$("$bin" take --kind canonical --backend heap --records 300 --memory-threshold 0 --out "$tmp/s" 2>/dev/null)
+expect 0 "inspect of an intact snapshot" "$bin" inspect "$snap"
+victim=$(find "$snap" -type f ! -name _metadata | head -n 1)
+[ -n "$victim" ] && printf 'x' >> "$victim"
+expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null

@@ -147,7 +147,12 @@ int cmd_inspect(int argc, char **argv) {
     if (realpath(path, real) == NULL) return cli_usage_error("inspect: %s: no such snapshot directory", path);
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", real);
     FILE *in = fopen(meta_path, "rb");
-    if (in == NULL) return cli_usage_error("inspect: %s: no _metadata: not a snapshot directory", path);
+    if (in == NULL) {
+        /* The same answer as restore gives for it: a snapshot that is not there. */
+        rt_error ne;
+        RT_FAIL(&ne, RT_ENOENT, "%s: no _metadata: not a snapshot directory", path);
+        return cli_report_error(&ne);
+    }
     char *text = malloc(1 << 22);
     size_t len = text ? fread(text, 1, (1 << 22) - 1, in) : 0;
     fclose(in);
@@ -181,5 +186,12 @@ int cmd_inspect(int argc, char **argv) {
         json_decref(c.files);
     }
     sim_meta_free(&m);
+    /* A snapshot with missing, damaged or foreign files would not restore:
+     * the report is printed, and the status says so (1, as restore's). */
+    if (c.missing || c.damaged || c.foreign) {
+        fprintf(stderr, "rejected: %s: %d missing, %d damaged, %d outside the storage\n", path, c.missing, c.damaged,
+                c.foreign);
+        return CLI_EXIT_REJECTED;
+    }
     return CLI_EXIT_OK;
 }

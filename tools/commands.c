@@ -48,7 +48,9 @@ const cli_command cli_commands[] = {
      "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
      "handles, every handle with its type (absolute, relative or inlined in _metadata), size\n"
      "and owner, any file missing or outside the snapshot's storage, and whether the snapshot\n"
-     "is self-contained and relocatable (no absolute handle).\n"},
+     "is self-contained and relocatable (no absolute handle).\n"
+     "Exit status: 0 every file is there and intact, 1 a file is missing, damaged or outside\n"
+     "the storage, or PATH holds no _metadata (as restore answers), 2 a usage error.\n"},
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
      "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"
