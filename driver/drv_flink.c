@@ -119,15 +119,7 @@ static rt_err fl_skip(fl_ctx *c, rt_error *e, const char *what) {
                    what);
 }
 
-static const char *fl_expand(fl_ctx *c, const char *v) {
-    if (v == NULL || v[0] != '$') return v;
-    if (strcmp(v, "$KIND") == 0) return sim_kind_name(c->kind);
-    if (strcmp(v, "$BACKEND") == 0) return c->backend;
-    if (strcmp(v, "$OTHER_BACKEND") == 0) return strcmp(c->backend, "heap") == 0 ? "rocksdb" : "heap";
-    if (strcmp(v, "$FROM") == 0) return c->from;
-    if (strcmp(v, "$TO") == 0) return c->to;
-    return v;
-}
+static const char *fl_expand(fl_ctx *c, const char *v) { return drv_scn_expand(v, c->kind, c->backend, c->from, c->to); }
 
 static const char *fl_field(fl_ctx *c, json_t *step, const char *key) {
     return fl_expand(c, json_string_value(json_object_get(step, key)));

@@ -16,6 +16,9 @@ const char *drv_scn_base_dir(const drv_scn *s);
 /* The variant's "from" and "to" (NULL when the scenario has no variants). */
 rt_err drv_scn_variant(const drv_scn *s, int variant, const char **from, const char **to, rt_error *e);
 
+/* Expands $KIND, $BACKEND, $OTHER_BACKEND, $FROM and $TO in a step field. */
+const char *drv_scn_expand(const char *v, sim_kind kind, const char *backend, const char *from, const char *to);
+
 /* The real-Flink executor (drv_flink.c): same contract as drv_scn_run. */
 rt_err drv_flink_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
                      const drv_scn_env *env, drv_scn_result *res, rt_error *e);

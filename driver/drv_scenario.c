@@ -161,16 +161,17 @@ typedef struct scn_ctx {
     size_t step;
 } scn_ctx;
 
-/* Expands $KIND, $BACKEND, $OTHER_BACKEND, $FROM and $TO. */
-static const char *expand(scn_ctx *c, const char *v) {
+const char *drv_scn_expand(const char *v, sim_kind kind, const char *backend, const char *from, const char *to) {
     if (v == NULL || v[0] != '$') return v;
-    if (strcmp(v, "$KIND") == 0) return sim_kind_name(c->kind);
-    if (strcmp(v, "$BACKEND") == 0) return c->backend;
-    if (strcmp(v, "$OTHER_BACKEND") == 0) return strcmp(c->backend, "heap") == 0 ? "rocksdb" : "heap";
-    if (strcmp(v, "$FROM") == 0) return c->from;
-    if (strcmp(v, "$TO") == 0) return c->to;
+    if (strcmp(v, "$KIND") == 0) return sim_kind_name(kind);
+    if (strcmp(v, "$BACKEND") == 0) return backend;
+    if (strcmp(v, "$OTHER_BACKEND") == 0) return strcmp(backend, "heap") == 0 ? "rocksdb" : "heap";
+    if (strcmp(v, "$FROM") == 0) return from;
+    if (strcmp(v, "$TO") == 0) return to;
     return v;
 }
+
+static const char *expand(scn_ctx *c, const char *v) { return drv_scn_expand(v, c->kind, c->backend, c->from, c->to); }
 
 static const char *field(scn_ctx *c, json_t *step, const char *key) {
     return expand(c, json_string_value(json_object_get(step, key)));
