@@ -88,7 +88,8 @@ coverage: $(DEPS_OK)
 	lcov -q --zerocounters -d build-cov
 	$(if $(filter quick,$(COVERAGE_RUN)),,build-cov/run_tests)
 	sh tests/determinism.sh build-cov/snapsim >/dev/null
-	build-cov/snapsim scenario run scenarios/rocksdb_bump.json --kind native >/dev/null
+	@# a rejected cell (the RocksDB step back) is an outcome, exit 1; only >1 fails
+	build-cov/snapsim scenario run scenarios/rocksdb_bump.json --kind native >/dev/null; test $$? -le 1
 	lcov -q --capture -d build-cov -o build-cov/coverage.info
 	lcov -q --remove build-cov/coverage.info '/usr/*' '*/tests/*' -o build-cov/coverage.info
 	genhtml -q build-cov/coverage.info -o $(COVERAGE_OUT)

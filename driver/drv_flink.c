@@ -10,7 +10,10 @@
  *   relocate             the snapshot directory moves inside the run's
  *                        sandbox; remove_original deletes the job's
  *                        checkpoint storage
- *   restore, run...      remembered; the restored job runs inside `check`
+ *   restore, run...      remembered; the restored job runs inside `check`,
+ *                        or inside the next snapshot step: `take --from` the
+ *                        restored snapshot (rescaling 2 -> 3 -> 1, chains of
+ *                        restores in one mode)
  *   check                `restore` on the restore step's release: runs every
  *                        split to the total offset, the runner's oracle
  *                        compares each key's state with the fold of all
@@ -338,7 +341,6 @@ static rt_err fl_start(fl_ctx *c, json_t *step, rt_error *e) {
 }
 
 static rt_err fl_take(fl_ctx *c, json_t *step, const char *kind, int stop, rt_error *e) {
-    if (c->restoring) return fl_skip(c, e, "a snapshot of a restored job");
     if (c->taken) return fl_skip(c, e, "a second snapshot of one job");
     if (c->n_snaps == (int)(sizeof c->snaps / sizeof c->snaps[0])) return fl_usage(c, e, "too many snapshots");
     fl_snap *sn = &c->snaps[c->n_snaps];
@@ -351,9 +353,24 @@ static rt_err fl_take(fl_ctx *c, json_t *step, const char *kind, int stop, rt_er
     snprintf(records, sizeof records, "%" PRIu64, c->offset);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
-    const char *argv[] = {"take", "--backend", c->job.backend, "--incremental", c->job.incremental ? "true" : "false",
-                          "--kind", kind, "--records", records, "--seed", seed, "--work", work,
-                          "--job", c->job.variant, "--parallelism", par, "--stop", stop ? "true" : "false", NULL};
+    char from[1100];
+    const char *argv[32] = {"take", "--backend", c->job.backend, "--incremental", c->job.incremental ? "true" : "false",
+                            "--kind", kind, "--records", records, "--seed", seed, "--work", work,
+                            "--job", c->job.variant, "--parallelism", par, "--stop", stop ? "true" : "false", NULL};
+    if (c->restoring) {
+        /* The restored job runs until its own snapshot (take --from). */
+        int n = 0;
+        while (argv[n] != NULL) n++;
+        snprintf(from, sizeof from, "%s/%.600s", c->root, c->restore_from->path);
+        argv[n++] = "--from";
+        argv[n++] = from;
+        argv[n++] = "--mode";
+        argv[n++] = c->mode;
+        argv[n++] = "--allow-non-restored-state";
+        argv[n++] = c->allow_non_restored ? "true" : "false";
+        argv[n] = NULL;
+        c->restoring = 0;
+    }
     json_t *ans;
     char why[1400];
     run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
@@ -426,6 +443,7 @@ static rt_err fl_restore(fl_ctx *c, json_t *step, rt_error *e) {
         return fl_usage(c, e, "mode must be claim, no-claim or legacy");
     c->allow_non_restored = json_is_true(json_object_get(step, "allow_non_restored_state"));
     c->restoring = 1;
+    c->taken = 0; /* a new job: it may take its own snapshot */
     return RT_OK;
 }
 
