@@ -21,7 +21,8 @@ static const char css[] =
     ".disagree{outline:2px solid #d93025;outline-offset:-2px}"
     ".mark{color:#d93025;font-weight:bold}.caveat{color:#b06000;font-weight:bold}"
     "details{margin:.4em 0}summary{cursor:pointer}"
-    "table.evidence{font-size:90%}code{font-size:90%}";
+    "table.evidence{font-size:90%}code{font-size:90%}"
+    "tr.differs td{outline:2px solid #d93025;outline-offset:-2px}";
 
 static const char script[] =
     "function openTarget(){var d=document.getElementById(location.hash.slice(1));"
@@ -211,16 +212,69 @@ static rt_err html_evidence(mx_db *db, const mx_report *rep, const mx_cell *c, F
     return RT_OK;
 }
 
+/* Docs, model and real Flink per cell that real Flink ran (from
+ * matrix/observed/), disagreements first, then each Flink result. */
+static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
+    fputs("<h2>The model and real Flink</h2>\n", f);
+    int n = 0, differ = 0;
+    for (int i = 0; i < rep->n_cells; i++) {
+        n += mx_counts_total(&rep->cells[i].flink) > 0;
+        differ += mx_cell_flink_disagrees(&rep->cells[i]);
+    }
+    if (n == 0) {
+        fputs("<p>No real-Flink results in this run (<code>make conformance</code> writes matrix/observed/).</p>\n", f);
+        return RT_OK;
+    }
+    fprintf(f, "<p>%d cells ran on real Flink; the model disagrees with it in %d.</p>\n", n, differ);
+    fputs("<table><tr><th>cell</th><th>docs</th><th>model</th><th>real Flink</th></tr>\n", f);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < rep->n_cells; i++) {
+            const mx_cell *c = &rep->cells[i];
+            if (mx_counts_total(&c->flink) == 0 || mx_cell_flink_disagrees(c) != (pass == 0)) continue;
+            fputs(pass == 0 ? "<tr class=\"differs\"><td>" : "<tr><td>", f);
+            html_cell_label(rep, c, f);
+            fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                    rep->docs >= 0 ? mx_expect_symbol(c->expect[rep->docs]) : "?",
+                    mx_counts_total(&c->counts) ? c->symbol : "—", c->flink_symbol);
+        }
+    fputs("</table>\n<ul>\n", f);
+    rt_err rc = RT_OK;
+    for (int i = 0; i < rep->n_cells && rc == RT_OK; i++) {
+        const mx_cell *c = &rep->cells[i];
+        if (mx_counts_total(&c->flink) == 0) continue;
+        mx_result *r = NULL;
+        size_t k = 0;
+        rc = mx_cell_results_of(db, rep->run.id, "flink", rep->rows[c->row].id, mx_kinds[c->kind], &r, &k, e);
+        for (size_t j = 0; rc == RT_OK && j < k; j++) {
+            fputs("<li>", f);
+            html_cell_label(rep, c, f);
+            fprintf(f, ": %s, ", r[j].outcome);
+            mx_put_xml(f, r[j].backend);
+            fputs(" on Flink ", f);
+            mx_put_xml(f, r[j].versions);
+            if (r[j].reason[0]) {
+                fputs(": ", f);
+                mx_put_xml(f, r[j].reason);
+            }
+            fputs("</li>\n", f);
+        }
+        free(r);
+    }
+    fputs("</ul>\n", f);
+    return rc;
+}
+
 rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     assert(db != NULL && rep != NULL && f != NULL);
     html_header(rep, f);
     html_table(rep, f);
     html_notes(rep, f);
+    rt_err rc = html_flink(db, rep, f, e);
+    if (rc != RT_OK) return rc;
     html_legend(f);
     fputs("<h2>Observed against each expectation source</h2>\n", f);
     for (int s = 0; s < rep->n_sources; s++) html_source(rep, s, f);
     fputs("<h2>Evidence</h2>\n", f);
-    rt_err rc = RT_OK;
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)
         if (mx_counts_total(&rep->cells[i].counts) > 0)
             rc = html_evidence(db, rep, &rep->cells[i], f, e);

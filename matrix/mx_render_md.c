@@ -214,10 +214,6 @@ static rt_err md_cell_evidence(mx_db *db, const mx_report *rep, const mx_cell *c
     return RT_OK;
 }
 
-static int flink_disagrees(const mx_cell *c) {
-    return mx_counts_total(&c->flink) > 0 && mx_counts_total(&c->counts) > 0 && strcmp(c->symbol, c->flink_symbol) != 0;
-}
-
 static void md_flink_line(const mx_report *rep, const mx_cell *c, FILE *f) {
     fputs("| ", f);
     md_cell_label(rep, c, f);
@@ -233,7 +229,7 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     int n = 0, differ = 0;
     for (int i = 0; i < rep->n_cells; i++) {
         n += mx_counts_total(&rep->cells[i].flink) > 0;
-        differ += flink_disagrees(&rep->cells[i]);
+        differ += mx_cell_flink_disagrees(&rep->cells[i]);
     }
     if (n == 0) {
         fputs("No real-Flink results in this run (`make conformance` writes matrix/observed/).\n\n", f);
@@ -244,7 +240,7 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < rep->n_cells; i++) {
             const mx_cell *c = &rep->cells[i];
-            if (mx_counts_total(&c->flink) > 0 && flink_disagrees(c) == (pass == 0)) md_flink_line(rep, c, f);
+            if (mx_counts_total(&c->flink) > 0 && mx_cell_flink_disagrees(c) == (pass == 0)) md_flink_line(rep, c, f);
         }
     fputc('\n', f);
     rt_err rc = RT_OK;

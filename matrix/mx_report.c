@@ -172,6 +172,10 @@ rt_err mx_report_load(mx_db *db, mx_report *rep, rt_error *e) {
     return rc;
 }
 
+int mx_cell_flink_disagrees(const mx_cell *c) {
+    return mx_counts_total(&c->flink) > 0 && mx_counts_total(&c->counts) > 0 && strcmp(c->symbol, c->flink_symbol) != 0;
+}
+
 void mx_report_free(mx_report *rep) {
     if (rep == NULL) return;
     free(rep->cells);

@@ -73,6 +73,9 @@ const mx_cell *mx_report_find(const mx_report *rep, const char *row, const char 
 rt_err mx_cell_results(mx_db *db, int64_t run_id, const char *row, const char *kind,
                        mx_result **out, size_t *n, rt_error *e);
 
+/* Both the model and real Flink ran the cell and their symbols differ. */
+int mx_cell_flink_disagrees(const mx_cell *c);
+
 /* The same for one implementation's results ("model" or "flink"). */
 rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const char *row,
                           const char *kind, mx_result **out, size_t *n, rt_error *e);

@@ -728,6 +728,13 @@ static void test_flink_beside_model(void) {
     if (al == NULL || ca == NULL) fprintf(stderr, "\n%s\n", sec);
     CU_ASSERT(al != NULL && ca != NULL && al < ca);
     free(text);
+    text = NULL;
+    f = open_memstream(&text, &size);
+    CU_ASSERT_EQUAL(mx_render_html(db, &rep, f, &e), RT_OK);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "<h2>The model and real Flink</h2>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "<tr class=\"differs\">"));
+    free(text);
     mx_report_free(&rep);
     mx_close(db);
     teardown_dir();
