@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -519,6 +520,14 @@ rt_err drv_flink_run(const drv_scn *s, sim_kind kind, const char *backend, int v
     if (n < 0 || (size_t)n >= sizeof c.root) return RT_FAIL(e, RT_EUSAGE, "work directory path too long");
     rc = rt_store_open_dir(&c.box, c.root, 1, e);
     if (rc != RT_OK) return rc;
+    /* The runner answers absolute paths: compare them with an absolute root
+     * (a relative --out would never match). */
+    char real[PATH_MAX];
+    if (realpath(c.root, real) == NULL || strlen(real) >= sizeof c.root) {
+        rt_store_close(c.box);
+        return RT_FAIL(e, RT_EUSAGE, "%s: cannot resolve the run directory", c.root);
+    }
+    snprintf(c.root, sizeof c.root, "%s", real);
     snprintf(res->outcome, sizeof res->outcome, "works");
     rt_error err;
     rt_error_clear(&err);
