@@ -367,6 +367,28 @@ public final class Runner {
         return jg;
     }
 
+    /* A checkpoint triggered while a restored job's tasks are still being
+     * deployed or restored is declined ("... is not being executed at the
+     * moment", "declined (tasks not ready)"):
+     * that is the harness being early, not Flink's answer, so it waits and
+     * triggers again within the budget. */
+    static String triggerCheckpointWhenRunning(MiniCluster mc, JobID jobId, long budgetMs) throws Exception {
+        long deadline = System.nanoTime() + budgetMs * 1_000_000L;
+        for (;;) {
+            try {
+                return mc.triggerCheckpoint(jobId).get(budgetMs, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException ex) {
+                Throwable t = ex;
+                boolean early = false;
+                for (; t != null; t = t.getCause())
+                    if (String.valueOf(t.getMessage()).contains("is not being executed at the moment")
+                            || String.valueOf(t.getMessage()).contains("declined (tasks not ready)")) early = true;
+                if (!early || System.nanoTime() > deadline) throw ex;
+                Thread.sleep(200);
+            }
+        }
+    }
+
     static void waitFor(String what, long timeoutMs, BooleanSupplier cond) throws Exception {
         long end = System.currentTimeMillis() + timeoutMs;
         while (!cond.getAsBoolean()) {
@@ -480,7 +502,7 @@ public final class Runner {
                 res.put("records_done_ms", (System.nanoTime() - tStart) / 1_000_000);
                 tSnap = System.nanoTime();
                 if (kind.equals("aligned")) {
-                    pointer = mc.triggerCheckpoint(jobId).get(budget, TimeUnit.MILLISECONDS);
+                    pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
                 } else {
                     SavepointFormatType fmt = kind.equals("canonical") ? SavepointFormatType.CANONICAL : SavepointFormatType.NATIVE;
                     String dir = uri(new File(work, "savepoints"));
@@ -497,7 +519,7 @@ public final class Runner {
                     final long seenBefore = Progress.PROCESSED.get();
                     waitFor("backlog", budget, () -> Progress.PROCESSED.get() > seenBefore
                             && (totalEmitted(splits) - Progress.PROCESSED.get() >= 200 || allEmitted(splits, n)));
-                    pointer = mc.triggerCheckpoint(jobId).get(budget, TimeUnit.MILLISECONDS);
+                    pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
                     channelHandles = countChannelHandles(loadMetadata(localPath(pointer)));
                     if (channelHandles > 0) break;
                     log.info("checkpoint {} has no channel state, retrying", pointer);
