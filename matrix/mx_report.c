@@ -163,6 +163,8 @@ rt_err mx_report_load(mx_db *db, mx_report *rep, rt_error *e) {
         rep->cells[i].row = i / MX_KIND_COUNT;
         rep->cells[i].kind = i % MX_KIND_COUNT;
         rc = build_cell(db, rep, &rep->cells[i], e);
+        rep->flink_cells += mx_counts_total(&rep->cells[i].flink) > 0;
+        rep->flink_differ += mx_cell_flink_disagrees(&rep->cells[i]);
     }
     if (rc == RT_OK) rc = load_expectations(db, rep, e);
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)

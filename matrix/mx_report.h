@@ -59,6 +59,8 @@ typedef struct mx_report {
     int n_rows;
     mx_cell *cells; /* n_rows * MX_KIND_COUNT, row-major */
     int n_cells;
+    int flink_cells;  /* cells real Flink ran */
+    int flink_differ; /* of those, where the model's symbol differs */
 } mx_report;
 
 /* Reads the latest run; RT_ENOENT if the database holds no run. */
