@@ -462,12 +462,97 @@ static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
                           "--seed", seed, "--work", work, "--job", c->job.variant, "--parallelism", par,
                           "--allow-non-restored-state", c->allow_non_restored ? "true" : "false", "--take-info",
                           c->restore_from->take_info, NULL};
+    if (c->restore_from->take_info[0] == '\0') argv[21] = NULL; /* written by the State Processor API */
     json_t *ans;
     char why[1400];
     run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
     rt_err rc = judge(c, c->job.release, ans, why, e);
     json_decref(ans);
     c->restoring = 0;
+    return rc;
+}
+
+/* The State Processor API runs on the job's release; a release Maven
+ * Central serves without flink-state-processor-api (its runner was built
+ * with a .NOSPA marker) cannot run the step: skipped, not rejected. */
+static rt_err fl_spa_available(fl_ctx *c, rt_error *e) {
+    char nospa[600];
+    snprintf(nospa, sizeof nospa, "%s/runner-%s.NOSPA", c->o->runners_dir, c->job.release);
+    if (access(nospa, R_OK) != 0) return RT_OK;
+    char what[96];
+    snprintf(what, sizeof what, "the State Processor API on Flink %.24s (not on Maven Central)", c->job.release);
+    return fl_skip(c, e, what);
+}
+
+/* spa_read: SavepointReader over the snapshot; the runner's oracle checks
+ * agg's state against the fold at the snapshot's source offsets (the take's
+ * frontier for an unaligned checkpoint, whose in-flight records the reader
+ * does not see). */
+static rt_err fl_spa_read(fl_ctx *c, json_t *step, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    fl_snap *sn = fl_find(c, name ? name : "last");
+    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    rt_err rc = fl_spa_available(c, e);
+    if (rc != RT_OK) return rc;
+    char path[1100], work[1100], seed[24];
+    snprintf(path, sizeof path, "%s/%.600s", c->root, sn->path);
+    snprintf(work, sizeof work, "%s/spa-read-%zu", c->root, c->step + 1);
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    const char *argv[16] = {"spa-read", "--path", path, "--seed", seed, "--work", work, "--backend", c->job.backend,
+                            NULL};
+    if (sn->take_info[0] != '\0') {
+        argv[9] = "--take-info";
+        argv[10] = sn->take_info;
+        argv[11] = NULL;
+    }
+    json_t *ans;
+    char why[1400];
+    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
+    rc = judge(c, c->job.release, ans, why, e);
+    json_decref(ans);
+    return rc;
+}
+
+/* spa_write: SavepointWriter.fromExistingSavepoint; "operators": ["agg"]
+ * rewrites agg from what a reader read (removeOperator + withOperator),
+ * none copies every operator. The new savepoint is a snapshot of the run,
+ * named by "name", without a take's frontier (a restore's oracle reads the
+ * offsets from it). */
+static rt_err fl_spa_write(fl_ctx *c, json_t *step, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    fl_snap *sn = fl_find(c, name ? name : "last");
+    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    if (c->n_snaps == (int)(sizeof c->snaps / sizeof c->snaps[0])) return fl_usage(c, e, "too many snapshots");
+    json_t *ops = json_object_get(step, "operators");
+    const char *op = "copy";
+    for (size_t i = 0; i < json_array_size(ops); i++) {
+        const char *uid = json_string_value(json_array_get(ops, i));
+        if (uid == NULL || strcmp(uid, "agg") != 0) return fl_skip(c, e, "rewriting an operator other than agg");
+        op = "rewrite-agg";
+    }
+    const char *format = fl_field(c, step, "format");
+    if (format == NULL || strcmp(format, "CANONICAL") == 0) format = "canonical";
+    else if (strcmp(format, "NATIVE") == 0) format = "native";
+    rt_err rc = fl_spa_available(c, e);
+    if (rc != RT_OK) return rc;
+    fl_snap *out = &c->snaps[c->n_snaps];
+    memset(out, 0, sizeof *out);
+    const char *new_name = json_string_value(json_object_get(step, "name"));
+    snprintf(out->name, sizeof out->name, "%s", new_name ? new_name : "last");
+    snprintf(out->take_dir, sizeof out->take_dir, "spa-write-%zu", c->step + 1);
+    snprintf(out->path, sizeof out->path, "spa-write-%zu/savepoint", c->step + 1);
+    char path[1100], dst[1100], work[1100];
+    snprintf(path, sizeof path, "%s/%.600s", c->root, sn->path);
+    snprintf(dst, sizeof dst, "%s/%.600s", c->root, out->path);
+    snprintf(work, sizeof work, "%s/%s/work", c->root, out->take_dir);
+    const char *argv[] = {"spa-write", "--path", path, "--out", dst, "--work", work, "--op", op,
+                          "--format", format, "--backend", c->job.backend, NULL};
+    json_t *ans;
+    char why[1400];
+    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
+    rc = judge(c, c->job.release, ans, why, e);
+    json_decref(ans);
+    if (rc == RT_OK) c->n_snaps++;
     return rc;
 }
 
@@ -485,7 +570,9 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
     if (strcmp(op, "relocate") == 0) return fl_relocate(c, step, e);
     if (strcmp(op, "restore") == 0) return fl_restore(c, step, e);
     if (strcmp(op, "check") == 0) return fl_check(c, step, e);
-    return fl_skip(c, e, op); /* failover, faults, damage, the State Processor API */
+    if (strcmp(op, "spa_read") == 0) return fl_spa_read(c, step, e);
+    if (strcmp(op, "spa_write") == 0) return fl_spa_write(c, step, e);
+    return fl_skip(c, e, op); /* failover, faults, damage */
 }
 
 static void fl_result_labels(fl_ctx *c) {
