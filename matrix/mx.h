@@ -60,6 +60,11 @@ rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e);
  * corrupted or crashed result in NEW. */
 rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions,
                rt_error *e);
+/* The latest run's results of implementation old_impl ("model" or "flink")
+ * in old_path against new_impl's in new_path (the same file is fine): every
+ * key both ran whose outcomes differ is printed and counted. */
+rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                     FILE *out, int *disagreements, rt_error *e);
 /* Copies the runs and results of every input into out (created if needed). */
 rt_err mx_merge(const char *out_path, const char *const *in_paths, int n_in, rt_error *e);
 

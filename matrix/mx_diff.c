@@ -2,7 +2,15 @@
  * (scenario, row, kind, backend, versions). Several seeds of one key fold
  * into their worst outcome. A regression is a key that worked and no longer
  * does, plus every corrupted or crashed key in NEW. Both files are opened
- * read-only. */
+ * read-only.
+ *
+ * mx_diff_impls compares two implementations instead (the model's results
+ * with real Flink's, from one database or two): a key whose outcomes differ
+ * is a disagreement. A result on one release keys without its version (the
+ * model runs its own default engine, the lane the release it was given);
+ * a release pair keys with it, so the model's 1.19.3->1.20.3 meets Flink's.
+ * Keys only one side ran are counted, not listed: the lane covers part of
+ * the matrix. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,9 +28,12 @@ typedef struct diff_entry {
     char versions[32];
     int worst; /* index into severity[] */
     char reason[512];
+    size_t ord; /* load order: the fold keeps the first reason of the worst */
 } diff_entry;
 
 typedef struct diff_side {
+    const char *impl;
+    int drop_single_version;
     mx_db *db;
     int64_t run;
     char started[64];
@@ -82,6 +93,11 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
     mx_copy(d.versions, sizeof d.versions, mx_col_text(st, 4));
     d.worst = severity_of(mx_col_text(st, 5));
     mx_copy(d.reason, sizeof d.reason, mx_col_text(st, 6));
+    d.ord = s->n;
+    if (s->drop_single_version) {
+        if (strstr(d.versions, "->") == NULL) d.versions[0] = '\0';
+        return push(s, &d, e); /* keys no longer arrive in order: fold_sorted() */
+    }
     diff_entry *last = s->n ? &s->v[s->n - 1] : NULL;
     if (last == NULL || key_cmp(last, &d) != 0) return push(s, &d, e);
     assert(key_cmp(last, &d) == 0);
@@ -92,19 +108,45 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
     return RT_OK;
 }
 
-static rt_err load_side(diff_side *s, const char *path, rt_error *e) {
+static int entry_cmp(const void *a, const void *b) {
+    const diff_entry *x = a, *y = b;
+    int c = key_cmp(x, y);
+    return c ? c : (x->ord > y->ord) - (x->ord < y->ord);
+}
+
+/* Sorts by key and folds each key's results into its worst. */
+static void fold_sorted(diff_side *s) {
+    if (s->n == 0) return;
+    qsort(s->v, s->n, sizeof *s->v, entry_cmp);
+    size_t w = 0;
+    for (size_t i = 1; i < s->n; i++) {
+        diff_entry *last = &s->v[w];
+        if (key_cmp(last, &s->v[i]) != 0) {
+            s->v[++w] = s->v[i];
+        } else if (s->v[i].worst > last->worst) {
+            last->worst = s->v[i].worst;
+            mx_copy(last->reason, sizeof last->reason, s->v[i].reason);
+        }
+    }
+    s->n = w + 1;
+}
+
+static rt_err load_side(diff_side *s, const char *path, const char *impl, int drop_single_version, rt_error *e) {
     memset(s, 0, sizeof *s);
+    s->impl = impl;
+    s->drop_single_version = drop_single_version;
     rt_err rc = mx_open_read_only(&s->db, path, e);
     if (rc == RT_OK) rc = mx_latest_run(s->db, &s->run, e);
     sqlite3_stmt *st = NULL;
     if (rc == RT_OK)
         rc = mx_prepare(s->db, "SELECT scenario, guarantee, kind, backend, versions, outcome,"
                                " reason, (SELECT started FROM runs WHERE id = ?1) FROM results"
-                               " WHERE run_id = ?1 AND impl = 'model'"
+                               " WHERE run_id = ?1 AND impl = ?2"
                                " ORDER BY scenario, guarantee, kind, backend, versions, seed, id",
                         &st, e);
     if (rc != RT_OK) return rc;
     sqlite3_bind_int64(st, 1, s->run);
+    sqlite3_bind_text(st, 2, impl, -1, SQLITE_STATIC);
     int step = SQLITE_DONE;
     while (rc == RT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         mx_copy(s->started, sizeof s->started, mx_col_text(st, 7));
@@ -112,6 +154,7 @@ static rt_err load_side(diff_side *s, const char *path, rt_error *e) {
     }
     if (rc == RT_OK && step != SQLITE_DONE) rc = MX_SQL_FAIL(s->db, e, "cannot read results");
     sqlite3_finalize(st);
+    if (rc == RT_OK && drop_single_version) fold_sorted(s);
     return rc;
 }
 
@@ -187,8 +230,8 @@ rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regre
         return RT_FAIL(e, RT_EUSAGE, "matrix diff needs OLD.db and NEW.db");
     diff_side a, b;
     memset(&b, 0, sizeof b);
-    rt_err rc = load_side(&a, old_path, e);
-    if (rc == RT_OK) rc = load_side(&b, new_path, e);
+    rt_err rc = load_side(&a, old_path, "model", 0, e);
+    if (rc == RT_OK) rc = load_side(&b, new_path, "model", 0, e);
     if (rc == RT_OK) {
         diff_counts k = {0, 0, 0, 0, 0};
         print_side(out, "old", old_path, &a);
@@ -198,6 +241,57 @@ rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regre
                 k.regressions, k.regressions == 1 ? "" : "s", k.changed, k.added, k.gone,
                 k.unchanged);
         *regressions = k.regressions;
+    }
+    free_side(&a);
+    free_side(&b);
+    return rc;
+}
+
+/* ---- one implementation against another ---- */
+
+static void print_impl_side(FILE *out, const char *path, const diff_side *s) {
+    if (s->run == 0) fprintf(out, "%s %s: no run\n", s->impl, path);
+    else fprintf(out, "%s %s: run %" PRId64 " started %s, %zu keys\n", s->impl, path, s->run, s->started, s->n);
+}
+
+static void impls_pair(FILE *out, const diff_side *a, const diff_side *b, const diff_entry *o, const diff_entry *n,
+                       int *agree, int *differ) {
+    if (o->worst == n->worst) {
+        (*agree)++;
+        return;
+    }
+    (*differ)++;
+    print_key(out, "DIFFERS", n);
+    fprintf(out, "%s %s, %s %s", a->impl, severity[o->worst], b->impl, severity[n->worst]);
+    if (o->reason[0] && o->worst != 0) fprintf(out, " (%s: %s)", a->impl, o->reason);
+    if (n->reason[0] && n->worst != 0) fprintf(out, " (%s: %s)", b->impl, n->reason);
+    fputc('\n', out);
+}
+
+rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                     FILE *out, int *disagreements, rt_error *e) {
+    assert(out != NULL && disagreements != NULL);
+    *disagreements = 0;
+    if (old_path == NULL || new_path == NULL || old_impl == NULL || new_impl == NULL)
+        return RT_FAIL(e, RT_EUSAGE, "matrix diff needs OLD.db, NEW.db and two implementations");
+    diff_side a, b;
+    memset(&b, 0, sizeof b);
+    rt_err rc = load_side(&a, old_path, old_impl, 1, e);
+    if (rc == RT_OK) rc = load_side(&b, new_path, new_impl, 1, e);
+    if (rc == RT_OK) {
+        print_impl_side(out, old_path, &a);
+        print_impl_side(out, new_path, &b);
+        int agree = 0, differ = 0, only_a = 0, only_b = 0;
+        size_t i = 0, j = 0;
+        while (i < a.n || j < b.n) {
+            int c = i == a.n ? 1 : j == b.n ? -1 : key_cmp(&a.v[i], &b.v[j]);
+            if (c < 0) i++, only_a++;
+            else if (c > 0) j++, only_b++;
+            else impls_pair(out, &a, &b, &a.v[i++], &b.v[j++], &agree, &differ);
+        }
+        fprintf(out, "%d disagreement%s, %d agree, %d only %s, %d only %s\n", differ, differ == 1 ? "" : "s", agree,
+                only_a, a.impl, only_b, b.impl);
+        *disagreements = differ;
     }
     free_side(&a);
     free_side(&b);

@@ -14,6 +14,8 @@ expect() { # expect STATUS WHAT CMD...
 echo junk > "$tmp/junk.db"
 expect 2 "matrix diff of a missing database" "$bin" matrix diff "$tmp/none.db" "$tmp/none2.db"
 expect 2 "matrix diff of a non-SQLite file" "$bin" matrix diff "$tmp/junk.db" "$tmp/junk.db"
+expect 2 "matrix diff --impls with an unknown implementation" "$bin" matrix diff "$tmp/junk.db" "$tmp/junk.db" --impls model,jvm
+expect 2 "matrix diff with an unknown option" "$bin" matrix diff "$tmp/junk.db" "$tmp/junk.db" --color
 expect 2 "an unknown command" "$bin" frobnicate
 expect 2 "scenario --impl with a bad value" "$bin" scenario run scenarios/relocatable.json --impl jvm
 mkdir -p "$tmp/empty"

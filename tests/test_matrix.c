@@ -431,6 +431,59 @@ static void test_diff(void) {
 }
 
 /* A crashed result in NEW is a regression even where OLD had none. */
+static mx_result impl_result(const char *impl, const char *row, const char *kind, const char *versions,
+                             const char *outcome) {
+    mx_result r = result(row, kind, "heap", versions, outcome, 1);
+    snprintf(r.impl, sizeof r.impl, "%s", impl);
+    return r;
+}
+
+/* The model's results against real Flink's in one database: single
+ * releases key without their version, release pairs with it. */
+static void test_diff_impls(void) {
+    setup_dir();
+    const char *row = mx_rows[0].id;
+    mx_result rs[] = {impl_result("model", row, "canonical", "1.15.0", "works"),
+                      impl_result("model", row, "native", "1.15.0", "rejected"),
+                      impl_result("model", row, "aligned", "1.19.3->1.20.3", "works"),
+                      impl_result("model", row, "unaligned", "1.15.0", "works"),
+                      impl_result("flink", row, "canonical", "1.20.3", "works"),
+                      impl_result("flink", row, "native", "1.20.3", "works"),
+                      impl_result("flink", row, "aligned", "1.19.3->1.20.3", "rejected"),
+                      impl_result("flink", row, "aligned", "1.17.2->1.18.1", "works")};
+    mx_db *db = open_db("both.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, rs, 8, WHEN);
+    mx_close(db);
+    char p[600];
+    path_in(p, sizeof p, "both.db");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rt_error e;
+    rt_error_clear(&e);
+    int differ = -1;
+    CU_ASSERT_EQUAL(mx_diff_impls(p, "model", p, "flink", out, &differ, &e), RT_OK);
+    fclose(out);
+    CU_ASSERT_EQUAL(differ, 2);
+    char want[200];
+    snprintf(want, sizeof want, "DIFFERS %s/native heap [sc_%s]: model rejected, flink works", row, row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    snprintf(want, sizeof want, "DIFFERS %s/aligned heap 1.19.3->1.20.3 [sc_%s]: model works, flink rejected", row,
+             row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    CU_ASSERT(text && strstr(text, "2 disagreements, 1 agree, 1 only model, 1 only flink") != NULL);
+    free(text);
+    /* The plain diff of the file against itself sees the model only. */
+    int regressions = -1;
+    rt_err rc;
+    text = diff_text("both.db", "both.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT(text && strstr(text, "0 regressions, 0 changed, 0 new, 0 gone, 4 unchanged") != NULL);
+    free(text);
+    teardown_dir();
+}
+
 static void test_diff_bug_in_new(void) {
     setup_dir();
     mx_result old_r = result(mx_rows[1].id, "native", "heap", "", "rejected", 1);
@@ -784,6 +837,7 @@ int suite_matrix(void) {
         {"a mixed backend splits by version pair", test_split_by_versions},
         {"diff counts works->rejected; no change is 0", test_diff},
         {"diff counts bugs in NEW", test_diff_bug_in_new},
+        {"diff --impls compares the model with real Flink", test_diff_impls},
         {"merge of shards yields one run", test_merge_shards},
         {"non-SQLite and foreign files are refused untouched", test_refuse_foreign},
         {"expectation sources load; blog differs where documented", test_expectations},

@@ -28,15 +28,45 @@ static void revision(char *buf, size_t cap) {
     if (pclose(p) != 0 || buf[0] == '\0') snprintf(buf, cap, "unknown");
 }
 
+static int valid_impl(const char *s) { return strcmp(s, "model") == 0 || strcmp(s, "flink") == 0; }
+
+/* matrix diff OLD.db NEW.db [--impls OLD_IMPL,NEW_IMPL] */
 static int matrix_diff(int argc, char **argv) {
-    if (argc != 3) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
-    int regressions = 0;
+    const char *paths[2];
+    int n_paths = 0;
+    char impls[32] = "";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--impls") == 0) {
+            if (i + 1 == argc) return cli_usage_error("matrix diff: --impls needs OLD_IMPL,NEW_IMPL");
+            if (snprintf(impls, sizeof impls, "%s", argv[++i]) >= (int)sizeof impls)
+                return cli_usage_error("matrix diff: --impls is model,flink or flink,model");
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            return cli_usage_error("matrix diff: unknown option '%s'", argv[i]);
+        } else if (n_paths == 2) {
+            return cli_usage_error("matrix diff: expected OLD.db NEW.db, got a third path '%s'", argv[i]);
+        } else {
+            paths[n_paths++] = argv[i];
+        }
+    }
+    if (n_paths != 2) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
     rt_error e;
     rt_error_clear(&e);
-    /* Like diff(1): 1 means the runs differ by a regression, 2 that the
-     * comparison could not be made (a missing or non-SQLite database). */
-    if (mx_diff(argv[1], argv[2], stdout, &regressions, &e) != RT_OK) return cli_usage_error("matrix diff: %s", e.msg);
-    return regressions ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    int differ = 0;
+    /* Like diff(1): 1 means the runs differ by a regression (or the two
+     * implementations disagree), 2 that the comparison could not be made (a
+     * missing or non-SQLite database). */
+    if (impls[0] != '\0') {
+        char *comma = strchr(impls, ',');
+        if (comma == NULL) return cli_usage_error("matrix diff: --impls is OLD_IMPL,NEW_IMPL, e.g. model,flink");
+        *comma = '\0';
+        if (!valid_impl(impls) || !valid_impl(comma + 1))
+            return cli_usage_error("matrix diff: --impls names model or flink, not '%s,%s'", impls, comma + 1);
+        if (mx_diff_impls(paths[0], impls, paths[1], comma + 1, stdout, &differ, &e) != RT_OK)
+            return cli_usage_error("matrix diff: %s", e.msg);
+    } else if (mx_diff(paths[0], paths[1], stdout, &differ, &e) != RT_OK) {
+        return cli_usage_error("matrix diff: %s", e.msg);
+    }
+    return differ ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
 static int matrix_merge(int argc, char **argv) {
