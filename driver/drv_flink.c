@@ -6,7 +6,9 @@
  *   snapshot/savepoint/stop
  *                        `take` on the start step's release: the job emits
  *                        the records so far, takes that kind of snapshot and
- *                        is cancelled (stop: stop-with-savepoint)
+ *                        is cancelled (stop: stop-with-savepoint); snapshot
+ *                        steps with only runs between them are one take
+ *                        with a cut per snapshot (`--records 250,280,310`)
  *   relocate             the snapshot directory moves inside the run's
  *                        sandbox; remove_original deletes the job's
  *                        checkpoint storage
@@ -17,13 +19,21 @@
  *   check                `restore` on the restore step's release: runs every
  *                        split to the total offset, the runner's oracle
  *                        compares each key's state with the fold of all
- *                        records (exactly-once)
+ *                        records (exactly-once). "ownership": the restored
+ *                        job, held at the end of its input, checkpoints
+ *                        (`--ownership true`) and the runner reports which
+ *                        files it reuses and which are gone; judged here by
+ *                        the model's rules (check_ownership in
+ *                        drv_scenario.c). A later check of the same job
+ *                        restores the same snapshot again and runs it to
+ *                        the new total (the lane's jobs end at a check)
  * Records: the model counts records over all splits; the runner counts
  * offsets per split, so N model records are N / splits per split.
  *
  * This is the one part of the driver that reads a clock (the JVM's time
  * bound): the real lane is not deterministic, and nothing it does feeds a
  * digest. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -78,6 +88,8 @@ typedef struct fl_job {
     int incremental;
     int parallelism;   /* 0: the runner's default */
     char variant[32];  /* the runner's job variant */
+    long memory_threshold; /* state.storage.fs.memory-threshold; -1: the release's default */
+    long retained;     /* retained checkpoints; 0: the release's default */
 } fl_job;
 
 typedef struct fl_snap {
@@ -85,6 +97,7 @@ typedef struct fl_snap {
     char path[1024];     /* sandbox-relative directory holding _metadata */
     char take_info[1024]; /* absolute path of the take's take.json */
     char take_dir[32];    /* sandbox-relative work directory of the take ("take-N") */
+    uint64_t offset;      /* per split: records the job had emitted at the snapshot step */
 } fl_snap;
 
 typedef struct fl_ctx {
@@ -103,6 +116,7 @@ typedef struct fl_ctx {
     uint64_t offset;  /* per split: records emitted so far by the job's lineage */
     int taken;        /* the started job took its snapshot (and was cancelled) */
     int restoring;    /* a restore step is pending its check */
+    int checked;      /* the restored job was checked: a later check restores it again */
     fl_snap snaps[8];
     int n_snaps;
     fl_snap *restore_from;
@@ -158,6 +172,10 @@ static rt_err fl_job_fields(fl_ctx *c, json_t *step, fl_job *job, rt_error *e) {
     if (inc) job->incremental = json_is_true(inc);
     json_t *par = json_object_get(step, "parallelism");
     if (par) job->parallelism = (int)json_integer_value(par);
+    json_t *thr = json_object_get(step, "memory_threshold");
+    if (thr) job->memory_threshold = (long)json_integer_value(thr);
+    json_t *ret = json_object_get(step, "retained");
+    if (ret) job->retained = (long)json_integer_value(ret);
     json_t *j = json_object_get(step, "job");
     if (j) {
         sim_job graph;
@@ -331,6 +349,7 @@ static rt_err fl_start(fl_ctx *c, json_t *step, rt_error *e) {
     memset(&c->job, 0, sizeof c->job);
     snprintf(c->job.release, sizeof c->job.release, "%s", c->o->default_release);
     snprintf(c->job.variant, sizeof c->job.variant, "default");
+    c->job.memory_threshold = -1;
     rt_err rc = fl_job_fields(c, step, &c->job, e);
     if (rc != RT_OK) return rc;
     if (c->job.backend[0] == '\0') return fl_usage(c, e, "start needs a backend");
@@ -341,62 +360,132 @@ static rt_err fl_start(fl_ctx *c, json_t *step, rt_error *e) {
     return RT_OK;
 }
 
-static rt_err fl_take(fl_ctx *c, json_t *step, const char *kind, int stop, rt_error *e) {
-    if (c->taken) return fl_skip(c, e, "a second snapshot of one job");
+#define FL_MAX_CUTS 8
+
+/* One snapshot of a take: the step that asked for it, the job's offset per
+ * split then, and its name. */
+typedef struct fl_cut {
+    size_t step;
+    uint64_t offset;
+    const char *name;
+} fl_cut;
+
+/* Checks that a take answered a snapshot directory inside the run's root
+ * and records it as snapshot sn (path relative to the root). */
+static rt_err fl_add_snap(fl_ctx *c, const fl_cut *cut, const char *path, const char *work, const char *info,
+                          const char *take_dir, rt_error *e) {
+    size_t rl = strlen(c->root);
+    if (path == NULL || strncmp(path, c->root, rl) != 0 || path[rl] != '/') {
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+        return RT_FAIL(e, RT_EINTERNAL, "Flink %s: take answered no snapshot path inside %s", c->job.release, c->root);
+    }
     if (c->n_snaps == (int)(sizeof c->snaps / sizeof c->snaps[0])) return fl_usage(c, e, "too many snapshots");
-    fl_snap *sn = &c->snaps[c->n_snaps];
+    fl_snap *sn = &c->snaps[c->n_snaps++];
     memset(sn, 0, sizeof *sn);
-    const char *name = json_string_value(json_object_get(step, "name"));
-    snprintf(sn->name, sizeof sn->name, "%s", name ? name : "last");
-    snprintf(sn->take_dir, sizeof sn->take_dir, "take-%zu", c->step + 1);
-    char work[1100], records[24], seed[24], par[16];
-    snprintf(work, sizeof work, "%s/%s", c->root, sn->take_dir);
-    snprintf(records, sizeof records, "%" PRIu64, c->offset);
+    snprintf(sn->name, sizeof sn->name, "%s", cut->name ? cut->name : "last");
+    snprintf(sn->take_dir, sizeof sn->take_dir, "%s", take_dir);
+    snprintf(sn->path, sizeof sn->path, "%s", path + rl + 1);
+    snprintf(sn->take_info, sizeof sn->take_info, "%.980s/%.30s", work, info);
+    sn->offset = cut->offset;
+    return RT_OK;
+}
+
+/* Appends "--key value" to a NULL-terminated argv of capacity cap. */
+static void fl_arg(const char **argv, int cap, const char *key, const char *value) {
+    int n = 0;
+    while (argv[n] != NULL) n++;
+    assert(n + 2 < cap);
+    argv[n++] = key;
+    argv[n++] = value;
+    argv[n] = NULL;
+}
+
+/* One `take`: the job (fresh, or the restored one: --from) emits up to each
+ * cut and snapshots there; then it is cancelled (stop: stopped with the
+ * last savepoint). */
+static rt_err fl_take(fl_ctx *c, const char *kind, int stop, const fl_cut *cuts, int n_cuts, rt_error *e) {
+    assert(n_cuts >= 1 && n_cuts <= FL_MAX_CUTS);
+    if (c->taken) return fl_skip(c, e, "a second snapshot of one job after a run");
+    char take_dir[32];
+    snprintf(take_dir, sizeof take_dir, "take-%zu", cuts[0].step + 1);
+    char work[1100], records[FL_MAX_CUTS * 24], seed[24], par[16], thr[24], ret[24];
+    snprintf(work, sizeof work, "%s/%s", c->root, take_dir);
+    size_t used = 0;
+    for (int i = 0; i < n_cuts; i++)
+        used += (size_t)snprintf(records + used, sizeof records - used, "%s%" PRIu64, i ? "," : "", cuts[i].offset);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
+    snprintf(thr, sizeof thr, "%ld", c->job.memory_threshold);
+    snprintf(ret, sizeof ret, "%ld", c->job.retained);
     char from[1100];
-    const char *argv[32] = {"take", "--backend", c->job.backend, "--incremental", c->job.incremental ? "true" : "false",
+    const char *argv[40] = {"take", "--backend", c->job.backend, "--incremental", c->job.incremental ? "true" : "false",
                             "--kind", kind, "--records", records, "--seed", seed, "--work", work,
                             "--job", c->job.variant, "--parallelism", par, "--stop", stop ? "true" : "false", NULL};
+    if (c->job.memory_threshold >= 0) fl_arg(argv, 40, "--inline-threshold", thr);
+    if (c->job.retained > 0) fl_arg(argv, 40, "--retained", ret);
     if (c->restoring) {
         /* The restored job runs until its own snapshot (take --from). */
-        int n = 0;
-        while (argv[n] != NULL) n++;
         snprintf(from, sizeof from, "%s/%.600s", c->root, c->restore_from->path);
-        argv[n++] = "--from";
-        argv[n++] = from;
-        argv[n++] = "--mode";
-        argv[n++] = c->mode;
-        argv[n++] = "--allow-non-restored-state";
-        argv[n++] = c->allow_non_restored ? "true" : "false";
-        argv[n] = NULL;
+        fl_arg(argv, 40, "--from", from);
+        fl_arg(argv, 40, "--mode", c->mode);
+        fl_arg(argv, 40, "--allow-non-restored-state", c->allow_non_restored ? "true" : "false");
         c->restoring = 0;
     }
     json_t *ans;
     char why[1400];
     run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
     rt_err rc = judge(c, c->job.release, ans, why, e);
-    const char *path = ans ? json_string_value(json_object_get(ans, "path")) : NULL;
-    size_t rl = strlen(c->root);
-    if (rc == RT_OK && (path == NULL || strncmp(path, c->root, rl) != 0 || path[rl] != '/')) {
+    json_t *snaps = ans ? json_object_get(ans, "snapshots") : NULL;
+    if (rc == RT_OK && n_cuts > 1 && json_array_size(snaps) != (size_t)n_cuts) {
         snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
-        rc = RT_FAIL(e, RT_EINTERNAL, "Flink %s: take answered no snapshot path inside %s", c->job.release, c->root);
+        rc = RT_FAIL(e, RT_EINTERNAL, "Flink %s: take answered %zu snapshots for %d cuts", c->job.release,
+                     json_array_size(snaps), n_cuts);
+    }
+    for (int i = 0; rc == RT_OK && i < n_cuts; i++) {
+        json_t *one = n_cuts > 1 ? json_array_get(snaps, (size_t)i) : ans;
+        char info[32];
+        if (n_cuts > 1) snprintf(info, sizeof info, "take-%d.json", i + 1);
+        else snprintf(info, sizeof info, "take.json");
+        rc = fl_add_snap(c, &cuts[i], json_string_value(json_object_get(one, "path")), work, info, take_dir, e);
     }
     if (rc == RT_OK) {
-        snprintf(sn->path, sizeof sn->path, "%s", path + rl + 1);
-        snprintf(sn->take_info, sizeof sn->take_info, "%.1000s/take.json", work);
-        c->n_snaps++;
         c->taken = 1;
+        c->step = cuts[n_cuts - 1].step;
+        c->offset = cuts[n_cuts - 1].offset;
     }
     json_decref(ans);
     return rc;
 }
 
-static rt_err fl_snapshot(fl_ctx *c, json_t *step, rt_error *e) {
+static int fl_step_kind(fl_ctx *c, json_t *step, sim_kind *kind) {
     const char *k = fl_field(c, step, "kind");
-    sim_kind kind = c->kind;
-    if (k && sim_kind_parse(k, &kind) != 0) return fl_usage(c, e, "unknown snapshot kind");
-    return fl_take(c, step, sim_kind_name(kind), 0, e);
+    *kind = c->kind;
+    return k && sim_kind_parse(k, kind) != 0 ? -1 : 0;
+}
+
+/* A snapshot step and the snapshot steps of the same kind that follow it
+ * with only runs between them: one take with a cut each. */
+static rt_err fl_snapshot(fl_ctx *c, json_t *step, rt_error *e) {
+    sim_kind kind;
+    if (fl_step_kind(c, step, &kind) != 0) return fl_usage(c, e, "unknown snapshot kind");
+    fl_cut cuts[FL_MAX_CUTS];
+    int n = 0;
+    cuts[n++] = (fl_cut){c->step, c->offset, json_string_value(json_object_get(step, "name"))};
+    json_t *steps = drv_scn_steps(c->s);
+    uint64_t offset = c->offset;
+    for (size_t i = c->step + 1; i < json_array_size(steps) && n < FL_MAX_CUTS; i++) {
+        json_t *next = json_array_get(steps, i);
+        const char *op = json_string_value(json_object_get(next, "op"));
+        if (strcmp(op, "run") == 0) {
+            offset += (uint64_t)json_integer_value(json_object_get(next, "records")) / FL_SPLITS;
+            continue;
+        }
+        sim_kind k2;
+        if (strcmp(op, "snapshot") != 0 || fl_step_kind(c, next, &k2) != 0 || k2 != kind) break;
+        if (offset == cuts[n - 1].offset) break; /* no records between: the runner's cuts ascend */
+        cuts[n++] = (fl_cut){i, offset, json_string_value(json_object_get(next, "name"))};
+    }
+    return fl_take(c, sim_kind_name(kind), 0, cuts, n, e);
 }
 
 static rt_err fl_savepoint(fl_ctx *c, json_t *step, int stop, rt_error *e) {
@@ -406,7 +495,8 @@ static rt_err fl_savepoint(fl_ctx *c, json_t *step, int stop, rt_error *e) {
     if (stop && cancel) return fl_skip(c, e, "stop with drain");
     const char *kind = "canonical"; /* SavepointFormatType.DEFAULT in every release */
     if (format && (strcmp(format, "NATIVE") == 0 || strcmp(format, "native") == 0)) kind = "native";
-    return fl_take(c, step, kind, stop || cancel, e);
+    fl_cut cut = {c->step, c->offset, json_string_value(json_object_get(step, "name"))};
+    return fl_take(c, kind, stop || cancel, &cut, 1, e);
 }
 
 static rt_err fl_relocate(fl_ctx *c, json_t *step, rt_error *e) {
@@ -444,31 +534,67 @@ static rt_err fl_restore(fl_ctx *c, json_t *step, rt_error *e) {
         return fl_usage(c, e, "mode must be claim, no-claim or legacy");
     c->allow_non_restored = json_is_true(json_object_get(step, "allow_non_restored_state"));
     c->restoring = 1;
+    c->checked = 0;
+    c->offset = c->restore_from->offset; /* the restored sources go on from the snapshot */
     c->taken = 0; /* a new job: it may take its own snapshot */
     return RT_OK;
 }
 
+/* FLIP-193's promises on what the runner saw at the restored job's own
+ * checkpoint, by the model's rules (check_ownership in drv_scenario.c):
+ * every file of that checkpoint exists; a NO_CLAIM or LEGACY restore
+ * deleted no file of the snapshot; a NO_CLAIM job's checkpoint shares no
+ * file with it. */
+static rt_err fl_judge_ownership(fl_ctx *c, json_t *ans, rt_error *e) {
+    json_t *missing = json_object_get(ans, "checkpoint_missing");
+    json_t *gone = json_object_get(ans, "restored_missing");
+    json_t *reused = json_object_get(ans, "checkpoint_reuses_restored");
+    if (!json_is_array(missing) || !json_is_array(gone) || !json_is_array(reused)) {
+        snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
+        return RT_FAIL(e, RT_EINTERNAL, "Flink %s: the restore answered no ownership facts", c->job.release);
+    }
+    const char *why = NULL, *file = NULL;
+    if (json_array_size(missing) > 0) {
+        why = "a retained checkpoint references a file that no longer exists";
+        file = json_string_value(json_array_get(missing, 0));
+    } else if (strcmp(c->mode, "claim") != 0 && json_array_size(gone) > 0) {
+        why = "the restore deleted a file of the snapshot it does not own";
+        file = json_string_value(json_array_get(gone, 0));
+    } else if (strcmp(c->mode, "no_claim") == 0 && json_array_size(reused) > 0) {
+        why = "a checkpoint after a no-claim restore references a file of the restored snapshot";
+        file = json_string_value(json_array_get(reused, 0));
+    }
+    if (why == NULL) return RT_OK;
+    snprintf(c->res->outcome, sizeof c->res->outcome, "corrupted");
+    return RT_FAIL(e, RT_ECORRUPT, "Flink %s, %s restore: %s (%s)", c->job.release, c->mode, why, file ? file : "?");
+}
+
 static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
-    if (!c->restoring) return fl_skip(c, e, "a check of a job that was not restored");
-    if (json_is_true(json_object_get(step, "ownership"))) return fl_skip(c, e, "the ownership check");
-    char path[1100], work[1100], until[24], seed[24], par[16];
+    if (!c->restoring && !c->checked) return fl_skip(c, e, "a check of a job that was not restored");
+    int ownership = json_is_true(json_object_get(step, "ownership"));
+    char path[1100], work[1100], until[24], seed[24], par[16], thr[24];
     snprintf(path, sizeof path, "%s/%.600s", c->root, c->restore_from->path);
     snprintf(work, sizeof work, "%s/restore-%zu", c->root, c->step + 1);
     snprintf(until, sizeof until, "%" PRIu64, c->offset);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
-    const char *argv[] = {"restore", "--path", path, "--backend", c->job.backend, "--incremental",
-                          c->job.incremental ? "true" : "false", "--mode", c->mode, "--records-until", until,
-                          "--seed", seed, "--work", work, "--job", c->job.variant, "--parallelism", par,
-                          "--allow-non-restored-state", c->allow_non_restored ? "true" : "false", "--take-info",
-                          c->restore_from->take_info, NULL};
-    if (c->restore_from->take_info[0] == '\0') argv[21] = NULL; /* written by the State Processor API */
+    snprintf(thr, sizeof thr, "%ld", c->job.memory_threshold);
+    const char *argv[40] = {"restore", "--path", path, "--backend", c->job.backend, "--incremental",
+                            c->job.incremental ? "true" : "false", "--mode", c->mode, "--records-until", until,
+                            "--seed", seed, "--work", work, "--job", c->job.variant, "--parallelism", par,
+                            "--allow-non-restored-state", c->allow_non_restored ? "true" : "false", NULL};
+    /* A savepoint the State Processor API wrote has no take frontier. */
+    if (c->restore_from->take_info[0] != '\0') fl_arg(argv, 40, "--take-info", c->restore_from->take_info);
+    if (c->job.memory_threshold >= 0) fl_arg(argv, 40, "--inline-threshold", thr);
+    if (ownership) fl_arg(argv, 40, "--ownership", "true");
     json_t *ans;
     char why[1400];
     run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
     rt_err rc = judge(c, c->job.release, ans, why, e);
+    if (rc == RT_OK && ownership) rc = fl_judge_ownership(c, ans, e);
     json_decref(ans);
     c->restoring = 0;
+    c->checked = 1;
     return rc;
 }
 

@@ -30,24 +30,9 @@ static void path_in(char *buf, size_t cap, const char *name) {
 static void setup_dir(void) { CU_ASSERT_FATAL(tu_mkdtemp(dir, sizeof dir, "matrix") == 0); }
 static void teardown_dir(void) { CU_ASSERT(tu_rmtree(dir) == 0); }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
 
 static int contains(const char *path, const char *needle) {
-    char *text = slurp(path, NULL);
+    char *text = tu_read_file(path, NULL);
     int found = text && strstr(text, needle) != NULL;
     free(text);
     return found;
@@ -208,15 +193,15 @@ static void test_render_symbols(void) {
     CU_ASSERT(contains(html, want));
     CU_ASSERT(contains(html, "&lt;named&gt; &quot;reason&quot;"));
     CU_ASSERT(!contains(html, "<named>"));
-    char *text = slurp(csv, NULL);
+    char *text = tu_read_file(csv, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_EQUAL(count_of(text, "\r\n"), 5);
     CU_ASSERT(strstr(text, ",\"rejected: <named> \"\"reason\"\" | a,b\",") != NULL);
     free(text);
-    text = slurp(json, NULL);
+    text = tu_read_file(json, NULL);
     CU_ASSERT_EQUAL(text ? count_of(text, "\"outcome\"") : 0, 4);
     free(text);
-    text = slurp(junit, NULL);
+    text = tu_read_file(junit, NULL);
     CU_ASSERT_EQUAL(text ? count_of(text, "<testcase ") : 0, 4);
     CU_ASSERT(text && strstr(text, "failures=\"0\"") != NULL);
     free(text);
@@ -540,7 +525,7 @@ static void test_merge_shards(void) {
     path_in(s2, sizeof s2, "shard2.db");
     path_in(out, sizeof out, "merged.db");
     size_t len_before;
-    char *before = slurp(s1, &len_before);
+    char *before = tu_read_file(s1, &len_before);
     const char *ins[] = {s1, s2};
     rt_error e;
     rt_error_clear(&e);
@@ -555,7 +540,7 @@ static void test_merge_shards(void) {
     CU_ASSERT_EQUAL(mx_merge(out, ins, 2, &e), RT_OK);
     CU_ASSERT_EQUAL(count_rows(out, "SELECT count(*) FROM results"), 5);
     size_t len_after;
-    char *after = slurp(s1, &len_after);
+    char *after = tu_read_file(s1, &len_after);
     CU_ASSERT(before && after && len_before == len_after && memcmp(before, after, len_after) == 0);
     free(before);
     free(after);
@@ -575,14 +560,14 @@ static void expect_refused(const char *name) {
     char path[600];
     path_in(path, sizeof path, name);
     size_t len_before, len_after;
-    char *before = slurp(path, &len_before);
+    char *before = tu_read_file(path, &len_before);
     mx_db *db = NULL;
     rt_error e;
     rt_error_clear(&e);
     CU_ASSERT_EQUAL(mx_open(&db, path, &e), RT_ESQL);
     CU_ASSERT_PTR_NULL(db);
     CU_ASSERT(strstr(e.msg, path) != NULL);
-    char *after = slurp(path, &len_after);
+    char *after = tu_read_file(path, &len_after);
     CU_ASSERT(before && after && len_before == len_after && memcmp(before, after, len_after) == 0);
     free(before);
     free(after);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "drv_flink.h"
 #include "drv_scenario.h"
 #include "test_util.h"
 
@@ -103,12 +105,117 @@ static void test_trace_every_line_parses(void) {
     free(text);
 }
 
+/* ---- the real-Flink executor's side of the runner's command line ----
+ * A stand-in for `java -jar runner.jar` (a shell script) answers what the
+ * test wants the runner to have seen; the executor's own logic is under
+ * test: how it cuts snapshots and judges the ownership facts. (The real
+ * runner is exercised by `make conformance-smoke`.) */
+
+static void write_file(const char *name, const char *text) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", work, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *const fake_java =
+    "#!/bin/sh\n"
+    "# fake java: -jar JAR COMMAND --key value ...\n"
+    "dir=$(dirname \"$0\"); cmd=$3; shift 3; echo \"$cmd $*\" >> \"$dir/argv.log\"\n"
+    "while [ $# -gt 1 ]; do case $1 in --work) w=$2;; --records) r=$2;; esac; shift 2; done\n"
+    "if [ \"$cmd\" = take ]; then\n"
+    "  s=''; i=0; for c in $(echo \"$r\" | tr , ' '); do i=$((i+1));\n"
+    "    s=\"$s${s:+,}{\\\"path\\\":\\\"$w/chk-$i\\\",\\\"cut\\\":$c}\"; done\n"
+    "  echo \"{\\\"outcome\\\":\\\"works\\\",\\\"path\\\":\\\"$w/chk-$i\\\",\\\"snapshots\\\":[$s]}\"\n"
+    "else cat \"$dir/facts.json\"; fi\n";
+
+static void fake_runner(drv_flink_opts *o, char *java, size_t cap) {
+    drv_flink_defaults(o);
+    snprintf(java, cap, "%s/java", work);
+    write_file("java", fake_java);
+    CU_ASSERT_EQUAL(chmod(java, 0755), 0);
+    write_file("runner-1.20.3.jar", "");
+    o->java = java;
+    o->runners_dir = work;
+    o->timeout_s = 20;
+}
+
+/* Runs a restore in mode with the runner reporting (gone, reused) files at
+ * the restored job's checkpoint; *outcome receives the result. */
+static void ownership_run(const char *mode, const char *gone, const char *reused, char *outcome, size_t cap) {
+    char facts[400], text[1200];
+    snprintf(facts, sizeof facts,
+             "{\"outcome\":\"works\",\"checkpoint_missing\":[],\"restored_missing\":[%s],"
+             "\"checkpoint_reuses_restored\":[%s]}\n",
+             gone, reused);
+    write_file("facts.json", facts);
+    snprintf(text, sizeof text,
+             "{\"name\":\"own\",\"row\":\"restore-no-claim\",\"steps\":["
+             "{\"op\":\"start\",\"backend\":\"rocksdb\",\"incremental\":true,\"memory_threshold\":1024},"
+             "{\"op\":\"run\",\"records\":1000},{\"op\":\"snapshot\",\"kind\":\"aligned\",\"name\":\"s1\"},"
+             "{\"op\":\"run\",\"records\":120},{\"op\":\"snapshot\",\"kind\":\"aligned\",\"name\":\"s2\"},"
+             "{\"op\":\"restore\",\"snapshot\":\"s1\",\"backend\":\"rocksdb\",\"mode\":\"%s\",\"incremental\":true},"
+             "{\"op\":\"run\",\"records\":300},{\"op\":\"check\",\"ownership\":true}]}",
+             mode);
+    write_file("own.json", text);
+    char path[600], java[600];
+    snprintf(path, sizeof path, "%s/own.json", work);
+    drv_flink_opts o;
+    fake_runner(&o, java, sizeof java);
+    rt_error e;
+    rt_error_clear(&e);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_ALIGNED, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
+    snprintf(outcome, cap, "%s", res.outcome);
+    drv_scn_free(s);
+}
+
+static void test_flink_ownership_judged(void) {
+    char out[32];
+    ownership_run("no-claim", "", "", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    ownership_run("no-claim", "", "\"/x/shared/1.sst\"", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "corrupted"); /* NO_CLAIM's checkpoint may not reuse the snapshot */
+    ownership_run("legacy", "", "\"/x/shared/1.sst\"", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");     /* LEGACY may */
+    ownership_run("legacy", "\"/x/shared/1.sst\"", "", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "corrupted"); /* but may not delete it */
+    ownership_run("claim", "\"/x/shared/1.sst\"", "\"/x/shared/2.sst\"", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");     /* CLAIM owns it */
+}
+
+/* Two snapshots of one job with a run between are one take with two cuts
+ * (offsets per split: 1000/4 and 1120/4), and the restore of the first
+ * runs its sources from the first cut: 250 + 300/4. */
+static void test_flink_snapshots_cut_one_take(void) {
+    char out[32], log[600];
+    snprintf(log, sizeof log, "%s/argv.log", work);
+    remove(log);
+    ownership_run("no-claim", "", "", out, sizeof out);
+    char *text = tu_read_file(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "take "), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--records 250,280 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--inline-threshold 1024"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--records-until 325 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "take-1.json"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--ownership true"));
+    free(text);
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
     if (!CU_add_test(s, "unknown RocksDB release names file and step once", test_unknown_rocksdb_release) ||
         !CU_add_test(s, "unknown engine names file and step once", test_unknown_engine) ||
-        !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses))
+        !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses) ||
+        !CU_add_test(s, "real-Flink lane: ownership facts judged per restore mode", test_flink_ownership_judged) ||
+        !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take))
         return -1;
     return 0;
 }

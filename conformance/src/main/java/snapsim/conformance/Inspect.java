@@ -30,6 +30,25 @@ public final class Inspect {
 
     static final String[] KNOWN_UIDS = {"src", "agg", "sink", "reshape", "agg-v2"};
 
+    /** Every file a snapshot's handles name, as local absolute paths (inlined bytes name none). */
+    public static java.util.SortedSet<String> files(String dir) throws Exception {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        collect(inspect(dir), out);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void collect(Object o, java.util.SortedSet<String> out) {
+        if (o instanceof Map) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            Object f = m.get("file");
+            if (f instanceof String) out.add(new File(((String) f).replaceFirst("^file:", "")).getAbsolutePath());
+            for (Object v : m.values()) collect(v, out);
+        } else if (o instanceof List) {
+            for (Object v : (List<Object>) o) collect(v, out);
+        }
+    }
+
     public static Map<String, Object> inspect(String dir) throws Exception {
         Map<String, Object> res = new LinkedHashMap<>();
         File mdFile = new File(dir, "_metadata");

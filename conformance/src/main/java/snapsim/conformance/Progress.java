@@ -19,6 +19,10 @@ public final class Progress {
     static final AtomicLong PROCESSED = new AtomicLong();
     /** final-state lines the agg operator emitted (timers fired) */
     static final AtomicLong EMITTED_RESULTS = new AtomicLong();
+    /** no split emits offsets at or above this (take raises it snapshot by snapshot) */
+    static final AtomicLong LIMIT = new AtomicLong(Long.MAX_VALUE);
+    /** a bounded source that reached its end idles instead of ending while this is set */
+    static volatile boolean HOLD;
 
     static {
         for (int i = 0; i < MAX_SPLITS; i++) {

@@ -419,7 +419,8 @@ public final class Runner {
         String backend = o.oneOf("backend", null, "hashmap", "rocksdb");
         boolean incremental = o.bool("incremental", false);
         String kind = o.oneOf("kind", null, "canonical", "native", "aligned", "unaligned");
-        long n = o.reqLong("records");
+        long[] cuts = cuts(o.req("records"));
+        long n = cuts[cuts.length - 1];
         long seed = o.seed();
         String work = new File(o.req("work")).getAbsolutePath();
         String variant = o.job();
@@ -437,6 +438,7 @@ public final class Runner {
         String from = o.str("from", null);
         String fromMode = o.oneOf("mode", "no_claim", "claim", "no_claim", "legacy");
         boolean allowNonRestored = o.bool("allow-non-restored-state", false);
+        long retained = o.lng("retained", 0);
         o.done();
         if (n <= 0 || splits <= 0 || splits > Progress.MAX_SPLITS || par <= 0 || keys <= 0) throw new Usage("bad sizes");
         if (stop && (kind.equals("aligned") || kind.equals("unaligned"))) throw new Usage("--stop applies to savepoints");
@@ -447,6 +449,7 @@ public final class Runner {
         int slots = par + 2;
         Configuration conf = config(work, backend, incremental, unaligned, intervalMs, slots);
         if (inline >= 0) set(conf, Shim.INLINE_THRESHOLD, String.valueOf(inline));
+        if (retained > 0) set(conf, Shim.NUM_RETAINED, String.valueOf(retained));
         Job.Params p = new Job.Params();
         p.variant = variant;
         p.parallelism = par;
@@ -487,63 +490,23 @@ public final class Runner {
             mc.submitJob(jg).get();
             res.put("cluster_start_ms", (System.nanoTime() - tStart) / 1_000_000);
             long budget = timeoutS * 1000;
-            String pointer = null;
-            int channelHandles = 0;
-            int tries = 0;
-            long tSnap;
-            if (!unaligned) {
-                // records this run must process: [start, N) of every split (start 0, or restored)
-                waitFor("all records processed", budget, () -> {
-                    if (!allEmitted(splits, n)) return false;
-                    long total = 0;
-                    for (int s = 0; s < splits; s++) total += n - Math.max(0, Math.min(n, Progress.START.get(s)));
-                    return Progress.PROCESSED.get() >= total;
-                });
-                res.put("records_done_ms", (System.nanoTime() - tStart) / 1_000_000);
-                tSnap = System.nanoTime();
-                if (kind.equals("aligned")) {
-                    pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
-                } else {
-                    SavepointFormatType fmt = kind.equals("canonical") ? SavepointFormatType.CANONICAL : SavepointFormatType.NATIVE;
-                    String dir = uri(new File(work, "savepoints"));
-                    pointer = stop
-                            ? mc.stopWithSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS)
-                            : mc.triggerSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS);
+            // one snapshot per cut: the sources stop at the cut, the snapshot is taken, the next
+            // cut lets them go on (take --records 250,280,310: three snapshots of one job)
+            List<Object> snaps = new ArrayList<>();
+            Map<String, Object> last = null;
+            for (int i = 0; i < cuts.length; i++) {
+                Progress.LIMIT.set(cuts[i]);
+                last = snapshotAt(mc, jobId, cuts[i], kind, stop && i == cuts.length - 1, splits, par, attempts,
+                        budget, work, side, tStart);
+                snaps.add(last);
+                if (cuts.length > 1) {
+                    Map<String, Object> one = new LinkedHashMap<>(res);
+                    one.putAll(last);
+                    Files.write(Paths.get(work, "take-" + (i + 1) + ".json"), Json.write(one).getBytes(StandardCharsets.UTF_8));
                 }
-                tries = 1;
-            } else {
-                // in-flight data: a backpressured agg behind a fast source; the barrier overtakes
-                // the buffered records, which land in the checkpoint as channel state
-                tSnap = System.nanoTime();
-                for (tries = 1; tries <= attempts; tries++) {
-                    final long seenBefore = Progress.PROCESSED.get();
-                    waitFor("backlog", budget, () -> Progress.PROCESSED.get() > seenBefore
-                            && (totalEmitted(splits) - Progress.PROCESSED.get() >= 200 || allEmitted(splits, n)));
-                    pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
-                    channelHandles = countChannelHandles(loadMetadata(localPath(pointer)));
-                    if (channelHandles > 0) break;
-                    log.info("checkpoint {} has no channel state, retrying", pointer);
-                }
-                if (tries > attempts) tries = attempts;
             }
-            res.put("snapshot_ms", (System.nanoTime() - tSnap) / 1_000_000);
-            String path = localPath(pointer);
-            CheckpointMetadata md = loadMetadata(path);
-            long cid = md.getCheckpointId();
-            channelHandles = countChannelHandles(md);
-            res.put("path", path);
-            res.put("pointer", pointer);
-            res.put("checkpoint_id", cid);
-            res.put("attempts", tries);
-            res.put("channel_state_handles", channelHandles);
-            res.put("in_flight", channelHandles > 0);
-            res.put("offsets", readSide(side, "src-" + cid + "-"));
-            Map<String, Object> fr = new TreeMap<>();
-            for (int sub = 0; sub < par; sub++) {
-                Map<String, Object> f = readSideFile(new File(side, "agg-" + cid + "-" + sub + ".txt"));
-                if (f != null) fr.put(String.valueOf(sub), f);
-            }
-            res.put("agg_frontier", fr);
+            res.putAll(last);
+            if (cuts.length > 1) res.put("snapshots", snaps);
             res.put("agg_processed_at_end", Progress.PROCESSED.get());
             if (from != null) res.put("restored_offsets", readSide(side, "splits-added-"));
             if (!stop) {
@@ -557,6 +520,87 @@ public final class Runner {
         res.put("take_ms", (System.nanoTime() - tStart) / 1_000_000);
         Files.write(Paths.get(work, "take.json"), Json.write(res).getBytes(StandardCharsets.UTF_8));
         return res;
+    }
+
+    /** "250" or "250,280,310": the offsets per split at which take snapshots, ascending. */
+    static long[] cuts(String v) {
+        String[] a = v.split(",");
+        long[] c = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            try {
+                c[i] = Long.parseLong(a[i].trim());
+            } catch (NumberFormatException e) {
+                throw new Usage("--records: '" + a[i] + "' is not a number");
+            }
+            if (c[i] <= 0 || (i > 0 && c[i] <= c[i - 1])) throw new Usage("--records: offsets must be positive and ascending");
+        }
+        return c;
+    }
+
+    /** One snapshot of the running job once its sources reached n (per split); its facts. */
+    static Map<String, Object> snapshotAt(MiniCluster mc, JobID jobId, long n, String kind, boolean stop, int splits,
+            int par, int attempts, long budget, String work, String side, long tStart)
+            throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        String pointer = null;
+        int channelHandles = 0;
+        int tries;
+        long tSnap;
+        if (!kind.equals("unaligned")) {
+            // records this run must process: [start, n) of every split (start 0, or restored)
+            waitFor("all records processed", budget, () -> {
+                if (!allEmitted(splits, n)) return false;
+                long total = 0;
+                for (int s = 0; s < splits; s++) total += n - Math.max(0, Math.min(n, Progress.START.get(s)));
+                return Progress.PROCESSED.get() >= total;
+            });
+            out.put("records_done_ms", (System.nanoTime() - tStart) / 1_000_000);
+            tSnap = System.nanoTime();
+            if (kind.equals("aligned")) {
+                pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
+            } else {
+                SavepointFormatType fmt = kind.equals("canonical") ? SavepointFormatType.CANONICAL : SavepointFormatType.NATIVE;
+                String dir = uri(new File(work, "savepoints"));
+                pointer = stop
+                        ? mc.stopWithSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS)
+                        : mc.triggerSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS);
+            }
+            tries = 1;
+        } else {
+            // in-flight data: a backpressured agg behind a fast source; the barrier overtakes
+            // the buffered records, which land in the checkpoint as channel state
+            tSnap = System.nanoTime();
+            for (tries = 1; tries <= attempts; tries++) {
+                final long seenBefore = Progress.PROCESSED.get();
+                waitFor("backlog", budget, () -> Progress.PROCESSED.get() > seenBefore
+                        && (totalEmitted(splits) - Progress.PROCESSED.get() >= 200 || allEmitted(splits, n)));
+                pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
+                channelHandles = countChannelHandles(loadMetadata(localPath(pointer)));
+                if (channelHandles > 0) break;
+                log.info("checkpoint {} has no channel state, retrying", pointer);
+            }
+            if (tries > attempts) tries = attempts;
+        }
+        out.put("snapshot_ms", (System.nanoTime() - tSnap) / 1_000_000);
+        String path = localPath(pointer);
+        CheckpointMetadata md = loadMetadata(path);
+        long cid = md.getCheckpointId();
+        channelHandles = countChannelHandles(md);
+        out.put("cut", n);
+        out.put("path", path);
+        out.put("pointer", pointer);
+        out.put("checkpoint_id", cid);
+        out.put("attempts", tries);
+        out.put("channel_state_handles", channelHandles);
+        out.put("in_flight", channelHandles > 0);
+        out.put("offsets", readSide(side, "src-" + cid + "-"));
+        Map<String, Object> fr = new TreeMap<>();
+        for (int sub = 0; sub < par; sub++) {
+            Map<String, Object> f = readSideFile(new File(side, "agg-" + cid + "-" + sub + ".txt"));
+            if (f != null) fr.put(String.valueOf(sub), f);
+        }
+        out.put("agg_frontier", fr);
+        return out;
     }
 
     /** JobResult.getApplicationStatus() (up to 2.2) or getJobStatus() (2.3): by reflection. */
@@ -637,6 +681,7 @@ public final class Runner {
         String takeJob = o.str("take-job", "default");
         long timeoutS = o.lng("timeout-s", 120);
         long inline = o.lng("inline-threshold", -1);
+        boolean ownership = o.bool("ownership", false);
         o.done();
 
         Files.createDirectories(Paths.get(work));
@@ -672,6 +717,9 @@ public final class Runner {
         res.put("records_until", until);
         res.put("allow_non_restored_state", allowNonRestored);
 
+        // --ownership: the files the restored snapshot names, to see which the job deletes and
+        // which its own checkpoints reuse
+        java.util.SortedSet<String> restoredFiles = ownership ? Inspect.files(path) : null;
         long tStart = System.nanoTime();
         MiniCluster mc = startCluster(conf, slots);
         JobResult jr = null;
@@ -681,7 +729,10 @@ public final class Runner {
             jg.setSavepointRestoreSettings(restoreSettings(path, allowNonRestored, mode));
             JobID jobId = jg.getJobID();
             try {
+                Progress.HOLD = ownership;
                 mc.submitJob(jg).get(timeoutS, TimeUnit.SECONDS);
+                if (ownership) ownershipCheckpoint(mc, jobId, splits, until, timeoutS * 1000, restoredFiles, res);
+                Progress.HOLD = false;
                 jr = mc.requestJobResult(jobId).get(timeoutS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
                 submitError = e.getCause() != null ? e.getCause() : e;
@@ -692,6 +743,7 @@ public final class Runner {
         res.put("restore_ms", (System.nanoTime() - tStart) / 1_000_000);
         res.put("progress", progress());
         res.put("snapshot_exists_after", new File(path, "_metadata").isFile());
+        if (ownership) res.put("restored_missing_after_finish", missing(restoredFiles));
         Map<String, Object> restored = readSide(side, "splits-added-");
         res.put("restored_offsets", restored);
 
@@ -752,6 +804,49 @@ public final class Runner {
         TreeMap<Long, Gen.KeyState> expected = Gen.fold(seed, keys, from, to, rule);
         compare(expected, outFile, res);
         return res;
+    }
+
+    /**
+     * The restored job, held at the end of its input, takes a checkpoint: which files of it exist,
+     * which it shares with the restored snapshot, and which of the restored snapshot's files are
+     * gone at that moment (the model's ownership check looks at the same moment). A job that
+     * failed first leaves nothing to look at: the restore's own verdict follows.
+     */
+    static void ownershipCheckpoint(MiniCluster mc, JobID jobId, int splits, long until, long budget,
+            java.util.SortedSet<String> restoredFiles, Map<String, Object> res) throws Exception {
+        res.put("restored_files", restoredFiles.size());
+        waitFor("all records processed", budget, () -> {
+            if (terminal(mc, jobId)) return true;
+            if (!allEmitted(splits, until)) return false;
+            long total = 0;
+            for (int s = 0; s < splits; s++) total += until - Math.max(0, Math.min(until, Progress.START.get(s)));
+            return Progress.PROCESSED.get() >= total;
+        });
+        if (terminal(mc, jobId)) return;
+        String pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
+        String ck = localPath(pointer);
+        java.util.SortedSet<String> files = Inspect.files(ck);
+        List<String> shared = new ArrayList<>();
+        for (String f : files) if (restoredFiles.contains(f)) shared.add(f);
+        res.put("ownership_checkpoint", ck);
+        res.put("checkpoint_files", files.size());
+        res.put("checkpoint_missing", missing(files));
+        res.put("checkpoint_reuses_restored", shared);
+        res.put("restored_missing", missing(restoredFiles));
+    }
+
+    static boolean terminal(MiniCluster mc, JobID jobId) {
+        try {
+            return mc.getJobStatus(jobId).get(10, TimeUnit.SECONDS).isGloballyTerminalState();
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    static List<String> missing(java.util.Collection<String> files) {
+        List<String> m = new ArrayList<>();
+        for (String f : files) if (!new File(f).exists()) m.add(f);
+        return m;
     }
 
     @SuppressWarnings("unchecked")
@@ -851,6 +946,7 @@ public final class Runner {
         Map<String, String> known = knownKeys();
         Configuration c = config("/tmp/x", "hashmap", false, false, 1000, 1);
         set(c, Shim.INLINE_THRESHOLD, "20480");
+        set(c, Shim.NUM_RETAINED, "16");
         Map<String, Object> used = new TreeMap<>();
         List<String> unknown = new ArrayList<>();
         for (String k : c.keySet()) {

@@ -242,7 +242,7 @@ public class SeqSource<T> implements Source<T, SeqSource.Split, SeqSource.EnumSt
 
         @Override
         public InputStatus pollNext(ReaderOutput<T> out) {
-            long allowed = allowed();
+            long allowed = Math.min(allowed(), Progress.LIMIT.get());
             int n = splits.size();
             for (int i = 0; i < n; i++) {
                 Split s = splits.get((next + i) % n);
@@ -258,7 +258,7 @@ public class SeqSource<T> implements Source<T, SeqSource.Split, SeqSource.EnumSt
             }
             boolean allDone = true;
             for (Split s : splits) if (s.offset < cfg.until) allDone = false;
-            if (allDone && noMoreSplits && cfg.bounded) return InputStatus.END_OF_INPUT;
+            if (allDone && noMoreSplits && cfg.bounded && !Progress.HOLD) return InputStatus.END_OF_INPUT;
             // idle (take runs, throttled runs, or waiting for splits): poll again soon
             long waitMs = allDone ? 50 : 5;
             available = new CompletableFuture<>();

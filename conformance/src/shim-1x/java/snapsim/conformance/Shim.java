@@ -21,6 +21,7 @@ public final class Shim {
     public static final String SAVEPOINTS_DIR = "state.savepoints.dir";
     public static final String CHECKPOINT_INTERVAL = "execution.checkpointing.interval";
     public static final String UNALIGNED = "execution.checkpointing.unaligned";
+    public static final String NUM_RETAINED = "state.checkpoints.num-retained";
     public static final String RETENTION = "execution.checkpointing.externalized-checkpoint-retention";
     /** state smaller than this is inlined into _metadata (ByteStreamStateHandle) */
     public static final String INLINE_THRESHOLD = "state.storage.fs.memory-threshold";

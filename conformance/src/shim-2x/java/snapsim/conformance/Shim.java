@@ -22,6 +22,7 @@ public final class Shim {
     public static final String SAVEPOINTS_DIR = "execution.checkpointing.savepoint-dir";
     public static final String CHECKPOINT_INTERVAL = "execution.checkpointing.interval";
     public static final String UNALIGNED = "execution.checkpointing.unaligned.enabled";
+    public static final String NUM_RETAINED = "execution.checkpointing.num-retained";
     public static final String RETENTION = "execution.checkpointing.externalized-checkpoint-retention";
     /** state smaller than this is inlined into _metadata (ByteStreamStateHandle) */
     public static final String INLINE_THRESHOLD = "execution.checkpointing.data-inline-threshold";
