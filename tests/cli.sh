@@ -26,6 +26,16 @@ expect 0 "inspect of an intact snapshot" "$bin" inspect "$snap"
 victim=$(find "$snap" -type f ! -name _metadata | head -n 1)
 [ -n "$victim" ] && printf 'x' >> "$victim"
 expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
+# restore answers one line on stdout: what it restored and what the mode did.
+sp=$("$bin" take --kind native --backend heap --records 300 --out "$tmp/r" 2>/dev/null)
+expect 0 "restore in no-claim mode" "$bin" restore "$sp" --backend heap --records 100
+if ! grep -q "^works: restored .* no-claim: the snapshot is the user's, [0-9]* of its [0-9]* files left" "$tmp/out"; then
+    echo "cli: restore printed no summary line: $(head -c 300 "$tmp/out")"; bad=1
+fi
+expect 0 "restore in claim mode" "$bin" restore "$sp" --backend heap --records 1000 --mode claim
+if ! grep -q "^works: .* claim: the job owns the snapshot, [1-9][0-9]* of its [0-9]* files deleted" "$tmp/out"; then
+    echo "cli: a claim restore did not say what it deleted: $(head -c 300 "$tmp/out")"; bad=1
+fi
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null

@@ -2,7 +2,11 @@
  * The storage opened is the snapshot's own: for a savepoint its parent
  * directory (paths are relative), for a checkpoint the checkpoint storage
  * its _metadata names (paths are absolute into it). */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <assert.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -131,6 +135,35 @@ static rt_err open_snapshot(const char *path, session *s, char *dir, size_t cap,
     return rc;
 }
 
+/* Files under the snapshot's directory (what a CLAIM restore may delete
+ * there; a checkpoint's shared files live beside it in the storage). */
+static long snapshot_files_n;
+static int count_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)p; (void)sb; (void)ftw;
+    if (flag == FTW_F) snapshot_files_n++;
+    return 0;
+}
+static long count_files(const char *dir) {
+    snapshot_files_n = 0;
+    if (nftw(dir, count_one, 16, FTW_PHYS) != 0) return 0; /* gone: nothing left */
+    return snapshot_files_n;
+}
+
+/* The one line a restore answers with: what was restored, how it went,
+ * and what the mode did to the snapshot. */
+static void print_summary(const restore_opts *o, sim_run *r, const rt_error *e, long before, long after) {
+    const sim_stats *st = r ? sim_run_stats(r) : NULL;
+    assert(e->code == RT_OK); /* a failure is the error line on stderr */
+    printf("works: restored %s in %s mode, ran %" PRIu64 " records, state matches the oracle, %" PRIu64
+           " checkpoints; ",
+           o->path, sim_mode_name(o->mode), o->j.records, st ? (uint64_t)st->checkpoints_completed : 0);
+    if (o->mode == SIM_MODE_CLAIM)
+        printf("claim: the job owns the snapshot, %ld of its %ld files deleted once subsumed\n", before - after,
+               before);
+    else
+        printf("%s: the snapshot is the user's, %ld of its %ld files left\n", sim_mode_name(o->mode), after, before);
+}
+
 int cmd_restore(int argc, char **argv) {
     restore_opts o;
     int rc = parse(&o, argc, argv);
@@ -144,7 +177,9 @@ int cmd_restore(int argc, char **argv) {
     char dir[1024];
     sim_job snap_job;
     sim_run *r = NULL;
+    long before = 0;
     if (open_snapshot(o.path, &s, dir, sizeof dir, &snap_job, &e) == RT_OK) {
+        before = count_files(o.path);
         if (o.j.job_file == NULL) {
             /* Without --job the job is the snapshot's own, rescaled if asked. */
             cfg.job = snap_job;
@@ -159,10 +194,14 @@ int cmd_restore(int argc, char **argv) {
             sim_run_verify(r, &e);
     }
     int exit_code = cli_exit_for(e.code);
+    long after = before ? count_files(o.path) : 0;
     if (o.j.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
-        char extra[160];
-        snprintf(extra, sizeof extra, "{\"mode\":\"%s\"}", sim_mode_name(o.mode));
+        char extra[200];
+        snprintf(extra, sizeof extra, "{\"mode\":\"%s\",\"snapshot_files\":%ld,\"snapshot_files_deleted\":%ld}",
+                 sim_mode_name(o.mode), before, before - after);
         session_print_json(&s, r, &e, extra);
+    } else if (e.code == RT_OK) {
+        print_summary(&o, r, &e, before, after);
     }
     if (e.code != RT_OK) cli_report_error(&e);
     sim_run_destroy(r);

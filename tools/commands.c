@@ -40,7 +40,9 @@ const cli_command cli_commands[] = {
      "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"
      "into the snapshot's storage (a savepoint's parent directory, a checkpoint's storage root)\n"
      "under a new job directory; in claim mode it may delete the restored snapshot's files once\n"
-     "they are subsumed, in no-claim and legacy mode never.\n"
+     "they are subsumed, in no-claim and legacy mode never. It answers one line on stdout\n"
+     "(what was restored, the oracle's verdict, how many of the snapshot directory's files\n"
+     "the mode left or deleted); --json adds snapshot_files and snapshot_files_deleted.\n"
      "Flink's spellings are accepted too: --restoreMode claim|no_claim|legacy,\n"
      "--allowNonRestoredState. Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
     {"inspect", cmd_inspect, "show what a snapshot holds",
