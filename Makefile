@@ -8,7 +8,7 @@ PKGS     = rocksdb jansson libxxhash sqlite3
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
                    -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
-SRC_DIRS = runtime sim/model sim/state sim driver matrix tools
+SRC_DIRS = runtime sim/model sim/state flink sim driver matrix tools
 INCLUDES = $(addprefix -I,$(SRC_DIRS))
 LDLIBS   = -lrocksdb -ljansson -lxxhash -lsqlite3 -lm
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
