@@ -88,7 +88,7 @@ static rt_err too_deep(parser *p, int depth) {
 }
 
 static rt_err unsupported(parser *p, size_t at, const char *what, int type) {
-    return fl_fail(&p->c, RT_EFORMAT, "offset %zu: unsupported handle type %d (%s)", at, type, what);
+    return fl_fail(&p->c, RT_EFORMAT, "unsupported handle type %d at offset %zu (%s)", type, at, what);
 }
 
 /* "managed keyed" + "shared" -> "managed keyed/shared" */
@@ -407,8 +407,8 @@ static rt_err read_channel(parser *p, int input, fl_channel *ch) {
     if (rc != RT_OK) return rc;
     if (type == (input ? 1 : 2)) return read_channel_body(p, ch);
     if (type == (input ? 3 : 4)) return read_merged_channel(p, ch);
-    return fl_fail(&p->c, RT_EFORMAT, "offset %zu: unsupported %s channel state handle type %d", at,
-                   input ? "input" : "output", type);
+    return fl_fail(&p->c, RT_EFORMAT, "unsupported handle type %d at offset %zu (not an %s channel state handle)",
+                   type, at, input ? "input" : "output");
 }
 
 static rt_err read_channels(parser *p, int input, uint32_t *n, fl_channel **out) {

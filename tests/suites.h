@@ -14,4 +14,5 @@
     X(fuzz)            \
     X(spa)             \
     X(scenario)         \
-    X(registry)
+    X(registry)        \
+    X(flink)
