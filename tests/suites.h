@@ -15,4 +15,5 @@
     X(spa)             \
     X(scenario)         \
     X(registry)        \
-    X(flink)
+    X(flink)           \
+    X(flink_hostile)
