@@ -24,6 +24,24 @@ expect 0 "inspect of an intact snapshot" "$bin" inspect "$snap"
 victim=$(find "$snap" -type f ! -name _metadata | head -n 1)
 [ -n "$victim" ] && printf 'x' >> "$victim"
 expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
+# Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.
+fx=$(dirname "$0")/fixtures/flink
+sp=$fx/2.1.1/native-rocksdb/$(cat "$fx/2.1.1/native-rocksdb/PATH")
+expect 0 "inspect of a real Flink savepoint" "$bin" inspect "$sp"
+expect 0 "inspect --json of a real Flink savepoint" "$bin" inspect "$sp" --json
+expect 0 "check of a real savepoint that restores" "$bin" check "$sp" --to 2.2.0 --backend rocksdb
+expect 1 "check of a real savepoint the target cannot read" "$bin" check "$sp" --to 2.0.1
+expect 1 "check of a native RocksDB savepoint on the heap backend" "$bin" check "$sp" --to 2.2.0 --backend hashmap
+expect 2 "check without --to" "$bin" check "$sp"
+expect 2 "check --to an unknown release" "$bin" check "$sp" --to 0.9
+expect 2 "check --backend bogus" "$bin" check "$sp" --to 2.2.0 --backend bogus
+expect 1 "check of a directory without Flink _metadata" "$bin" check "$tmp/empty" --to 2.2.0
+mkdir -p "$tmp/trunc"
+head -c 100 "$sp/_metadata" > "$tmp/trunc/_metadata"
+expect 1 "inspect of truncated real _metadata" "$bin" inspect "$tmp/trunc"
+expect 1 "check of truncated real _metadata" "$bin" check "$tmp/trunc" --to 2.2.0
+cp -r "$sp" "$tmp/sp" && rm "$(find "$tmp/sp" -type f ! -name _metadata | head -n 1)"
+expect 1 "inspect of a real savepoint missing a file" "$bin" inspect "$tmp/sp"
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null
