@@ -12,7 +12,12 @@ int sim_format_is_key_groups(const char *format) {
 int sim_handle_is_key_groups(const sim_keyed_handle *h) { return sim_format_is_key_groups(h->format); }
 
 rt_err sim_handle_check_reader(const char *reader, const char *format, const char *writer, rt_error *e) {
-    if (strcmp(format, SIM_FORMAT_CANONICAL) == 0 || sim_format_is_key_groups(format)) return RT_OK;
+    if (strcmp(format, SIM_FORMAT_CANONICAL) == 0) return RT_OK;
+    return sim_handle_check_native_reader(reader, format, writer, e);
+}
+
+rt_err sim_handle_check_native_reader(const char *reader, const char *format, const char *writer, rt_error *e) {
+    if (sim_format_is_key_groups(format)) return RT_OK;
     if (strcmp(reader, "heap") == 0)
         return RT_FAIL(e, RT_EBACKEND,
                        "snapshot holds %s state written by the %s backend; the heap backend "

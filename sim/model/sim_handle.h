@@ -75,14 +75,17 @@ typedef struct sim_keyed_handle {
 int sim_handle_is_key_groups(const sim_keyed_handle *h);
 int sim_format_is_key_groups(const char *format);
 /* Whether the `reader` backend ("heap", "rocksdb") restores keyed state of
- * `format` written by the `writer` backend (a label for the message), as
- * the backends' restore operations decide: canonical state every backend
- * (the canonical reader, not the backend's own); a key-group stream
- * (KeyGroupsStateHandle) both, each with its own reader (HeapRestoreOperation,
+ * `format` in its own (native) restore, written by the `writer` backend (a
+ * label for the message): a key-group stream (KeyGroupsStateHandle) both,
+ * each with its own reader (HeapRestoreOperation,
  * RocksDBFullRestoreOperation); RocksDB's own files
  * (IncrementalRemoteKeyedStateHandle) only RocksDB. RT_EBACKEND otherwise.
- * Called by the heap and RocksDB backends' restore and by `snapsim check`
- * on real snapshots (flink/fl_check.c). */
+ * Called by the heap and RocksDB backends' restore_native. */
+rt_err sim_handle_check_native_reader(const char *reader, const char *format, const char *writer, rt_error *e);
+/* The same for any format: canonical state (SavepointKeyedStateHandle) goes
+ * to the canonical reader, which every backend has (sim/sim_restore.c
+ * restore_handle); any other to the native rule above. Called by `snapsim
+ * check` on real snapshots (flink/fl_check.c). */
 rt_err sim_handle_check_reader(const char *reader, const char *format, const char *writer, rt_error *e);
 
 void sim_handle_init(sim_keyed_handle *h);

@@ -175,8 +175,8 @@ static rt_err heap_restore(sim_backend *b, const sim_restore_ctx *ctx, const sim
     /* HeapRestoreOperation takes any KeyGroupsStateHandle, a RocksDB full
      * snapshot's key-group stream included, and reads it as its own: the
      * bytes then decide. Any other handle is the wrong class (the rule:
-     * sim_handle_check_reader, shared with `snapsim check`). */
-    rt_err rc0 = sim_handle_check_reader("heap", h->format, h->backend, e);
+     * sim_handle_check_native_reader, shared with `snapsim check`). */
+    rt_err rc0 = sim_handle_check_native_reader("heap", h->format, h->backend, e);
     if (rc0 != RT_OK) return rc0;
     assert(sim_handle_is_key_groups(h));
     for (int i = 0; i < h->n_files; i++) {

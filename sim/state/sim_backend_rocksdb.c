@@ -1036,7 +1036,7 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
     if (rc != RT_OK) return rc;
     if (sim_handle_is_key_groups(h))
         rc = restore_key_groups(b, ctx, h, e);
-    else if ((rc = sim_handle_check_reader("rocksdb", h->format, h->backend, e)) != RT_OK)
+    else if ((rc = sim_handle_check_native_reader("rocksdb", h->format, h->backend, e)) != RT_OK)
         ; /* not RocksDB's own files: the rule shared with `snapsim check` */
     else if (h->kg_hi < b->base.kg_lo || h->kg_lo > b->base.kg_hi)
         return RT_OK; /* no key group of ours: nothing to read */
