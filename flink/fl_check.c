@@ -28,7 +28,7 @@ static void add_reason(fl_check *c, fl_verdict v, const char *rule, const char *
         fl_reason *r = &c->reasons[c->n_reasons++];
         r->verdict = v;
         r->rule = rule;
-        snprintf(r->text, sizeof r->text, "%s", text);
+        fl_printable(text, r->text, sizeof r->text); /* paths come from _metadata: one line */
     }
     if (v == FL_REJECTED || c->verdict == FL_RESTORES) c->verdict = v;
 }

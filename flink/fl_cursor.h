@@ -65,6 +65,10 @@ rt_err fl_utf(fl_cursor *c, const char *what, const char **out);
  * strings use an 8-byte length). */
 rt_err fl_utf_body(fl_cursor *c, const char *what, size_t n, const char **out);
 
+/* s as one printable line for a message: control bytes (a newline in a
+ * path read from _metadata) become \xNN, and it is cut to fit cap. */
+const char *fl_printable(const char *s, char *buf, size_t cap);
+
 /* Memory from the cursor's arena; fails the cursor (RT_ENOMEM naming the
  * cap) when there is none. */
 void *fl_alloc(fl_cursor *c, size_t n);

@@ -549,9 +549,10 @@ static rt_err read_props(parser *p) {
     rt_err rc = fl_jser_read(&p->c, &pr->raw);
     if (rc != RT_OK) return rc;
     const char *cls = fl_jser_get(&pr->raw, "");
+    char shown[160];
     if (cls == NULL || strcmp(cls, "org.apache.flink.runtime.checkpoint.CheckpointProperties") != 0)
         return fl_fail(&p->c, RT_EFORMAT, "offset %zu: checkpoint properties hold a %s, not a CheckpointProperties",
-                       at, cls ? cls : "(nothing)");
+                       at, fl_printable(cls ? cls : "(nothing)", shown, sizeof shown));
     pr->present = 1;
     pr->snapshot_class = fl_jser_get(&pr->raw, "checkpointType");
     const char *dot = pr->snapshot_class ? strrchr(pr->snapshot_class, '.') : NULL;

@@ -173,7 +173,7 @@ static void read_footer(fl_file *f) {
     rt_error_clear(&e);
     uint32_t v = 0;
     if (sim_sst_footer_version(tail, (size_t)n, f->h->local_path, &v, &e) == RT_OK) f->sst_format = (int)v;
-    else snprintf(f->sst_error, sizeof f->sst_error, "%s", e.msg);
+    else fl_printable(e.msg, f->sst_error, sizeof f->sst_error);
 }
 
 /* A handle of a state's serialized form (not RocksDB's files): does it

@@ -6,6 +6,7 @@
  * the end or an allocation the input does not pay for; the sanitizer
  * build (make sanitize) runs these under ASan and UBSan. */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,40 @@ static void t_java_serialization(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a Java serialization stream"));
 }
 
+/* The committed fuzz corpus (tests/fuzz/metadata-corpus) is a regression
+ * suite too: findings of make fuzz-metadata stay there as regress-*. */
+static void t_fuzz_corpus(void) {
+    DIR *d = opendir("tests/fuzz/metadata-corpus");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *ent;
+    int n = 0, regressions = 0;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.') continue;
+        char path[1024];
+        snprintf(path, sizeof path, "tests/fuzz/metadata-corpus/%s", ent->d_name);
+        FILE *in = fopen(path, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+        static uint8_t buf[1 << 17];
+        size_t len = fread(buf, 1, sizeof buf, in);
+        fclose(in);
+        rt_error e;
+        parse(buf, len, &e); /* a parse, or one named line */
+        n++;
+        regressions += strncmp(ent->d_name, "regress-", 8) == 0;
+    }
+    closedir(d);
+    CU_ASSERT_TRUE(n >= 16);
+    CU_ASSERT_TRUE(regressions >= 1);
+}
+
+/* Strings read from _metadata go into messages as one printable line. */
+static void t_printable(void) {
+    char buf[32];
+    CU_ASSERT_STRING_EQUAL(fl_printable("a\nb\x1b", buf, sizeof buf), "a\\x0ab\\x1b");
+    CU_ASSERT_STRING_EQUAL(fl_printable(NULL, buf, sizeof buf), "");
+    CU_ASSERT_TRUE(strlen(fl_printable("0123456789012345678901234567890123456789", buf, sizeof buf)) < sizeof buf);
+}
+
 #define PAIR(fn, name) {name, fn}
 
 int suite_flink_hostile(void) {
@@ -459,6 +494,8 @@ int suite_flink_hostile(void) {
         PAIR(t_arena_cap, "the arena keeps its cap"),
         PAIR(t_allocation_follows_input, "allocation follows the input's size"),
         PAIR(t_java_serialization, "Java serialization: nesting, loops, references, unknown elements"),
+        PAIR(t_fuzz_corpus, "the committed fuzz corpus, findings included: a parse or one named line"),
+        PAIR(t_printable, "strings from _metadata are printed as one line"),
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;

@@ -216,10 +216,14 @@ json_t *flink_snapshot_json(const fl_snapshot *s) {
     return o;
 }
 
+/* Strings from _metadata, printed one line each. */
+#define SHOW(s, buf) fl_printable((s), (buf), sizeof(buf))
+
 static void print_operator(const fl_operator *op) {
+    char a[512];
     printf("operator   %s", op->id);
-    if (op->uid) printf("  uid %s", op->uid);
-    if (op->name) printf("  name \"%s\"", op->name);
+    if (op->uid) printf("  uid %s", SHOW(op->uid, a));
+    if (op->name) printf("  name \"%s\"", SHOW(op->name, a));
     printf("  parallelism %d  max parallelism %d%s\n", (int)op->parallelism, (int)op->max_parallelism,
            op->fully_finished ? "  (fully finished)" : "");
     if (op->coordinator) printf("  coordinator state: %" PRId64 " bytes inlined\n", op->coordinator->size);
@@ -231,7 +235,7 @@ static void print_operator(const fl_operator *op) {
             if (ops[k]) {
                 printf("  #%d %s operator %s:", (int)st->index, k ? "raw" : "managed", fl_handle_class(ops[k]->type));
                 for (uint32_t i = 0; i < ops[k]->n_states; i++)
-                    printf(" %s (%s)", ops[k]->states[i].name, mode_name(ops[k]->states[i].mode));
+                    printf(" %s (%s)", SHOW(ops[k]->states[i].name, a), mode_name(ops[k]->states[i].mode));
                 printf("\n");
             }
         const fl_keyed *ks[2] = {st->managed_keyed, st->raw_keyed};
@@ -256,34 +260,36 @@ static void print_files(const fl_snapshot *s) {
         if (f->sst) snprintf(sst, sizeof sst, f->sst_format < 0 ? "sst ?" : "sst v%d", f->sst_format);
         const char *status = f->exists < 0 ? "unchecked" : f->exists ? "ok" : "missing";
         if (f->problems & FL_PROB_SIZE) status = "size-mismatch";
+        char a[PATH_MAX], name[512];
         printf("  %-8s %-7s %-13s %9" PRId64 " %-6s %s", fl_path_kind_name(f->h->kind), fl_location_name(f->location),
-               status, f->h->size, sst, f->where[0] ? f->where : f->h->path ? f->h->path : "");
-        printf("  (%s%s%s)\n", f->h->role, f->h->local_path ? " " : "", f->h->local_path ? f->h->local_path : "");
+               status, f->h->size, sst, SHOW(f->where[0] ? f->where : f->h->path ? f->h->path : "", a));
+        printf("  (%s%s%s)\n", f->h->role, f->h->local_path ? " " : "", f->h->local_path ? SHOW(f->h->local_path, name) : "");
         for (int b = 2; b < FL_PROB_KINDS; b++)
             if (f->problems & (1 << b))
                 printf("           problem: %s%s%s\n", fl_problem_name(b), f->other[0] && b == 4 ? " " : "",
-                       f->other[0] && b == 4 ? f->other : "");
+                       f->other[0] && b == 4 ? SHOW(f->other, a) : "");
     }
 }
 
 static void print_text(const fl_snapshot *s) {
     const fl_meta *m = &s->meta;
+    char a[512];
     const fl_version_info *vi = fl_meta_version(m->version);
     printf("snapshot   %s\n", s->dir);
     printf("flink      _metadata version %d (%s), %zu bytes, checkpoint id %" PRId64 "\n", (int)m->version,
            vi ? vi->serializer : "?", m->file_bytes, m->checkpoint_id);
     printf("type       %s (from the %s)", s->savepoint < 0 ? "unknown" : s->savepoint ? "savepoint" : "checkpoint",
            s->kind_from);
-    if (m->props.type_name) printf(", \"%s\"", m->props.type_name);
+    if (m->props.type_name) printf(", \"%s\"", SHOW(m->props.type_name, a));
     printf(", format %s%s\n", s->format, s->incremental ? ", incremental" : "");
-    if (m->props.sharing) printf("sharing    %s\n", m->props.sharing);
+    if (m->props.sharing) printf("sharing    %s\n", SHOW(m->props.sharing, a));
     printf("backend    %s\n", s->backend);
     printf("handles    %zu absolute, %zu relative, %zu inlined: ", s->n_kind[FL_PATH_ABSOLUTE],
            s->n_kind[FL_PATH_RELATIVE], s->n_kind[FL_PATH_INLINED]);
     if (s->self_contained) printf("self-contained and relocatable\n");
     else printf("not self-contained (absolute paths): it cannot be relocated\n");
     for (uint32_t i = 0; i < m->n_masters; i++)
-        printf("master     %s (version %d, %u bytes)\n", m->masters[i].name, (int)m->masters[i].version,
+        printf("master     %s (version %d, %u bytes)\n", SHOW(m->masters[i].name, a), (int)m->masters[i].version,
                m->masters[i].n_bytes);
     for (uint32_t i = 0; i < m->n_ops; i++) print_operator(&m->ops[i]);
     printf("files      %zu handle(s), %zu SST; missing %zu, size mismatch %zu, outside %zu, absolute in a "
