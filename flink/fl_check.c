@@ -74,8 +74,47 @@ static const char *format_of(int type, const char **writer) {
     }
 }
 
+typedef struct keyed_ctx {
+    fl_check *c;
+    const char *kg_writer; /* the backend that wrote key-group streams, or NULL: either */
+} keyed_ctx;
+
+/* Who wrote a key-group stream (KeyGroupsStateHandle) of a checkpoint or
+ * native savepoint: a release whose RocksDB snapshots its own SST files
+ * even without incremental checkpoints (sim_version.full_snapshot:
+ * RocksNativeFullSnapshotStrategy, 1.16 on) writes them only from the heap
+ * backend; before, RocksDB's full snapshots were key-group streams too. */
+static const char *key_groups_writer(const fl_snapshot *s, const sim_version *from) {
+    int any = 0;
+    for (int i = 0; i < sim_version_count; i++) {
+        const sim_version *v = &sim_versions[i];
+        if (from ? v != from : v->metadata_write != s->meta.version) continue;
+        if (v->full_snapshot != SIM_FULL_NATIVE_SST) return NULL;
+        any = 1;
+    }
+    return any ? "heap" : NULL;
+}
+
+/* The model reads a key-group stream with the restoring backend's own
+ * reader and the bytes decide (HeapRestoreOperation,
+ * RocksDBFullRestoreOperation: the backends' formats differ); this check
+ * does not parse Flink's streams, so only the writer's own backend is
+ * known to read them. */
+static void check_key_groups(keyed_ctx *kc, const fl_operator *op, const fl_subtask *st) {
+    fl_check *c = kc->c;
+    if (c->backend == NULL || (kc->kg_writer && strcmp(kc->kg_writer, c->backend) == 0)) return;
+    char text[RT_ERROR_MSG_MAX];
+    snprintf(text, sizeof text,
+             "operator %s subtask %d: a key-group stream (KeyGroupsStateHandle) written by the %s backend, read by "
+             "the %s backend's own reader: the model decides by the stream's bytes, which this check does not "
+             "parse",
+             op->id, (int)st->index, kc->kg_writer ? kc->kg_writer : "heap or the rocksdb", c->backend);
+    add_reason(c, FL_UNKNOWN, "backend", text);
+}
+
 static int check_keyed(void *ctx, const fl_operator *op, const fl_subtask *st, const fl_keyed *k) {
-    fl_check *c = ctx;
+    keyed_ctx *kc = ctx;
+    fl_check *c = kc->c;
     const char *writer = NULL;
     const char *format = format_of(k->type, &writer);
     char text[RT_ERROR_MSG_MAX];
@@ -87,7 +126,9 @@ static int check_keyed(void *ctx, const fl_operator *op, const fl_subtask *st, c
     }
     rt_error err;
     rt_error_clear(&err);
+    if (sim_format_is_key_groups(format) && kc->kg_writer) writer = kc->kg_writer;
     if (c->backend && sim_handle_check_reader(c->backend, format, writer, &err) != RT_OK) add_error(c, "backend", &err);
+    else if (sim_format_is_key_groups(format)) check_key_groups(kc, op, st);
     return 0;
 }
 
@@ -221,7 +262,8 @@ rt_err fl_check_run(const fl_snapshot *s, const sim_version *target, const char 
                        from->name, from->metadata_write, (int)s->meta.version);
     find_writers(out, s, from);
     check_metadata(out, s);
-    fl_meta_each_keyed(&s->meta, check_keyed, out);
+    keyed_ctx kc = {out, key_groups_writer(s, from)};
+    fl_meta_each_keyed(&s->meta, check_keyed, &kc);
     check_sst(out, s);
     check_files(out, s);
     check_channel_state(out, s, from);

@@ -8,7 +8,9 @@
  * plus what any restore needs: every file there, with its recorded size
  * (sim/sim_restore.c fetch_verified). What the model does not decide is
  * "unknown", with the reason: files on a file system this tool cannot
- * see, a changelog backend, Kryo-serialized state across Kryo generations
+ * see, a changelog backend, a key-group stream read by another backend
+ * than the one that wrote it (the model decides that by the stream's bytes),
+ * Kryo-serialized state across Kryo generations
  * (the table records them; no model mechanism decides them), and channel
  * state of a V3 snapshot that may come from a release before the model's
  * first. Nothing here is a table of verdicts. */

@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 
 /* MetadataSerializers registers V1..V6 (2.1, 2.2); V1 throws on read and V2
- * is the pre-1.11 layout no release of the lane writes. */
+ * is the pre-1.11 layout no release of the lane writes. `introduced`: the
+ * MetadataV3Serializer Javadoc ("introduced with Apache Flink 1.11.0"), and
+ * for V4..V6 the first release whose Checkpoints.storeCheckpointMetadata
+ * passes that serializer (sim/model/sim_version.c, source [ckp]). */
 const fl_version_info fl_meta_versions[] = {
     {3, "MetadataV3Serializer", "1.11.0", 0, 0, 0},
     {4, "MetadataV4Serializer", "1.16.0", 1, 0, 0},

@@ -68,9 +68,10 @@ const cli_command cli_commands[] = {
      "SST format_version its RocksDB reads (from each SST's footer), the channel-state\n"
      "serialization version, and every file there with its recorded size (a snapshot with\n"
      "absolute paths that was moved loses them). What the model does not decide is unknown,\n"
-     "with the reason: Kryo-serialized state across Kryo generations (1.x -> 2.x), channel\n"
-     "state of a V3 snapshot that may predate the model's releases (name the writer with\n"
-     "--from), a changelog backend, files on a remote file system.\n"
+     "with the reason: a key-group stream read by another backend than its writer's,\n"
+     "Kryo-serialized state across Kryo generations (1.x -> 2.x), channel state of a V3\n"
+     "snapshot that may predate the model's releases (name the writer with --from), a\n"
+     "changelog backend, files on a remote file system.\n"
      "Prints the verdict and every reason (--json: one object).\n"
      "Exit status: 0 restores, 1 rejected (or PATH is no Flink snapshot), 2 a usage error,\n"
      "5 unknown.\n"},
