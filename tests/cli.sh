@@ -32,6 +32,8 @@ expect 0 "inspect --json of a real Flink savepoint" "$bin" inspect "$sp" --json
 expect 0 "check of a real savepoint that restores" "$bin" check "$sp" --to 2.2.0 --backend rocksdb
 expect 1 "check of a real savepoint the target cannot read" "$bin" check "$sp" --to 2.0.1
 expect 1 "check of a native RocksDB savepoint on the heap backend" "$bin" check "$sp" --to 2.2.0 --backend hashmap
+hp=$fx/1.20.3/native-hashmap/$(cat "$fx/1.20.3/native-hashmap/PATH")
+expect 5 "check of the heap's key-group stream on RocksDB (unknown)" "$bin" check "$hp" --to 1.20.3 --backend rocksdb
 expect 2 "check without --to" "$bin" check "$sp"
 expect 2 "check --to an unknown release" "$bin" check "$sp" --to 0.9
 expect 2 "check --backend bogus" "$bin" check "$sp" --to 2.2.0 --backend bogus
