@@ -360,15 +360,19 @@ static void t_allocation_follows_input(void) {
 
 /* ---- Java serialization (CheckpointProperties) ------------------------------ */
 
+/* The pairs' strings live in the arena: it is kept until the next call
+ * (and freed by jser_done). */
+static fl_arena g_jser_arena;
+
+static void jser_done(void) { fl_arena_free(&g_jser_arena); }
+
 static rt_err jser(const fb *w, fl_jobject *o, rt_error *e) {
-    fl_arena a;
-    fl_arena_init(&a, 1 << 20);
+    jser_done();
+    fl_arena_init(&g_jser_arena, 1 << 20);
     fl_cursor c;
     rt_error_clear(e);
-    fl_cursor_init(&c, w->b, w->n, "_metadata", &a, e);
-    rt_err rc = fl_jser_read(&c, o);
-    fl_arena_free(&a);
-    return rc;
+    fl_cursor_init(&c, w->b, w->n, "_metadata", &g_jser_arena, e);
+    return fl_jser_read(&c, o);
 }
 
 static void class_desc(fb *w, const char *name, uint8_t flags, int n_fields) {
@@ -437,6 +441,7 @@ static void t_java_serialization(void) {
     fb_u16(&w, 4);
     CU_ASSERT_EQUAL(jser(&w, &o, &e), RT_EFORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a Java serialization stream"));
+    jser_done();
 }
 
 /* The committed fuzz corpus (tests/fuzz/metadata-corpus) is a regression
