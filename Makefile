@@ -8,7 +8,7 @@ PKGS     = rocksdb jansson libxxhash sqlite3
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
                    -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
-SRC_DIRS = runtime sim/model sim/state sim driver matrix tools
+SRC_DIRS = runtime sim/model sim/state flink sim driver matrix tools
 INCLUDES = $(addprefix -I,$(SRC_DIRS))
 LDLIBS   = -lrocksdb -ljansson -lxxhash -lsqlite3 -lm
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -19,7 +19,7 @@ TEST_SRC = $(sort $(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  = build/.deps-ok
 
-.PHONY: all deps test layout targets unit conformance conformance-smoke determinism sanitize coverage matrix bench clean cppcheck
+.PHONY: all deps test layout targets unit conformance conformance-smoke determinism sanitize coverage matrix bench clean cppcheck fuzz-metadata
 .DEFAULT_GOAL := all
 
 all: snapsim
@@ -118,11 +118,26 @@ conformance-smoke: snapsim
 	./snapsim scenario run scenarios/relocatable.json --kind canonical --backend heap --impl flink \
 	  --release $(CONFORMANCE_RELEASE) --out build/conformance-smoke
 
+# libFuzzer on the reader of real Flink _metadata (flink/), under ASan and
+# UBSan, for FUZZ_SECONDS, from the committed corpus (real files and
+# hand-made ones); new inputs go to build-fuzz/corpus, findings to
+# build-fuzz/ (crash-*, leak-*, timeout-*). Not a step of make test.
+FUZZ_SECONDS ?= 600
+FUZZ_SRC = tests/fuzz/fuzz_metadata.c flink/fl_cursor.c flink/fl_jser.c flink/fl_meta.c runtime/rt_err.c
+fuzz-metadata:
+	@sh tools/deps.sh clang libclang-rt-dev
+	@mkdir -p build-fuzz/corpus
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iruntime -Iflink $(FUZZ_SRC) -o build-fuzz/fuzz_metadata
+	build-fuzz/fuzz_metadata -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	  -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+	  build-fuzz/corpus tests/fuzz/metadata-corpus
+
 cppcheck: $(DEPS_OK)
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem $(INCLUDES) $(SRC_DIRS)
 
 clean:
-	rm -rf build build-san build-cov snapsim conformance/target
+	rm -rf build build-san build-cov build-fuzz snapsim conformance/target
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/tools/snapsim.d

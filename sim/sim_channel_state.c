@@ -33,7 +33,6 @@
 #include "sim_internal.h"
 
 #define CS_MAGIC "SNAPCHAN"
-#define CS_SERIALIZATION_VERSION 0 /* ChannelStateSerializerImpl.SERIALIZATION_VERSION */
 #define CS_GATE 0                  /* every operator of a sim job has one input gate */
 #define CS_PARTITION 0             /* and one result partition */
 #define CS_FIELDS_MAX 8
@@ -145,7 +144,7 @@ static void write_handles(const sim_run *r, const sim_task *t, sim_buf *b) {
 /* The serialization version this run writes and reads. */
 static uint32_t cs_version(const sim_version *engine, sim_mutant m) {
     if (m == SIM_MUT_CS_FORMAT_PER_PATCH) return (uint32_t)engine->patch;
-    return CS_SERIALIZATION_VERSION;
+    return sim_version_channel_state_serialization(engine);
 }
 
 rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
@@ -246,9 +245,8 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
     if (rc != RT_OK) return rc;
     uint32_t version = sim_read_u32(&rd);
     uint32_t want = cs_version(engine, mutant);
-    if (version != want)
-        return RT_FAIL(e, RT_ECHANNEL, "%s: unsupported channel state serialization version %u "
-                       "(engine %s reads %u)", what, version, engine->name, want);
+    rc = sim_version_check_channel_state(engine, version, want, what, e); /* shared with `snapsim check` */
+    if (rc != RT_OK) return rc;
     int o = job != NULL ? sim_job_find(job, owner_uid) : -1;
     if (out != NULL && o < 0)
         return RT_FAIL(e, RT_EINTERNAL, "%s: channel state of '%s', which the job lacks", what, owner_uid);

@@ -27,15 +27,35 @@ victim=$(find "$snap" -type f ! -name _metadata | head -n 1)
 [ -n "$victim" ] && printf 'x' >> "$victim"
 expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
 # restore answers one line on stdout: what it restored and what the mode did.
-sp=$("$bin" take --kind native --backend heap --records 300 --out "$tmp/r" 2>/dev/null)
-expect 0 "restore in no-claim mode" "$bin" restore "$sp" --backend heap --records 100
+msp=$("$bin" take --kind native --backend heap --records 300 --out "$tmp/r" 2>/dev/null)
+expect 0 "restore in no-claim mode" "$bin" restore "$msp" --backend heap --records 100
 if ! grep -q "^works: restored .* no-claim: the snapshot is the user's, [0-9]* of its [0-9]* files left" "$tmp/out"; then
     echo "cli: restore printed no summary line: $(head -c 300 "$tmp/out")"; bad=1
 fi
-expect 0 "restore in claim mode" "$bin" restore "$sp" --backend heap --records 1000 --mode claim
+expect 0 "restore in claim mode" "$bin" restore "$msp" --backend heap --records 1000 --mode claim
 if ! grep -q "^works: .* claim: the job owns the snapshot, [1-9][0-9]* of its [0-9]* files deleted" "$tmp/out"; then
     echo "cli: a claim restore did not say what it deleted: $(head -c 300 "$tmp/out")"; bad=1
 fi
+# Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.
+fx=$(dirname "$0")/fixtures/flink
+sp=$fx/2.1.1/native-rocksdb/$(cat "$fx/2.1.1/native-rocksdb/PATH")
+expect 0 "inspect of a real Flink savepoint" "$bin" inspect "$sp"
+expect 0 "inspect --json of a real Flink savepoint" "$bin" inspect "$sp" --json
+expect 0 "check of a real savepoint that restores" "$bin" check "$sp" --to 2.2.0 --backend rocksdb
+expect 1 "check of a real savepoint the target cannot read" "$bin" check "$sp" --to 2.0.1
+expect 1 "check of a native RocksDB savepoint on the heap backend" "$bin" check "$sp" --to 2.2.0 --backend hashmap
+hp=$fx/1.20.3/native-hashmap/$(cat "$fx/1.20.3/native-hashmap/PATH")
+expect 5 "check of the heap's key-group stream on RocksDB (unknown)" "$bin" check "$hp" --to 1.20.3 --backend rocksdb
+expect 2 "check without --to" "$bin" check "$sp"
+expect 2 "check --to an unknown release" "$bin" check "$sp" --to 0.9
+expect 2 "check --backend bogus" "$bin" check "$sp" --to 2.2.0 --backend bogus
+expect 1 "check of a directory without Flink _metadata" "$bin" check "$tmp/empty" --to 2.2.0
+mkdir -p "$tmp/trunc"
+head -c 100 "$sp/_metadata" > "$tmp/trunc/_metadata"
+expect 1 "inspect of truncated real _metadata" "$bin" inspect "$tmp/trunc"
+expect 1 "check of truncated real _metadata" "$bin" check "$tmp/trunc" --to 2.2.0
+cp -r "$sp" "$tmp/sp" && rm "$(find "$tmp/sp" -type f ! -name _metadata | head -n 1)"
+expect 1 "inspect of a real savepoint missing a file" "$bin" inspect "$tmp/sp"
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null

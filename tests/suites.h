@@ -14,4 +14,6 @@
     X(fuzz)            \
     X(spa)             \
     X(scenario)         \
-    X(registry)
+    X(registry)        \
+    X(flink)           \
+    X(flink_hostile)

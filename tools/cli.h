@@ -13,7 +13,8 @@ enum {
     CLI_EXIT_REJECTED = 1,
     CLI_EXIT_USAGE = 2,
     CLI_EXIT_CORRUPT = 3,
-    CLI_EXIT_CRASH = 4
+    CLI_EXIT_CRASH = 4,
+    CLI_EXIT_UNKNOWN = 5 /* check: the model cannot decide */
 };
 
 typedef int (*cli_fn)(int argc, char **argv);

@@ -1,6 +1,7 @@
-/* cmd_inspect: what a snapshot holds. Read-only: it never opens the
- * snapshot for writing and never follows a path outside the snapshot's
- * storage. */
+/* cmd_inspect: what a snapshot holds, the model's own (JSON _metadata) or
+ * a real Flink one (binary _metadata: tools/flink_report.c). Read-only: it
+ * never opens the snapshot for writing and never follows a path outside
+ * the snapshot's storage. */
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "flink_report.h"
 #include "rt_storage.h"
 #include "sim_backend.h"
 #include "sim_metadata.h"
@@ -146,6 +148,7 @@ int cmd_inspect(int argc, char **argv) {
     char real[PATH_MAX], meta_path[PATH_MAX + 16];
     if (realpath(path, real) == NULL) return cli_usage_error("inspect: %s: no such snapshot directory", path);
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", real);
+    if (fl_snapshot_is_flink(real)) return flink_inspect(real, json); /* a real Flink snapshot */
     FILE *in = fopen(meta_path, "rb");
     if (in == NULL) {
         /* The same answer as restore gives for it: a snapshot that is not there. */

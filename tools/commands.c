@@ -45,14 +45,38 @@ const cli_command cli_commands[] = {
      "the mode left or deleted); --json adds snapshot_files and snapshot_files_deleted.\n"
      "Flink's spellings are accepted too: --restoreMode claim|no_claim|legacy,\n"
      "--allowNonRestoredState. Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
-    {"inspect", cmd_inspect, "show what a snapshot holds",
+    {"inspect", cmd_inspect, "show what a snapshot holds (snapsim's or a real Flink one)",
      "usage: snapsim inspect PATH [--json]\n"
      "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
      "handles, every handle with its type (absolute, relative or inlined in _metadata), size\n"
      "and owner, any file missing or outside the snapshot's storage, and whether the snapshot\n"
      "is self-contained and relocatable (no absolute handle).\n"
+     "A real Flink snapshot (binary _metadata, versions 3, 4, 5 and 6: Flink 1.11 to 2.2) is\n"
+     "read as Flink writes it: savepoint or checkpoint (from its CheckpointProperties),\n"
+     "canonical or native, operators (id, uid and name where stored, parallelism, max\n"
+     "parallelism), every state handle by class, channel-state handles, and every file with\n"
+     "its path kind, size, whether it exists, where it lies, the SST format_version of RocksDB\n"
+     "files (from their footers) and its problems: missing, another size, outside the\n"
+     "snapshot, an absolute path in a savepoint, a reference into another snapshot.\n"
      "Exit status: 0 every file is there and intact, 1 a file is missing, damaged or outside\n"
-     "the storage, or PATH holds no _metadata (as restore answers), 2 a usage error.\n"},
+     "the storage (a real snapshot: missing or of another size), PATH holds no _metadata (as\n"
+     "restore answers) or its _metadata is unreadable, 2 a usage error.\n"},
+    {"check", cmd_check, "can Flink release R restore this real Flink snapshot?",
+     "usage: snapsim check PATH --to RELEASE [--backend heap|hashmap|rocksdb] [--from RELEASE]\n"
+     "                     [--json]\n"
+     "Decides, without a JVM, whether Flink RELEASE restores the real Flink snapshot at PATH,\n"
+     "from the model's own version data and restore rules: the _metadata version the release\n"
+     "reads, which backend reads which state handles (--backend: the restoring job's), the\n"
+     "SST format_version its RocksDB reads (from each SST's footer), the channel-state\n"
+     "serialization version, and every file there with its recorded size (a snapshot with\n"
+     "absolute paths that was moved loses them). What the model does not decide is unknown,\n"
+     "with the reason: a key-group stream read by another backend than its writer's,\n"
+     "Kryo-serialized state across Kryo generations (1.x -> 2.x), channel state of a V3\n"
+     "snapshot that may predate the model's releases (name the writer with --from), a\n"
+     "changelog backend, files on a remote file system.\n"
+     "Prints the verdict and every reason (--json: one object).\n"
+     "Exit status: 0 restores, 1 rejected (or PATH is no Flink snapshot), 2 a usage error,\n"
+     "5 unknown.\n"},
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
      "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"

@@ -5,6 +5,7 @@
 int cmd_take(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);

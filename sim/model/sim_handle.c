@@ -5,8 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sim_handle_is_key_groups(const sim_keyed_handle *h) {
-    return strcmp(h->format, "heap-native") == 0 || strcmp(h->format, SIM_FORMAT_KEY_GROUPS) == 0;
+int sim_format_is_key_groups(const char *format) {
+    return strcmp(format, "heap-native") == 0 || strcmp(format, SIM_FORMAT_KEY_GROUPS) == 0;
+}
+
+int sim_handle_is_key_groups(const sim_keyed_handle *h) { return sim_format_is_key_groups(h->format); }
+
+rt_err sim_handle_check_reader(const char *reader, const char *format, const char *writer, rt_error *e) {
+    if (strcmp(format, SIM_FORMAT_CANONICAL) == 0) return RT_OK;
+    return sim_handle_check_native_reader(reader, format, writer, e);
+}
+
+rt_err sim_handle_check_native_reader(const char *reader, const char *format, const char *writer, rt_error *e) {
+    if (sim_format_is_key_groups(format)) return RT_OK;
+    if (strcmp(reader, "heap") == 0)
+        return RT_FAIL(e, RT_EBACKEND,
+                       "snapshot holds %s state written by the %s backend; the heap backend "
+                       "reads only key-group streams (its own) or the canonical format",
+                       format, writer);
+    if (strcmp(format, SIM_FORMAT_ROCKSDB_NATIVE) == 0) return RT_OK;
+    return RT_FAIL(e, RT_EBACKEND,
+                   "snapshot holds %s state (written by the %s backend); the %s backend cannot read it",
+                   format, writer[0] ? writer : "unknown", reader);
 }
 
 static const char *const type_names[] = {"absolute", "relative", "inlined"};

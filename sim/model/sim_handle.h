@@ -70,7 +70,23 @@ typedef struct sim_keyed_handle {
  * full snapshot) both a KeyGroupsStateHandle, read by whichever backend
  * restores it with its own reader. */
 #define SIM_FORMAT_KEY_GROUPS "key-groups"
+#define SIM_FORMAT_ROCKSDB_NATIVE "rocksdb-native"
+#define SIM_FORMAT_CANONICAL "canonical"
 int sim_handle_is_key_groups(const sim_keyed_handle *h);
+int sim_format_is_key_groups(const char *format);
+/* Whether the `reader` backend ("heap", "rocksdb") restores keyed state of
+ * `format` in its own (native) restore, written by the `writer` backend (a
+ * label for the message): a key-group stream (KeyGroupsStateHandle) both,
+ * each with its own reader (HeapRestoreOperation,
+ * RocksDBFullRestoreOperation); RocksDB's own files
+ * (IncrementalRemoteKeyedStateHandle) only RocksDB. RT_EBACKEND otherwise.
+ * Called by the heap and RocksDB backends' restore_native. */
+rt_err sim_handle_check_native_reader(const char *reader, const char *format, const char *writer, rt_error *e);
+/* The same for any format: canonical state (SavepointKeyedStateHandle) goes
+ * to the canonical reader, which every backend has (sim/sim_restore.c
+ * restore_handle); any other to the native rule above. Called by `snapsim
+ * check` on real snapshots (flink/fl_check.c). */
+rt_err sim_handle_check_reader(const char *reader, const char *format, const char *writer, rt_error *e);
 
 void sim_handle_init(sim_keyed_handle *h);
 void sim_handle_free(sim_keyed_handle *h);

@@ -37,6 +37,7 @@
  * A 9.x release (writes 6) cannot be simulated: 7.8.3 refuses to write 6. */
 #include "sim_version.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +111,39 @@ const sim_version *sim_version_lookup(const char *name, rt_error *e) {
 /* 1.15 is the release whose documentation first printed the "Checkpoints vs.
  * Savepoints" table (and the FLIP-203 native savepoints it describes). */
 const sim_version *sim_version_default(void) { return sim_version_find("1.15.0"); }
+
+rt_err sim_version_check_metadata(const sim_version *reader, int version, const char *writer, rt_error *e) {
+    assert(reader != NULL);
+    if (version >= reader->metadata_read_min && version <= reader->metadata_read_max) return RT_OK;
+    return RT_FAIL(e, RT_EVERSION,
+                   "_metadata version %d (written by engine %s) cannot be read by engine %s "
+                   "(reads versions %d..%d)",
+                   version, writer, reader->name, reader->metadata_read_min, reader->metadata_read_max);
+}
+
+rt_err sim_version_check_sst(const sim_version *reader, uint32_t format_version, const char *file, rt_error *e) {
+    assert(reader != NULL);
+    if (format_version <= (uint32_t)reader->sst_format_read_max) return RT_OK;
+    return RT_FAIL(e, RT_EVERSION,
+                   "SST file %s has format_version %u; engine %s bundles RocksDB %s, "
+                   "which reads format_version up to %d",
+                   file, format_version, reader->name, reader->rocksdb_release, reader->sst_format_read_max);
+}
+
+/* ChannelStateSerializerImpl.SERIALIZATION_VERSION = 0 (javap of 2.2.0; the
+ * same constant in every release's source since 1.11). */
+uint32_t sim_version_channel_state_serialization(const sim_version *v) {
+    assert(v != NULL);
+    return 0;
+}
+
+rt_err sim_version_check_channel_state(const sim_version *reader, uint32_t found, uint32_t reads, const char *what,
+                                       rt_error *e) {
+    assert(reader != NULL);
+    if (found == reads) return RT_OK;
+    return RT_FAIL(e, RT_ECHANNEL, "%s: unsupported channel state serialization version %u (engine %s reads %u)",
+                   what, found, reader->name, reads);
+}
 
 static const sim_rocksdb_release rocksdb_releases[] = {
     {ROCKS_5_17_2},

@@ -7,6 +7,8 @@
 #ifndef SIM_VERSION_H
 #define SIM_VERSION_H
 
+#include <stdint.h>
+
 #include "rt_err.h"
 
 /* How a non-incremental RocksDB backend snapshots (RocksDBKeyedStateBackendBuilder
@@ -37,6 +39,27 @@ const sim_version *sim_version_find(const char *name);
 /* NULL and an RT_EUSAGE error listing the known versions when unknown. */
 const sim_version *sim_version_lookup(const char *name, rt_error *e);
 const sim_version *sim_version_default(void);
+
+/* The restore checks that follow from this table alone. Each is called by
+ * the model's restore and by `snapsim check` on real Flink snapshots
+ * (flink/fl_check.c), so the two cannot drift apart. */
+
+/* Checkpoints.loadCheckpointMetadata: MetadataSerializers knows the
+ * versions up to the reader's own; any other is "Unrecognized checkpoint
+ * version". RT_EVERSION naming the writer (a label) and the reader's range.
+ * Called by sim/sim_restore.c (check_version). */
+rt_err sim_version_check_metadata(const sim_version *reader, int version, const char *writer, rt_error *e);
+/* The reader's RocksDB must understand an SST's table format_version (read
+ * from its footer). Called by sim/state/sim_backend_rocksdb.c
+ * (check_sst_version). */
+rt_err sim_version_check_sst(const sim_version *reader, uint32_t format_version, const char *file, rt_error *e);
+/* ChannelStateSerializerImpl.SERIALIZATION_VERSION, the int that starts
+ * every channel-state file: 0 in every release modelled. */
+uint32_t sim_version_channel_state_serialization(const sim_version *v);
+/* A channel-state file of serialization version `found` read by an engine
+ * that reads `reads`. Called by sim/sim_channel_state.c (sim_cs_read). */
+rt_err sim_version_check_channel_state(const sim_version *reader, uint32_t found, uint32_t reads, const char *what,
+                                       rt_error *e);
 
 /* A RocksDB release as the engines bundle it: what format_version its SST
  * writer produces by default and the highest it reads. */

@@ -174,12 +174,11 @@ static rt_err heap_restore(sim_backend *b, const sim_restore_ctx *ctx, const sim
                            rt_error *e) {
     /* HeapRestoreOperation takes any KeyGroupsStateHandle, a RocksDB full
      * snapshot's key-group stream included, and reads it as its own: the
-     * bytes then decide. Any other handle is the wrong class. */
-    if (!sim_handle_is_key_groups(h))
-        return RT_FAIL(e, RT_EBACKEND,
-                       "snapshot holds %s state written by the %s backend; the heap backend "
-                       "reads only key-group streams (its own) or the canonical format",
-                       h->format, h->backend);
+     * bytes then decide. Any other handle is the wrong class (the rule:
+     * sim_handle_check_native_reader, shared with `snapsim check`). */
+    rt_err rc0 = sim_handle_check_native_reader("heap", h->format, h->backend, e);
+    if (rc0 != RT_OK) return rc0;
+    assert(sim_handle_is_key_groups(h));
     for (int i = 0; i < h->n_files; i++) {
         uint8_t *data = NULL;
         size_t len = 0;

@@ -779,19 +779,13 @@ static rt_err check_local_name(const sim_file_ref *f, rt_error *e) {
 }
 
 /* The reader's RocksDB must understand the SST's table format, read from
- * the footer bytes themselves. */
+ * the footer bytes themselves (the rule: sim_version_check_sst). */
 static rt_err check_sst_version(const sim_restore_ctx *ctx, const sim_file_ref *f,
                                 const uint8_t *data, size_t len, rt_error *e) {
     uint32_t v = 0;
     rt_err rc = sim_sst_footer_version(data, len, f->path, &v, e);
     if (rc != RT_OK) return rc;
-    const sim_version *eng = ctx->engine;
-    if (v > (uint32_t)eng->sst_format_read_max)
-        return RT_FAIL(e, RT_EVERSION,
-                       "SST file %s has format_version %u; engine %s bundles RocksDB %s, "
-                       "which reads format_version up to %d",
-                       f->path, v, eng->name, eng->rocksdb_release, eng->sst_format_read_max);
-    return RT_OK;
+    return sim_version_check_sst(ctx->engine, v, f->path, e); /* shared with `snapsim check` */
 }
 
 /* Fetches every file of h into dir under its local name, checking SST
@@ -1042,11 +1036,8 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
     if (rc != RT_OK) return rc;
     if (sim_handle_is_key_groups(h))
         rc = restore_key_groups(b, ctx, h, e);
-    else if (strcmp(h->format, "rocksdb-native") != 0)
-        rc = RT_FAIL(e, RT_EBACKEND,
-                     "snapshot holds %s state (written by the %s backend); the rocksdb backend "
-                     "cannot read it",
-                     h->format, h->backend[0] ? h->backend : "unknown");
+    else if ((rc = sim_handle_check_native_reader("rocksdb", h->format, h->backend, e)) != RT_OK)
+        ; /* not RocksDB's own files: the rule shared with `snapsim check` */
     else if (h->kg_hi < b->base.kg_lo || h->kg_lo > b->base.kg_hi)
         return RT_OK; /* no key group of ours: nothing to read */
     else
