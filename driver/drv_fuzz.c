@@ -152,6 +152,16 @@ static rt_err check_invariants(fuzz_case *fc, rt_error *e) {
     return RT_OK;
 }
 
+/* The harness reads what the job wrote with the fault plan suspended: its
+ * own reads must neither meet a fault (an injected get error would hide a
+ * snapshot's files from the invariants) nor move the plan's counters. */
+static rt_err harness_load(fuzz_case *fc, sim_meta *m, const char *dir, rt_error *e) {
+    int was = rt_store_suspend_faults(fc->store, 1);
+    rt_err rc = sim_meta_load(m, fc->store, dir, e);
+    rt_store_suspend_faults(fc->store, was);
+    return rc;
+}
+
 static void remember_savepoint(fuzz_case *fc, const char *dir) {
     if (fc->n_sp == FUZZ_MAX_SAVEPOINTS) return;
     fuzz_savepoint *sp = &fc->sp[fc->n_sp++];
@@ -159,7 +169,7 @@ static void remember_savepoint(fuzz_case *fc, const char *dir) {
     snprintf(sp->dir, sizeof sp->dir, "%s", dir);
     sim_meta m;
     rt_error e;
-    if (sim_meta_load(&m, fc->store, dir, &e) == RT_OK) {
+    if (harness_load(fc, &m, dir, &e) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &sp->files);
         sim_meta_free(&m);
     }
@@ -196,7 +206,7 @@ static rt_err restore_into_new(fuzz_case *fc, const char *dir, int claimable, rt
     rt_strlist_free(&fc->unowned);
     sim_meta m;
     rt_error ig;
-    if (mode != SIM_MODE_LEGACY && sim_meta_load(&m, fc->store, dir, &ig) == RT_OK) {
+    if (mode != SIM_MODE_LEGACY && harness_load(fc, &m, dir, &ig) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, mode == SIM_MODE_CLAIM ? &fc->claimed : &fc->unowned);
         if (mode == SIM_MODE_NO_CLAIM) fc->unowned_id = m.checkpoint_id;
         sim_meta_free(&m);
