@@ -85,7 +85,6 @@
 #include <unistd.h>
 
 #define RT_STORE_PATH_MAX 1024   /* a relative path is shorter than this */
-#define RT_FAULT_EVENTS_MAX 1024 /* ring of fired faults, oldest dropped */
 #define RT_DAMAGED_MAX 4096      /* damaged paths tracked; beyond, the oldest is forgotten */
 #define RT_MEM_FILES_MAX (1u << 20)
 #define RT_WALK_DEPTH_MAX 512    /* a checked path has fewer components */

@@ -67,7 +67,9 @@ void rt_fault_plan_draw(rt_fault_plan *plan, rt_prng *prng, int max_faults, uint
 void rt_fault_plan_describe(const rt_fault_plan *plan, char *buf, size_t cap);
 
 /* What happened when a fault fired: the storage tells its user, which
- * traces it. */
+ * traces it. The store keeps the latest RT_FAULT_EVENTS_MAX of them (a
+ * persistent fault may fire on hundreds of calls of one step). */
+#define RT_FAULT_EVENTS_MAX 1024
 typedef struct rt_fault_event {
     rt_store_op op;
     rt_fault_kind kind;

@@ -400,12 +400,13 @@ static rt_err finalize(sim_run *r, rt_error *e) {
         /* Its _metadata holds its inlined state now; nothing reuses it. */
         sim_bytes_drop_under(&r->inline_pool, p->dir);
         sim_completed_free(&c);
-        return RT_OK;
+    } else {
+        r->force_full = 0;
+        for (int i = 0; i < r->n_tasks; i++)
+            if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, p->id);
+        subsume(r);
     }
-    r->force_full = 0;
-    for (int i = 0; i < r->n_tasks; i++)
-        if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, p->id);
-    subsume(r);
+    if (r->cfg.on_completed) r->cfg.on_completed(r->cfg.observer, r, p->id, p->dir, p->savepoint);
     return RT_OK;
 }
 
