@@ -159,6 +159,10 @@ typedef struct scn_ctx {
     int64_t restored_id;
     uint64_t files, bytes, virtual_ms;
     size_t step;
+    /* The check after every subsumption: what the scenario itself moved or
+     * removed is no engine's loss; the first file found gone otherwise. */
+    rt_strlist moved; /* directories a relocate step moved away or removed */
+    char lost[RT_ERROR_MSG_MAX];
 } scn_ctx;
 
 const char *drv_scn_expand(const char *v, sim_kind kind, const char *backend, const char *from, const char *to) {
@@ -291,6 +295,35 @@ static void engine_label(const sim_version *v, char *buf, size_t cap) {
         snprintf(buf, cap, "%s", v->name);
 }
 
+static int under_moved(const scn_ctx *c, const char *path) {
+    for (size_t i = 0; i < c->moved.len; i++) {
+        size_t n = strlen(c->moved.items[i]);
+        if (strncmp(path, c->moved.items[i], n) == 0 && path[n] == '/') return 1;
+    }
+    return 0;
+}
+
+static int gone_after_subsume(void *ctx, int64_t id, const char *path) {
+    scn_ctx *c = ctx;
+    if (rt_store_exists(c->store, path) || rt_store_is_damaged(c->store, path) || under_moved(c, path)) return 0;
+    snprintf(c->lost, sizeof c->lost, "checkpoint %" PRId64 " references %.300s, which no longer exists", id, path);
+    return 1;
+}
+
+/* sim_completed_fn: after every checkpoint and the subsumption it caused,
+ * every file of every retained checkpoint must still exist (the
+ * CheckpointsCleaner deletes only what nothing retained uses). */
+static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir, int savepoint) {
+    scn_ctx *c = ctx;
+    (void)dir;
+    if (savepoint || c->lost[0]) return;
+    if (sim_run_each_retained_file(r, gone_after_subsume, c)) {
+        char what[RT_ERROR_MSG_MAX];
+        snprintf(what, sizeof what, "%s", c->lost);
+        snprintf(c->lost, sizeof c->lost, "after checkpoint %" PRId64 " and its subsumptions, %.400s", id, what);
+    }
+}
+
 static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     sim_config_defaults(&c->cfg);
     c->cfg.source_seed = c->seed;
@@ -298,6 +331,8 @@ static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     c->cfg.trace = &c->trace;
     c->cfg.work_dir = c->env->work_dir;
     c->cfg.mutant = c->env->mutant;
+    c->cfg.on_completed = on_completed;
+    c->cfg.observer = c;
     c->cfg.backend = c->backend;
     c->engine = *sim_version_default();
     c->cfg.engine = &c->engine;
@@ -327,11 +362,13 @@ static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     /* What the restored snapshot holds, before anything may delete it. */
     rt_strlist_free(&c->restored_files);
     sim_meta m;
+    int was = rt_store_suspend_faults(c->store, 1); /* the harness's own read */
     if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &c->restored_files);
         c->restored_id = m.checkpoint_id;
         sim_meta_free(&m);
     }
+    rt_store_suspend_faults(c->store, was);
     rt_error_clear(e);
     c->restored = 1;
     c->mode = mode;
@@ -392,41 +429,49 @@ static rt_err do_relocate(scn_ctx *c, json_t *step, rt_error *e) {
     if (strlen(dst) >= SIM_PATH_MAX) return fail_step(c, e, RT_EINPUT, "relocation target too long");
     rc = rt_store_rename(c->store, n->dir, dst, e);
     if (rc != RT_OK) return rc;
+    rt_strlist_push(&c->moved, n->dir);
     if (json_is_true(json_object_get(step, "remove_original"))) {
         rc = rt_store_delete_tree(c->store, sim_run_job_id(c->run), e);
         if (rc != RT_OK) return rc;
+        rt_strlist_push(&c->moved, sim_run_job_id(c->run));
     }
     sim_trace(c->run, "relocate", "\"to\":\"%s\"", to ? to : "relocated");
     snprintf(n->dir, sizeof n->dir, "%.*s", SIM_PATH_MAX - 1, dst); /* fits: checked above */
     return RT_OK;
 }
 
-/* Damages one file of a snapshot (data files only, never _metadata). */
-static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
-    named_snap *n;
-    rt_err rc = snap_of(c, step, &n, e);
-    if (rc != RT_OK) return rc;
-    sim_meta m;
-    rc = sim_meta_load(&m, c->store, n->dir, e);
-    if (rc != RT_OK) return rc;
-    rt_strlist files = {0};
-    sim_meta_each_file(&m, sim_meta_push_path, &files);
-    sim_meta_free(&m);
-    if (files.len == 0) {
-        rt_strlist_free(&files);
-        return fail_step(c, e, RT_EINPUT, "the snapshot has no data file to corrupt");
-    }
-    const char *how = field(c, step, "how");
-    const char *victim = files.items[(c->seed * 7919) % files.len];
+/* Damages one file of a snapshot (data files only, never _metadata), with
+ * the faults suspended (the scenario's own doing, not the job's calls); the
+ * store remembers the file as damaged. */
+static rt_err corrupt_victim(scn_ctx *c, const char *victim, const char *how, rt_error *e) {
     uint8_t *data = NULL;
     size_t len = 0;
-    rc = rt_store_get(c->store, victim, &data, &len, e);
+    rt_err rc = rt_store_get(c->store, victim, &data, &len, e);
     if (rc == RT_OK && how && strcmp(how, "delete") == 0) rc = rt_store_delete(c->store, victim, e);
     else if (rc == RT_OK) {
         if (len) data[(len / 2)] ^= 0x10;
         rc = rt_store_put(c->store, victim, data, len, e);
     }
     free(data);
+    if (rc == RT_OK && rt_store_mark_damaged(c->store, victim) != 0) rc = RT_FAIL(e, RT_ENOMEM, "corrupt: out of memory");
+    return rc;
+}
+
+static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc != RT_OK) return rc;
+    int was = rt_store_suspend_faults(c->store, 1);
+    sim_meta m;
+    rc = sim_meta_load(&m, c->store, n->dir, e);
+    rt_strlist files = {0};
+    if (rc == RT_OK) {
+        sim_meta_each_file(&m, sim_meta_push_path, &files);
+        sim_meta_free(&m);
+    }
+    if (rc == RT_OK && files.len == 0) rc = fail_step(c, e, RT_EINPUT, "the snapshot has no data file to corrupt");
+    if (rc == RT_OK) rc = corrupt_victim(c, files.items[(c->seed * 7919) % files.len], field(c, step, "how"), e);
+    rt_store_suspend_faults(c->store, was);
     rt_strlist_free(&files);
     return rc;
 }
@@ -641,6 +686,7 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     rc = RT_OK;
     for (c.step = 0; rc == RT_OK && c.step < json_array_size(s->steps); c.step++) {
         rc = do_step(&c, json_array_get(s->steps, c.step), &err);
+        if (rc == RT_OK && c.lost[0]) rc = RT_FAIL(&err, RT_ECORRUPT, "%s", c.lost);
         if (rc != RT_OK) {
             const char *op = json_string_value(json_object_get(json_array_get(s->steps, c.step), "op"));
             /* A mistake in the scenario names the file too; fail_step did. */
@@ -657,6 +703,7 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     }
     sim_run_destroy(c.run);
     rt_strlist_free(&c.restored_files);
+    rt_strlist_free(&c.moved);
     rt_trace_free(&c.trace);
     rt_store_close(c.store);
     return rc;

@@ -30,13 +30,15 @@ static void revision(char *buf, size_t cap) {
 
 static int matrix_diff(int argc, char **argv) {
     if (argc != 3) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
-    int regressions = 0;
+    int regressions = 0, cost_regressions = 0;
     rt_error e;
     rt_error_clear(&e);
-    /* Like diff(1): 1 means the runs differ by a regression, 2 that the
-     * comparison could not be made (a missing or non-SQLite database). */
-    if (mx_diff(argv[1], argv[2], stdout, &regressions, &e) != RT_OK) return cli_usage_error("matrix diff: %s", e.msg);
-    return regressions ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    /* Like diff(1): 1 means the runs differ by a regression (of an outcome
+     * or of a cost), 2 that the comparison could not be made (a missing or
+     * non-SQLite database). */
+    if (mx_diff(argv[1], argv[2], stdout, &regressions, &cost_regressions, &e) != RT_OK)
+        return cli_usage_error("matrix diff: %s", e.msg);
+    return regressions || cost_regressions ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
 static int matrix_merge(int argc, char **argv) {
