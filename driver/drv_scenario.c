@@ -26,6 +26,7 @@ struct drv_scn {
     json_t *steps;
     json_t *variants; /* array of {"from","to"} or NULL */
     json_t *backends; /* array of names or NULL */
+    json_t *kinds;    /* array of snapshot kinds or NULL (all four) */
 };
 
 static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
@@ -47,6 +48,8 @@ static rt_err check_step(const drv_scn *s, size_t i, json_t *step, rt_error *e) 
         return step_error(s, i, e, m);
     }
     if (i == 0 && strcmp(op, "start") != 0) return step_error(s, i, e, "the first step must be \"start\"");
+    json_t *may = json_object_get(step, "may_fail");
+    if (may && !json_is_boolean(may)) return step_error(s, i, e, "\"may_fail\" must be true or false");
     json_t *rec = json_object_get(step, "records");
     if (rec && (!json_is_integer(rec) || json_integer_value(rec) < 0 || json_integer_value(rec) > 1000000))
         return step_error(s, i, e, "\"records\" must be an integer in 0..1000000");
@@ -71,9 +74,9 @@ rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
     snprintf(tmp, sizeof tmp, "%s", path);
     snprintf(s->base_dir, sizeof s->base_dir, "%s", dirname(tmp));
     const char *name = NULL, *row = NULL, *desc = NULL;
-    if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s:o}", "name", &name, "row",
-                       &row, "description", &desc, "variants", &s->variants, "backends", &s->backends,
-                       "steps", &s->steps) != 0) {
+    if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s?:o, s:o}", "name", &name, "row",
+                       &row, "description", &desc, "variants", &s->variants, "backends", &s->backends, "kinds",
+                       &s->kinds, "steps", &s->steps) != 0) {
         RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
         drv_scn_free(s);
         return RT_EINPUT;
@@ -85,6 +88,14 @@ rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
         rc = RT_FAIL(e, RT_EINPUT, "%s: \"steps\" must be an array of 1..64 steps", path);
     if (rc == RT_OK && s->variants && (!json_is_array(s->variants) || json_array_size(s->variants) == 0))
         rc = RT_FAIL(e, RT_EINPUT, "%s: \"variants\" must be a non-empty array", path);
+    for (size_t i = 0; rc == RT_OK && s->kinds && i < json_array_size(s->kinds); i++) {
+        sim_kind k;
+        const char *name_k = json_string_value(json_array_get(s->kinds, i));
+        if (name_k == NULL || sim_kind_parse(name_k, &k) != 0)
+            rc = RT_FAIL(e, RT_EINPUT, "%s: \"kinds\" lists snapshot kinds: canonical, native, aligned, unaligned", path);
+    }
+    if (rc == RT_OK && s->kinds && (!json_is_array(s->kinds) || json_array_size(s->kinds) == 0))
+        rc = RT_FAIL(e, RT_EINPUT, "%s: \"kinds\" must be a non-empty array", path);
     for (size_t i = 0; rc == RT_OK && i < json_array_size(s->steps); i++)
         rc = check_step(s, i, json_array_get(s->steps, i), e);
     if (rc != RT_OK) {
@@ -118,6 +129,15 @@ rt_err drv_scn_variant(const drv_scn *s, int variant, const char **from, const c
 }
 const char *drv_scn_row(const drv_scn *s) { return s->row; }
 int drv_scn_variant_count(const drv_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
+
+int drv_scn_has_kind(const drv_scn *s, sim_kind kind) {
+    if (s->kinds == NULL) return 1;
+    for (size_t i = 0; i < json_array_size(s->kinds); i++) {
+        const char *k = json_string_value(json_array_get(s->kinds, i));
+        if (k && strcmp(k, sim_kind_name(kind)) == 0) return 1;
+    }
+    return 0;
+}
 
 int drv_scn_has_backend(const drv_scn *s, const char *backend) {
     if (s->backends == NULL) return 1;
@@ -685,8 +705,16 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     rt_error_clear(&err);
     rc = RT_OK;
     for (c.step = 0; rc == RT_OK && c.step < json_array_size(s->steps); c.step++) {
-        rc = do_step(&c, json_array_get(s->steps, c.step), &err);
+        json_t *step = json_array_get(s->steps, c.step);
+        rc = do_step(&c, step, &err);
         if (rc == RT_OK && c.lost[0]) rc = RT_FAIL(&err, RT_ECORRUPT, "%s", c.lost);
+        if (rt_err_class_of(rc) == RT_CLASS_REJECT && json_is_true(json_object_get(step, "may_fail"))) {
+            /* A named rejection the scenario allows: the job goes on (a
+             * stop-with-savepoint that fails keeps it running). */
+            sim_trace(c.run, "step_rejected", "\"step\":%zu,\"error\":\"%s\"", c.step + 1, rt_err_name(rc));
+            rt_error_clear(&err);
+            rc = RT_OK;
+        }
         if (rc != RT_OK) {
             const char *op = json_string_value(json_object_get(json_array_get(s->steps, c.step), "op"));
             /* A mistake in the scenario names the file too; fail_step did. */
