@@ -213,7 +213,7 @@ static int same_sets(rt_strlist *a, rt_strlist *b, const char **extra) {
 /* One persisted checkpoint against the coordinator's copy: 0 if they
  * agree, else a description in why. A _metadata that does not load is a
  * violation unless damage explains it (then *unverified). */
-static int compare_entry(fuzz_case *fc, const sim_store_entry *en, const held *h, char *why, size_t cap,
+static int compare_entry(fuzz_case *fc, const sim_store_entry *en, held *h, char *why, size_t cap,
                          int *unverified, rt_error *e) {
     sim_meta m;
     rt_error le;
@@ -239,7 +239,7 @@ static int compare_entry(fuzz_case *fc, const sim_store_entry *en, const held *h
     if (at < 0) {
         snprintf(why, cap, "the store lists checkpoint %" PRId64 ", which the coordinator does not retain", en->id);
         differ = 1;
-    } else if (!same_sets(&files, (rt_strlist *)&h->files[at], &extra)) {
+    } else if (!same_sets(&files, &h->files[at], &extra)) {
         snprintf(why, cap, "checkpoint %" PRId64 ": %.300s is in one of the store and the coordinator only", en->id,
                  extra);
         differ = 1;
@@ -325,7 +325,7 @@ rt_err fuzz_judge(fuzz_case *fc, rt_err rc, fuzz_action a, int own_recovery, uin
     if (cls != RT_CLASS_REJECT)
         return fuzz_violation(fc, e, cls == RT_CLASS_CORRUPT ? "the oracle disagrees" : "an unnamed failure", detail);
     const char *why = explanation(fc, e, own_recovery);
-    rt_trace_event(&fc->trace, 0, "fuzz_rejected", "\"action\":\"%s\",\"error\":\"%s\",\"explained\":\"%s\"",
+    rt_trace_event(&fc->trace, sim_run_stats(fc->run)->virtual_ms, "fuzz_rejected", "\"action\":\"%s\",\"error\":\"%s\",\"explained\":\"%s\"",
                    drv_fuzz_action_names[a], rt_err_name(rc), why ? why : "no");
     if (why == NULL) return fuzz_violation(fc, e, "a rejection no fault explains", detail);
     /* A job whose own recovery failed cannot go on: that ends the case. */
