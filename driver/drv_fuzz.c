@@ -140,7 +140,7 @@ static int motif_steps(fuzz_case *fc, fuzz_motif m, fuzz_step *out) {
 
 /* A stop under faults: a fault on the savepoint target, early in its
  * uploads, of a kind drawn from all (a slow one too). */
-static void motif_fault(fuzz_case *fc, rt_fault_plan *plan, rt_prng *faults) {
+static void motif_fault(rt_fault_plan *plan, rt_prng *faults) {
     if (plan->n == RT_FAULT_PLAN_MAX) return;
     rt_fault *f = &plan->faults[plan->n++];
     memset(f, 0, sizeof *f);
@@ -149,7 +149,6 @@ static void motif_fault(fuzz_case *fc, rt_fault_plan *plan, rt_prng *faults) {
     f->nth = (uint64_t)rt_prng_range(faults, 1, 6);
     f->arg = f->kind == RT_FAULT_SLOW ? (uint64_t)rt_prng_range(faults, 1, 5000) : rt_prng_below(faults, 1u << 30);
     snprintf(f->path_prefix, sizeof f->path_prefix, "savepoints/");
-    (void)fc;
 }
 
 static void remember_savepoint(fuzz_case *fc, const char *dir) {
@@ -424,7 +423,7 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
     rt_prng faults;
     rt_prng_stream(&faults, seed, RT_STREAM_FAULTS);
     rt_fault_plan_draw(&plan, &faults, 6, 80);
-    if (motif == M_STOP_FAULTS) motif_fault(fc, &plan, &faults);
+    if (motif == M_STOP_FAULTS) motif_fault(&plan, &faults);
     rt_fault_plan_describe(&plan, out->plan, sizeof out->plan);
     rt_trace_event(&fc->trace, 0, "fuzz_case",
                    "\"seed\":%" PRIu64 ",\"backend\":\"%s\",\"memory_threshold\":%u,\"plan\":\"%s\"", seed,
