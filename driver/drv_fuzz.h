@@ -14,6 +14,26 @@
 #include "rt_err.h"
 #include "sim_mutant.h"
 
+/* The risky sequences a case may go through (counted by `snapsim fuzz`;
+ * the draw is biased so that each reaches a share of the seeds):
+ *   claim|no-claim|legacy-reuse-failover: a restore in that mode, then a
+ *     checkpoint that builds on files it did not upload (the restored ones
+ *     after CLAIM or LEGACY, the first full checkpoint's after NO_CLAIM),
+ *     then a task or coordinator failover;
+ *   savepoint-between-incrementals: an incremental checkpoint, a savepoint,
+ *     another incremental checkpoint of the same job;
+ *   stop-under-faults: a stop-with-savepoint during which a fault fired. */
+typedef enum {
+    DRV_SEQ_CLAIM,
+    DRV_SEQ_NO_CLAIM,
+    DRV_SEQ_LEGACY,
+    DRV_SEQ_SP_BETWEEN,
+    DRV_SEQ_STOP_FAULTS,
+    DRV_SEQ_COUNT
+} drv_fuzz_seq;
+
+const char *drv_fuzz_seq_name(drv_fuzz_seq s);
+
 typedef struct drv_fuzz_result {
     uint64_t seed;
     int violated;        /* an invariant broke: a bug */
@@ -26,6 +46,7 @@ typedef struct drv_fuzz_result {
     char plan[512];      /* the fault plan, as rt_fault_plan_describe says it */
     char actions[512];   /* the actions, for humans */
     uint64_t virtual_ms, files, bytes;
+    unsigned sequences;  /* bit (1u << drv_fuzz_seq) per sequence gone through */
 } drv_fuzz_result;
 
 /* Runs the case of one seed. Returns RT_OK when the case ran (violated or

@@ -26,6 +26,7 @@ struct drv_scn {
     json_t *steps;
     json_t *variants; /* array of {"from","to"} or NULL */
     json_t *backends; /* array of names or NULL */
+    json_t *kinds;    /* array of snapshot kinds or NULL (all four) */
 };
 
 static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
@@ -47,6 +48,8 @@ static rt_err check_step(const drv_scn *s, size_t i, json_t *step, rt_error *e) 
         return step_error(s, i, e, m);
     }
     if (i == 0 && strcmp(op, "start") != 0) return step_error(s, i, e, "the first step must be \"start\"");
+    json_t *may = json_object_get(step, "may_fail");
+    if (may && !json_is_boolean(may)) return step_error(s, i, e, "\"may_fail\" must be true or false");
     json_t *rec = json_object_get(step, "records");
     if (rec && (!json_is_integer(rec) || json_integer_value(rec) < 0 || json_integer_value(rec) > 1000000))
         return step_error(s, i, e, "\"records\" must be an integer in 0..1000000");
@@ -71,9 +74,9 @@ rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
     snprintf(tmp, sizeof tmp, "%s", path);
     snprintf(s->base_dir, sizeof s->base_dir, "%s", dirname(tmp));
     const char *name = NULL, *row = NULL, *desc = NULL;
-    if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s:o}", "name", &name, "row",
-                       &row, "description", &desc, "variants", &s->variants, "backends", &s->backends,
-                       "steps", &s->steps) != 0) {
+    if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s?:o, s:o}", "name", &name, "row",
+                       &row, "description", &desc, "variants", &s->variants, "backends", &s->backends, "kinds",
+                       &s->kinds, "steps", &s->steps) != 0) {
         RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
         drv_scn_free(s);
         return RT_EINPUT;
@@ -85,6 +88,14 @@ rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
         rc = RT_FAIL(e, RT_EINPUT, "%s: \"steps\" must be an array of 1..64 steps", path);
     if (rc == RT_OK && s->variants && (!json_is_array(s->variants) || json_array_size(s->variants) == 0))
         rc = RT_FAIL(e, RT_EINPUT, "%s: \"variants\" must be a non-empty array", path);
+    for (size_t i = 0; rc == RT_OK && s->kinds && i < json_array_size(s->kinds); i++) {
+        sim_kind k;
+        const char *name_k = json_string_value(json_array_get(s->kinds, i));
+        if (name_k == NULL || sim_kind_parse(name_k, &k) != 0)
+            rc = RT_FAIL(e, RT_EINPUT, "%s: \"kinds\" lists snapshot kinds: canonical, native, aligned, unaligned", path);
+    }
+    if (rc == RT_OK && s->kinds && (!json_is_array(s->kinds) || json_array_size(s->kinds) == 0))
+        rc = RT_FAIL(e, RT_EINPUT, "%s: \"kinds\" must be a non-empty array", path);
     for (size_t i = 0; rc == RT_OK && i < json_array_size(s->steps); i++)
         rc = check_step(s, i, json_array_get(s->steps, i), e);
     if (rc != RT_OK) {
@@ -118,6 +129,15 @@ rt_err drv_scn_variant(const drv_scn *s, int variant, const char **from, const c
 }
 const char *drv_scn_row(const drv_scn *s) { return s->row; }
 int drv_scn_variant_count(const drv_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
+
+int drv_scn_has_kind(const drv_scn *s, sim_kind kind) {
+    if (s->kinds == NULL) return 1;
+    for (size_t i = 0; i < json_array_size(s->kinds); i++) {
+        const char *k = json_string_value(json_array_get(s->kinds, i));
+        if (k && strcmp(k, sim_kind_name(kind)) == 0) return 1;
+    }
+    return 0;
+}
 
 int drv_scn_has_backend(const drv_scn *s, const char *backend) {
     if (s->backends == NULL) return 1;
@@ -159,6 +179,10 @@ typedef struct scn_ctx {
     int64_t restored_id;
     uint64_t files, bytes, virtual_ms;
     size_t step;
+    /* The check after every subsumption: what the scenario itself moved or
+     * removed is no engine's loss; the first file found gone otherwise. */
+    rt_strlist moved; /* directories a relocate step moved away or removed */
+    char lost[RT_ERROR_MSG_MAX];
 } scn_ctx;
 
 const char *drv_scn_expand(const char *v, sim_kind kind, const char *backend, const char *from, const char *to) {
@@ -291,6 +315,35 @@ static void engine_label(const sim_version *v, char *buf, size_t cap) {
         snprintf(buf, cap, "%s", v->name);
 }
 
+static int under_moved(const scn_ctx *c, const char *path) {
+    for (size_t i = 0; i < c->moved.len; i++) {
+        size_t n = strlen(c->moved.items[i]);
+        if (strncmp(path, c->moved.items[i], n) == 0 && path[n] == '/') return 1;
+    }
+    return 0;
+}
+
+static int gone_after_subsume(void *ctx, int64_t id, const char *path) {
+    scn_ctx *c = ctx;
+    if (rt_store_exists(c->store, path) || rt_store_is_damaged(c->store, path) || under_moved(c, path)) return 0;
+    snprintf(c->lost, sizeof c->lost, "checkpoint %" PRId64 " references %.300s, which no longer exists", id, path);
+    return 1;
+}
+
+/* sim_completed_fn: after every checkpoint and the subsumption it caused,
+ * every file of every retained checkpoint must still exist (the
+ * CheckpointsCleaner deletes only what nothing retained uses). */
+static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir, int savepoint) {
+    scn_ctx *c = ctx;
+    (void)dir;
+    if (savepoint || c->lost[0]) return;
+    if (sim_run_each_retained_file(r, gone_after_subsume, c)) {
+        char what[RT_ERROR_MSG_MAX];
+        snprintf(what, sizeof what, "%s", c->lost);
+        snprintf(c->lost, sizeof c->lost, "after checkpoint %" PRId64 " and its subsumptions, %.400s", id, what);
+    }
+}
+
 static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     sim_config_defaults(&c->cfg);
     c->cfg.source_seed = c->seed;
@@ -298,6 +351,8 @@ static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     c->cfg.trace = &c->trace;
     c->cfg.work_dir = c->env->work_dir;
     c->cfg.mutant = c->env->mutant;
+    c->cfg.on_completed = on_completed;
+    c->cfg.observer = c;
     c->cfg.backend = c->backend;
     c->engine = *sim_version_default();
     c->cfg.engine = &c->engine;
@@ -327,11 +382,13 @@ static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     /* What the restored snapshot holds, before anything may delete it. */
     rt_strlist_free(&c->restored_files);
     sim_meta m;
+    int was = rt_store_suspend_faults(c->store, 1); /* the harness's own read */
     if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &c->restored_files);
         c->restored_id = m.checkpoint_id;
         sim_meta_free(&m);
     }
+    rt_store_suspend_faults(c->store, was);
     rt_error_clear(e);
     c->restored = 1;
     c->mode = mode;
@@ -392,41 +449,49 @@ static rt_err do_relocate(scn_ctx *c, json_t *step, rt_error *e) {
     if (strlen(dst) >= SIM_PATH_MAX) return fail_step(c, e, RT_EINPUT, "relocation target too long");
     rc = rt_store_rename(c->store, n->dir, dst, e);
     if (rc != RT_OK) return rc;
+    rt_strlist_push(&c->moved, n->dir);
     if (json_is_true(json_object_get(step, "remove_original"))) {
         rc = rt_store_delete_tree(c->store, sim_run_job_id(c->run), e);
         if (rc != RT_OK) return rc;
+        rt_strlist_push(&c->moved, sim_run_job_id(c->run));
     }
     sim_trace(c->run, "relocate", "\"to\":\"%s\"", to ? to : "relocated");
     snprintf(n->dir, sizeof n->dir, "%.*s", SIM_PATH_MAX - 1, dst); /* fits: checked above */
     return RT_OK;
 }
 
-/* Damages one file of a snapshot (data files only, never _metadata). */
-static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
-    named_snap *n;
-    rt_err rc = snap_of(c, step, &n, e);
-    if (rc != RT_OK) return rc;
-    sim_meta m;
-    rc = sim_meta_load(&m, c->store, n->dir, e);
-    if (rc != RT_OK) return rc;
-    rt_strlist files = {0};
-    sim_meta_each_file(&m, sim_meta_push_path, &files);
-    sim_meta_free(&m);
-    if (files.len == 0) {
-        rt_strlist_free(&files);
-        return fail_step(c, e, RT_EINPUT, "the snapshot has no data file to corrupt");
-    }
-    const char *how = field(c, step, "how");
-    const char *victim = files.items[(c->seed * 7919) % files.len];
+/* Damages one file of a snapshot (data files only, never _metadata), with
+ * the faults suspended (the scenario's own doing, not the job's calls); the
+ * store remembers the file as damaged. */
+static rt_err corrupt_victim(scn_ctx *c, const char *victim, const char *how, rt_error *e) {
     uint8_t *data = NULL;
     size_t len = 0;
-    rc = rt_store_get(c->store, victim, &data, &len, e);
+    rt_err rc = rt_store_get(c->store, victim, &data, &len, e);
     if (rc == RT_OK && how && strcmp(how, "delete") == 0) rc = rt_store_delete(c->store, victim, e);
     else if (rc == RT_OK) {
         if (len) data[(len / 2)] ^= 0x10;
         rc = rt_store_put(c->store, victim, data, len, e);
     }
     free(data);
+    if (rc == RT_OK && rt_store_mark_damaged(c->store, victim) != 0) rc = RT_FAIL(e, RT_ENOMEM, "corrupt: out of memory");
+    return rc;
+}
+
+static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
+    named_snap *n;
+    rt_err rc = snap_of(c, step, &n, e);
+    if (rc != RT_OK) return rc;
+    int was = rt_store_suspend_faults(c->store, 1);
+    sim_meta m;
+    rc = sim_meta_load(&m, c->store, n->dir, e);
+    rt_strlist files = {0};
+    if (rc == RT_OK) {
+        sim_meta_each_file(&m, sim_meta_push_path, &files);
+        sim_meta_free(&m);
+    }
+    if (rc == RT_OK && files.len == 0) rc = fail_step(c, e, RT_EINPUT, "the snapshot has no data file to corrupt");
+    if (rc == RT_OK) rc = corrupt_victim(c, files.items[(c->seed * 7919) % files.len], field(c, step, "how"), e);
+    rt_store_suspend_faults(c->store, was);
     rt_strlist_free(&files);
     return rc;
 }
@@ -640,7 +705,16 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     rt_error_clear(&err);
     rc = RT_OK;
     for (c.step = 0; rc == RT_OK && c.step < json_array_size(s->steps); c.step++) {
-        rc = do_step(&c, json_array_get(s->steps, c.step), &err);
+        json_t *step = json_array_get(s->steps, c.step);
+        rc = do_step(&c, step, &err);
+        if (rc == RT_OK && c.lost[0]) rc = RT_FAIL(&err, RT_ECORRUPT, "%s", c.lost);
+        if (rt_err_class_of(rc) == RT_CLASS_REJECT && json_is_true(json_object_get(step, "may_fail"))) {
+            /* A named rejection the scenario allows: the job goes on (a
+             * stop-with-savepoint that fails keeps it running). */
+            sim_trace(c.run, "step_rejected", "\"step\":%zu,\"error\":\"%s\"", c.step + 1, rt_err_name(rc));
+            rt_error_clear(&err);
+            rc = RT_OK;
+        }
         if (rc != RT_OK) {
             const char *op = json_string_value(json_object_get(json_array_get(s->steps, c.step), "op"));
             /* A mistake in the scenario names the file too; fail_step did. */
@@ -657,6 +731,7 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     }
     sim_run_destroy(c.run);
     rt_strlist_free(&c.restored_files);
+    rt_strlist_free(&c.moved);
     rt_trace_free(&c.trace);
     rt_store_close(c.store);
     return rc;

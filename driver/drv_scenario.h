@@ -33,6 +33,8 @@ void drv_scn_free(drv_scn *s);
 const char *drv_scn_name(const drv_scn *s);
 const char *drv_scn_row(const drv_scn *s);
 int drv_scn_variant_count(const drv_scn *s);
+/* Whether the scenario runs for this snapshot kind (its "kinds" list). */
+int drv_scn_has_kind(const drv_scn *s, sim_kind kind);
 /* Whether the scenario runs for this backend (its "backends" list). */
 int drv_scn_has_backend(const drv_scn *s, const char *backend);
 

@@ -56,9 +56,11 @@ rt_err mx_load_expectations(mx_db *db, const char *dir, rt_error *e);
 rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e);
 
 /* Regressions and changes between two databases (latest run of each);
- * *regressions counts ✓-expected cells that stopped working plus any
- * corrupted or crashed result in NEW. */
-rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions,
+ * *regressions counts results that stopped working plus any corrupted or
+ * crashed result in NEW. Costs apart: every change in files and bytes
+ * written is listed, and *cost_regressions (may be NULL) counts results
+ * that write more than 10% more bytes than before. */
+rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions, int *cost_regressions,
                rt_error *e);
 /* The latest run's results of implementation old_impl ("model" or "flink")
  * in old_path against new_impl's in new_path (the same file is fine): every

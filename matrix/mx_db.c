@@ -26,6 +26,8 @@ const mx_row mx_rows[] = {
     {"restore-claim", "Restore mode CLAIM"},
     {"restore-no-claim", "Restore mode NO_CLAIM"},
     {"restore-legacy", "Restore mode LEGACY"},
+    {"savepoint-between-incrementals", "Savepoint between incremental checkpoints"},
+    {"stop-under-faults", "Stop-with-savepoint under storage faults"},
 };
 const int mx_row_count = (int)(sizeof mx_rows / sizeof mx_rows[0]);
 

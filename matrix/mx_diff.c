@@ -1,8 +1,11 @@
 /* mx_diff: the latest run of OLD against the latest run of NEW, per
  * (scenario, row, kind, backend, versions). Several seeds of one key fold
- * into their worst outcome. A regression is a key that worked and no longer
- * does, plus every corrupted or crashed key in NEW. Both files are opened
- * read-only.
+ * into their worst outcome and the sum of their costs. A regression is a key
+ * that worked and no longer does, plus every corrupted or crashed key in
+ * NEW. Costs are compared apart from outcomes: every key whose files or
+ * bytes written changed is listed, and one that uploads more than
+ * MX_COST_SLACK_PCT percent more bytes than before is a cost regression.
+ * Both files are opened read-only.
  *
  * mx_diff_impls compares two implementations instead (the model's results
  * with real Flink's, from one database or two): a key whose outcomes differ
@@ -19,6 +22,7 @@
 #include "mx_internal.h"
 
 #define MX_DIFF_KEYS_MAX 1000000
+#define MX_COST_SLACK_PCT 10 /* more bytes than this (percent) is a cost regression */
 
 typedef struct diff_entry {
     char scenario[64];
@@ -29,6 +33,7 @@ typedef struct diff_entry {
     int worst; /* index into severity[] */
     char reason[512];
     size_t ord; /* load order: the fold keeps the first reason of the worst */
+    uint64_t files, bytes; /* written, summed over the key's results */
 } diff_entry;
 
 typedef struct diff_side {
@@ -43,6 +48,7 @@ typedef struct diff_side {
 
 typedef struct diff_counts {
     int regressions, changed, added, gone, unchanged;
+    int cost_regressions, cost_changed;
 } diff_counts;
 
 /* Outcomes from harmless to worst. */
@@ -93,6 +99,8 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
     mx_copy(d.versions, sizeof d.versions, mx_col_text(st, 4));
     d.worst = severity_of(mx_col_text(st, 5));
     mx_copy(d.reason, sizeof d.reason, mx_col_text(st, 6));
+    d.files = (uint64_t)sqlite3_column_int64(st, 8);
+    d.bytes = (uint64_t)sqlite3_column_int64(st, 9);
     d.ord = s->n;
     if (s->drop_single_version) {
         if (strstr(d.versions, "->") == NULL) d.versions[0] = '\0';
@@ -101,6 +109,8 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
     diff_entry *last = s->n ? &s->v[s->n - 1] : NULL;
     if (last == NULL || key_cmp(last, &d) != 0) return push(s, &d, e);
     assert(key_cmp(last, &d) == 0);
+    last->files += d.files;
+    last->bytes += d.bytes;
     if (d.worst > last->worst) {
         last->worst = d.worst;
         mx_copy(last->reason, sizeof last->reason, d.reason);
@@ -123,7 +133,11 @@ static void fold_sorted(diff_side *s) {
         diff_entry *last = &s->v[w];
         if (key_cmp(last, &s->v[i]) != 0) {
             s->v[++w] = s->v[i];
-        } else if (s->v[i].worst > last->worst) {
+            continue;
+        }
+        last->files += s->v[i].files;
+        last->bytes += s->v[i].bytes;
+        if (s->v[i].worst > last->worst) {
             last->worst = s->v[i].worst;
             mx_copy(last->reason, sizeof last->reason, s->v[i].reason);
         }
@@ -140,7 +154,7 @@ static rt_err load_side(diff_side *s, const char *path, const char *impl, int dr
     sqlite3_stmt *st = NULL;
     if (rc == RT_OK)
         rc = mx_prepare(s->db, "SELECT scenario, guarantee, kind, backend, versions, outcome,"
-                               " reason, (SELECT started FROM runs WHERE id = ?1) FROM results"
+                               " reason, (SELECT started FROM runs WHERE id = ?1), files, bytes FROM results"
                                " WHERE run_id = ?1 AND impl = ?2"
                                " ORDER BY scenario, guarantee, kind, backend, versions, seed, id",
                         &st, e);
@@ -175,7 +189,29 @@ static void print_reason(FILE *out, const diff_entry *d) {
     fputc('\n', out);
 }
 
+/* More than MX_COST_SLACK_PCT percent more bytes (any bytes after none). */
+static int cost_regressed(uint64_t old_bytes, uint64_t new_bytes) {
+    return new_bytes > old_bytes && (old_bytes == 0 || (new_bytes - old_bytes) * 100 > old_bytes * MX_COST_SLACK_PCT);
+}
+
+/* Files and bytes written, compared on their own: every change is shown. */
+static void diff_cost(FILE *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
+    if (o->files == n->files && o->bytes == n->bytes) return;
+    int regression = cost_regressed(o->bytes, n->bytes);
+    if (regression) k->cost_regressions++;
+    else k->cost_changed++;
+    print_key(out, regression ? "COST-REGRESSION" : "COST", n);
+    fprintf(out, "files %" PRIu64 " -> %" PRIu64 ", bytes %" PRIu64 " -> %" PRIu64, o->files, n->files, o->bytes,
+            n->bytes);
+    if (o->bytes > 0) {
+        double pct = 100.0 * ((double)n->bytes - (double)o->bytes) / (double)o->bytes;
+        fprintf(out, " (%+.1f%%)", pct);
+    }
+    fputc('\n', out);
+}
+
 static void diff_pair(FILE *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
+    diff_cost(out, o, n, k);
     int regression = is_bug(n->worst) || (o->worst == 0 && n->worst != 0);
     if (!regression && o->worst == n->worst) {
         k->unchanged++;
@@ -221,11 +257,12 @@ static void print_side(FILE *out, const char *label, const char *path, const dif
                  s->started, s->n);
 }
 
-rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions,
+rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions, int *cost_regressions,
                rt_error *e) {
     assert(out != NULL);
     assert(regressions != NULL);
     *regressions = 0;
+    if (cost_regressions) *cost_regressions = 0;
     if (old_path == NULL || new_path == NULL)
         return RT_FAIL(e, RT_EUSAGE, "matrix diff needs OLD.db and NEW.db");
     diff_side a, b;
@@ -233,14 +270,18 @@ rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regre
     rt_err rc = load_side(&a, old_path, "model", 0, e);
     if (rc == RT_OK) rc = load_side(&b, new_path, "model", 0, e);
     if (rc == RT_OK) {
-        diff_counts k = {0, 0, 0, 0, 0};
+        diff_counts k = {0, 0, 0, 0, 0, 0, 0};
         print_side(out, "old", old_path, &a);
         print_side(out, "new", new_path, &b);
         diff_sides(out, &a, &b, &k);
         fprintf(out, "%d regression%s, %d changed, %d new, %d gone, %d unchanged\n",
                 k.regressions, k.regressions == 1 ? "" : "s", k.changed, k.added, k.gone,
                 k.unchanged);
+        fprintf(out, "costs: %d cost regression%s (more than %d%% more bytes written), %d other cost change%s\n",
+                k.cost_regressions, k.cost_regressions == 1 ? "" : "s", MX_COST_SLACK_PCT, k.cost_changed,
+                k.cost_changed == 1 ? "" : "s");
         *regressions = k.regressions;
+        if (cost_regressions) *cost_regressions = k.cost_regressions;
     }
     free_side(&a);
     free_side(&b);

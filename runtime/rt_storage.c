@@ -51,6 +51,19 @@
  * The injected fault decides before the call looks at the stored files, so
  * an eio fault on get of a missing file is RT_EIO, not RT_ENOENT.
  *
+ * Suspension. While faults are suspended (rt_store_suspend_faults) calls
+ * reach the storage as if no plan were installed: no fault counts them, none
+ * fires, and stats.ops does not move. It is how a harness reads what the job
+ * wrote without changing what the job's own calls meet.
+ *
+ * Damage. The store remembers every path whose stored bytes differ from what
+ * a put acknowledged: a torn or flipped put (of a non-empty file), a lost put,
+ * or a path a harness damaged on purpose (rt_store_mark_damaged). A later put
+ * that stores what it was given, a delete or a delete_tree forgets the mark;
+ * a rename carries it along. A get that returns the bytes of a damaged file
+ * counts in stats.damaged_reads (faults suspended or not), so a harness can
+ * tell whether an operation that succeeded read damaged bytes.
+ *
  * Both implementations share every rule above and every check on the
  * shape of the tree (a put onto a directory or below a file, a rename onto
  * an existing target or into itself), so they answer each call with the
@@ -72,7 +85,7 @@
 #include <unistd.h>
 
 #define RT_STORE_PATH_MAX 1024   /* a relative path is shorter than this */
-#define RT_FAULT_EVENTS_MAX 64   /* ring of fired faults, oldest dropped */
+#define RT_DAMAGED_MAX 4096      /* damaged paths tracked; beyond, the oldest is forgotten */
 #define RT_MEM_FILES_MAX (1u << 20)
 #define RT_WALK_DEPTH_MAX 512    /* a checked path has fewer components */
 #define RT_TMP_TRIES_MAX 16
@@ -110,6 +123,8 @@ struct rt_store {
     uint64_t calls[RT_FAULT_PLAN_MAX]; /* per fault: matching calls so far */
     rt_fault_event events[RT_FAULT_EVENTS_MAX];
     size_t events_head, events_len;
+    int suspended;      /* faults neither count nor fire (the harness reads) */
+    rt_strlist damaged; /* paths whose stored bytes are not what was acknowledged */
     rt_store_stats stats;
 };
 
@@ -232,6 +247,7 @@ static void fault_event_push(rt_store *s, rt_store_op op, rt_fault_kind kind, co
     if (s->events_len == RT_FAULT_EVENTS_MAX) { /* drop the oldest */
         s->events_head = (s->events_head + 1) % RT_FAULT_EVENTS_MAX;
         s->events_len--;
+        s->stats.fault_events_dropped++;
     }
     rt_fault_event *ev = &s->events[(s->events_head + s->events_len) % RT_FAULT_EVENTS_MAX];
     ev->op = op;
@@ -259,6 +275,7 @@ static fault_hit call_begin(rt_store *s, rt_store_op op, const char *path) {
     assert((unsigned)op < RT_OP_COUNT);
     assert(s->plan.n >= 0 && s->plan.n <= RT_FAULT_PLAN_MAX);
     fault_hit hit = {RT_FAULT_NONE, RT_FAULT_NONE, 0};
+    if (s->suspended) return hit; /* the harness's own call: not the job's */
     s->stats.ops[op]++;
     for (int i = 0; i < s->plan.n; i++) {
         if (!fault_fires(s, i, op, path)) continue;
@@ -302,6 +319,13 @@ void rt_store_set_faults(rt_store *s, const rt_fault_plan *plan) {
     }
 }
 
+int rt_store_suspend_faults(rt_store *s, int suspend) {
+    assert(s != NULL);
+    int was = s->suspended;
+    s->suspended = suspend != 0;
+    return was;
+}
+
 size_t rt_store_drain_fault_events(rt_store *s, rt_fault_event *out, size_t cap) {
     assert(s != NULL);
     assert(out != NULL || cap == 0);
@@ -316,6 +340,69 @@ size_t rt_store_drain_fault_events(rt_store *s, rt_fault_event *out, size_t cap)
 const rt_store_stats *rt_store_get_stats(const rt_store *s) {
     assert(s != NULL);
     return &s->stats;
+}
+
+/* ---- damage: what the store holds is not what was acknowledged ----------- */
+
+static int under_dir(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    if (n == 0) return 1;
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static size_t damaged_find(const rt_store *s, const char *path) {
+    for (size_t i = 0; i < s->damaged.len; i++)
+        if (strcmp(s->damaged.items[i], path) == 0) return i;
+    return SIZE_MAX;
+}
+
+static void damaged_remove_at(rt_store *s, size_t i) {
+    assert(i < s->damaged.len);
+    free(s->damaged.items[i]);
+    /* Keeps the order of marking: the oldest is first. */
+    memmove(&s->damaged.items[i], &s->damaged.items[i + 1], (s->damaged.len - i - 1) * sizeof *s->damaged.items);
+    s->damaged.len--;
+}
+
+static void damaged_forget(rt_store *s, const char *path) {
+    size_t i = damaged_find(s, path);
+    if (i != SIZE_MAX) damaged_remove_at(s, i);
+}
+
+static void damaged_forget_under(rt_store *s, const char *dir) {
+    for (size_t i = s->damaged.len; i-- > 0;)
+        if (under_dir(s->damaged.items[i], dir)) damaged_remove_at(s, i);
+}
+
+static int damaged_mark(rt_store *s, const char *path) {
+    if (damaged_find(s, path) != SIZE_MAX) return 0;
+    if (s->damaged.len == RT_DAMAGED_MAX) damaged_remove_at(s, 0);
+    return rt_strlist_push(&s->damaged, path);
+}
+
+/* A rename carries the marks of from (a file or a whole directory) to to. */
+static void damaged_rename(rt_store *s, const char *from, const char *to) {
+    size_t n = strlen(from);
+    for (size_t i = 0; i < s->damaged.len; i++) {
+        const char *p = s->damaged.items[i];
+        if (!under_dir(p, from)) continue;
+        char moved[RT_STORE_PATH_MAX * 2];
+        snprintf(moved, sizeof moved, "%s%s", to, p + n);
+        char *copy = strdup(moved);
+        if (copy == NULL) continue; /* keeps the old name: a mark is never invented */
+        free(s->damaged.items[i]);
+        s->damaged.items[i] = copy;
+    }
+}
+
+int rt_store_is_damaged(const rt_store *s, const char *path) {
+    assert(s != NULL && path != NULL);
+    return damaged_find(s, path) != SIZE_MAX;
+}
+
+int rt_store_mark_damaged(rt_store *s, const char *path) {
+    assert(s != NULL && path != NULL);
+    return damaged_mark(s, path);
 }
 
 /* ---- fault plans: drawing and describing -------------------------------- */
@@ -942,6 +1029,7 @@ void rt_store_close(rt_store *s) {
     if (s == NULL) return;
     assert(s->impl != NULL);
     s->impl->close(s);
+    rt_strlist_free(&s->damaged);
     free(s);
 }
 
@@ -1038,6 +1126,9 @@ rt_err rt_store_put(rt_store *s, const char *path, const void *data, size_t len,
     default: rc = put_plain(s, path, data, len, e); break;
     }
     if (rc != RT_OK) return rc;
+    int wrong = hit.effect == RT_FAULT_LOST || (len > 0 && (hit.effect == RT_FAULT_TORN || hit.effect == RT_FAULT_BITFLIP));
+    if (wrong) damaged_mark(s, path);
+    else damaged_forget(s, path);
     s->stats.files_written++;
     s->stats.bytes_written += len;
     return RT_OK;
@@ -1058,6 +1149,10 @@ rt_err rt_store_get(rt_store *s, const char *path, uint8_t **data, size_t *len, 
         return RT_FAIL(e, RT_ENOENT, "get %s: %s", path, k == NODE_DIR ? "is a directory" : "no such file");
     rc = s->impl->get(s, path, data, len, e);
     assert(rc != RT_OK || *data != NULL);
+    if (rc == RT_OK && damaged_find(s, path) != SIZE_MAX) {
+        s->stats.damaged_reads++;
+        snprintf(s->stats.last_damaged_read, sizeof s->stats.last_damaged_read, "%s", path);
+    }
     return rc;
 }
 
@@ -1107,6 +1202,7 @@ rt_err rt_store_delete(rt_store *s, const char *path, rt_error *e) {
     if (rc != RT_OK) return rc;
     fault_hit hit = call_begin(s, RT_OP_DELETE, path);
     if (hit.effect == RT_FAULT_EIO) return fault_fail(RT_OP_DELETE, path, hit, e);
+    damaged_forget(s, path); /* whatever was there is meant to be gone */
     node_kind k;
     rc = node_of(s, path, &k, e);
     if (rc != RT_OK) return rc;
@@ -1124,8 +1220,10 @@ rt_err rt_store_delete_tree(rt_store *s, const char *dir, rt_error *e) {
     if (hit.effect == RT_FAULT_EIO) return fault_fail(RT_OP_DELETE, dir, hit, e);
     node_kind k;
     rc = node_of(s, dir, &k, e);
-    if (rc != RT_OK || k == NODE_NONE) return rc;
+    if (rc != RT_OK) return rc;
     if (k == NODE_FILE) return RT_FAIL(e, RT_EINPUT, "delete tree %s: is a file, not a directory", dir);
+    damaged_forget_under(s, dir);
+    if (k == NODE_NONE) return RT_OK;
     return s->impl->del_tree(s, dir, e);
 }
 
@@ -1150,8 +1248,9 @@ rt_err rt_store_rename(rt_store *s, const char *from, const char *to, rt_error *
     fault_hit hit = call_begin(s, RT_OP_RENAME, from);
     if (hit.effect == RT_FAULT_EIO) return fault_fail(RT_OP_RENAME, from, hit, e);
     rc = rename_allowed(s, from, to, e);
-    if (rc != RT_OK) return rc;
-    return s->impl->rename(s, from, to, e);
+    if (rc == RT_OK) rc = s->impl->rename(s, from, to, e);
+    if (rc == RT_OK) damaged_rename(s, from, to);
+    return rc;
 }
 
 /* ---- absolute locations ------------------------------------------------- */

@@ -67,7 +67,9 @@ void rt_fault_plan_draw(rt_fault_plan *plan, rt_prng *prng, int max_faults, uint
 void rt_fault_plan_describe(const rt_fault_plan *plan, char *buf, size_t cap);
 
 /* What happened when a fault fired: the storage tells its user, which
- * traces it. */
+ * traces it. The store keeps the latest RT_FAULT_EVENTS_MAX of them (a
+ * persistent fault may fire on hundreds of calls of one step). */
+#define RT_FAULT_EVENTS_MAX 1024
 typedef struct rt_fault_event {
     rt_store_op op;
     rt_fault_kind kind;
@@ -81,7 +83,10 @@ typedef struct rt_store_stats {
     uint64_t files_written;
     uint64_t bytes_written;
     uint64_t faults_fired;
+    uint64_t fault_events_dropped; /* fired faults pushed out of the full ring */
     uint64_t slow_ms; /* accumulated virtual delay from SLOW faults */
+    uint64_t damaged_reads;        /* gets that returned a damaged file's bytes */
+    char last_damaged_read[256];   /* the path of the latest of them */
 } rt_store_stats;
 
 /* A directory store rooted at root (made absolute and canonical). With
@@ -134,6 +139,17 @@ void rt_store_absolute(const rt_store *s, const char *rel, char *buf, size_t cap
 
 /* Installs a fault plan (copied; counters restart) or clears it (NULL). */
 void rt_store_set_faults(rt_store *s, const rt_fault_plan *plan);
+/* Suspends the installed plan (non-zero) or lets it act again (0): while
+ * suspended no call counts toward a fault, none fires, stats.ops stays.
+ * Returns the previous state. For a harness reading what the job wrote. */
+int rt_store_suspend_faults(rt_store *s, int suspend);
+/* 1 if the file at path holds bytes other than the put acknowledged (torn,
+ * flipped), or is gone although acknowledged (lost), or was marked; 0 once
+ * a clean put, a delete or a delete_tree has replaced or removed it. */
+int rt_store_is_damaged(const rt_store *s, const char *path);
+/* A harness damaged path on purpose: remember it as damaged. 0, or -1 when
+ * out of memory. */
+int rt_store_mark_damaged(rt_store *s, const char *path);
 /* The faults fired since the last call, oldest first; returns how many
  * were copied (at most cap). */
 size_t rt_store_drain_fault_events(rt_store *s, rt_fault_event *out, size_t cap);

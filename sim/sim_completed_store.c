@@ -3,7 +3,13 @@
  * storage, rewritten after every change, from which a restarted
  * coordinator rebuilds its retained checkpoints and its SharedStateRegistry.
  *   line 1: "snapsim-completed 1 force_full=<0|1> not_claimed=<id>"
- *   then one line per retained checkpoint: "<id> <owned> <unclaimed> <dir>" */
+ *   then one line per retained checkpoint: "<id> <owned> <unclaimed> <dir>"
+ *   last line: "sum <xxh3 of everything before it, 16 hex digits>"
+ * A store whose bytes are not what was written (a torn or flipped write) is
+ * a named error, never fewer or other checkpoints: Flink's recovery fails
+ * the same way when a checkpoint's state handle cannot be retrieved
+ * (DefaultCompletedCheckpointStoreUtils.retrieveCompletedCheckpoints: "the
+ * retrieved state handle is broken"). */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +19,12 @@
 #include "sim_internal.h"
 
 #define STORE_MAGIC "snapsim-completed 1"
+#define STORE_SUM "sum "
+#define STORE_SUM_LEN 21 /* "sum " + 16 hex digits + "\n" */
+
+static void store_path(const sim_run *r, char *path, size_t cap) {
+    snprintf(path, cap, "%s/completed-checkpoints", r->job_id);
+}
 
 rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
     char buf[8192], path[SIM_PATH_MAX];
@@ -21,8 +33,9 @@ rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
     for (int i = 0; i < r->n_done && n < sizeof buf; i++)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %d %s\n", r->done[i].id,
                               r->done[i].owned, r->done[i].unclaimed, r->done[i].dir);
-    if (n >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
-    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
+    if (n + STORE_SUM_LEN >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
+    n += (size_t)snprintf(buf + n, sizeof buf - n, STORE_SUM "%016" PRIx64 "\n", sim_checksum(buf, n));
+    store_path(r, path, sizeof path);
     return rt_store_put(r->cfg.store, path, buf, n, e);
 }
 
@@ -83,39 +96,118 @@ static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const c
     return rc;
 }
 
-rt_err sim_coord_load_store(sim_run *r, rt_error *e) {
+/* The text of a store without its checksum line, once the checksum holds. */
+static rt_err check_sum(char *text, size_t *len, const char *path, rt_error *e) {
+    if (strncmp(text, STORE_MAGIC " ", strlen(STORE_MAGIC) + 1) != 0)
+        return RT_FAIL(e, RT_EFORMAT, "%s: not a completed-checkpoint store", path);
+    uint64_t want = 0;
+    char *sum = *len >= STORE_SUM_LEN ? text + *len - STORE_SUM_LEN : NULL;
+    if (sum == NULL || (sum > text && sum[-1] != '\n') || strncmp(sum, STORE_SUM, strlen(STORE_SUM)) != 0 ||
+        sscanf(sum + strlen(STORE_SUM), "%16" SCNx64, &want) != 1 || text[*len - 1] != '\n')
+        return RT_FAIL(e, RT_ECHECKSUM, "%s: the completed-checkpoint store is cut short (no checksum line)", path);
+    size_t body = (size_t)(sum - text);
+    if (sim_checksum(text, body) != want)
+        return RT_FAIL(e, RT_ECHECKSUM, "%s: the completed-checkpoint store is damaged (checksum mismatch)", path);
+    text[body] = '\0';
+    *len = body;
+    return RT_OK;
+}
+
+/* Parses a store's text (NUL-terminated, modified): its header and each
+ * line, handed to fn in order; fn's error stops the walk. */
+typedef rt_err (*store_line_fn)(void *ctx, const sim_store_entry *en, rt_error *e);
+
+static rt_err parse_store(char *text, size_t len, const char *path, int *force_full, int64_t *not_claimed,
+                          store_line_fn fn, void *ctx, rt_error *e) {
+    rt_err rc = check_sum(text, &len, path, e);
+    if (rc != RT_OK) return rc;
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (line == NULL || sscanf(line, STORE_MAGIC " force_full=%d not_claimed=%" SCNd64, force_full, not_claimed) != 2)
+        return RT_FAIL(e, RT_EFORMAT, "%s: not a completed-checkpoint store", path);
+    while (rc == RT_OK && (line = strtok_r(NULL, "\n", &save)) != NULL) {
+        sim_store_entry en;
+        int used = 0;
+        memset(&en, 0, sizeof en);
+        if (sscanf(line, "%" SCNd64 " %d %d %n", &en.id, &en.owned, &en.unclaimed, &used) != 3 || used == 0 ||
+            strlen(line + used) >= sizeof en.dir)
+            return RT_FAIL(e, RT_EFORMAT, "%s: malformed line '%.200s'", path, line);
+        memcpy(en.dir, line + used, strlen(line + used) + 1);
+        rc = fn(ctx, &en, e);
+    }
+    return rc;
+}
+
+/* The store file as text (NUL-terminated, caller frees); *text NULL when
+ * nothing was ever persisted. */
+static rt_err read_store(const sim_run *r, char **text, size_t *len, rt_error *e) {
     char path[SIM_PATH_MAX];
-    snprintf(path, sizeof path, "%s/completed-checkpoints", r->job_id);
+    store_path(r, path, sizeof path);
     uint8_t *data = NULL;
-    size_t len = 0;
-    rt_err rc = rt_store_get(r->cfg.store, path, &data, &len, e);
+    *text = NULL;
+    *len = 0;
+    rt_err rc = rt_store_get(r->cfg.store, path, &data, len, e);
     if (rc == RT_ENOENT) return RT_OK; /* nothing completed yet */
     if (rc != RT_OK) return rc;
-    char *text = realloc(data, len + 1);
-    if (text == NULL) {
+    *text = realloc(data, *len + 1);
+    if (*text == NULL) {
         free(data);
         return RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
     }
-    text[len] = '\0';
+    (*text)[*len] = '\0';
+    return RT_OK;
+}
+
+static rt_err adopt_line(void *ctx, const sim_store_entry *en, rt_error *e) {
+    sim_run *r = ctx;
+    rt_err rc = load_one(r, en->id, en->owned, en->unclaimed, en->dir, e);
+    if (rc == RT_OK && en->id + 1 > r->next_cp) r->next_cp = en->id + 1;
+    return rc;
+}
+
+rt_err sim_coord_load_store(sim_run *r, rt_error *e) {
+    char *text = NULL, path[SIM_PATH_MAX];
+    size_t len = 0;
+    rt_err rc = read_store(r, &text, &len, e);
+    if (rc != RT_OK || text == NULL) return rc;
     assert(r->n_done == 0 && r->registry.n == 0); /* a fresh coordinator */
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    store_path(r, path, sizeof path);
     int force_full = 0;
     int64_t not_claimed = -1;
-    if (line == NULL || sscanf(line, STORE_MAGIC " force_full=%d not_claimed=%" SCNd64, &force_full, &not_claimed) != 2)
-        rc = RT_FAIL(e, RT_EFORMAT, "%s: not a completed-checkpoint store", path);
+    rc = parse_store(text, len, path, &force_full, &not_claimed, adopt_line, r, e);
     /* Files of a snapshot restored without claim stay protected after the
-     * snapshot itself left the retained list. */
-    sim_registry_set_not_claimed(&r->registry, not_claimed);
-    while (rc == RT_OK && (line = strtok_r(NULL, "\n", &save)) != NULL) {
-        int64_t id;
-        int owned, unclaimed, used = 0;
-        if (sscanf(line, "%" SCNd64 " %d %d %n", &id, &owned, &unclaimed, &used) != 3 || used == 0)
-            rc = RT_FAIL(e, RT_EFORMAT, "%s: malformed line '%s'", path, line);
-        else
-            rc = load_one(r, id, owned, unclaimed, line + used, e);
-        if (rc == RT_OK && id + 1 > r->next_cp) r->next_cp = id + 1;
-    }
+     * snapshot itself left the retained list (the registry keeps the
+     * highest id it is told). */
+    if (rc == RT_OK) sim_registry_set_not_claimed(&r->registry, not_claimed);
     r->force_full = force_full;
     free(text);
+    return rc;
+}
+
+typedef struct list_ctx {
+    sim_store_entry *out;
+    int cap, n;
+} list_ctx;
+
+static rt_err list_line(void *ctx, const sim_store_entry *en, rt_error *e) {
+    list_ctx *l = ctx;
+    if (l->n == l->cap) return RT_FAIL(e, RT_EINPUT, "completed store lists more than %d checkpoints", l->cap);
+    l->out[l->n++] = *en;
+    return RT_OK;
+}
+
+rt_err sim_run_read_store(const sim_run *r, sim_store_entry *out, int cap, int *n, rt_error *e) {
+    assert(out != NULL && n != NULL && cap >= 0);
+    *n = 0;
+    char *text = NULL, path[SIM_PATH_MAX];
+    size_t len = 0;
+    rt_err rc = read_store(r, &text, &len, e);
+    if (rc != RT_OK || text == NULL) return rc;
+    store_path(r, path, sizeof path);
+    int force_full = 0;
+    int64_t not_claimed = -1;
+    list_ctx l = {out, cap, 0};
+    rc = parse_store(text, len, path, &force_full, &not_claimed, list_line, &l, e);
+    free(text);
+    *n = rc == RT_OK ? l.n : 0;
     return rc;
 }

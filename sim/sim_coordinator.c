@@ -113,6 +113,13 @@ static int registry_confirmed(const void *registry, const char *path) {
     return sim_registry_is_confirmed(registry, path);
 }
 
+/* The registry-confirms-nothing mutant's answer. */
+static int confirmed_never(const void *registry, const char *path) {
+    (void)registry;
+    (void)path;
+    return 0;
+}
+
 static void keyed_snapshot(sim_run *r, sim_task *t) {
     sim_pending *p = &r->pend;
     const sim_op *op = &r->job.ops[t->op];
@@ -126,7 +133,7 @@ static void keyed_snapshot(sim_run *r, sim_task *t) {
                         .sharing = p->sharing,
                         .checkpoint_id = p->id,
                         .engine = r->cfg.engine,
-                        .confirmed = registry_confirmed,
+                        .confirmed = r->cfg.mutant == SIM_MUT_CONFIRM_NOTHING ? confirmed_never : registry_confirmed,
                         .registry = &r->registry,
                         .trace = r->cfg.trace,
                         .now_ms = rt_loop_now(&r->loop),
@@ -271,6 +278,8 @@ static void remove_if_empty(sim_run *r, const char *dir) {
  * registry says nothing uses them any more. */
 static void discard(sim_run *r, sim_completed *c) {
     for (size_t i = 0; i < c->files.len; i++) delete_quietly(r, c->files.items[i]);
+    for (size_t i = 0; r->cfg.mutant == SIM_MUT_DISCARD_SHARED && i < c->shared.len; i++)
+        delete_quietly(r, c->shared.items[i]);
     remove_if_empty(r, c->dir);
     sim_trace(r, "discard", "\"chk\":%" PRId64, c->id);
 }
@@ -400,12 +409,13 @@ static rt_err finalize(sim_run *r, rt_error *e) {
         /* Its _metadata holds its inlined state now; nothing reuses it. */
         sim_bytes_drop_under(&r->inline_pool, p->dir);
         sim_completed_free(&c);
-        return RT_OK;
+    } else {
+        r->force_full = 0;
+        for (int i = 0; i < r->n_tasks; i++)
+            if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, p->id);
+        subsume(r);
     }
-    r->force_full = 0;
-    for (int i = 0; i < r->n_tasks; i++)
-        if (r->tasks[i].backend) r->tasks[i].backend->ops->notify_complete(r->tasks[i].backend, p->id);
-    subsume(r);
+    if (r->cfg.on_completed) r->cfg.on_completed(r->cfg.observer, r, p->id, p->dir, p->savepoint);
     return RT_OK;
 }
 

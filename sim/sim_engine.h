@@ -25,6 +25,14 @@ const char *sim_mode_name(sim_restore_mode m);
 /* Accepts claim|no-claim|no_claim|legacy (any case). */
 int sim_mode_parse(const char *s, sim_restore_mode *out);
 
+typedef struct sim_run sim_run;
+
+/* A harness's view of the job's own steps: called at the end of every
+ * completed checkpoint or savepoint `id` (in directory dir), after the
+ * completed-checkpoint store was written and older checkpoints were
+ * subsumed and discarded. It must not change the run. */
+typedef void (*sim_completed_fn)(void *ctx, const sim_run *r, int64_t id, const char *dir, int savepoint);
+
 typedef struct sim_config {
     uint64_t seed;               /* this run's randomness (delays, ids, faults) */
     uint64_t source_seed;        /* the data: kept across restores */
@@ -47,6 +55,8 @@ typedef struct sim_config {
     rt_trace *trace;
     uint64_t events_max;         /* bound on events: beyond it the run is stuck */
     sim_mutant mutant;           /* SIM_MUT_NONE except under `snapsim mutants` */
+    sim_completed_fn on_completed; /* NULL: nobody watches */
+    void *observer;              /* on_completed's ctx */
 } sim_config;
 
 /* FsCheckpointStreamFactory: the default of state.storage.fs.memory-threshold
@@ -55,8 +65,6 @@ typedef struct sim_config {
 #define SIM_MEMORY_THRESHOLD_MAX (1024u * 1024u)
 
 void sim_config_defaults(sim_config *c);
-
-typedef struct sim_run sim_run;
 
 typedef struct sim_stats {
     uint64_t virtual_ms;
@@ -108,6 +116,20 @@ uint64_t sim_run_unseed(const sim_run *r);
 /* Every file of every retained completed checkpoint: id, store path. */
 typedef int (*sim_retained_fn)(void *ctx, int64_t id, const char *path);
 int sim_run_each_retained_file(const sim_run *r, sim_retained_fn fn, void *ctx);
+
+/* One checkpoint the persisted completed-checkpoint store lists. */
+typedef struct sim_store_entry {
+    int64_t id;
+    int owned;     /* the job may discard it once subsumed */
+    int unclaimed; /* restored in NO_CLAIM or LEGACY */
+    char dir[SIM_PATH_MAX];
+} sim_store_entry;
+/* The completed-checkpoint store as persisted, what a recovering
+ * coordinator reads (DefaultCompletedCheckpointStoreUtils.
+ * retrieveCompletedCheckpoints): its checkpoints in order into out (at most
+ * cap), *n = 0 when nothing was ever persisted. Reads through the store:
+ * a harness suspends the faults first. A damaged store is RT_ECHECKSUM. */
+rt_err sim_run_read_store(const sim_run *r, sim_store_entry *out, int cap, int *n, rt_error *e);
 
 /* Appends an event to the run's trace (drivers name their own steps). */
 void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -42,7 +42,13 @@
       "backend, as SavepointReader.read without a backend does")                            \
     X(SIM_MUT_SPA_DROPS_CHANNEL_STATE, "spa-writer-drops-channel-state",                    \
       "the State Processor API writer carries untouched operators' keyed and operator "     \
-      "state but not their channel state")
+      "state but not their channel state")                                                  \
+    X(SIM_MUT_DISCARD_SHARED, "discard-deletes-shared",                                     \
+      "a subsumed checkpoint's discard deletes its shared files too, though later "         \
+      "checkpoints still reference them")                                                   \
+    X(SIM_MUT_CONFIRM_NOTHING, "registry-confirms-nothing",                                 \
+      "the registry never reports an upload as confirmed, so every incremental checkpoint " \
+      "uploads every SST again")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

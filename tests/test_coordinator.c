@@ -2,6 +2,7 @@
  * what a failed stop-with-savepoint must leave running. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_fixture.h"
@@ -48,6 +49,47 @@ static void test_damaged_store_file(void) {
     snprintf(path, sizeof path, "%s/completed-checkpoints", sim_run_job_id(r));
     SF_OK(rt_store_put(s, path, "garbage\n", 8, &sf_err));
     CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_EFORMAT);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
+/* A store whose bytes are not what was written is a named error, never
+ * fewer or other checkpoints: a one-bit flip turning a checkpoint's owned
+ * flag from 1 to 0, or a write torn at a line boundary, would otherwise
+ * parse (DefaultCompletedCheckpointStoreUtils fails the recovery when a
+ * handle cannot be retrieved). The store as written still loads. */
+static void test_store_file_checksum(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 6);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 500);
+    char path[128];
+    snprintf(path, sizeof path, "%s/completed-checkpoints", sim_run_job_id(r));
+    uint8_t *data = NULL;
+    size_t len = 0;
+    SF_OK(rt_store_get(s, path, &data, &len, &sf_err));
+    char *text = (char *)data;
+    char *line = memchr(text, '\n', len) + 1; /* the first checkpoint: "<id> 1 0 <dir>" */
+    char *owned = strchr(line, ' ') + 1;
+    CU_ASSERT_EQUAL_FATAL(*owned, '1');
+    *owned = '0';
+    SF_OK(rt_store_put(s, path, data, len, &sf_err));
+    CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
+    *owned = '1';
+    size_t cut = (size_t)(strstr(text, "sum ") - text); /* torn right before the checksum line */
+    SF_OK(rt_store_put(s, path, data, cut, &sf_err));
+    CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
+    SF_OK(rt_store_put(s, path, data, len, &sf_err));
+    SF_OK(sim_run_coordinator_failover(r, &sf_err));
+    sim_store_entry en[8];
+    int n = 0;
+    SF_OK(sim_run_read_store(r, en, 8, &n, &sf_err));
+    CU_ASSERT(n >= 1);
+    CU_ASSERT(en[0].owned == 1);
+    free(data);
+    sf_records(r, 300);
+    sf_verify(r);
     sim_run_destroy(r);
     rt_store_close(s);
 }
@@ -117,6 +159,7 @@ int suite_coordinator(void) {
     if (!CU_add_test(s, "coordinator failover (heap)", test_coordinator_failover_heap) ||
         !CU_add_test(s, "coordinator failover (rocksdb)", test_coordinator_failover_rocksdb) ||
         !CU_add_test(s, "damaged completed-checkpoint store", test_damaged_store_file) ||
+        !CU_add_test(s, "the completed store is checksummed", test_store_file_checksum) ||
         !CU_add_test(s, "failed stop-with-savepoint keeps the job running", test_failed_stop_keeps_running) ||
         !CU_add_test(s, "one periodic trigger chain after snapshots", test_periodic_trigger_one_chain))
         return -1;

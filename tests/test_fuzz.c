@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "drv_fuzz.h"
+#include "drv_fuzz_case.h"
+#include "sim_backend.h"
 #include "test_util.h"
 
 static char work[512];
@@ -70,6 +72,12 @@ static void caught(sim_mutant m) {
 }
 
 static void test_catches_dropped_channel_state(void) { caught(SIM_MUT_DROP_CHANNEL_STATE); }
+/* A discard that deletes shared files later checkpoints still use: the
+ * check after each subsumption sees it. Reuploading every SST: the cost
+ * check. A reused relative handle re-anchored where the file is not. */
+static void test_catches_discarded_shared(void) { caught(SIM_MUT_DISCARD_SHARED); }
+static void test_catches_reuploads(void) { caught(SIM_MUT_CONFIRM_NOTHING); }
+static void test_catches_flink_39964(void) { caught(SIM_MUT_FLINK_39964); }
 static void test_catches_registry_ownership(void) { caught(SIM_MUT_IGNORE_NOT_CLAIMED); }
 static void test_catches_no_claim_reuse(void) { caught(SIM_MUT_NO_CLAIM_INCREMENTAL); }
 
@@ -97,6 +105,224 @@ static void test_regression_seeds(void) {
     }
 }
 
+/* The draw leads into every risky sequence; these seeds went through one
+ * each when the motifs were written. */
+static void test_sequences_reached(void) {
+    static const struct {
+        uint64_t seed;
+        drv_fuzz_seq seq;
+    } want[] = {{2, DRV_SEQ_CLAIM}, {26, DRV_SEQ_NO_CLAIM}, {18, DRV_SEQ_LEGACY}, {5, DRV_SEQ_SP_BETWEEN},
+                {8, DRV_SEQ_STOP_FAULTS}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        drv_fuzz_result r;
+        rt_error e;
+        CU_ASSERT_FATAL(drv_fuzz_one(want[i].seed, work, NULL, SIM_MUT_NONE, &r, &e) == RT_OK);
+        if (!(r.sequences & (1u << want[i].seq)))
+            fprintf(stderr, "\n  seed %llu did not go through %s\n", (unsigned long long)want[i].seed,
+                    drv_fuzz_seq_name(want[i].seq));
+        CU_ASSERT(r.sequences & (1u << want[i].seq));
+        CU_ASSERT_FALSE(r.violated);
+    }
+}
+
+/* ---- the judge on a case built by hand ---------------------------------- */
+
+typedef struct judge_fixture {
+    fuzz_case fc;
+    drv_fuzz_result res;
+} judge_fixture;
+
+static void judge_open(judge_fixture *j, const char *backend) {
+    memset(j, 0, sizeof *j);
+    fuzz_case *fc = &j->fc;
+    rt_error e;
+    fc->res = &j->res;
+    fc->restore_mode = -1;
+    CU_ASSERT_FATAL(rt_store_open_mem(&fc->store, "judge", &e) == RT_OK);
+    CU_ASSERT_FATAL(rt_trace_init(&fc->trace, NULL) == 0);
+    sim_config_defaults(&fc->cfg);
+    fc->cfg.store = fc->store;
+    fc->cfg.work_dir = work;
+    fc->cfg.backend = backend;
+    fc->cfg.incremental = strcmp(backend, "rocksdb") == 0;
+    fc->cfg.memory_threshold = 0;
+    fc->cfg.retained = 2;
+    fc->cfg.on_completed = fuzz_on_completed;
+    fc->cfg.observer = fc;
+    CU_ASSERT_FATAL(sim_run_create(&fc->run, &fc->cfg, &e) == RT_OK);
+}
+
+static void judge_close(judge_fixture *j) {
+    sim_run_destroy(j->fc.run);
+    rt_strlist_free(&j->fc.damaged);
+    rt_strlist_free(&j->fc.faulted);
+    fuzz_free_base(&j->fc);
+    rt_trace_free(&j->fc.trace);
+    rt_store_close(j->fc.store);
+}
+
+static rt_err judge_rejection(judge_fixture *j, rt_err code, const char *msg, int own) {
+    rt_error e;
+    RT_FAIL(&e, code, "%s", msg);
+    return fuzz_judge(&j->fc, code, A_FAILOVER, own, fuzz_engine_damaged_reads(&j->fc), &e);
+}
+
+/* A failover rejected for a missing file is a bug unless a fault named
+ * that very file (a fault on another file explains nothing). */
+static void test_judge_explains_rejections(void) {
+    judge_fixture j;
+    judge_open(&j, "heap");
+    const char *msg = "restoring 'agg' subtask 0: snapshot file mem://judge/job/chk-3/a.sst is missing";
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 1), RT_EINTERNAL);
+    CU_ASSERT(j.res.violated);
+    j.res.violated = 0;
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.n = 1;
+    plan.faults[0] = (rt_fault){.op = RT_OP_GET, .nth = 1, .kind = RT_FAULT_EIO};
+    rt_store_set_faults(j.fc.store, &plan);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    rt_error e;
+    CU_ASSERT_EQUAL(rt_store_get(j.fc.store, "job/chk-3/a.sst.other", &d, &n, &e), RT_EIO);
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 1), RT_EINTERNAL); /* another file */
+    CU_ASSERT(j.res.violated);
+    j.res.violated = 0;
+    rt_store_set_faults(j.fc.store, &plan);
+    CU_ASSERT_EQUAL(rt_store_get(j.fc.store, "job/chk-3/a.sst", &d, &n, &e), RT_EIO);
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 1), RT_ENOENT); /* explained; the case ends */
+    CU_ASSERT_FALSE(j.res.violated);
+    /* A damaged file explains it for good; a file a CLAIM restore gave
+     * away only for a savepoint's restore. */
+    rt_strlist_free(&j.fc.faulted);
+    rt_strlist_push(&j.fc.claimed, "job/chk-3/a.sst");
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 1), RT_EINTERNAL);
+    j.res.violated = 0;
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 0), RT_ENOENT);
+    CU_ASSERT_FALSE(j.res.violated);
+    rt_strlist_free(&j.fc.claimed);
+    rt_strlist_push(&j.fc.damaged, "job/chk-3/a.sst");
+    CU_ASSERT_EQUAL(judge_rejection(&j, RT_ENOENT, msg, 1), RT_ENOENT);
+    CU_ASSERT_FALSE(j.res.violated);
+    judge_close(&j);
+}
+
+/* Something that works after the engine read damaged bytes is a bug; the
+ * harness's own reads of them do not count. */
+static void test_judge_damaged_reads(void) {
+    judge_fixture j;
+    judge_open(&j, "heap");
+    rt_error e;
+    CU_ASSERT_EQUAL(rt_store_put(j.fc.store, "x/f", "abc", 3, &e), RT_OK);
+    rt_store_mark_damaged(j.fc.store, "x/f");
+    uint64_t before = fuzz_engine_damaged_reads(&j.fc);
+    sim_meta m;
+    CU_ASSERT_NOT_EQUAL(fuzz_harness_load(&j.fc, &m, "x", &e), RT_OK); /* not a snapshot: nothing read */
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL(rt_store_get(j.fc.store, "x/f", &d, &n, &e), RT_OK); /* the engine's read */
+    free(d);
+    CU_ASSERT_EQUAL(fuzz_engine_damaged_reads(&j.fc), before + 1);
+    CU_ASSERT_EQUAL(fuzz_judge(&j.fc, RT_OK, A_RESTORE, 1, before, &e), RT_EINTERNAL);
+    CU_ASSERT(j.res.violated);
+    CU_ASSERT(strstr(e.msg, "damaged bytes") != NULL);
+    judge_close(&j);
+}
+
+/* The harness reads _metadata with the faults suspended: a persistent get
+ * fault neither stops it nor moves the plan (seed 1274 once lost the files
+ * of a claimed snapshot that way and then flagged their legitimate
+ * deletion). */
+static void test_harness_reads_skip_faults(void) {
+    judge_fixture j;
+    judge_open(&j, "heap");
+    rt_error e;
+    CU_ASSERT_EQUAL(sim_run_records(j.fc.run, 300, &e), RT_OK);
+    char dir[256];
+    CU_ASSERT_EQUAL_FATAL(sim_run_snapshot(j.fc.run, SIM_KIND_CANONICAL, "savepoints", dir, sizeof dir, &e), RT_OK);
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.n = 1;
+    plan.faults[0] = (rt_fault){.op = RT_OP_GET, .nth = 1, .kind = RT_FAULT_EIO, .persistent = 1};
+    rt_store_set_faults(j.fc.store, &plan);
+    sim_meta m;
+    CU_ASSERT_EQUAL_FATAL(fuzz_harness_load(&j.fc, &m, dir, &e), RT_OK);
+    sim_meta_free(&m);
+    CU_ASSERT_EQUAL(rt_store_get_stats(j.fc.store)->faults_fired, 0);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_OK);
+    CU_ASSERT_EQUAL(rt_store_get_stats(j.fc.store)->faults_fired, 0);
+    CU_ASSERT_EQUAL(sim_meta_load(&m, j.fc.store, dir, &e), RT_EIO); /* the job's own read meets it */
+    judge_close(&j);
+}
+
+/* The persisted completed-checkpoint store must list what the coordinator
+ * retains: a store written back from an earlier moment (valid, but stale)
+ * is a violation. When a fault refused the store's own write, the
+ * coordinator keeps the unlisted checkpoint's files and the stale store is
+ * no violation until it is written again. */
+static void test_persisted_store_checked(void) {
+    judge_fixture j;
+    judge_open(&j, "rocksdb");
+    rt_error e;
+    CU_ASSERT_EQUAL_FATAL(sim_run_records(j.fc.run, 400, &e), RT_OK);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_OK);
+    CU_ASSERT_FALSE(j.res.violated);
+    char path[128];
+    snprintf(path, sizeof path, "%s/completed-checkpoints", sim_run_job_id(j.fc.run));
+    uint8_t *old = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(rt_store_get(j.fc.store, path, &old, &len, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(sim_run_records(j.fc.run, 600, &e), RT_OK);
+    CU_ASSERT_FALSE(j.fc.hook_violation[0]);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_OK);
+    uint8_t *now = NULL;
+    size_t now_len = 0;
+    CU_ASSERT_EQUAL_FATAL(rt_store_get(j.fc.store, path, &now, &now_len, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(rt_store_put(j.fc.store, path, old, len, &e), RT_OK);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_EINTERNAL);
+    CU_ASSERT(j.res.violated);
+    CU_ASSERT(strstr(e.msg, "persisted") != NULL);
+    j.res.violated = 0;
+    /* A store that drops the oldest retained checkpoint, sealed afresh:
+     * every listed _metadata loads, yet the lists differ. */
+    char text[4096];
+    CU_ASSERT_FATAL(now_len < sizeof text);
+    memcpy(text, now, now_len);
+    text[now_len] = '\0';
+    char *first = strchr(text, '\n') + 1, *second = strchr(first, '\n') + 1;
+    memmove(first, second, strlen(second) + 1);
+    char *sum = strstr(text, "sum ");
+    CU_ASSERT_FATAL(sum != NULL);
+    snprintf(sum, sizeof text - (size_t)(sum - text), "sum %016llx\n",
+             (unsigned long long)sim_checksum(text, (size_t)(sum - text)));
+    CU_ASSERT_EQUAL_FATAL(rt_store_put(j.fc.store, path, text, strlen(text), &e), RT_OK);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_EINTERNAL);
+    CU_ASSERT(j.res.violated);
+    CU_ASSERT(strstr(e.msg, "disagree") != NULL);
+    CU_ASSERT_EQUAL_FATAL(rt_store_put(j.fc.store, path, now, now_len, &e), RT_OK);
+    j.res.violated = 0;
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_OK);
+    /* The next completion writes the store twice: listing the new
+     * checkpoint (allowed), then without the subsumed one (refused). */
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.n = 1;
+    plan.faults[0] = (rt_fault){.op = RT_OP_PUT, .nth = 2, .kind = RT_FAULT_EIO};
+    CU_ASSERT_FATAL(strlen(path) < sizeof plan.faults[0].path_prefix);
+    memcpy(plan.faults[0].path_prefix, path, strlen(path) + 1);
+    rt_store_set_faults(j.fc.store, &plan);
+    int64_t done = sim_run_checkpoint_count(j.fc.run);
+    while (sim_run_checkpoint_count(j.fc.run) == done) CU_ASSERT_EQUAL_FATAL(sim_run_records(j.fc.run, 50, &e), RT_OK);
+    rt_store_set_faults(j.fc.store, NULL);
+    CU_ASSERT_EQUAL(rt_store_get_stats(j.fc.store)->faults_fired, 1);
+    CU_ASSERT_EQUAL(fuzz_check_invariants(&j.fc, &e), RT_OK);
+    CU_ASSERT_FALSE(j.res.violated);
+    CU_ASSERT(j.fc.store_stale); /* it did differ, and the fault excused it */
+    free(old);
+    free(now);
+    judge_close(&j);
+}
+
 int suite_fuzz(void) {
     CU_pSuite s = CU_add_suite("fuzz", init, cleanup);
     if (s == NULL) return -1;
@@ -105,7 +331,15 @@ int suite_fuzz(void) {
         !CU_add_test(s, "seeds that once failed hold", test_regression_seeds) ||
         !CU_add_test(s, "catches dropped channel state", test_catches_dropped_channel_state) ||
         !CU_add_test(s, "catches a registry ignoring ownership", test_catches_registry_ownership) ||
-        !CU_add_test(s, "catches reuse after NO_CLAIM", test_catches_no_claim_reuse))
+        !CU_add_test(s, "catches reuse after NO_CLAIM", test_catches_no_claim_reuse) ||
+        !CU_add_test(s, "catches a discard of shared files in use", test_catches_discarded_shared) ||
+        !CU_add_test(s, "catches incremental checkpoints that upload again", test_catches_reuploads) ||
+        !CU_add_test(s, "catches FLINK-39964", test_catches_flink_39964) ||
+        !CU_add_test(s, "the draw reaches every risky sequence", test_sequences_reached) ||
+        !CU_add_test(s, "a rejection must be explained by a fault on its file", test_judge_explains_rejections) ||
+        !CU_add_test(s, "working after reading damaged bytes is a violation", test_judge_damaged_reads) ||
+        !CU_add_test(s, "the harness reads with the faults suspended", test_harness_reads_skip_faults) ||
+        !CU_add_test(s, "the persisted store must match the coordinator", test_persisted_store_checked))
         return -1;
     return 0;
 }

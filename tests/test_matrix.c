@@ -368,7 +368,7 @@ static char *diff_text(const char *a, const char *b, int *regressions, rt_err *r
     FILE *out = open_memstream(&text, &len);
     rt_error e;
     rt_error_clear(&e);
-    *rc = mx_diff(old_p, new_p, out, regressions, &e);
+    *rc = mx_diff(old_p, new_p, out, regressions, NULL, &e);
     fclose(out);
     return text;
 }
@@ -411,6 +411,56 @@ static void test_diff(void) {
     free(text);
     text = diff_text("old.db", "missing.db", &regressions, &rc);
     CU_ASSERT_EQUAL(rc, RT_ENOENT);
+    free(text);
+    teardown_dir();
+}
+
+/* Costs are their own column of the diff: every change in files or bytes
+ * is listed, more than 10% more bytes is a cost regression, and neither
+ * is an outcome regression. */
+static void test_diff_costs(void) {
+    setup_dir();
+    const char *row = mx_rows[0].id;
+    mx_result old_rs[] = {result(row, "canonical", "heap", "", "works", 1),
+                          result(row, "native", "heap", "", "works", 1),
+                          result(row, "aligned", "heap", "", "works", 1),
+                          result(row, "unaligned", "heap", "", "works", 1)};
+    mx_result new_rs[4];
+    memcpy(new_rs, old_rs, sizeof new_rs);
+    new_rs[0].bytes = 4096 + 409; /* +9.99%: a change */
+    new_rs[1].bytes = 4096 + 411; /* +10.03%: a regression */
+    new_rs[2].files = 4;          /* one more file, same bytes: a change */
+    new_rs[3].bytes = 1000;       /* cheaper: a change */
+    mx_db *db = open_db("old.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, old_rs, 4, WHEN);
+    mx_close(db);
+    db = open_db("new.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, new_rs, 4, WHEN);
+    mx_close(db);
+    int regressions = -1, cost = -1;
+    char old_p[600], new_p[600];
+    path_in(old_p, sizeof old_p, "old.db");
+    path_in(new_p, sizeof new_p, "new.db");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rt_error e;
+    CU_ASSERT_EQUAL(mx_diff(old_p, new_p, out, &regressions, &cost, &e), RT_OK);
+    fclose(out);
+    CU_ASSERT_EQUAL(regressions, 0);
+    CU_ASSERT_EQUAL(cost, 1);
+    char want[200];
+    snprintf(want, sizeof want, "COST-REGRESSION %s/native heap [sc_%s]: files 3 -> 3, bytes 4096 -> 4507 (+10.0%%)", row,
+             row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    snprintf(want, sizeof want, "COST %s/canonical heap [sc_%s]: files 3 -> 3, bytes 4096 -> 4505", row, row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    snprintf(want, sizeof want, "COST %s/aligned heap [sc_%s]: files 3 -> 4, bytes 4096 -> 4096", row, row);
+    CU_ASSERT(text && strstr(text, want) != NULL);
+    CU_ASSERT(text && strstr(text, "0 regressions, 0 changed, 0 new, 0 gone, 4 unchanged") != NULL);
+    CU_ASSERT(text && strstr(text, "costs: 1 cost regression (more than 10% more bytes written), 3 other cost changes") != NULL);
     free(text);
     teardown_dir();
 }
@@ -823,6 +873,7 @@ int suite_matrix(void) {
         {"diff counts works->rejected; no change is 0", test_diff},
         {"diff counts bugs in NEW", test_diff_bug_in_new},
         {"diff --impls compares the model with real Flink", test_diff_impls},
+        {"diff lists cost changes and flags cost regressions apart", test_diff_costs},
         {"merge of shards yields one run", test_merge_shards},
         {"non-SQLite and foreign files are refused untouched", test_refuse_foreign},
         {"expectation sources load; blog differs where documented", test_expectations},

@@ -1,6 +1,8 @@
 /* test_scenario: the scenario interpreter (driver/drv_scenario.c) on
  * scenario files that are wrong: each mistake is a usage error naming the
- * file, the step and the problem, once. */
+ * file, the step and the problem, once; and what it checks on its own:
+ * every retained file after each subsumption, steps allowed to fail, the
+ * kinds a scenario runs for. */
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -34,6 +36,25 @@ static rt_err run_text(const char *name, const char *text, rt_error *e) {
     rc = drv_scn_run(s, SIM_KIND_CANONICAL, "heap", 0, 1, &env, &res, e);
     drv_scn_free(s);
     return rc;
+}
+
+static void write_text(const char *name, const char *text, char *path, size_t cap) {
+    snprintf(path, cap, "%s/%s", work, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* One run of a scenario file (path) for a cell, under a mutant. */
+static void run_cell(const char *path, sim_kind kind, const char *backend, sim_mutant m, drv_scn_result *res) {
+    rt_error e;
+    rt_error_clear(&e);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, m, NULL};
+    CU_ASSERT_EQUAL_FATAL(drv_scn_run(s, kind, backend, 0, 1, &env, res, &e), RT_OK);
+    drv_scn_free(s);
 }
 
 static int count(const char *hay, const char *needle) {
@@ -208,6 +229,67 @@ static void test_flink_snapshots_cut_one_take(void) {
     free(text);
 }
 
+/* A discard that deletes shared files later checkpoints still use is seen
+ * at the step whose checkpoints subsumed them (a run), not only at the
+ * next check or failover; without the mutant the cell works. */
+static void test_subsumption_checked(void) {
+    drv_scn_result res;
+    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_NONE, &res);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "works");
+    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_DISCARD_SHARED, &res);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "corrupted");
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "(run): after checkpoint"));
+    if (strstr(res.err.msg, "(run): after checkpoint") == NULL) fprintf(stderr, "\n  reason: %s\n", res.err.msg);
+}
+
+static const char *const stop_text =
+    "{\"name\":\"stop\",\"row\":\"stop-under-faults\",\"kinds\":[\"canonical\"],\"steps\":["
+    "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":300},"
+    "{\"op\":\"fault\",\"plan\":[{\"on\":\"put\",\"nth\":1,\"kind\":\"eio\",\"path\":\"savepoints/\"}]},"
+    "{\"op\":\"stop\",\"request\":{\"targetDirectory\":\"savepoints\",\"formatType\":\"CANONICAL\"}%s},"
+    "{\"op\":\"fault\",\"plan\":[]},{\"op\":\"run\",\"records\":200},{\"op\":\"check\"}]}";
+
+/* A step allowed to fail: the failed stop leaves the job running, and the
+ * run goes on to its check; without may_fail the stop ends it rejected. */
+static void test_may_fail(void) {
+    char text[1200], path[600];
+    drv_scn_result res;
+    snprintf(text, sizeof text, stop_text, ",\"may_fail\":true");
+    write_text("stop-may-fail.json", text, path, sizeof path);
+    run_cell(path, SIM_KIND_CANONICAL, "heap", SIM_MUT_NONE, &res);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "works");
+    snprintf(text, sizeof text, stop_text, "");
+    write_text("stop-must-work.json", text, path, sizeof path);
+    run_cell(path, SIM_KIND_CANONICAL, "heap", SIM_MUT_NONE, &res);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "rejected");
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "injected"));
+    rt_error e;
+    CU_ASSERT_EQUAL(rt_err_class_of(run_text("bad-may.json",
+                                             "{\"name\":\"b\",\"row\":\"stop-under-faults\",\"steps\":["
+                                             "{\"op\":\"start\",\"may_fail\":1}]}", &e)),
+                    RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "may_fail"));
+}
+
+/* "kinds" restricts the snapshot kinds; an unknown one is a usage error. */
+static void test_kinds(void) {
+    char text[1200], path[600];
+    snprintf(text, sizeof text, stop_text, "");
+    write_text("kinds.json", text, path, sizeof path);
+    rt_error e;
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    CU_ASSERT(drv_scn_has_kind(s, SIM_KIND_CANONICAL));
+    CU_ASSERT_FALSE(drv_scn_has_kind(s, SIM_KIND_NATIVE));
+    CU_ASSERT_FALSE(drv_scn_has_kind(s, SIM_KIND_UNALIGNED));
+    drv_scn_free(s);
+    CU_ASSERT_EQUAL(rt_err_class_of(run_text("bad-kinds.json",
+                                             "{\"name\":\"b\",\"row\":\"stop-under-faults\",\"kinds\":[\"sideways\"],"
+                                             "\"steps\":[{\"op\":\"start\"}]}", &e)),
+                    RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "kinds"));
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
@@ -215,7 +297,10 @@ int suite_scenario(void) {
         !CU_add_test(s, "unknown engine names file and step once", test_unknown_engine) ||
         !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses) ||
         !CU_add_test(s, "real-Flink lane: ownership facts judged per restore mode", test_flink_ownership_judged) ||
-        !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take))
+        !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take) ||
+        !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
+        !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||
+        !CU_add_test(s, "a scenario may name its kinds", test_kinds))
         return -1;
     return 0;
 }

@@ -759,18 +759,103 @@ static void t_fault_events_ring_drops_oldest(rt_store *s) {
     rt_fault_plan plan;
     plan1(&plan, RT_OP_PUT, 1, RT_FAULT_EIO, 1, 0);
     rt_store_set_faults(s, &plan);
-    for (int i = 0; i < 70; i++) {
+    int calls = RT_FAULT_EVENTS_MAX + 6;
+    for (int i = 0; i < calls; i++) {
         char path[16];
-        snprintf(path, sizeof path, "p%03d", i);
+        snprintf(path, sizeof path, "p%04d", i);
         CU_ASSERT_EQUAL(put_str(s, path, "x"), RT_EIO);
     }
-    rt_fault_event ev[80];
-    CU_ASSERT_EQUAL_FATAL(rt_store_drain_fault_events(s, ev, 80), 64);
-    CU_ASSERT_STRING_EQUAL(ev[0].path, "p006");
-    CU_ASSERT_STRING_EQUAL(ev[63].path, "p069");
-    CU_ASSERT_EQUAL(rt_store_get_stats(s)->faults_fired, 70);
+    static rt_fault_event ev[RT_FAULT_EVENTS_MAX + 16];
+    CU_ASSERT_EQUAL_FATAL(rt_store_drain_fault_events(s, ev, RT_FAULT_EVENTS_MAX + 16), RT_FAULT_EVENTS_MAX);
+    CU_ASSERT_STRING_EQUAL(ev[0].path, "p0006");
+    char last[16];
+    snprintf(last, sizeof last, "p%04d", calls - 1);
+    CU_ASSERT_STRING_EQUAL(ev[RT_FAULT_EVENTS_MAX - 1].path, last);
+    CU_ASSERT_EQUAL(rt_store_get_stats(s)->faults_fired, (uint64_t)calls);
+    CU_ASSERT_EQUAL(rt_store_get_stats(s)->fault_events_dropped, 6);
 }
 BOTH(t_fault_events_ring_drops_oldest)
+
+/* A harness's own calls, faults suspended: nothing fires, nothing counts,
+ * and the plan meets the job's next call exactly where it was. */
+static void t_fault_suspended(rt_store *s) {
+    rt_fault_plan plan;
+    plan1(&plan, RT_OP_GET, 1, RT_FAULT_EIO, 0, 0);
+    CU_ASSERT_EQUAL(put_str(s, "f", "data"), RT_OK);
+    rt_store_set_faults(s, &plan);
+    uint64_t gets = rt_store_get_stats(s)->ops[RT_OP_GET];
+    CU_ASSERT_EQUAL(rt_store_suspend_faults(s, 1), 0);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    rt_error e;
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(rt_store_get(s, "f", &d, &n, &e), RT_OK);
+        free(d);
+    }
+    CU_ASSERT_EQUAL(rt_store_get_stats(s)->ops[RT_OP_GET], gets);
+    CU_ASSERT_EQUAL(rt_store_get_stats(s)->faults_fired, 0);
+    CU_ASSERT_EQUAL(rt_store_suspend_faults(s, 0), 1);
+    CU_ASSERT_EQUAL(rt_store_get(s, "f", &d, &n, &e), RT_EIO); /* the job's first get */
+    CU_ASSERT_EQUAL(rt_store_get(s, "f", &d, &n, &e), RT_OK);
+    free(d);
+}
+BOTH(t_fault_suspended)
+
+static uint64_t damaged_reads(rt_store *s) { return rt_store_get_stats(s)->damaged_reads; }
+
+static void read_back(rt_store *s, const char *path) {
+    uint8_t *d = NULL;
+    size_t n = 0;
+    rt_error e;
+    rt_store_get(s, path, &d, &n, &e);
+    free(d);
+}
+
+/* The store knows which files hold other bytes than it acknowledged, and
+ * counts every read of them; a clean write, a delete or a delete_tree ends
+ * the damage, a rename carries it. */
+static void t_damage_tracked(rt_store *s) {
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.faults[0] = (rt_fault){.op = RT_OP_PUT, .nth = 1, .kind = RT_FAULT_TORN, .arg = 2};
+    plan.faults[1] = (rt_fault){.op = RT_OP_PUT, .nth = 2, .kind = RT_FAULT_BITFLIP, .arg = 9};
+    plan.faults[2] = (rt_fault){.op = RT_OP_PUT, .nth = 3, .kind = RT_FAULT_LOST};
+    plan.n = 3;
+    rt_store_set_faults(s, &plan);
+    CU_ASSERT_EQUAL(put_str(s, "d/torn", "abcdef"), RT_OK);
+    CU_ASSERT_EQUAL(put_str(s, "d/flip", "abcdef"), RT_OK);
+    CU_ASSERT_EQUAL(put_str(s, "lost", "abcdef"), RT_OK);
+    CU_ASSERT_EQUAL(put_str(s, "clean", "abcdef"), RT_OK);
+    CU_ASSERT(rt_store_is_damaged(s, "d/torn"));
+    CU_ASSERT(rt_store_is_damaged(s, "d/flip"));
+    CU_ASSERT(rt_store_is_damaged(s, "lost"));
+    CU_ASSERT(!rt_store_exists(s, "lost"));
+    CU_ASSERT(!rt_store_is_damaged(s, "clean"));
+    read_back(s, "clean");
+    CU_ASSERT_EQUAL(damaged_reads(s), 0);
+    rt_store_suspend_faults(s, 1); /* counted however the read comes */
+    read_back(s, "d/torn");
+    rt_store_suspend_faults(s, 0);
+    CU_ASSERT_EQUAL(damaged_reads(s), 1);
+    CU_ASSERT_STRING_EQUAL(rt_store_get_stats(s)->last_damaged_read, "d/torn");
+    rt_error e;
+    CU_ASSERT_EQUAL(rt_store_rename(s, "d", "moved", &e), RT_OK);
+    CU_ASSERT(rt_store_is_damaged(s, "moved/flip"));
+    CU_ASSERT(!rt_store_is_damaged(s, "d/flip"));
+    CU_ASSERT_EQUAL(put_str(s, "moved/flip", "abcdef"), RT_OK); /* rewritten whole */
+    CU_ASSERT(!rt_store_is_damaged(s, "moved/flip"));
+    CU_ASSERT_EQUAL(rt_store_delete_tree(s, "moved", &e), RT_OK);
+    CU_ASSERT(!rt_store_is_damaged(s, "moved/torn"));
+    CU_ASSERT_EQUAL(rt_store_delete(s, "lost", &e), RT_ENOENT);
+    CU_ASSERT(!rt_store_is_damaged(s, "lost"));
+    CU_ASSERT_EQUAL(rt_store_mark_damaged(s, "clean"), 0);
+    CU_ASSERT(rt_store_is_damaged(s, "clean"));
+    read_back(s, "clean");
+    CU_ASSERT_EQUAL(damaged_reads(s), 2);
+    CU_ASSERT_EQUAL(rt_store_delete(s, "clean", &e), RT_OK);
+    CU_ASSERT(!rt_store_is_damaged(s, "clean"));
+}
+BOTH(t_damage_tracked)
 
 static void draw(rt_fault_plan *plan, uint64_t seed, int max_faults, uint64_t horizon);
 
@@ -1038,6 +1123,8 @@ int suite_storage(void) {
         PAIR(t_fault_counters_reset, "set_faults restarts counting"),
         PAIR(t_fault_events_in_order, "fault events drain in order"),
         PAIR(t_fault_events_ring_drops_oldest, "fault event ring drops the oldest"),
+        PAIR(t_fault_suspended, "suspended faults neither fire nor count"),
+        PAIR(t_damage_tracked, "damaged files are tracked and their reads counted"),
         {"dir and mem stores agree on 30 random call sequences", test_dir_and_mem_agree},
         {"check_path allows ordinary names", test_check_path_allows},
         {"symlinks in a directory store are refused", test_symlinks_dir},

@@ -62,14 +62,22 @@ static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
     return 0;
 }
 
+static json_t *sequences_json(unsigned seqs) {
+    json_t *a = json_array();
+    for (int q = 0; q < DRV_SEQ_COUNT; q++)
+        if (seqs & (1u << q)) json_array_append_new(a, json_string(drv_fuzz_seq_name((drv_fuzz_seq)q)));
+    return a;
+}
+
 static void print_json(const drv_fuzz_result *r) {
     char unseed[24];
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
-    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "seed",
+    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "seed",
                           (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "reason", r->why.msg,
                           "backend", r->backend, "kind", r->kind, "digest", r->digest, "unseed", unseed, "plan",
                           r->plan, "actions", r->actions, "virtual_ms", (json_int_t)r->virtual_ms, "files",
-                          (json_int_t)r->files, "bytes", (json_int_t)r->bytes);
+                          (json_int_t)r->files, "bytes", (json_int_t)r->bytes, "sequences",
+                          sequences_json(r->sequences));
     char *t = json_dumps(o, JSON_COMPACT);
     if (t) puts(t);
     free(t);
@@ -107,7 +115,7 @@ int cmd_fuzz(int argc, char **argv) {
     }
     char work[512];
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
-    uint64_t done = 0, violations = 0;
+    uint64_t done = 0, violations = 0, seq[DRV_SEQ_COUNT] = {0};
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
         if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
         drv_fuzz_result r;
@@ -116,6 +124,7 @@ int cmd_fuzz(int argc, char **argv) {
             break;
         }
         done++;
+        for (int q = 0; q < DRV_SEQ_COUNT; q++) seq[q] += (r.sequences >> q) & 1u;
         if (o.json) print_json(&r);
         if (r.violated) {
             violations++;
@@ -136,6 +145,9 @@ int cmd_fuzz(int argc, char **argv) {
     mx_close(db);
     if (rc) return rc;
     fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations\n", done, o.from, violations);
+    for (int q = 0; q < DRV_SEQ_COUNT && done > 0; q++)
+        fprintf(stderr, "fuzz: %-32s %6" PRIu64 " seeds (%.1f%%)\n", drv_fuzz_seq_name((drv_fuzz_seq)q), seq[q],
+                100.0 * (double)seq[q] / (double)done);
     return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
@@ -164,6 +176,10 @@ int cmd_replay(int argc, char **argv) {
         printf("seed      %" PRIu64 "\nbackend   %s (%s checkpoints)\nfaults    %s\nactions   %s\noutcome   %s%s%s\n"
                "digest    %s\nunseed    %016" PRIx64 "\n", r.seed, r.backend, r.kind, r.plan, r.actions, r.outcome,
                r.why.msg[0] ? ": " : "", r.why.msg, r.digest, r.unseed);
+        printf("sequences");
+        for (int q = 0; q < DRV_SEQ_COUNT; q++)
+            if (r.sequences & (1u << q)) printf(" %s", drv_fuzz_seq_name((drv_fuzz_seq)q));
+        printf("%s\n", r.sequences ? "" : " none");
     }
     return r.violated ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }

@@ -51,9 +51,9 @@ static int matrix_diff(int argc, char **argv) {
     if (n_paths != 2) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
     rt_error e;
     rt_error_clear(&e);
-    int differ = 0;
-    /* Like diff(1): 1 means the runs differ by a regression (or the two
-     * implementations disagree), 2 that the comparison could not be made (a
+    int differ = 0, cost_regressions = 0;
+    /* Like diff(1): 1 means the runs differ by a regression of an outcome
+     * or of a cost (or the two implementations disagree), 2 that the comparison could not be made (a
      * missing or non-SQLite database). */
     if (impls[0] != '\0') {
         char *comma = strchr(impls, ',');
@@ -63,10 +63,10 @@ static int matrix_diff(int argc, char **argv) {
             return cli_usage_error("matrix diff: --impls names model or flink, not '%s,%s'", impls, comma + 1);
         if (mx_diff_impls(paths[0], impls, paths[1], comma + 1, stdout, &differ, &e) != RT_OK)
             return cli_usage_error("matrix diff: %s", e.msg);
-    } else if (mx_diff(paths[0], paths[1], stdout, &differ, &e) != RT_OK) {
+    } else if (mx_diff(paths[0], paths[1], stdout, &differ, &cost_regressions, &e) != RT_OK) {
         return cli_usage_error("matrix diff: %s", e.msg);
     }
-    return differ ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    return differ || cost_regressions ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
 static int matrix_merge(int argc, char **argv) {

@@ -101,24 +101,35 @@ int cmd_mutants(int argc, char **argv) {
             rc = cli_report_error(&e);
             goto done;
         }
-        int changed = 0, first = -1;
-        for (int i = 0; i < r.n_combos; i++)
+        int changed = 0, first = -1, costlier = 0, first_cost = -1;
+        for (int i = 0; i < r.n_combos; i++) {
             if (strcmp(base[i].outcome, mut[i].outcome) != 0) {
                 changed++;
                 if (first < 0) first = i;
             }
+            /* A cost regression as `matrix diff` flags it: > 10% more bytes. */
+            if (mut[i].bytes * 10 > base[i].bytes * 11) {
+                costlier++;
+                if (first_cost < 0) first_cost = i;
+            }
+        }
         char fuzz[64] = "fuzz: no violation";
         if (seed) snprintf(fuzz, sizeof fuzz, "fuzz: seed %llu", (unsigned long long)seed);
         if (changed)
             printf("killed    %-28s matrix: %d result(s) changed, e.g. %s/%s %s %s: %s -> %s; %s\n",
                    sim_mutant_name((sim_mutant)m), changed, mut[first].guarantee, mut[first].kind, mut[first].backend,
                    mut[first].versions, base[first].outcome, mut[first].outcome, fuzz);
+        else if (costlier)
+            printf("killed    %-28s matrix: no outcome changed, %d result(s) cost more than 10%% more bytes, e.g. "
+                   "%s/%s %s %s: %llu -> %llu bytes; %s\n", sim_mutant_name((sim_mutant)m), costlier,
+                   mut[first_cost].guarantee, mut[first_cost].kind, mut[first_cost].backend, mut[first_cost].versions,
+                   (unsigned long long)base[first_cost].bytes, (unsigned long long)mut[first_cost].bytes, fuzz);
         else if (seed)
             printf("killed    %-28s matrix: no change; %s\n", sim_mutant_name((sim_mutant)m), fuzz);
         else
             printf("SURVIVED  %-28s %s\n", sim_mutant_name((sim_mutant)m), sim_mutant_what((sim_mutant)m));
         fflush(stdout);
-        survivors += changed == 0 && seed == 0;
+        survivors += changed == 0 && costlier == 0 && seed == 0;
     }
     printf("%d of %d mutants survived the matrix and %d fuzz seeds\n", survivors, SIM_MUT_COUNT - 1,
            MUTANT_FUZZ_SEEDS);

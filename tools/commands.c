@@ -105,7 +105,9 @@ const cli_command cli_commands[] = {
      "--kind/--backend run only those combinations. --observed DIR (default matrix/observed)\n"
      "holds real-Flink results shown beside the model's; --impl flink runs the scenarios on\n"
      "real Flink instead (see scenario run --help) and --observed-out writes them there.\n"
-     "diff lists regressions and changes between two runs and exits 1 on a regression;\n"
+     "diff lists regressions and changes between two runs, and apart from them every change in\n"
+     "files and bytes written per result (COST), flagging more than 10% more bytes as a cost\n"
+     "regression (COST-REGRESSION); it exits 1 on an outcome or a cost regression.\n"
      "--impls model,flink compares the model's results in OLD.db with real Flink's in NEW.db\n"
      "(one file may be both) and exits 1 when they disagree.\n"
      "merge combines the databases of sharded runs into OUT.db: give every shard the same\n"
@@ -118,12 +120,20 @@ const cli_command cli_commands[] = {
      "Runs N seeds (from S, default 1). Each seed draws a job (backend, alignment, parallelism,\n"
      "retention), which storage fault kinds are on and where (swarm testing), and a list of\n"
      "actions (records, savepoints, task and coordinator failovers, restores in every mode and\n"
-     "parallelism, stop-with-savepoint). After every action: retained checkpoints' files exist,\n"
-     "no savepoint file is deleted, no checkpoint after a NO_CLAIM restore uses the restored\n"
-     "files, every failure is a named error. Then the faults stop: a checkpoint must complete\n"
-     "within a bound and the state must match the oracle. Exits 1 and prints the replay\n"
-     "command when an invariant is violated. --db records every seed in the results table.\n"
-     "--shard I/N takes every N-th seed, for parallel processes.\n"},
+     "parallelism, stop-with-savepoint, damage to a stored file); two thirds of the seeds also\n"
+     "draw a motif leading into a risky sequence (a CLAIM, NO_CLAIM or LEGACY restore whose\n"
+     "next checkpoints reuse files, then a task or coordinator failover; a savepoint between\n"
+     "incremental checkpoints; stop-with-savepoint under faults), counted at the end.\n"
+     "Every rejection must be explained by a fault that named its file, or by damage, else it\n"
+     "is a violation; so is anything that works after reading damaged bytes. After every\n"
+     "action, with the faults suspended (the harness's own reads never meet them): retained\n"
+     "checkpoints' files exist (also after every subsumption), no savepoint file is deleted,\n"
+     "no checkpoint after a NO_CLAIM restore uses the restored files, the persisted completed-\n"
+     "checkpoint store lists exactly what the coordinator retains, and an incremental\n"
+     "checkpoint uploaded no file its base already held. Then the faults stop: a checkpoint\n"
+     "must complete within a bound and the state must match the oracle. Exits 1 and prints\n"
+     "the replay command when an invariant is violated. --db records every seed in the\n"
+     "results table. --shard I/N takes every N-th seed, for parallel processes.\n"},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
      "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
@@ -135,7 +145,8 @@ const cli_command cli_commands[] = {
      "savepoint paths, unchecked _metadata versions and SST footers, dropped channel state, no\n"
      "native migration, a registry that ignores ownership, incompatible serializers let through,\n"
      "operator code ignored, ...: every mutant of sim/sim_mutant.h) and a fuzz budget of 60\n"
-     "seeds under each; exits 1 if a mutant changes no matrix result and breaks no fuzz invariant.\n"},
+     "seeds under each; exits 1 if a mutant changes no matrix outcome, makes no result cost more\n"
+     "than 10% more bytes, and breaks no fuzz invariant.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"

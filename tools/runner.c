@@ -81,6 +81,7 @@ rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard
                     if (kind && strcmp(kind, sim_kind_name((sim_kind)k)) != 0) continue;
                     if (backend && strcmp(backend, backends[b]) != 0) continue;
                     if (!drv_scn_has_backend(r->scns[s], backends[b])) continue;
+                    if (!drv_scn_has_kind(r->scns[s], (sim_kind)k)) continue;
                     if (idx++ % shard_n != shard_i) continue;
                     runner_combo *c = &r->combos[r->n_combos++];
                     c->scenario = s;
