@@ -19,14 +19,21 @@ static char work[512];
 static int setup(void) { return tu_mkdtemp(work, sizeof work, "scenario"); }
 static int teardown(void) { return tu_rmtree(work); }
 
-/* Writes text to work/name and runs it once (canonical, heap). */
-static rt_err run_text(const char *name, const char *text, rt_error *e) {
+/* Writes text to work/name. */
+static void write_file(const char *name, const char *text) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", work, name);
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs(text, f);
     fclose(f);
+}
+
+/* Writes text to work/name and runs it once (canonical, heap). */
+static rt_err run_text(const char *name, const char *text, rt_error *e) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", work, name);
+    write_file(name, text);
     rt_error_clear(e);
     drv_scn *s = NULL;
     rt_err rc = drv_scn_load(&s, path, e);
@@ -131,15 +138,6 @@ static void test_trace_every_line_parses(void) {
  * test wants the runner to have seen; the executor's own logic is under
  * test: how it cuts snapshots and judges the ownership facts. (The real
  * runner is exercised by `make conformance-smoke`.) */
-
-static void write_file(const char *name, const char *text) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", work, name);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static const char *const fake_java =
     "#!/bin/sh\n"
