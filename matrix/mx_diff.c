@@ -88,6 +88,18 @@ static rt_err push(diff_side *s, const diff_entry *d, rt_error *e) {
     return RT_OK;
 }
 
+/* Folds result d into into, its key's entry: the costs add up, the worst
+ * outcome stays with its first reason. */
+static void fold_into(diff_entry *into, const diff_entry *d) {
+    assert(key_cmp(into, d) == 0);
+    into->files += d->files;
+    into->bytes += d->bytes;
+    if (d->worst > into->worst) {
+        into->worst = d->worst;
+        mx_copy(into->reason, sizeof into->reason, d->reason);
+    }
+}
+
 /* Folds one result into the previous key if it is the same key (the query
  * orders by key), keeping the worst outcome and its first reason. */
 static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
@@ -108,13 +120,7 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
     }
     diff_entry *last = s->n ? &s->v[s->n - 1] : NULL;
     if (last == NULL || key_cmp(last, &d) != 0) return push(s, &d, e);
-    assert(key_cmp(last, &d) == 0);
-    last->files += d.files;
-    last->bytes += d.bytes;
-    if (d.worst > last->worst) {
-        last->worst = d.worst;
-        mx_copy(last->reason, sizeof last->reason, d.reason);
-    }
+    fold_into(last, &d);
     return RT_OK;
 }
 
@@ -130,17 +136,8 @@ static void fold_sorted(diff_side *s) {
     qsort(s->v, s->n, sizeof *s->v, entry_cmp);
     size_t w = 0;
     for (size_t i = 1; i < s->n; i++) {
-        diff_entry *last = &s->v[w];
-        if (key_cmp(last, &s->v[i]) != 0) {
-            s->v[++w] = s->v[i];
-            continue;
-        }
-        last->files += s->v[i].files;
-        last->bytes += s->v[i].bytes;
-        if (s->v[i].worst > last->worst) {
-            last->worst = s->v[i].worst;
-            mx_copy(last->reason, sizeof last->reason, s->v[i].reason);
-        }
+        if (key_cmp(&s->v[w], &s->v[i]) != 0) s->v[++w] = s->v[i];
+        else fold_into(&s->v[w], &s->v[i]);
     }
     s->n = w + 1;
 }
