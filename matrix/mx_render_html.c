@@ -223,16 +223,14 @@ static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
     fprintf(f, "<p>%d cells ran on real Flink; the model disagrees with it in %d.</p>\n", rep->flink_cells,
             rep->flink_differ);
     fputs("<table><tr><th>cell</th><th>docs</th><th>model</th><th>real Flink</th></tr>\n", f);
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < rep->n_cells; i++) {
-            const mx_cell *c = &rep->cells[i];
-            if (mx_counts_total(&c->flink) == 0 || mx_cell_flink_disagrees(c) != (pass == 0)) continue;
-            fputs(pass == 0 ? "<tr class=\"differs\"><td>" : "<tr><td>", f);
-            html_cell_label(rep, c, f);
-            fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                    rep->docs >= 0 ? mx_expect_symbol(c->expect[rep->docs]) : "?",
-                    mx_counts_total(&c->counts) ? c->symbol : "—", c->flink_symbol);
-        }
+    for (int k = 0; k < rep->flink_cells; k++) {
+        const mx_cell *c = &rep->cells[rep->flink_order[k]];
+        fputs(mx_cell_flink_disagrees(c) ? "<tr class=\"differs\"><td>" : "<tr><td>", f);
+        html_cell_label(rep, c, f);
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                rep->docs >= 0 ? mx_expect_symbol(c->expect[rep->docs]) : "?",
+                mx_counts_total(&c->counts) ? c->symbol : "—", c->flink_symbol);
+    }
     fputs("</table>\n<ul>\n", f);
     rt_err rc = RT_OK;
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++) {

@@ -233,11 +233,7 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     fprintf(f, "%d cells ran on real Flink; the model disagrees with it in %d.\n\n", rep->flink_cells,
             rep->flink_differ);
     fputs("| cell | docs | model | real Flink |\n|---|:-:|:-:|:-:|\n", f);
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < rep->n_cells; i++) {
-            const mx_cell *c = &rep->cells[i];
-            if (mx_counts_total(&c->flink) > 0 && mx_cell_flink_disagrees(c) == (pass == 0)) md_flink_line(rep, c, f);
-        }
+    for (int k = 0; k < rep->flink_cells; k++) md_flink_line(rep, &rep->cells[rep->flink_order[k]], f);
     fputc('\n', f);
     rt_err rc = RT_OK;
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++) {

@@ -148,6 +148,22 @@ static rt_err load_expectations(mx_db *db, mx_report *rep, rt_error *e) {
     return rc;
 }
 
+/* The cells real Flink ran, the ones where the model disagrees first (both
+ * renderers list them in this order). */
+static rt_err order_flink_cells(mx_report *rep, rt_error *e) {
+    if (rep->flink_cells == 0) return RT_OK;
+    rep->flink_order = malloc((size_t)rep->flink_cells * sizeof *rep->flink_order);
+    if (rep->flink_order == NULL) return RT_FAIL(e, RT_ENOMEM, "no memory for the real-Flink cells");
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < rep->n_cells; i++) {
+            const mx_cell *c = &rep->cells[i];
+            if (mx_counts_total(&c->flink) > 0 && mx_cell_flink_disagrees(c) == (pass == 0)) rep->flink_order[n++] = i;
+        }
+    assert(n == rep->flink_cells);
+    return RT_OK;
+}
+
 rt_err mx_report_load(mx_db *db, mx_report *rep, rt_error *e) {
     assert(db != NULL);
     assert(rep != NULL);
@@ -166,6 +182,7 @@ rt_err mx_report_load(mx_db *db, mx_report *rep, rt_error *e) {
         rep->flink_cells += mx_counts_total(&rep->cells[i].flink) > 0;
         rep->flink_differ += mx_cell_flink_disagrees(&rep->cells[i]);
     }
+    if (rc == RT_OK) rc = order_flink_cells(rep, e);
     if (rc == RT_OK) rc = load_expectations(db, rep, e);
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)
         for (int s = 0; s < rep->n_sources; s++)
@@ -181,7 +198,9 @@ int mx_cell_flink_disagrees(const mx_cell *c) {
 void mx_report_free(mx_report *rep) {
     if (rep == NULL) return;
     free(rep->cells);
+    free(rep->flink_order);
     rep->cells = NULL;
+    rep->flink_order = NULL;
     rep->n_cells = 0;
 }
 

@@ -61,6 +61,7 @@ typedef struct mx_report {
     int n_cells;
     int flink_cells;  /* cells real Flink ran */
     int flink_differ; /* of those, where the model's symbol differs */
+    int *flink_order; /* the flink_cells indices into cells, disagreements first */
 } mx_report;
 
 /* Reads the latest run; RT_ENOENT if the database holds no run. */
