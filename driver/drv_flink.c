@@ -345,6 +345,21 @@ static fl_snap *fl_find(fl_ctx *c, const char *name) {
     return NULL;
 }
 
+/* The snapshot a step names ("snapshot", default "last"). */
+static rt_err fl_named(fl_ctx *c, json_t *step, fl_snap **sn, rt_error *e) {
+    const char *name = json_string_value(json_object_get(step, "snapshot"));
+    *sn = fl_find(c, name ? name : "last");
+    return *sn ? RT_OK : fl_usage(c, e, "no snapshot of that name was taken before");
+}
+
+/* One runner command on the job's release, judged; *ans (the caller
+ * frees it) is its answer or NULL. */
+static rt_err fl_ask(fl_ctx *c, const char *const *argv, json_t **ans, rt_error *e) {
+    char why[1400];
+    run_jvm(c, c->job.release, argv, ans, why, sizeof why);
+    return judge(c, c->job.release, *ans, why, e);
+}
+
 static rt_err fl_start(fl_ctx *c, json_t *step, rt_error *e) {
     memset(&c->job, 0, sizeof c->job);
     snprintf(c->job.release, sizeof c->job.release, "%s", c->o->default_release);
@@ -432,9 +447,7 @@ static rt_err fl_take(fl_ctx *c, const char *kind, int stop, const fl_cut *cuts,
         c->restoring = 0;
     }
     json_t *ans;
-    char why[1400];
-    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
-    rt_err rc = judge(c, c->job.release, ans, why, e);
+    rt_err rc = fl_ask(c, argv, &ans, e);
     json_t *snaps = ans ? json_object_get(ans, "snapshots") : NULL;
     if (rc == RT_OK && n_cuts > 1 && json_array_size(snaps) != (size_t)n_cuts) {
         snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
@@ -500,14 +513,14 @@ static rt_err fl_savepoint(fl_ctx *c, json_t *step, int stop, rt_error *e) {
 }
 
 static rt_err fl_relocate(fl_ctx *c, json_t *step, rt_error *e) {
-    const char *name = json_string_value(json_object_get(step, "snapshot"));
-    fl_snap *sn = fl_find(c, name ? name : "last");
-    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    fl_snap *sn;
+    rt_err rc = fl_named(c, step, &sn, e);
+    if (rc != RT_OK) return rc;
     const char *to = fl_field(c, step, "to");
     const char *base = strrchr(sn->path, '/');
     char dst[1100];
     snprintf(dst, sizeof dst, "%s/%s", to ? to : "relocated", base ? base + 1 : sn->path);
-    rt_err rc = rt_store_rename(c->box, sn->path, dst, e);
+    rc = rt_store_rename(c->box, sn->path, dst, e);
     if (rc != RT_OK) return rc;
     snprintf(sn->path, sizeof sn->path, "%.1000s", dst);
     if (json_is_true(json_object_get(step, "remove_original"))) {
@@ -520,10 +533,8 @@ static rt_err fl_relocate(fl_ctx *c, json_t *step, rt_error *e) {
 
 static rt_err fl_restore(fl_ctx *c, json_t *step, rt_error *e) {
     if (c->restoring) return fl_skip(c, e, "a second restore before a check");
-    const char *name = json_string_value(json_object_get(step, "snapshot"));
-    c->restore_from = fl_find(c, name ? name : "last");
-    if (c->restore_from == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
-    rt_err rc = fl_job_fields(c, step, &c->job, e);
+    rt_err rc = fl_named(c, step, &c->restore_from, e);
+    if (rc == RT_OK) rc = fl_job_fields(c, step, &c->job, e);
     if (rc != RT_OK) return rc;
     const char *mode = fl_field(c, step, "mode");
     if (mode == NULL || strcmp(mode, "no-claim") == 0 || strcmp(mode, "no_claim") == 0)
@@ -588,9 +599,7 @@ static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
     if (c->job.memory_threshold >= 0) fl_arg(argv, 40, "--inline-threshold", thr);
     if (ownership) fl_arg(argv, 40, "--ownership", "true");
     json_t *ans;
-    char why[1400];
-    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
-    rt_err rc = judge(c, c->job.release, ans, why, e);
+    rt_err rc = fl_ask(c, argv, &ans, e);
     if (rc == RT_OK && ownership) rc = fl_judge_ownership(c, ans, e);
     json_decref(ans);
     c->restoring = 0;
@@ -615,10 +624,9 @@ static rt_err fl_spa_available(fl_ctx *c, rt_error *e) {
  * frontier for an unaligned checkpoint, whose in-flight records the reader
  * does not see). */
 static rt_err fl_spa_read(fl_ctx *c, json_t *step, rt_error *e) {
-    const char *name = json_string_value(json_object_get(step, "snapshot"));
-    fl_snap *sn = fl_find(c, name ? name : "last");
-    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
-    rt_err rc = fl_spa_available(c, e);
+    fl_snap *sn;
+    rt_err rc = fl_named(c, step, &sn, e);
+    if (rc == RT_OK) rc = fl_spa_available(c, e);
     if (rc != RT_OK) return rc;
     char path[1100], work[1100], seed[24];
     snprintf(path, sizeof path, "%s/%.600s", c->root, sn->path);
@@ -626,15 +634,9 @@ static rt_err fl_spa_read(fl_ctx *c, json_t *step, rt_error *e) {
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     const char *argv[16] = {"spa-read", "--path", path, "--seed", seed, "--work", work, "--backend", c->job.backend,
                             NULL};
-    if (sn->take_info[0] != '\0') {
-        argv[9] = "--take-info";
-        argv[10] = sn->take_info;
-        argv[11] = NULL;
-    }
+    if (sn->take_info[0] != '\0') fl_arg(argv, 16, "--take-info", sn->take_info);
     json_t *ans;
-    char why[1400];
-    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
-    rc = judge(c, c->job.release, ans, why, e);
+    rc = fl_ask(c, argv, &ans, e);
     json_decref(ans);
     return rc;
 }
@@ -645,9 +647,9 @@ static rt_err fl_spa_read(fl_ctx *c, json_t *step, rt_error *e) {
  * named by "name", without a take's frontier (a restore's oracle reads the
  * offsets from it). */
 static rt_err fl_spa_write(fl_ctx *c, json_t *step, rt_error *e) {
-    const char *name = json_string_value(json_object_get(step, "snapshot"));
-    fl_snap *sn = fl_find(c, name ? name : "last");
-    if (sn == NULL) return fl_usage(c, e, "no snapshot of that name was taken before");
+    fl_snap *sn;
+    rt_err rc = fl_named(c, step, &sn, e);
+    if (rc != RT_OK) return rc;
     if (c->n_snaps == (int)(sizeof c->snaps / sizeof c->snaps[0])) return fl_usage(c, e, "too many snapshots");
     json_t *ops = json_object_get(step, "operators");
     const char *op = "copy";
@@ -659,7 +661,7 @@ static rt_err fl_spa_write(fl_ctx *c, json_t *step, rt_error *e) {
     const char *format = fl_field(c, step, "format");
     if (format == NULL || strcmp(format, "CANONICAL") == 0) format = "canonical";
     else if (strcmp(format, "NATIVE") == 0) format = "native";
-    rt_err rc = fl_spa_available(c, e);
+    rc = fl_spa_available(c, e);
     if (rc != RT_OK) return rc;
     fl_snap *out = &c->snaps[c->n_snaps];
     memset(out, 0, sizeof *out);
@@ -674,9 +676,7 @@ static rt_err fl_spa_write(fl_ctx *c, json_t *step, rt_error *e) {
     const char *argv[] = {"spa-write", "--path", path, "--out", dst, "--work", work, "--op", op,
                           "--format", format, "--backend", c->job.backend, NULL};
     json_t *ans;
-    char why[1400];
-    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
-    rc = judge(c, c->job.release, ans, why, e);
+    rc = fl_ask(c, argv, &ans, e);
     json_decref(ans);
     if (rc == RT_OK) c->n_snaps++;
     return rc;
