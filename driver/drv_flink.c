@@ -669,6 +669,7 @@ static rt_err fl_spa_write(fl_ctx *c, json_t *step, rt_error *e) {
     snprintf(out->name, sizeof out->name, "%s", new_name ? new_name : "last");
     snprintf(out->take_dir, sizeof out->take_dir, "spa-write-%zu", c->step + 1);
     snprintf(out->path, sizeof out->path, "spa-write-%zu/savepoint", c->step + 1);
+    out->offset = sn->offset; /* it carries the source's offsets over from sn */
     char path[1100], dst[1100], work[1100];
     snprintf(path, sizeof path, "%s/%.600s", c->root, sn->path);
     snprintf(dst, sizeof dst, "%s/%.600s", c->root, out->path);

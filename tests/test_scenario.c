@@ -288,6 +288,40 @@ static void test_kinds(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "kinds"));
 }
 
+/* A savepoint the State Processor API wrote carries the original's source
+ * offsets: its restore runs the sources on from the original's cut
+ * (1500/4 + 800/4), not from zero. */
+static void test_flink_spa_write_keeps_offsets(void) {
+    char log[600], java[600], path[600];
+    snprintf(log, sizeof log, "%s/argv.log", work);
+    remove(log);
+    write_file("facts.json", "{\"outcome\":\"works\"}\n");
+    write_file("spaw.json",
+               "{\"name\":\"spaw\",\"row\":\"spa-write\",\"steps\":["
+               "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":1500},"
+               "{\"op\":\"snapshot\",\"kind\":\"canonical\",\"name\":\"s1\"},"
+               "{\"op\":\"spa_write\",\"snapshot\":\"s1\",\"name\":\"s2\",\"operators\":[\"agg\"]},"
+               "{\"op\":\"restore\",\"snapshot\":\"s2\",\"backend\":\"heap\"},"
+               "{\"op\":\"run\",\"records\":800},{\"op\":\"check\"}]}");
+    snprintf(path, sizeof path, "%s/spaw.json", work);
+    drv_flink_opts o;
+    fake_runner(&o, java, sizeof java);
+    rt_error e;
+    rt_error_clear(&e);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_CANONICAL, "heap", 0, 1, &env, &res, &e), RT_OK);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "works");
+    drv_scn_free(s);
+    char *text = tu_read_file(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "spa-write "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--records-until 575 "));
+    free(text);
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
@@ -296,6 +330,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses) ||
         !CU_add_test(s, "real-Flink lane: ownership facts judged per restore mode", test_flink_ownership_judged) ||
         !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take) ||
+        !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||
         !CU_add_test(s, "a scenario may name its kinds", test_kinds))
