@@ -94,7 +94,7 @@ static rt_err add_result(diff_side *s, sqlite3_stmt *st, rt_error *e) {
 
 static rt_err load_side(diff_side *s, const char *path, rt_error *e) {
     memset(s, 0, sizeof *s);
-    rt_err rc = mx_open_read_only(&s->db, path, e);
+    rt_err rc = mx_open_results(&s->db, path, e); /* an older build's database too */
     if (rc == RT_OK) rc = mx_latest_run(s->db, &s->run, e);
     sqlite3_stmt *st = NULL;
     if (rc == RT_OK)

@@ -70,7 +70,7 @@ static void caught(sim_mutant m) {
 }
 
 static void test_catches_dropped_channel_state(void) { caught(SIM_MUT_DROP_CHANNEL_STATE); }
-static void test_catches_registry_ownership(void) { caught(SIM_MUT_IGNORE_NOT_CLAIMED); }
+static void test_catches_registry_ownership(void) { caught(SIM_MUT_FLINK_26985); }
 static void test_catches_no_claim_reuse(void) { caught(SIM_MUT_NO_CLAIM_INCREMENTAL); }
 
 /* Seeds that once broke an invariant, each for a bug since fixed: they
