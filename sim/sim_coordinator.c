@@ -218,7 +218,7 @@ void sim_coord_task_snapshot(sim_run *r, sim_task *t) {
  * arrives after the slow storage calls it waited on. */
 void sim_coord_task_done(sim_run *r, sim_task *t) {
     sim_pending *p = sim_coord_pending(r, t->cp);
-    if (p == NULL) return;
+    if (p == NULL || p->snaps[t->id].taken) return; /* gone, or its part is in already */
     uint64_t delay = 1;
     if (t->unaligned && !p->failed) {
         rt_error e;

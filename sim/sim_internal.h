@@ -123,7 +123,7 @@ typedef struct sim_pending {
     sim_sharing sharing;
     char dir[SIM_PATH_MAX];
     uint64_t triggered_at;
-    int acks, failed, done;
+    int acks, failed;
     rt_error err;
     sim_task_snap *snaps; /* by task id: what the task acknowledged (or will) */
     /* FLINK-23949's measurement: SST bytes uploaded, and the bytes of the
