@@ -19,7 +19,7 @@ TEST_SRC = $(sort $(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  = build/.deps-ok
 
-.PHONY: all deps test layout targets unit conformance conformance-smoke determinism sanitize coverage matrix bench clean cppcheck fuzz-metadata
+.PHONY: all deps test layout targets unit conformance conformance-smoke determinism sanitize coverage matrix mutants bench clean cppcheck fuzz-metadata
 .DEFAULT_GOAL := all
 
 all: snapsim
@@ -97,6 +97,12 @@ coverage: $(DEPS_OK)
 
 matrix: snapsim
 	./snapsim matrix --db reports/matrix.db --out reports
+
+# Every built-in mutant under the matrix, the shipped-bug scenarios and a
+# fuzz budget: reports/mutants.md says what killed each (long: the matrix
+# runs once per mutant).
+mutants: snapsim
+	./snapsim mutants --out reports
 
 bench: snapsim
 	./snapsim bench --out reports

@@ -81,6 +81,12 @@ static void draw_config(fuzz_case *fc, const char *work_dir, sim_mutant m, fuzz_
      * state (the matrix runs with it). Mixed from the seed, not drawn, so
      * the other draws of a seed stay what they were. */
     c->memory_threshold = rt_mix3(fc->seed, 0x696e6c696e65, 0) & 1 ? 1024 : 0;
+    /* execution.checkpointing.max-concurrent-checkpoints: 2 or 3 for a
+     * quarter of the seeds whose checkpoints are aligned without a timeout
+     * (Flink allows more than one only then). Mixed from the seed, not
+     * drawn, like the threshold. */
+    uint64_t conc = rt_mix3(fc->seed, 0x636f6e63, 0);
+    c->max_concurrent = align == 2 && conc % 4 == 0 ? 2 + (int)((conc >> 8) % 2) : 1;
     c->timeout_ms = 5000;
     c->work_dir = work_dir;
     c->mutant = m;
@@ -428,6 +434,8 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
     rt_trace_event(&fc->trace, 0, "fuzz_case",
                    "\"seed\":%" PRIu64 ",\"backend\":\"%s\",\"memory_threshold\":%u,\"plan\":\"%s\"", seed,
                    fc->cfg.backend, fc->cfg.memory_threshold, out->plan);
+    if (fc->cfg.max_concurrent > 1) /* only then: the digests of other seeds stay */
+        rt_trace_event(&fc->trace, 0, "fuzz_concurrency", "\"max_concurrent\":%d", fc->cfg.max_concurrent);
     fc->cfg.store = fc->store;
     fc->cfg.trace = &fc->trace;
     rt_error why;

@@ -1,6 +1,7 @@
 /* drv_fuzz: one fault-injection case per seed. The seed draws the job
- * (backend, alignment, parallelism, retention), which fault kinds are on
- * and at what points (swarm testing), and a sequence of actions (records,
+ * (backend, alignment, parallelism, retention, checkpoints in progress at
+ * once), which fault kinds are on and at what points (swarm testing), and
+ * a sequence of actions (records,
  * savepoints, task and coordinator failovers, restores in any mode and
  * parallelism, stop-with-savepoint). Invariants are checked after every
  * action; after the faults stop, a liveness phase must complete a

@@ -141,8 +141,7 @@ int drv_scn_has_kind(const drv_scn *s, sim_kind kind) {
 
 int drv_scn_has_backend(const drv_scn *s, const char *backend) {
     if (s->backends == NULL) return 1;
-    for (size_t i = 0; i < json_array_size(s->backends); i++)
-        {
+    for (size_t i = 0; i < json_array_size(s->backends); i++) {
         const char *b = json_string_value(json_array_get(s->backends, i));
         if (b && strcmp(b, backend) == 0) return 1;
     }
@@ -177,6 +176,10 @@ typedef struct scn_ctx {
     sim_restore_mode mode;
     rt_strlist restored_files;
     int64_t restored_id;
+    /* the ownership timeline: every restore, the files of the latest one
+     * (its _metadata too), and the deletions among them */
+    rt_strlist own_files;
+    drv_scn_result own; /* only its restores and events */
     uint64_t files, bytes, virtual_ms;
     size_t step;
     /* The check after every subsumption: what the scenario itself moved or
@@ -281,6 +284,21 @@ static rt_err step_config(scn_ctx *c, json_t *step, sim_config *cfg, rt_error *e
             return fail_step(c, e, RT_EINPUT, "memory_threshold must be 0..1048576 bytes");
         cfg->memory_threshold = (uint32_t)n;
     }
+    /* execution.checkpointing.max-concurrent-checkpoints and .interval. */
+    json_t *mc = json_object_get(step, "max_concurrent_checkpoints");
+    if (mc) {
+        json_int_t n = json_integer_value(mc);
+        if (!json_is_integer(mc) || n < 1 || n > SIM_MAX_CONCURRENT)
+            return fail_step(c, e, RT_EINPUT, "max_concurrent_checkpoints must be 1..8");
+        cfg->max_concurrent = (int)n;
+    }
+    json_t *iv = json_object_get(step, "checkpoint_interval");
+    if (iv) {
+        json_int_t n = json_integer_value(iv);
+        if (!json_is_integer(iv) || n < 0 || n > 3600000)
+            return fail_step(c, e, RT_EINPUT, "checkpoint_interval must be 0..3600000 ms (0: no periodic checkpoints)");
+        cfg->interval_ms = (uint64_t)n;
+    }
     json_t *ret = json_object_get(step, "retained");
     if (ret) {
         json_int_t n = json_integer_value(ret);
@@ -344,8 +362,96 @@ static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *di
     }
 }
 
+/* ---- the ownership timeline ---- */
+
+static const char *base_name(const char *path) {
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* sim_config.on_delete: a deletion of a file of the latest restored
+ * snapshot joins its group (same restore, checkpoint and cause) or opens
+ * the next. */
+static void on_delete(void *ctx, const sim_deletion *d) {
+    scn_ctx *c = ctx;
+    drv_scn_result *o = &c->own;
+    int r = o->n_restores - 1;
+    if (r < 0) return;
+    size_t i = 0;
+    while (i < c->own_files.len && strcmp(c->own_files.items[i], d->path) != 0) i++;
+    if (i == c->own_files.len) return; /* not the restored snapshot's */
+    o->restores[r].gone++;
+    drv_own_event *last = o->n_events ? &o->events[o->n_events - 1] : NULL;
+    if (last && last->restore == r && last->after_checkpoint == d->after_checkpoint &&
+        strcmp(last->cause, d->cause) == 0) {
+        last->files++;
+        return;
+    }
+    if (o->n_events == DRV_OWN_EVENTS_MAX) {
+        o->events_dropped++;
+        return;
+    }
+    drv_own_event *ev = &o->events[o->n_events++];
+    ev->restore = r;
+    ev->after_checkpoint = d->after_checkpoint;
+    ev->virtual_ms = d->virtual_ms;
+    ev->files = 1;
+    snprintf(ev->cause, sizeof ev->cause, "%s", d->cause);
+    snprintf(ev->example, sizeof ev->example, "%s", base_name(d->path));
+}
+
+typedef struct own_use {
+    scn_ctx *c;
+    int64_t after;
+    rt_strlist seen;
+} own_use;
+
+static int own_uses(void *ctx, int64_t id, const char *path) {
+    own_use *u = ctx;
+    if (id <= u->after) return 0; /* the restored snapshot itself is retained at first */
+    for (size_t i = 0; i < u->c->own_files.len; i++)
+        if (strcmp(u->c->own_files.items[i], path) == 0) {
+            size_t k = 0;
+            while (k < u->seen.len && strcmp(u->seen.items[k], path) != 0) k++;
+            if (k == u->seen.len) rt_strlist_push(&u->seen, path);
+        }
+    return 0;
+}
+
+/* The latest restore's job ends (another restore follows, or the
+ * scenario): how many of the restored files its retained checkpoints
+ * still use (LEGACY's hazard, and CLAIM's until they are subsumed). */
+static void own_close(scn_ctx *c) {
+    drv_scn_result *o = &c->own;
+    if (o->n_restores == 0 || c->run == NULL || c->own_files.len == 0) return;
+    drv_own_restore *r = &o->restores[o->n_restores - 1];
+    own_use u = {c, r->snapshot_id, {0}};
+    sim_run_each_retained_file(c->run, own_uses, &u);
+    r->referenced = (uint32_t)u.seen.len;
+    rt_strlist_free(&u.seen);
+}
+
+/* A restore opens the next timeline: what the snapshot holds. */
+static void own_restore(scn_ctx *c, const sim_meta *m, const char *dir, sim_restore_mode mode) {
+    drv_scn_result *o = &c->own;
+    own_close(c);
+    rt_strlist_free(&c->own_files);
+    if (o->n_restores == DRV_OWN_RESTORES_MAX) return;
+    sim_meta_each_file(m, sim_meta_push_path, &c->own_files);
+    char meta[SIM_PATH_MAX + 16];
+    snprintf(meta, sizeof meta, "%s/_metadata", dir);
+    rt_strlist_push(&c->own_files, meta);
+    drv_own_restore *r = &o->restores[o->n_restores++];
+    snprintf(r->mode, sizeof r->mode, "%s", sim_mode_name(mode));
+    snprintf(r->snapshot, sizeof r->snapshot, "%s", m->savepoint ? "savepoint" : "checkpoint");
+    r->snapshot_id = m->checkpoint_id;
+    r->files = (uint32_t)c->own_files.len;
+}
+
 static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     sim_config_defaults(&c->cfg);
+    c->cfg.on_delete = on_delete;
+    c->cfg.on_delete_ctx = c;
     c->cfg.source_seed = c->seed;
     c->cfg.store = c->store;
     c->cfg.trace = &c->trace;
@@ -386,6 +492,7 @@ static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &c->restored_files);
         c->restored_id = m.checkpoint_id;
+        own_restore(c, &m, n->dir, mode);
         sim_meta_free(&m);
     }
     rt_store_suspend_faults(c->store, was);
@@ -535,9 +642,24 @@ static rt_err check_ownership(scn_ctx *c, rt_error *e) {
     return RT_OK;
 }
 
+/* An incremental checkpoint uploads no more SST bytes than RocksDB created
+ * since each subtask's previous checkpoint (the last completed checkpoint's
+ * measurement; FLINK-23949 broke it right after a savepoint). */
+static rt_err check_upload_cost(scn_ctx *c, rt_error *e) {
+    const sim_stats *st = sim_run_stats(c->run);
+    if (st->last_checkpoint_id <= 0)
+        return fail_step(c, e, RT_EINPUT, "upload_cost: no checkpoint completed to measure");
+    if (st->last_sst_bytes_uploaded <= st->last_sst_bytes_new) return RT_OK;
+    return RT_FAIL(e, RT_EINTERNAL,
+                   "invariant: checkpoint %" PRId64 " uploaded %" PRIu64 " bytes of SST files, but RocksDB created "
+                   "only %" PRIu64 " bytes of new ones since the previous checkpoint",
+                   st->last_checkpoint_id, st->last_sst_bytes_uploaded, st->last_sst_bytes_new);
+}
+
 static rt_err do_check(scn_ctx *c, json_t *step, rt_error *e) {
     rt_err rc = sim_run_verify(c->run, e);
     if (rc == RT_OK && json_is_true(json_object_get(step, "ownership"))) rc = check_ownership(c, e);
+    if (rc == RT_OK && json_is_true(json_object_get(step, "upload_cost"))) rc = check_upload_cost(c, e);
     return rc;
 }
 
@@ -605,7 +727,15 @@ static rt_err parse_fault(scn_ctx *c, json_t *j, rt_fault *f, rt_error *e) {
     f->nth = (uint64_t)nth;
     f->persistent = persistent;
     f->arg = (uint64_t)arg;
-    snprintf(f->path_prefix, sizeof f->path_prefix, "%s", path);
+    /* "$JOB/..." names a path under the running job's own directory (its
+     * id is drawn from the seed, not known to the file). */
+    if (strncmp(path, "$JOB/", 5) == 0) {
+        if (strlen(sim_run_job_id(c->run)) + strlen(path + 4) >= sizeof f->path_prefix)
+            return fail_step(c, e, RT_EINPUT, "fault: path too long after $JOB");
+        snprintf(f->path_prefix, sizeof f->path_prefix, "%s%s", sim_run_job_id(c->run), path + 4);
+    } else {
+        snprintf(f->path_prefix, sizeof f->path_prefix, "%s", path);
+    }
     return RT_OK;
 }
 
@@ -650,6 +780,7 @@ static rt_err do_step(scn_ctx *c, json_t *step, rt_error *e) {
 
 static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, drv_scn_result *res) {
     account(c);
+    own_close(c);
     memset(res, 0, sizeof *res);
     snprintf(res->impl, sizeof res->impl, "model");
     const char *o = "works";
@@ -669,6 +800,11 @@ static void fill_result(scn_ctx *c, rt_err rc, const rt_error *err, drv_scn_resu
         snprintf(res->versions, sizeof res->versions, "%.19s->%.19s", c->first_engine, label);
     else snprintf(res->versions, sizeof res->versions, "%s", c->first_engine);
     rt_trace_digest_hex(&c->trace, res->digest);
+    res->n_restores = c->own.n_restores;
+    memcpy(res->restores, c->own.restores, sizeof res->restores);
+    res->n_events = c->own.n_events;
+    memcpy(res->events, c->own.events, sizeof res->events);
+    res->events_dropped = c->own.events_dropped;
     res->virtual_ms = c->virtual_ms;
     res->files = c->files;
     res->bytes = c->bytes;
@@ -732,6 +868,7 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     sim_run_destroy(c.run);
     rt_strlist_free(&c.restored_files);
     rt_strlist_free(&c.moved);
+    rt_strlist_free(&c.own_files);
     rt_trace_free(&c.trace);
     rt_store_close(c.store);
     return rc;

@@ -16,6 +16,27 @@
 
 typedef struct drv_scn drv_scn;
 
+/* FLIP-193 ownership as it happened: each restore of the scenario, and the
+ * engine's deletions of the restored snapshot's files, grouped by the
+ * checkpoint whose completion deleted them and by cause (sim_deletion). */
+#define DRV_OWN_RESTORES_MAX 4
+#define DRV_OWN_EVENTS_MAX 12
+typedef struct drv_own_restore {
+    char mode[12];        /* claim|no-claim|legacy */
+    char snapshot[12];    /* savepoint|checkpoint */
+    int64_t snapshot_id;  /* its checkpoint id */
+    uint32_t files, gone; /* files it held (its _metadata too), and how many the job deleted */
+    uint32_t referenced;  /* of them, how many the job's later retained checkpoints used at its end */
+} drv_own_restore;
+typedef struct drv_own_event {
+    int restore;              /* index into restores */
+    int64_t after_checkpoint; /* -1: an abort */
+    uint64_t virtual_ms;      /* of the group's first deletion */
+    uint32_t files;
+    char cause[12];           /* subsumed|unused|replaced|aborted */
+    char example[64];         /* one of the files, by name */
+} drv_own_event;
+
 typedef struct drv_scn_result {
     char outcome[16];  /* works|rejected|corrupted|crashed */
     char impl[8];      /* "model" or "flink" (the executor) */
@@ -25,6 +46,9 @@ typedef struct drv_scn_result {
     char versions[48]; /* "1.15.0" or "1.15.0->1.16.0" */
     char digest[17];
     uint64_t virtual_ms, files, bytes;
+    int n_restores, n_events, events_dropped;
+    drv_own_restore restores[DRV_OWN_RESTORES_MAX];
+    drv_own_event events[DRV_OWN_EVENTS_MAX];
 } drv_scn_result;
 
 /* Loads and validates a scenario file (every step's fields checked). */

@@ -12,6 +12,28 @@
 
 typedef struct mx_db mx_db;
 
+/* FLIP-193 ownership as it happened in a result's scenario: each restore,
+ * and when the job deleted the restored snapshot's files (the engine's own
+ * deletions, grouped by the checkpoint whose completion deleted them and
+ * by cause: "subsumed", "unused", "replaced" or "aborted"). */
+#define MX_OWN_RESTORES_MAX 4
+#define MX_OWN_EVENTS_MAX 12
+typedef struct mx_own_restore {
+    char mode[12];        /* claim|no-claim|legacy */
+    char snapshot[12];    /* savepoint|checkpoint */
+    int64_t snapshot_id;
+    uint32_t files, gone; /* files it held (its _metadata too), deleted by the job */
+    uint32_t referenced;  /* still used by the job's later retained checkpoints at its end */
+} mx_own_restore;
+typedef struct mx_own_event {
+    int restore;              /* index into restores */
+    int64_t after_checkpoint; /* -1: an abort */
+    uint64_t virtual_ms;
+    uint32_t files;
+    char cause[12];
+    char example[64];
+} mx_own_event;
+
 /* One observed result: one scenario run for one (row, kind, backend). */
 typedef struct mx_result {
     char scenario[64];   /* scenario file stem, e.g. "backend_change" */
@@ -27,6 +49,9 @@ typedef struct mx_result {
     uint64_t virtual_ms;
     uint64_t files;      /* files written */
     uint64_t bytes;      /* bytes written */
+    int n_restores, n_events;
+    mx_own_restore restores[MX_OWN_RESTORES_MAX];
+    mx_own_event events[MX_OWN_EVENTS_MAX];
 } mx_result;
 
 /* The rows of the guarantees table, in the documentation's order. */

@@ -1,6 +1,7 @@
 /* mx_db: the matrix database: the rows, opening (and refusing what is not
  * ours), runs and the recording of results. */
 #include "mx_internal.h"
+#include "mx_ownership.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -143,8 +144,10 @@ static rt_err check_header(const char *path, int must_exist, int *exists, rt_err
 }
 
 /* Ours, empty (*fresh), or refused: a SQLite file with tables but without
- * our application_id is somebody else's database. */
-static rt_err check_identity(mx_db *db, int *fresh, rt_error *e) {
+ * our application_id is somebody else's database; one of another schema
+ * version is refused too, unless it is one the caller reads (oldest_ok:
+ * the oldest version accepted, for reading results only). */
+static rt_err check_identity(mx_db *db, int *fresh, int64_t oldest_ok, rt_error *e) {
     int64_t app, version, objects;
     rt_err rc = query_int(db, "PRAGMA application_id", &app, e);
     if (rc == RT_OK) rc = query_int(db, "PRAGMA user_version", &version, e);
@@ -156,13 +159,13 @@ static rt_err check_identity(mx_db *db, int *fresh, rt_error *e) {
         return RT_FAIL(e, RT_ESQL, "%s: a SQLite database but not a snapsim matrix "
                        "(application_id 0x%llx, %lld schema objects); left untouched",
                        db->path, (unsigned long long)app, (long long)objects);
-    if (version != MX_SCHEMA_VERSION)
+    if (version != MX_SCHEMA_VERSION && !(version >= oldest_ok && version < MX_SCHEMA_VERSION))
         return RT_FAIL(e, RT_ESQL, "%s: matrix schema version %lld, this snapsim reads version "
                        "%d; left untouched", db->path, (long long)version, MX_SCHEMA_VERSION);
     return RT_OK;
 }
 
-static rt_err open_common(mx_db **out, const char *path, int read_only, rt_error *e) {
+static rt_err open_common(mx_db **out, const char *path, int read_only, int64_t oldest_ok, rt_error *e) {
     assert(out != NULL);
     *out = NULL;
     if (path == NULL || path[0] == '\0') return RT_FAIL(e, RT_EUSAGE, "no database path given");
@@ -179,7 +182,7 @@ static rt_err open_common(mx_db **out, const char *path, int read_only, rt_error
     if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK)
         rc = MX_SQL_FAIL(db, e, "cannot open");
     if (rc == RT_OK) sqlite3_busy_timeout(db->sql, 5000);
-    if (rc == RT_OK) rc = check_identity(db, &fresh, e);
+    if (rc == RT_OK) rc = check_identity(db, &fresh, oldest_ok, e);
     if (rc == RT_OK && read_only && fresh)
         rc = RT_FAIL(e, RT_ESQL, "%s: holds no snapsim matrix (empty database)", path);
     if (rc == RT_OK) rc = mx_exec(db, "PRAGMA foreign_keys = ON", e);
@@ -193,11 +196,15 @@ static rt_err open_common(mx_db **out, const char *path, int read_only, rt_error
 }
 
 rt_err mx_open(mx_db **out, const char *path, rt_error *e) {
-    return open_common(out, path, 0, e);
+    return open_common(out, path, 0, MX_SCHEMA_VERSION, e);
 }
 
 rt_err mx_open_read_only(mx_db **out, const char *path, rt_error *e) {
-    return open_common(out, path, 1, e);
+    return open_common(out, path, 1, MX_SCHEMA_VERSION, e);
+}
+
+rt_err mx_open_results(mx_db **out, const char *path, rt_error *e) {
+    return open_common(out, path, 1, MX_SCHEMA_RESULTS_SINCE, e);
 }
 
 void mx_close(mx_db *db) {
@@ -284,6 +291,7 @@ rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e) {
     assert(r != NULL);
     if (db->read_only) return RT_FAIL(e, RT_EUSAGE, "%s: opened read-only", db->path);
     rt_err rc = check_result(db, r, e);
+    if (rc == RT_OK) rc = mx_ownership_check(db, r, e);
     if (rc == RT_OK && db->insert_result == NULL)
         rc = mx_prepare(db,
                         "INSERT INTO results(run_id, scenario, guarantee, kind, backend, versions,"
@@ -313,5 +321,6 @@ rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e) {
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    if (rc == RT_OK) rc = mx_ownership_record(db, sqlite3_last_insert_rowid(db->sql), r, e);
     return rc;
 }

@@ -146,7 +146,7 @@ static rt_err load_side(diff_side *s, const char *path, const char *impl, int dr
     memset(s, 0, sizeof *s);
     s->impl = impl;
     s->drop_single_version = drop_single_version;
-    rt_err rc = mx_open_read_only(&s->db, path, e);
+    rt_err rc = mx_open_results(&s->db, path, e); /* an older build's database too */
     if (rc == RT_OK) rc = mx_latest_run(s->db, &s->run, e);
     sqlite3_stmt *st = NULL;
     if (rc == RT_OK)

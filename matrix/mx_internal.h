@@ -13,7 +13,10 @@
  * it is somebody else's and is never modified. */
 #define MX_APP_ID 0x736e6170
 /* PRAGMA user_version: the schema this build writes and reads. */
-#define MX_SCHEMA_VERSION 2 /* 2: results.impl */
+#define MX_SCHEMA_VERSION 3 /* 2: results.impl; 3: restores, deletions (ownership) */
+/* The oldest schema whose results table reads as this one's (matrix diff
+ * compares a database of an older build with a new one). */
+#define MX_SCHEMA_RESULTS_SINCE 2
 #define MX_PATH_MAX 4096
 
 /* The four snapshot kinds in the documentation's column order. */
@@ -39,6 +42,9 @@ struct mx_db {
 /* Opens an existing matrix database with SQLITE_OPEN_READONLY: a missing
  * file is RT_ENOENT, anything but a snapsim matrix is RT_ESQL. */
 rt_err mx_open_read_only(mx_db **out, const char *path, rt_error *e);
+/* The same, also of an older schema from MX_SCHEMA_RESULTS_SINCE on: for
+ * reading the results table only (matrix diff). */
+rt_err mx_open_results(mx_db **out, const char *path, rt_error *e);
 
 /* Fills e with RT_ESQL: "<db file>: <what>: <sqlite message>". */
 rt_err mx_sql_fail_at(const mx_db *db, rt_error *e, const char *file, int line,

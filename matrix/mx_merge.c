@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mx_internal.h"
+#include "mx_ownership.h"
 
 /* For every row of `sel` on src (with ?1 = src_key if src_key != 0), binds
  * its columns to `ins` on dst (after ?1 = dst_key if dst_key != 0). */
@@ -57,7 +58,7 @@ static rt_err target_run(mx_db *out, sqlite3_stmt *run, int64_t *id, rt_error *e
 }
 
 static const char select_results[] =
-    "SELECT scenario, guarantee, kind, backend, versions, outcome, reason, seed, digest,"
+    "SELECT id, scenario, guarantee, kind, backend, versions, outcome, reason, seed, digest,"
     " virtual_ms, files, bytes, impl FROM results WHERE run_id = ?1 ORDER BY id";
 static const char insert_results[] =
     "INSERT INTO results(run_id, scenario, guarantee, kind, backend, versions, outcome,"
@@ -66,6 +67,28 @@ static const char insert_results[] =
     " (SELECT 1 FROM results WHERE run_id = ?1 AND scenario = ?2 AND guarantee = ?3"
     "  AND kind = ?4 AND backend = ?5 AND versions = ?6 AND outcome = ?7 AND seed = ?9"
     "  AND digest = ?10 AND impl = ?14)";
+
+/* The results of one run, each with its ownership rows when it is new to
+ * out (an identical result already there is not copied again). */
+static rt_err copy_results(mx_db *in, int64_t from, mx_db *out, int64_t to, rt_error *e) {
+    sqlite3_stmt *s = NULL, *d = NULL;
+    rt_err rc = mx_prepare(in, select_results, &s, e);
+    if (rc == RT_OK) rc = mx_prepare(out, insert_results, &d, e);
+    if (rc == RT_OK) sqlite3_bind_int64(s, 1, from);
+    int step = SQLITE_DONE;
+    while (rc == RT_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        sqlite3_bind_int64(d, 1, to);
+        for (int i = 1; i < sqlite3_column_count(s); i++) sqlite3_bind_value(d, i + 1, sqlite3_column_value(s, i));
+        if (sqlite3_step(d) != SQLITE_DONE) rc = MX_SQL_FAIL(out, e, "cannot copy a row");
+        else if (sqlite3_changes(out->sql) > 0)
+            rc = mx_ownership_copy(in, sqlite3_column_int64(s, 0), out, sqlite3_last_insert_rowid(out->sql), e);
+        sqlite3_reset(d);
+    }
+    if (rc == RT_OK && step != SQLITE_DONE) rc = MX_SQL_FAIL(in, e, "cannot read rows");
+    sqlite3_finalize(s);
+    sqlite3_finalize(d);
+    return rc;
+}
 
 static rt_err merge_runs(mx_db *out, mx_db *in, rt_error *e) {
     sqlite3_stmt *runs;
@@ -77,8 +100,7 @@ static rt_err merge_runs(mx_db *out, mx_db *in, rt_error *e) {
         rc = target_run(out, runs, &to, e);
         if (rc == RT_OK) {
             assert(to > 0);
-            rc = copy_rows(in, select_results, sqlite3_column_int64(runs, 0), out,
-                           insert_results, to, e);
+            rc = copy_results(in, sqlite3_column_int64(runs, 0), out, to, e);
         }
     }
     if (rc == RT_OK && step != SQLITE_DONE) rc = MX_SQL_FAIL(in, e, "cannot read runs");

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "mx_ownership.h"
 #include "mx_report.h"
 #include "mx_text.h"
 
@@ -264,6 +265,7 @@ rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     html_table(rep, f);
     html_notes(rep, f);
     rt_err rc = html_flink(db, rep, f, e);
+    if (rc == RT_OK) rc = mx_ownership_html(db, rep, f, e);
     if (rc != RT_OK) return rc;
     html_legend(f);
     fputs("<h2>Observed against each expectation source</h2>\n", f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx_ownership.h"
 #include "mx_report.h"
 #include "mx_text.h"
 
@@ -267,6 +268,7 @@ rt_err mx_render_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     md_table(rep, f);
     md_notes(rep, f);
     rt_err rc = md_flink(db, rep, f, e);
+    if (rc == RT_OK) rc = mx_ownership_md(db, rep, f, e);
     if (rc != RT_OK) return rc;
     md_legend(f);
     md_sources(rep, f);

@@ -37,6 +37,33 @@ static const char schema_sql[] =
     "  impl       TEXT NOT NULL DEFAULT 'model' CHECK (impl IN ('model','flink'))"
     ");"
     "CREATE INDEX IF NOT EXISTS results_by_cell ON results(run_id, guarantee, kind);"
+    /* FLIP-193 ownership as it happened (schema 3): each restore of a
+     * result's scenario, and the job's deletions of that restored
+     * snapshot's files, grouped by the checkpoint whose completion deleted
+     * them (-1: an abort's cleanup) and by cause. */
+    "CREATE TABLE IF NOT EXISTS restores ("
+    "  result_id   INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,"
+    "  restore     INTEGER NOT NULL," /* 1: the scenario's first restore */
+    "  mode        TEXT NOT NULL CHECK (mode IN ('claim','no-claim','legacy')),"
+    "  snapshot    TEXT NOT NULL CHECK (snapshot IN ('savepoint','checkpoint')),"
+    "  snapshot_id INTEGER NOT NULL,"
+    "  files       INTEGER NOT NULL," /* the restored snapshot's files, its _metadata too */
+    "  gone        INTEGER NOT NULL," /* how many of them the job deleted */
+    "  referenced  INTEGER NOT NULL," /* how many the job's later checkpoints still used at its end */
+    "  PRIMARY KEY (result_id, restore)"
+    ");"
+    "CREATE TABLE IF NOT EXISTS deletions ("
+    "  result_id        INTEGER NOT NULL,"
+    "  restore          INTEGER NOT NULL,"
+    "  seq              INTEGER NOT NULL,"
+    "  after_checkpoint INTEGER NOT NULL,"
+    "  virtual_ms       INTEGER NOT NULL,"
+    "  files            INTEGER NOT NULL,"
+    "  cause            TEXT NOT NULL CHECK (cause IN ('subsumed','unused','replaced','aborted')),"
+    "  example          TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (result_id, restore, seq),"
+    "  FOREIGN KEY (result_id, restore) REFERENCES restores(result_id, restore) ON DELETE CASCADE"
+    ");"
     /* One published table per source (matrix/expect/<file>.json). */
     "CREATE TABLE IF NOT EXISTS sources ("
     "  source TEXT PRIMARY KEY,"

@@ -147,7 +147,7 @@ static uint32_t cs_version(const sim_version *engine, sim_mutant m) {
     return sim_version_channel_state_serialization(engine);
 }
 
-rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
+rt_err sim_cs_write(sim_run *r, sim_task *t, const char *dir, rt_error *e) {
     if (t->snap.cs.n == 0) return RT_OK; /* nothing in flight: no handle at all */
     sim_buf b;
     sim_buf_init(&b);
@@ -160,11 +160,11 @@ rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e) {
         return RT_FAIL(e, RT_ENOMEM, "channel state: out of memory");
     }
     char path[SIM_PATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s-%u.channel", r->pend.dir, r->job.ops[t->op].uid, t->idx);
+    snprintf(path, sizeof path, "%s/%s-%u.channel", dir, r->job.ops[t->op].uid, t->idx);
     sim_snap_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.store = r->cfg.store;
-    ctx.dir = r->pend.dir; /* exclusive scope: ChannelStateCheckpointWriter */
+    ctx.dir = dir; /* exclusive scope: ChannelStateCheckpointWriter */
     ctx.memory_threshold = r->cfg.memory_threshold;
     ctx.inline_pool = &r->inline_pool;
     rt_err rc = sim_upload(&ctx, path, b.data, b.len, &t->snap.cs_file, e);

@@ -55,6 +55,23 @@ static int collect(void *ctx, const char *op, uint32_t sub, const sim_file_ref *
     return sim_completed_add_file(ctx, f);
 }
 
+/* registerAllAfterRestored, file by file, each under its key. */
+typedef struct restored_reg {
+    sim_run *r;
+    int64_t id;
+    rt_err rc;
+    rt_error *e;
+} restored_reg;
+
+static int register_restored(void *ctx, const char *op, uint32_t sub, const sim_file_ref *f) {
+    restored_reg *rr = ctx;
+    if (!f->shared) return 0;
+    char key[SIM_PATH_MAX + 96];
+    sim_coord_shared_key(rr->r, op, sub, f, key, sizeof key);
+    rr->rc = sim_registry_register(&rr->r->registry, key, f->path, rr->id, f->created_by, rr->e);
+    return rr->rc != RT_OK;
+}
+
 rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e) {
     sim_completed c;
     memset(&c, 0, sizeof c);
@@ -68,14 +85,14 @@ rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned
     if (sim_meta_each_file(m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
         rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
     /* registerAllAfterRestored; the strategy it was taken with is noted. */
-    for (size_t i = 0; rc == RT_OK && i < c.shared.len; i++)
-        rc = sim_registry_register(&r->registry, c.shared.items[i], c.id, c.shared_refs[i].created_by, e);
+    restored_reg rr = {r, c.id, RT_OK, e};
+    if (rc == RT_OK && sim_meta_each_file(m, register_restored, &rr)) rc = rr.rc;
     if (rc == RT_OK) sim_registry_note_restored(&r->registry, c.id, strcmp(m->sharing, "NO_SHARING") == 0);
     /* The coordinator holds the snapshot's inlined state from now on. */
     if (rc == RT_OK) rc = sim_bytes_merge(&r->inline_pool, &m->inline_pool, e);
     if (rc == RT_OK) {
         sim_registry_confirm(&r->registry, c.id);
-        if (unclaimed && r->cfg.mutant != SIM_MUT_IGNORE_NOT_CLAIMED)
+        if (unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985)
             sim_registry_set_not_claimed(&r->registry, c.id);
         rc = sim_coord_add_completed(r, &c, e);
     }

@@ -48,6 +48,7 @@ void sim_config_defaults(sim_config *c) {
     c->interval_ms = 100;
     c->timeout_ms = 20000;
     c->min_pause_ms = 10;
+    c->max_concurrent = 1;
     c->retained = 2;
     c->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     c->events_max = 50000000;
@@ -84,6 +85,14 @@ rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
     if (cfg->memory_threshold > SIM_MEMORY_THRESHOLD_MAX)
         return RT_FAIL(e, RT_EUSAGE, "memory threshold %u bytes is larger than the maximum of %u",
                        cfg->memory_threshold, SIM_MEMORY_THRESHOLD_MAX);
+    if (cfg->max_concurrent < 0 || cfg->max_concurrent > SIM_MAX_PENDING)
+        return RT_FAIL(e, RT_EUSAGE, "max concurrent checkpoints %d is outside 1..%d", cfg->max_concurrent,
+                       SIM_MAX_PENDING);
+    /* CheckpointConfig: unaligned checkpoints (and the timeout that turns an
+     * aligned one unaligned) need max-concurrent-checkpoints 1. */
+    if (cfg->max_concurrent > 1 && (cfg->unaligned || cfg->aligned_timeout_ms))
+        return RT_FAIL(e, RT_EUSAGE, "unaligned checkpoints need max concurrent checkpoints 1 (it is %d)",
+                       cfg->max_concurrent);
     rt_err rc = sim_job_validate(&cfg->job, "job", e);
     if (rc != RT_OK) return rc;
     sim_run *r = calloc(1, sizeof *r);
@@ -119,6 +128,7 @@ rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
 
 void sim_run_destroy(sim_run *r) {
     if (r == NULL) return;
+    sim_coord_free_pending(r); /* before the tasks: each holds a part per task */
     sim_free_tasks(r);
     for (int i = 0; i < r->n_done; i++) sim_completed_free(&r->done[i]);
     free(r->done);
@@ -183,7 +193,7 @@ rt_err sim_run_records(sim_run *r, uint64_t n, rt_error *e) {
     return run_until(r, sources_done, e);
 }
 
-static int no_pending(const sim_run *r) { return !r->pend.active; }
+static int no_pending(const sim_run *r) { return r->n_pend == 0; }
 
 static rt_err quiesce_coordinator(sim_run *r, rt_error *e) {
     sim_coord_stop(r);
@@ -194,17 +204,19 @@ static void resume_periodic(sim_run *r) {
     if (!r->periodic_on) sim_coord_start(r);
 }
 
-static rt_err snapshot_now(sim_run *r, sim_kind kind, const char *target, char *dir_out, size_t cap,
-                           rt_error *e) {
+static rt_err snapshot_now(sim_run *r, sim_kind kind, int terminate, const char *target, char *dir_out,
+                           size_t cap, rt_error *e) {
     int savepoint = kind == SIM_KIND_CANONICAL || kind == SIM_KIND_NATIVE;
-    rt_err rc = sim_coord_trigger(r, kind, savepoint, target, e);
+    int64_t id = 0;
+    rt_err rc = sim_coord_trigger(r, kind, savepoint, terminate, target, &id, e);
     if (rc == RT_OK) rc = run_until(r, no_pending, e);
     if (rc != RT_OK) return rc;
-    if (r->pend.failed) {
-        *e = r->pend.err;
+    assert(r->last_end.id == id); /* the only one: the coordinator was quiesced */
+    if (r->last_end.failed) {
+        *e = r->last_end.err;
         return e->code;
     }
-    snprintf(dir_out, cap, "%s", r->pend.dir);
+    snprintf(dir_out, cap, "%s", r->last_end.dir);
     return RT_OK;
 }
 
@@ -215,7 +227,7 @@ rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char 
      * exists exactly as it would in a running job. */
     unbounded_sources(r);
     rt_err rc = quiesce_coordinator(r, e);
-    if (rc == RT_OK) rc = snapshot_now(r, kind, target_dir, dir_out, cap, e);
+    if (rc == RT_OK) rc = snapshot_now(r, kind, 0, target_dir, dir_out, cap, e);
     stop_sources(r);
     resume_periodic(r);
     return rc;
@@ -223,7 +235,7 @@ rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char 
 
 /* Nothing in flight and no task still working on a record. */
 static int drained(const sim_run *r) {
-    if (r->pend.active || !sim_idle(r)) return 0;
+    if (r->n_pend > 0 || !sim_idle(r)) return 0;
     for (int i = 0; i < r->n_tasks; i++)
         if (r->tasks[i].busy_until > rt_loop_now(&r->loop)) return 0;
     return 1;
@@ -269,7 +281,7 @@ rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const c
     rt_err rc = drain ? sim_run_drain(r, e) : quiesce_coordinator(r, e);
     if (rc != RT_OK) return rc;
     if (!drain) unbounded_sources(r);
-    rc = snapshot_now(r, kind, target_dir, dir_out, cap, e);
+    rc = snapshot_now(r, kind, 1, target_dir, dir_out, cap, e);
     stop_sources(r);
     if (rc != RT_OK) {
         /* The savepoint failed: the job keeps running, as Flink does. */
@@ -281,12 +293,10 @@ rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const c
     return RT_OK;
 }
 
-/* Aborts the checkpoint in progress, if any, and removes what it wrote. */
+/* Aborts the checkpoints in progress, if any, and removes what they wrote. */
 static rt_err abort_in_flight(sim_run *r, const char *why, rt_error *e) {
-    if (!r->pend.active) return RT_OK;
-    r->pend.failed = 1;
-    RT_FAIL(&r->pend.err, RT_EDECLINED, "checkpoint %" PRId64 " aborted: %s", r->pend.id, why);
-    sim_coord_task_done(r, NULL);
+    if (r->n_pend == 0) return RT_OK;
+    sim_coord_abort_all(r, RT_EDECLINED, why);
     return run_until(r, no_pending, e);
 }
 

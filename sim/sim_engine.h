@@ -33,6 +33,19 @@ typedef struct sim_run sim_run;
  * subsumed and discarded. It must not change the run. */
 typedef void (*sim_completed_fn)(void *ctx, const sim_run *r, int64_t id, const char *dir, int savepoint);
 
+/* A file the engine deleted from the snapshot storage: FLIP-193 ownership
+ * as it happened (CompletedCheckpoint.discardOnSubsume, the registry's
+ * unregisterUnusedState and its scheduled deletions, an abort's cleanup). */
+typedef struct sim_deletion {
+    const char *path;         /* store-relative */
+    uint64_t virtual_ms;
+    int64_t after_checkpoint; /* the completed checkpoint that made it go; -1: an abort */
+    const char *cause;        /* "subsumed" (a subsumed checkpoint's own file), "unused"
+                               * (a shared file no retained checkpoint uses), "replaced"
+                               * (another handle under its registry key), "aborted" */
+} sim_deletion;
+typedef void (*sim_deletion_fn)(void *ctx, const sim_deletion *d);
+
 typedef struct sim_config {
     uint64_t seed;               /* this run's randomness (delays, ids, faults) */
     uint64_t source_seed;        /* the data: kept across restores */
@@ -45,6 +58,10 @@ typedef struct sim_config {
     uint64_t interval_ms;        /* periodic checkpoint interval; 0 none */
     uint64_t timeout_ms;         /* checkpoint timeout */
     uint64_t min_pause_ms;
+    /* execution.checkpointing.max-concurrent-checkpoints: checkpoints in
+     * progress at once (Flink's default 1; unaligned checkpoints and the
+     * aligned-checkpoint timeout need 1, as in Flink). */
+    int max_concurrent;
     int retained;                /* completed checkpoints kept */
     /* state.storage.fs.memory-threshold (FsCheckpointStreamFactory): state
      * of at most this many bytes is inlined in _metadata instead of being a
@@ -57,12 +74,16 @@ typedef struct sim_config {
     sim_mutant mutant;           /* SIM_MUT_NONE except under `snapsim mutants` */
     sim_completed_fn on_completed; /* NULL: nobody watches */
     void *observer;              /* on_completed's ctx */
+    sim_deletion_fn on_delete;   /* told of every file deleted (may be NULL) */
+    void *on_delete_ctx;
 } sim_config;
 
 /* FsCheckpointStreamFactory: the default of state.storage.fs.memory-threshold
  * (20 KiB) and its largest allowed value (MAX_FILE_STATE_THRESHOLD, 1 MiB). */
 #define SIM_MEMORY_THRESHOLD_DEFAULT (20u * 1024u)
 #define SIM_MEMORY_THRESHOLD_MAX (1024u * 1024u)
+/* The most checkpoints in progress at once a run may be configured for. */
+#define SIM_MAX_CONCURRENT 8
 
 void sim_config_defaults(sim_config *c);
 
@@ -72,6 +93,12 @@ typedef struct sim_stats {
     uint64_t checkpoints_completed, checkpoints_failed;
     uint64_t records_emitted;
     uint64_t watermarks_forwarded;
+    /* The last completed checkpoint: its id, the SST bytes its subtasks
+     * uploaded, and the bytes of the SSTs RocksDB created since each
+     * subtask's previous checkpoint (an incremental checkpoint should
+     * upload no more than those: FLINK-23949). */
+    int64_t last_checkpoint_id;
+    uint64_t last_sst_bytes_uploaded, last_sst_bytes_new;
 } sim_stats;
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e);

@@ -64,6 +64,7 @@ typedef struct sim_cs_list {
 typedef struct sim_task_snap {
     int64_t cp;
     int taken, acked, failed;
+    int registered; /* its shared files were registered on its acknowledgement */
     int has_keyed;
     sim_keyed_handle keyed;
     uint64_t sink_count, sink_hash;
@@ -101,6 +102,7 @@ typedef struct sim_completed {
     int64_t id;
     char dir[SIM_PATH_MAX];
     int savepoint;
+    int synchronous;   /* a stop-with-savepoint's savepoint */
     int owned;         /* the job may delete it once subsumed */
     int unclaimed;     /* restored in NO_CLAIM or LEGACY: never the job's */
     rt_strlist files;  /* private files, for deletion */
@@ -108,18 +110,39 @@ typedef struct sim_completed {
     sim_file_ref *shared_refs; /* the handle of each, as written (uploader, size, xxh3) */
 } sim_completed;
 
+/* A checkpoint in progress (PendingCheckpoint). Each task's part moves
+ * here when the task is done with it (its acknowledgement, with the
+ * TaskStateSnapshot, is on its way), so the task can go on to the next
+ * checkpoint while this one still waits for others. */
 typedef struct sim_pending {
     int active;
     int64_t id;
     sim_kind kind;
     int savepoint, unaligned, canonical;
+    int terminate; /* a stop-with-savepoint (a synchronous savepoint) */
     sim_sharing sharing;
     char dir[SIM_PATH_MAX];
     uint64_t triggered_at;
-    int acks, failed, done;
-    int terminate, drain;
+    int acks, failed;
     rt_error err;
+    sim_task_snap *snaps; /* by task id: what the task acknowledged (or will) */
+    /* FLINK-23949's measurement: SST bytes uploaded, and the bytes of the
+     * SSTs RocksDB created since each subtask's previous checkpoint. */
+    uint64_t sst_bytes_uploaded, sst_bytes_new;
 } sim_pending;
+
+/* How the last checkpoint or savepoint to end, ended (for the caller that
+ * triggered it). */
+typedef struct sim_pending_end {
+    int64_t id;
+    int failed;
+    rt_error err;
+    char dir[SIM_PATH_MAX];
+} sim_pending_end;
+
+/* The most checkpoints in progress at once the model holds
+ * (execution.checkpointing.max-concurrent-checkpoints is bounded by it). */
+#define SIM_MAX_PENDING SIM_MAX_CONCURRENT
 
 struct sim_run {
     sim_config cfg;
@@ -141,7 +164,11 @@ struct sim_run {
     int periodic_on;
     uint64_t periodic_gen; /* tag of the live periodic chain */
     uint64_t last_complete_at;
-    sim_pending pend;
+    /* pendingCheckpoints, by ascending id; at most cfg.max_concurrent
+     * (CheckpointRequestDecider's maxConcurrentCheckpointAttempts). */
+    sim_pending pend[SIM_MAX_PENDING];
+    int n_pend;
+    sim_pending_end last_end;
     sim_completed *done;
     int n_done, cap_done;
     /* Subsumed checkpoints not discarded yet (CheckpointsCleaner's
@@ -163,6 +190,10 @@ struct sim_run {
     int restores;
     int started;
     sim_stats stats;
+    /* Why the coordinator deletes what it deletes now (for on_delete): the
+     * checkpoint whose completion it handles (-1: an abort) and the cause. */
+    int64_t deleting_after;
+    const char *deleting_cause;
     rt_error async_err; /* first internal error raised inside an event */
 };
 
@@ -184,7 +215,8 @@ rt_err sim_chan_restore(sim_run *r, const sim_cs_rec *rec, rt_error *e);
 uint64_t sim_sink_hash(const sim_record *rec);
 
 /* sim_channel_state.c */
-rt_err sim_cs_write(sim_run *r, sim_task *t, rt_error *e);
+/* Writes t's in-flight records into dir (its checkpoint's directory). */
+rt_err sim_cs_write(sim_run *r, sim_task *t, const char *dir, rt_error *e);
 /* Parses the channel-state file of subtask owner_idx of operator owner_uid:
  * checks the serialization version, then reads every channel's records
  * with the record type of the edge into that operator in `job` and appends
@@ -199,10 +231,26 @@ rt_err sim_cs_read(const uint8_t *data, size_t len, const char *what, const sim_
 void sim_coord_start(sim_run *r);
 void sim_coord_stop(sim_run *r);
 int sim_coord_periodic_chains(const sim_run *r);
-rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, const char *target_dir,
-                         rt_error *e);
+/* Triggers a checkpoint (savepoint: a savepoint into target_dir;
+ * terminate: the synchronous savepoint of stop-with-savepoint); RT_EDECLINED
+ * when max_concurrent are in progress. id_out (may be NULL) gets its id. */
+rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, int terminate, const char *target_dir,
+                         int64_t *id_out, rt_error *e);
+/* The checkpoint in progress with this id, or NULL. */
+sim_pending *sim_coord_pending(sim_run *r, int64_t id);
+int sim_coord_max_concurrent(const sim_run *r);
 void sim_coord_task_snapshot(sim_run *r, sim_task *t);
 void sim_coord_task_done(sim_run *r, sim_task *t);
+/* p (failed) is aborted by an event now. */
+void sim_coord_abort_soon(sim_run *r, sim_pending *p);
+/* Fails every checkpoint in progress with code and why; they abort as
+ * events. */
+void sim_coord_abort_all(sim_run *r, rt_err code, const char *why);
+/* Frees every checkpoint in progress without aborting it (the run ends). */
+void sim_coord_free_pending(sim_run *r);
+/* The SharedStateRegistryKey of a shared file of subtask sub of uid. */
+void sim_coord_shared_key(const sim_run *r, const char *uid, uint32_t sub, const sim_file_ref *f, char *out,
+                          size_t cap);
 rt_err sim_coord_wait(sim_run *r, rt_error *e);
 void sim_completed_free(sim_completed *c);
 /* Forgets the subsumed checkpoints still waiting to be discarded (their

@@ -241,27 +241,28 @@ static json_t *file_json(meta_writer *w, const sim_file_ref *f) {
     return handle_json(&w->hw, f);
 }
 
-static json_t *subtask_json(meta_writer *w, const sim_task *t) {
+/* Subtask t's part of the checkpoint, as it acknowledged it. */
+static json_t *subtask_json(meta_writer *w, const sim_task *t, const sim_task_snap *snap) {
     sim_run *r = w->r;
     const sim_op *op = &r->job.ops[t->op];
     json_t *s = json_pack("{s:i}", "index", (int)t->idx);
-    if (t->snap.has_keyed) {
-        for (int i = 0; i < t->snap.keyed.n_files; i++)
-            if (sim_completed_add_file(w->c, &t->snap.keyed.files[i]) != 0)
-                write_failed(&w->hw, RT_ENOMEM, "out of memory", t->snap.keyed.files[i].path);
-        json_object_set_new(s, "keyed", keyed_json(&w->hw, &t->snap.keyed));
+    if (snap->has_keyed) {
+        for (int i = 0; i < snap->keyed.n_files; i++)
+            if (sim_completed_add_file(w->c, &snap->keyed.files[i]) != 0)
+                write_failed(&w->hw, RT_ENOMEM, "out of memory", snap->keyed.files[i].path);
+        json_object_set_new(s, "keyed", keyed_json(&w->hw, &snap->keyed));
     }
     if (op->kind == SIM_OP_SOURCE) {
         json_t *offs = json_array();
         for (uint32_t sp = 0; sp < r->job.splits; sp++)
-            if (sp % op->parallelism == t->idx && t->snap.offsets_valid)
-                json_array_append_new(offs, json_pack("[i,I]", (int)sp, (json_int_t)t->snap.offsets[sp]));
+            if (sp % op->parallelism == t->idx && snap->offsets_valid)
+                json_array_append_new(offs, json_pack("[i,I]", (int)sp, (json_int_t)snap->offsets[sp]));
         json_object_set_new(s, "offsets", offs);
     }
     if (op->kind == SIM_OP_SINK)
-        json_object_set_new(s, "sink", json_pack("{s:I, s:o}", "count", (json_int_t)t->snap.sink_count,
-                                                 "hash", hex64(t->snap.sink_hash)));
-    if (t->snap.has_cs) json_object_set_new(s, "channel_state", file_json(w, &t->snap.cs_file));
+        json_object_set_new(s, "sink", json_pack("{s:I, s:o}", "count", (json_int_t)snap->sink_count,
+                                                 "hash", hex64(snap->sink_hash)));
+    if (snap->has_cs) json_object_set_new(s, "channel_state", file_json(w, &snap->cs_file));
     return s;
 }
 
@@ -272,8 +273,10 @@ static json_t *build(meta_writer *w) {
     for (int o = 0; o < r->job.n_ops; o++) {
         const sim_op *op = &r->job.ops[o];
         json_t *subs = json_array();
-        for (uint32_t i = 0; i < op->parallelism; i++)
-            json_array_append_new(subs, subtask_json(w, &r->tasks[r->op_first_task[o] + (int)i]));
+        for (uint32_t i = 0; i < op->parallelism; i++) {
+            int t = r->op_first_task[o] + (int)i;
+            json_array_append_new(subs, subtask_json(w, &r->tasks[t], &p->snaps[t]));
+        }
         json_array_append_new(ops, json_pack("{s:s, s:i, s:i, s:o}", "uid", op->uid, "parallelism",
                                              (int)op->parallelism, "max_parallelism",
                                              (int)op->max_parallelism, "subtasks", subs));

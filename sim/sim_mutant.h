@@ -22,8 +22,9 @@
       "a native restore keeps values in the old schema")                                    \
     X(SIM_MUT_NO_CLAIM_INCREMENTAL, "no-claim-incremental",                                 \
       "the first checkpoint after a NO_CLAIM restore is incremental")                       \
-    X(SIM_MUT_IGNORE_NOT_CLAIMED, "registry-ignores-ownership",                             \
-      "the registry deletes files of snapshots the job does not own")                       \
+    X(SIM_MUT_FLINK_26985, "FLINK-26985",                                                   \
+      "a restore in LEGACY (or NO_CLAIM) mode does not raise highestNotClaimedCheckpointID: "\
+      "the registry deletes the restored snapshot's shared files once unused")              \
     X(SIM_MUT_SCHEMA_UNCHECKED, "schema-unchecked",                                         \
       "an incompatible state or key serializer is restored as if it migrated")              \
     X(SIM_MUT_RECONFIGURE_AS_IS, "reconfigure-as-is",                                       \
@@ -37,6 +38,20 @@
     X(SIM_MUT_FLINK_39964, "FLINK-39964",                                                   \
       "a reused relative handle of another directory is written relative (re-anchored "    \
       "to the new checkpoint's directory on read, where the file is not)")                  \
+    X(SIM_MUT_FLINK_25395, "FLINK-25395",                                                   \
+      "RocksDB reuses SSTs it uploaded for a checkpoint not confirmed yet, whose cleanup "  \
+      "may delete them")                                                                    \
+    X(SIM_MUT_FLINK_23949, "FLINK-23949",                                                   \
+      "RocksDB takes a savepoint's completion for its last completed checkpoint: the next " \
+      "incremental checkpoint has no base and uploads everything")                          \
+    X(SIM_MUT_FLINK_29913, "FLINK-29913",                                                   \
+      "shared files are registered under backend id + SST name, not their physical path: " \
+      "two checkpoints in progress collide and the registry discards one still in use")     \
+    X(SIM_MUT_FLINK_21351, "FLINK-21351",                                                   \
+      "a savepoint in the completed-checkpoint store subsumes the last checkpoint, which "  \
+      "later incremental checkpoints still reference")                                      \
+    X(SIM_MUT_FLINK_24611, "FLINK-24611",                                                   \
+      "an aborted checkpoint's shared state is discarded with it, not left to subsumption") \
     X(SIM_MUT_SPA_READER_DEFAULT_BACKEND, "spa-reader-default-backend",                     \
       "the State Processor API reader opens every snapshot with the default (heap) "        \
       "backend, as SavepointReader.read without a backend does")                            \
@@ -46,9 +61,10 @@
     X(SIM_MUT_DISCARD_SHARED, "discard-deletes-shared",                                     \
       "a subsumed checkpoint's discard deletes its shared files too, though later "         \
       "checkpoints still reference them")                                                   \
-    X(SIM_MUT_CONFIRM_NOTHING, "registry-confirms-nothing",                                 \
-      "the registry never reports an upload as confirmed, so every incremental checkpoint " \
-      "uploads every SST again")
+    X(SIM_MUT_CONFIRM_NOTHING, "uploads-never-confirmed",                                 \
+      "no completed checkpoint's uploads count as confirmed to the task (as if "            \
+      "notifyCheckpointComplete never came), so every incremental checkpoint uploads "      \
+      "every SST again")
 
 typedef enum {
 #define SIM_MUT_ENUM(id, name, what) id,

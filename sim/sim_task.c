@@ -134,6 +134,9 @@ static rt_err make_backend(sim_run *r, sim_task *t, rt_error *e) {
     bc.key_type = op->key_type;
     bc.incremental = r->cfg.incremental;
     bc.engine = r->cfg.engine;
+    if (r->cfg.mutant == SIM_MUT_FLINK_25395) bc.bugs |= SIM_BACKEND_BUG_REUSE_UNCONFIRMED;
+    if (r->cfg.mutant == SIM_MUT_FLINK_23949) bc.bugs |= SIM_BACKEND_BUG_SAVEPOINT_IS_BASE;
+    if (r->cfg.mutant == SIM_MUT_CONFIRM_NOTHING) bc.bugs |= SIM_BACKEND_BUG_CONFIRM_NOTHING;
     snprintf(dir, sizeof dir, "%s/%s-r%d-%s-%u", r->cfg.work_dir ? r->cfg.work_dir : "/tmp",
              r->job_id, r->restores, op->uid, t->idx);
     bc.work_dir = dir;
@@ -441,7 +444,7 @@ static void on_alignment_timeout(rt_loop *loop, void *arg, uint64_t tag) {
     sim_run *r = arg;
     sim_task *t = &r->tasks[tag & 0xffff];
     int64_t cp = (int64_t)(tag >> 16);
-    if (t->cp != cp || t->snap.taken || t->barriers == t->n_in || !r->pend.active) return;
+    if (t->cp != cp || t->snap.taken || t->barriers == t->n_in || sim_coord_pending(r, cp) == NULL) return;
     sim_trace(r, "alignment_timeout", "\"task\":%d,\"chk\":%" PRId64, t->id, cp);
     t->unaligned = 1;
     snapshot_unaligned(r, t);
@@ -462,7 +465,8 @@ static void on_barrier(sim_run *r, sim_task *t, sim_chan *c, const sim_item *it)
     if (it->cp > t->cp) {
         abandon_checkpoint(r, t);
         begin_checkpoint(t, it->cp, it->unaligned);
-        if (!it->unaligned && r->cfg.aligned_timeout_ms && !r->pend.savepoint && t->n_in > 1)
+        const sim_pending *p = sim_coord_pending(r, it->cp);
+        if (!it->unaligned && r->cfg.aligned_timeout_ms && !(p != NULL && p->savepoint) && t->n_in > 1)
             rt_loop_at(&r->loop, r->cfg.aligned_timeout_ms, on_alignment_timeout, r,
                        ((uint64_t)it->cp << 16) | (uint64_t)t->id);
     }

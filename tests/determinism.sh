@@ -25,6 +25,10 @@ for b in heap rocksdb; do
         check "take $k/$b same seed twice" "$a" "$c"
     done
 done
+# Checkpoints in progress at once interleave, deterministically.
+conc() { "$bin" take --kind aligned --backend rocksdb --seed 13 --records 800 --incremental --max-concurrent-checkpoints 3 --out "$tmp/$1" --json | digest; }
+a=$(conc conc-1); c=$(conc conc-2)
+check "take aligned/rocksdb, 3 concurrent checkpoints, same seed twice" "$a" "$c"
 # A used storage changes the ids drawn, never the digest: replaying a seed
 # into the directory of an earlier run must reproduce it.
 for k in native unaligned; do

@@ -153,6 +153,130 @@ static void test_periodic_trigger_one_chain(void) {
     rt_store_close(s);
 }
 
+/* ---- checkpoints in progress at once ---- */
+
+/* A run whose keyed subtask agg-1 uploads slowly (each shared put of it
+ * delays its acknowledgement), so that checkpoints overlap when allowed. */
+static sim_run *slow_run(rt_store *s, sim_config *c, int max_concurrent, uint64_t slow_ms) {
+    sf_config(c, s, "rocksdb", 21);
+    c->max_concurrent = max_concurrent;
+    c->interval_ms = 50;
+    sim_run *r = sf_run(c);
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.n = 1;
+    plan.faults[0] = (rt_fault){RT_OP_PUT, 1, RT_FAULT_SLOW, 1, slow_ms, ""};
+    snprintf(plan.faults[0].path_prefix, sizeof plan.faults[0].path_prefix, "%s/shared/agg-1-", sim_run_job_id(r));
+    rt_store_set_faults(s, &plan);
+    return r;
+}
+
+/* Steps the loop until n more records were emitted, watching the
+ * coordinator after every event: returns the most checkpoints seen in
+ * progress at once; *order_ok is cleared if pendingCheckpoints is ever out
+ * of id order or still holds a checkpoint older than the last completed
+ * one (CheckpointCoordinator.dropSubsumedCheckpoints). */
+static int watch_pending(sim_run *r, uint64_t records, int *order_ok) {
+    int most = 0;
+    *order_ok = 1;
+    SF_OK(SF_RC(sim_run_records(r, 1, &sf_err)));
+    uint64_t want = sim_run_stats(r)->records_emitted + records;
+    for (uint32_t sp = 0; sp < r->job.splits; sp++) r->end[sp] = UINT64_MAX;
+    sim_start_sources(r);
+    for (uint64_t ev = 0; ev < 2000000 && sim_run_stats(r)->records_emitted < want; ev++) {
+        if (!rt_loop_step(&r->loop)) break;
+        if (r->n_pend > most) most = r->n_pend;
+        for (int i = 0; i < r->n_pend; i++) {
+            if (i > 0 && r->pend[i - 1].id >= r->pend[i].id) *order_ok = 0;
+            if (!r->pend[i].savepoint && r->pend[i].id < r->stats.last_checkpoint_id) *order_ok = 0;
+        }
+    }
+    for (uint32_t sp = 0; sp < r->job.splits; sp++) r->end[sp] = r->offset[sp];
+    return most;
+}
+
+/* CheckpointRequestDecider: never more than maxConcurrentCheckpointAttempts
+ * in progress, and that many when acknowledgements are slow; the job stays
+ * exactly-once and every retained checkpoint restores. */
+static void test_max_concurrent(void) {
+    for (int max = 1; max <= 3; max++) {
+        rt_store *s = sf_mem_store();
+        sim_config c;
+        sim_run *r = slow_run(s, &c, max, 120);
+        int order_ok;
+        int most = watch_pending(r, 600, &order_ok);
+        if (most != max) fprintf(stderr, "\n  max concurrent %d: %d in progress at most\n", max, most);
+        CU_ASSERT_EQUAL(most, max);
+        CU_ASSERT(order_ok);
+        rt_store_set_faults(s, NULL);
+        sf_verify(r);
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s", sim_run_latest_checkpoint(r));
+        CU_ASSERT_FATAL(dir[0] != '\0');
+        sim_run *back = sf_restored(&c, dir, SIM_MODE_NO_CLAIM);
+        sf_records(back, 200);
+        sf_verify(back);
+        sim_run_destroy(back);
+        sim_run_destroy(r);
+        rt_store_close(s);
+    }
+}
+
+/* Unaligned checkpoints (and an alignment timeout) need one checkpoint at
+ * a time, as Flink's CheckpointConfig says; beyond the bound is refused. */
+static void test_concurrent_needs_aligned(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "heap", 3);
+    c.max_concurrent = 2;
+    c.unaligned = 1;
+    sim_run *r = NULL;
+    CU_ASSERT_EQUAL(SF_RC(sim_run_create(&r, &c, &sf_err)), RT_EUSAGE);
+    c.unaligned = 0;
+    c.aligned_timeout_ms = 10;
+    CU_ASSERT_EQUAL(SF_RC(sim_run_create(&r, &c, &sf_err)), RT_EUSAGE);
+    c.aligned_timeout_ms = 0;
+    c.max_concurrent = SIM_MAX_CONCURRENT + 1;
+    CU_ASSERT_EQUAL(SF_RC(sim_run_create(&r, &c, &sf_err)), RT_EUSAGE);
+    CU_ASSERT_PTR_NULL(r);
+    rt_store_close(s);
+}
+
+/* receiveAcknowledgeMessage registers a task's shared files as its
+ * acknowledgement arrives, unconfirmed; the completion confirms them. */
+static void test_register_on_ack(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 4);
+    c.interval_ms = 0; /* only the checkpoint triggered here */
+    sim_run *r = sf_run(&c);
+    sf_records(r, 300);
+    int64_t id = 0;
+    SF_OK(SF_RC(sim_coord_trigger(r, SIM_KIND_ALIGNED, 0, 0, NULL, &id, &sf_err)));
+    int seen_partial = 0;
+    for (int ev = 0; ev < 100000 && sim_coord_pending(r, id) != NULL; ev++) {
+        CU_ASSERT_FATAL(rt_loop_step(&r->loop));
+        const sim_pending *p = sim_coord_pending(r, id);
+        if (p == NULL || p->acks == 0 || p->acks == r->n_tasks) continue;
+        int unconfirmed = 0;
+        for (int i = 0; i < r->registry.n; i++)
+            unconfirmed += r->registry.e[i].created_by == id && !r->registry.e[i].confirmed;
+        seen_partial |= unconfirmed > 0;
+    }
+    CU_ASSERT(seen_partial); /* some acknowledged, not complete: registered, not confirmed */
+    CU_ASSERT_EQUAL(r->stats.last_checkpoint_id, id);
+    int mine = 0;
+    for (int i = 0; i < r->registry.n; i++)
+        if (r->registry.e[i].created_by == id) {
+            mine++;
+            CU_ASSERT(r->registry.e[i].confirmed);
+        }
+    CU_ASSERT(mine > 0);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 int suite_coordinator(void) {
     CU_pSuite s = CU_add_suite("coordinator", init, sf_suite_cleanup);
     if (s == NULL) return -1;
@@ -161,7 +285,10 @@ int suite_coordinator(void) {
         !CU_add_test(s, "damaged completed-checkpoint store", test_damaged_store_file) ||
         !CU_add_test(s, "the completed store is checksummed", test_store_file_checksum) ||
         !CU_add_test(s, "failed stop-with-savepoint keeps the job running", test_failed_stop_keeps_running) ||
-        !CU_add_test(s, "one periodic trigger chain after snapshots", test_periodic_trigger_one_chain))
+        !CU_add_test(s, "one periodic trigger chain after snapshots", test_periodic_trigger_one_chain) ||
+        !CU_add_test(s, "max concurrent checkpoints in progress", test_max_concurrent) ||
+        !CU_add_test(s, "concurrent checkpoints need aligned ones", test_concurrent_needs_aligned) ||
+        !CU_add_test(s, "shared state registered on acknowledgement", test_register_on_ack))
         return -1;
     return 0;
 }

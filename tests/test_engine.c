@@ -469,6 +469,76 @@ static int init(void) { return sf_suite_init("engine"); }
 /* Watermarks travel with the records: after a drain the sink's event time
  * has advanced, never beyond what the sources emitted, and every channel's
  * watermark is at most its producer's. */
+/* ---- deletions, as the ownership timeline reads them ---- */
+
+typedef struct deleted {
+    rt_store *store;
+    rt_strlist paths;
+    int64_t first_after; /* the checkpoint after which the first one went */
+    int still_there;     /* a reported file still in the store: a lie */
+    int bad_cause;
+} deleted;
+
+static void on_delete(void *ctx, const sim_deletion *d) {
+    deleted *x = ctx;
+    if (x->paths.len == 0) x->first_after = d->after_checkpoint;
+    rt_strlist_push(&x->paths, d->path);
+    x->still_there |= rt_store_exists(x->store, d->path);
+    x->bad_cause |= strcmp(d->cause, "subsumed") != 0 && strcmp(d->cause, "unused") != 0 &&
+                    strcmp(d->cause, "replaced") != 0 && strcmp(d->cause, "aborted") != 0;
+}
+
+static int listed(const rt_strlist *l, const char *path) {
+    for (size_t i = 0; i < l->len; i++)
+        if (strcmp(l->items[i], path) == 0) return 1;
+    return 0;
+}
+
+/* Every file the engine deletes is told to on_delete, after it is gone,
+ * with the checkpoint whose completion deleted it: after a CLAIM restore
+ * the restored checkpoint's files go once later checkpoints subsumed it;
+ * after a NO_CLAIM restore none of them ever does. */
+static void deletions_after_restore(sim_restore_mode mode) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 17);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 600);
+    char dir[256];
+    sf_snapshot(r, SIM_KIND_ALIGNED, dir, sizeof dir);
+    sf_files restored = {0};
+    sf_meta_files(s, dir, &restored);
+    sim_run_destroy(r);
+    deleted x = {s, {0}, 0, 0, 0};
+    c.on_delete = on_delete;
+    c.on_delete_ctx = &x;
+    sim_run *back = sf_restored(&c, dir, mode);
+    sf_records(back, 1500);
+    sf_verify(back);
+    char meta[300];
+    snprintf(meta, sizeof meta, "%s/_metadata", dir);
+    int gone = 0;
+    for (size_t i = 0; i < restored.n; i++) gone += listed(&x.paths, restored.f[i].ref.path);
+    CU_ASSERT(x.paths.len > 0); /* the new job's own subsumed checkpoints */
+    CU_ASSERT(!x.still_there);
+    CU_ASSERT(!x.bad_cause);
+    CU_ASSERT(x.first_after > 0);
+    if (mode == SIM_MODE_CLAIM) {
+        CU_ASSERT(listed(&x.paths, meta));
+        CU_ASSERT(gone > 0);
+    } else {
+        CU_ASSERT(!listed(&x.paths, meta));
+        CU_ASSERT_EQUAL(gone, 0);
+    }
+    rt_strlist_free(&x.paths);
+    sf_files_free(&restored);
+    sim_run_destroy(back);
+    rt_store_close(s);
+}
+
+static void test_deletions_claim(void) { deletions_after_restore(SIM_MODE_CLAIM); }
+static void test_deletions_no_claim(void) { deletions_after_restore(SIM_MODE_NO_CLAIM); }
+
 static void test_watermarks(void) {
     rt_store *s = sf_mem_store();
     sim_config c;
@@ -508,6 +578,8 @@ int suite_engine(void) {
         {"same seed, same digest (heap)", test_determinism_heap},
         {"same seed, same digest (rocksdb)", test_determinism_rocksdb},
         {"watermarks reach the sink", test_watermarks},
+        {"deletions reported after a CLAIM restore", test_deletions_claim},
+        {"no restored file deleted after a NO_CLAIM restore", test_deletions_no_claim},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;

@@ -78,7 +78,7 @@ static void test_catches_dropped_channel_state(void) { caught(SIM_MUT_DROP_CHANN
 static void test_catches_discarded_shared(void) { caught(SIM_MUT_DISCARD_SHARED); }
 static void test_catches_reuploads(void) { caught(SIM_MUT_CONFIRM_NOTHING); }
 static void test_catches_flink_39964(void) { caught(SIM_MUT_FLINK_39964); }
-static void test_catches_registry_ownership(void) { caught(SIM_MUT_IGNORE_NOT_CLAIMED); }
+static void test_catches_registry_ownership(void) { caught(SIM_MUT_FLINK_26985); }
 static void test_catches_no_claim_reuse(void) { caught(SIM_MUT_NO_CLAIM_INCREMENTAL); }
 
 /* Seeds that once broke an invariant, each for a bug since fixed: they

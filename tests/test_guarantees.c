@@ -143,9 +143,10 @@ static void test_no_claim_full_checkpoint(void) {
     check_flip(&f);
 }
 
-/* highest_not_claimed is what protects a LEGACY restore's files. */
+/* FLINK-26985: highest_not_claimed is what protects a LEGACY restore's
+ * files. */
 static void test_registry_ownership(void) {
-    flip f = {SIM_MUT_IGNORE_NOT_CLAIMED, "restore_legacy", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    flip f = {SIM_MUT_FLINK_26985, "restore_legacy", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
     check_flip(&f);
 }
 
@@ -201,6 +202,47 @@ static void test_recovered_records_new_code(void) {
 static void test_flink_39964(void) {
     flip f = {SIM_MUT_FLINK_39964, "restore_claim", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
     check_flip(&f);
+}
+
+/* The bugs that reached Flink's users (scenarios/shipped/: each checks one
+ * bug's symptom). Each mutant breaks its scenario, which works without it,
+ * and leaves a matrix cell that does not exercise the mechanism alone. */
+
+/* FLINK-24611: an abort must leave shared state to the registry; no cell of
+ * the matrix aborts an acknowledged checkpoint. */
+static void test_flink_24611(void) {
+    flip f = {SIM_MUT_FLINK_24611, "shipped/flink_24611", SIM_KIND_ALIGNED, "rocksdb", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&f, "restore_claim", "works");
+}
+
+/* FLINK-25395: a task reuses only confirmed uploads; with one checkpoint
+ * at a time nothing unconfirmed is ever there to reuse. */
+static void test_flink_25395(void) {
+    flip f = {SIM_MUT_FLINK_25395, "shipped/flink_25395", SIM_KIND_ALIGNED, "rocksdb", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&f, "restore_claim", "works");
+}
+
+/* FLINK-29913: two checkpoints in progress upload one SST; one at a time
+ * (every matrix cell) never do. */
+static void test_flink_29913(void) {
+    flip f = {SIM_MUT_FLINK_29913, "shipped/flink_29913", SIM_KIND_ALIGNED, "rocksdb", 0, SIM_KIND_ALIGNED};
+    check_flip_vs(&f, "restore_legacy", "works");
+}
+
+/* FLINK-21351: a savepoint in the store (Flink 1.14) must not subsume the
+ * last checkpoint; from 1.15 savepoints are not in the store. */
+static void test_flink_21351(void) {
+    flip f = {SIM_MUT_FLINK_21351, "shipped/flink_21351", SIM_KIND_CANONICAL, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&f, "restore_claim", "works");
+    flip g = {SIM_MUT_FLINK_21351, "shipped/flink_21351", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_NATIVE};
+    check_flip_vs(&g, "restore_claim", "works");
+}
+
+/* FLINK-23949: the checkpoint after a savepoint uploads only what is new;
+ * a 1.15 savepoint is not notified to the tasks at all. */
+static void test_flink_23949(void) {
+    flip f = {SIM_MUT_FLINK_23949, "shipped/flink_23949", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_NATIVE};
+    check_flip_vs(&f, "restore_claim", "works");
 }
 
 /* The State Processor API reader must open native state with the backend
@@ -276,13 +318,18 @@ int suite_guarantees(void) {
         !CU_add_test(s, "SST footer check flips downgrade and bump", test_sst_footer_check) ||
         !CU_add_test(s, "native restore must migrate", test_native_migration) ||
         !CU_add_test(s, "no-claim first checkpoint is full", test_no_claim_full_checkpoint) ||
-        !CU_add_test(s, "registry respects ownership", test_registry_ownership) ||
+        !CU_add_test(s, "registry respects ownership (FLINK-26985)", test_registry_ownership) ||
         !CU_add_test(s, "any backend reads canonical state", test_canonical_backend_bound) ||
         !CU_add_test(s, "incompatible serializers are rejected", test_schema_checked) ||
         !CU_add_test(s, "a reconfigured serializer reads old bytes", test_reconfigured_serializer) ||
         !CU_add_test(s, "a non-arbitrary upgrade runs the new code", test_new_code_runs) ||
         !CU_add_test(s, "in-flight records run the new code", test_recovered_records_new_code) ||
         !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964) ||
+        !CU_add_test(s, "an abort leaves shared state to subsumption (FLINK-24611)", test_flink_24611) ||
+        !CU_add_test(s, "only confirmed uploads are reused (FLINK-25395)", test_flink_25395) ||
+        !CU_add_test(s, "concurrent checkpoints do not collide in the registry (FLINK-29913)", test_flink_29913) ||
+        !CU_add_test(s, "a savepoint keeps the last checkpoint (FLINK-21351)", test_flink_21351) ||
+        !CU_add_test(s, "after a savepoint only new SSTs are uploaded (FLINK-23949)", test_flink_23949) ||
         !CU_add_test(s, "SPA reader opens native state with its backend", test_spa_reader_backend) ||
         !CU_add_test(s, "SPA writer carries untouched channel state", test_spa_writer_carries_channel_state) ||
         !CU_add_test(s, "SPA writer cannot ship channel state", test_spa_writer_refuses_channel_state) ||

@@ -653,6 +653,88 @@ static void test_refuse_foreign(void) {
     teardown_dir();
 }
 
+/* A result of a restore scenario with its ownership timeline. */
+static mx_result owned(const char *mode, int deleted) {
+    mx_result r = result(mx_rows[0].id, "native", "rocksdb", "", "works", 7);
+    r.n_restores = 1;
+    snprintf(r.restores[0].mode, sizeof r.restores[0].mode, "%s", mode);
+    snprintf(r.restores[0].snapshot, sizeof r.restores[0].snapshot, "savepoint");
+    r.restores[0].snapshot_id = 4;
+    r.restores[0].files = 9;
+    r.restores[0].gone = deleted ? 9 : 0;
+    if (deleted) {
+        r.n_events = 2;
+        r.events[0] = (mx_own_event){0, 9, 1200, 8, "unused", "agg-0-000012.sst"};
+        r.events[1] = (mx_own_event){0, 11, 1450, 1, "subsumed", "_metadata"};
+    }
+    return r;
+}
+
+/* Schema 3: a result's restores and deletions are recorded with it, copied
+ * by a merge, and rendered per restore mode into both reports; malformed
+ * ones are refused; a database of schema 2 is refused by name, except by
+ * matrix diff, which reads its results. */
+static void test_ownership_timeline(void) {
+    setup_dir();
+    mx_result rs[] = {owned("claim", 1), owned("no-claim", 0)};
+    snprintf(rs[1].kind, sizeof rs[1].kind, "aligned");
+    mx_db *db = open_db("own.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, rs, 2, WHEN);
+    render(db);
+    mx_close(db);
+    rt_error e;
+    int64_t run = 0;
+    mx_db *other = open_db("own-bad.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    CU_ASSERT_EQUAL(mx_run_begin(other, WHEN, "rev", "", &run, &e), RT_OK);
+    mx_result bad = owned("claim", 1);
+    bad.events[1].restore = 3; /* no such restore */
+    CU_ASSERT_EQUAL(mx_record(other, run, &bad, &e), RT_EINPUT);
+    bad = owned("sometimes", 0);
+    CU_ASSERT_EQUAL(mx_record(other, run, &bad, &e), RT_EINPUT);
+    mx_close(other);
+    char path[600], merged[600], report[600];
+    path_in(path, sizeof path, "own.db");
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM restores"), 2);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM deletions"), 2);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT after_checkpoint FROM deletions WHERE seq = 2"), 11);
+    path_in(merged, sizeof merged, "own-merged.db");
+    const char *ins[] = {path};
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_OK); /* once, not twice */
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM deletions"), 2);
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT sum(gone) FROM restores"), 9);
+    report_path(report, sizeof report, "guarantees.md");
+    size_t len;
+    char *md = tu_read_file(report, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "Ownership timeline"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "after checkpoint 9 at 1200 ms: 8 (unused"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "FLINK-28647"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "FLINK-40254"));
+    free(md);
+    report_path(report, sizeof report, "index.html");
+    char *html = tu_read_file(report, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "after checkpoint 11 at 1450 ms: 1 (subsumed"));
+    free(html);
+    /* An older database: refused by name, read by diff. */
+    sqlite3 *s;
+    CU_ASSERT_FATAL(sqlite3_open(path, &s) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(s, "PRAGMA user_version = 2;", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(s);
+    expect_refused("own.db");
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_ESQL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "schema version 2"));
+    int regressions;
+    rt_err rc;
+    free(diff_text("own.db", "own-merged.db", &regressions, &rc));
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT_EQUAL(regressions, 0);
+    teardown_dir();
+}
+
 /* The sources load, and the blog's table differs from the docs' exactly
  * where the blog dropped the "!" marks. The docs source also holds one row
  * from another page ("State Schema Evolution": incompatible changes), which
@@ -876,6 +958,7 @@ int suite_matrix(void) {
         {"diff lists cost changes and flags cost regressions apart", test_diff_costs},
         {"merge of shards yields one run", test_merge_shards},
         {"non-SQLite and foreign files are refused untouched", test_refuse_foreign},
+        {"ownership timeline: recorded, merged, rendered; schema 2", test_ownership_timeline},
         {"expectation sources load; blog differs where documented", test_expectations},
         {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
         {"an unfinished run is discarded; bad values refused", test_run_lifecycle},

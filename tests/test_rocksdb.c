@@ -182,17 +182,12 @@ typedef struct snap_args {
     const char *prefix; /* "<uid>-<subtask>"; NULL = "op-0" */
 } snap_args;
 
-static int confirmed(const void *registry, const char *path) {
-    return sim_registry_is_confirmed(registry, path);
-}
-
 static rt_err snapshot(sim_backend *b, const snap_args *a, sim_keyed_handle *h,
                        sim_snap_ctx *out_ctx) {
     sim_snap_ctx ctx = {.store = g_store, .dir = a->dir, .shared_dir = a->shared_dir,
                         .file_prefix = a->prefix ? a->prefix : "op-0",
                         .sharing = a->sharing, .checkpoint_id = a->id,
-                        .engine = b->engine, .confirmed = a->registry ? confirmed : NULL,
-                        .registry = a->registry, .trace = a->trace,
+                        .engine = b->engine, .trace = a->trace,
                         .now_ms = 1000};
     rt_error e;
     rt_error_clear(&e);
@@ -277,7 +272,7 @@ static void register_handle(sim_registry *r, const sim_keyed_handle *h, int64_t 
     rt_error_clear(&e);
     for (int i = 0; i < h->n_files; i++)
         if (h->files[i].shared)
-            CU_ASSERT_EQUAL(sim_registry_register(r, h->files[i].path, id, 0, &e), RT_OK);
+            CU_ASSERT_EQUAL(sim_registry_register(r, NULL, h->files[i].path, id, 0, &e), RT_OK);
     sim_registry_confirm(r, id);
 }
 
@@ -478,8 +473,9 @@ static void test_full_snapshot_strategy(void) {
     sim_backend_destroy(half);
 }
 
-/* Placeholders only point at confirmed uploads and at the last completed
- * checkpoint; an aborted or unconfirmed one is never a base. */
+/* Placeholders only point at uploads of the last checkpoint the task was
+ * told completed (notifyCheckpointComplete: the coordinator confirmed
+ * them); one taken but not confirmed, or aborted, is never a base. */
 static void test_reuse_needs_confirmation(void) {
     sim_registry reg;
     sim_registry_init(&reg);
@@ -488,11 +484,13 @@ static void test_reuse_needs_confirmation(void) {
     sim_keyed_handle h1, h2, h3;
     sim_snap_ctx c2, c3;
     CU_ASSERT_EQUAL_FATAL(checkpoint(b, 1, SIM_SHARE_FORWARD_BACKWARD, &reg, &h1, NULL), RT_OK);
-    b->ops->notify_complete(b, 1); /* completed, but the registry never confirmed it */
+    /* 1 is not confirmed yet: 2 uploads everything again. */
     CU_ASSERT_EQUAL_FATAL(checkpoint(b, 2, SIM_SHARE_FORWARD_BACKWARD, &reg, &h2, &c2), RT_OK);
     CU_ASSERT_EQUAL(c2.files_written, (uint64_t)h2.n_files);
+    CU_ASSERT_EQUAL(count_under(&h2, "job/shared/op-0-1-"), 0);
     b->ops->notify_abort(b, 2);
     register_handle(&reg, &h1, 1);
+    b->ops->notify_complete(b, 1);
     /* 2 was aborted, so 3 is incremental against 1. */
     CU_ASSERT_EQUAL_FATAL(checkpoint(b, 3, SIM_SHARE_FORWARD_BACKWARD, &reg, &h3, &c3), RT_OK);
     CU_ASSERT_EQUAL(count_under(&h3, "job/shared/op-0-1-"), count_ssts(&h1));
@@ -509,6 +507,68 @@ static void test_reuse_needs_confirmation(void) {
     sim_handle_free(&h3);
     sim_backend_destroy(b);
     sim_registry_free(&reg);
+}
+
+/* The measurement FLINK-23949's check reads: an incremental checkpoint
+ * uploads exactly the SST bytes RocksDB created since the previous
+ * checkpoint, a savepoint in between changing nothing, even when it is
+ * notified like a checkpoint (Flink before 1.15). With the bug put back, the
+ * savepoint's completion leaves the next checkpoint without a base. */
+static void upload_after_savepoint(unsigned bugs, uint64_t *uploaded, uint64_t *fresh) {
+    sim_registry reg;
+    sim_registry_init(&reg);
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    b->bugs = bugs;
+    fill(b, 0);
+    sim_keyed_handle h1, sp, h3;
+    sim_snap_ctx c1, c3;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(b, 1, SIM_SHARE_FORWARD_BACKWARD, &reg, &h1, &c1), RT_OK);
+    CU_ASSERT_EQUAL(c1.sst_bytes_uploaded, c1.sst_bytes_new); /* the first: everything is new */
+    CU_ASSERT(c1.sst_bytes_new > 0);
+    b->ops->notify_complete(b, 1);
+    fill(b, 1);
+    snap_args a = {"savepoint-8", NULL, SIM_SHARE_NO_SHARING, 2, &reg, NULL, NULL};
+    CU_ASSERT_EQUAL_FATAL(snapshot(b, &a, &sp, NULL), RT_OK);
+    b->ops->notify_complete(b, 2); /* the savepoint, notified */
+    CU_ASSERT_EQUAL_FATAL(checkpoint(b, 3, SIM_SHARE_FORWARD_BACKWARD, &reg, &h3, &c3), RT_OK);
+    *uploaded = c3.sst_bytes_uploaded;
+    *fresh = c3.sst_bytes_new;
+    sim_handle_free(&h1);
+    sim_handle_free(&sp);
+    sim_handle_free(&h3);
+    sim_backend_destroy(b);
+    sim_registry_free(&reg);
+}
+
+static void test_upload_after_savepoint(void) {
+    uint64_t up, fresh;
+    upload_after_savepoint(0, &up, &fresh);
+    CU_ASSERT_EQUAL(up, fresh);
+    CU_ASSERT(fresh > 0);
+    upload_after_savepoint(SIM_BACKEND_BUG_SAVEPOINT_IS_BASE, &up, &fresh);
+    CU_ASSERT(up > fresh); /* everything again */
+}
+
+/* FLINK-25395's bug: a checkpoint taken while the previous one is not
+ * confirmed references that one's uploads; fixed, it uploads them again. */
+static void test_reuse_unconfirmed_bug(void) {
+    for (int bug = 0; bug < 2; bug++) {
+        sim_registry reg;
+        sim_registry_init(&reg);
+        sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+        b->bugs = bug ? SIM_BACKEND_BUG_REUSE_UNCONFIRMED : 0;
+        fill(b, 0);
+        sim_keyed_handle h1, h2;
+        CU_ASSERT_EQUAL_FATAL(checkpoint(b, 1, SIM_SHARE_FORWARD_BACKWARD, &reg, &h1, NULL), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(checkpoint(b, 2, SIM_SHARE_FORWARD_BACKWARD, &reg, &h2, NULL), RT_OK);
+        CU_ASSERT_EQUAL(count_under(&h2, "job/shared/op-0-1-"), bug ? count_ssts(&h1) : 0);
+        for (int i = 0; bug && i < h2.n_files; i++) /* the original handle again: 2's own to the registry */
+            if (starts_with(h2.files[i].path, "job/shared/op-0-1-")) CU_ASSERT_EQUAL(h2.files[i].created_by, 2);
+        sim_handle_free(&h1);
+        sim_handle_free(&h2);
+        sim_backend_destroy(b);
+        sim_registry_free(&reg);
+    }
 }
 
 /* A savepoint copies everything into its own directory, references
@@ -967,6 +1027,8 @@ int suite_rocksdb(void) {
         {"non-incremental uploads all", test_non_incremental_uploads_all},
         {"reuse needs a confirmed, completed base", test_reuse_needs_confirmation},
         {"savepoint: own dir, base kept", test_savepoint},
+        {"uploads after a savepoint: only new SSTs (FLINK-23949)", test_upload_after_savepoint},
+        {"reuse of unconfirmed uploads (FLINK-25395)", test_reuse_unconfirmed_bug},
         {"restore seeds the incremental base", test_restore_seeds_base},
         {"rescale 2 -> 3 and 2 -> 1", test_rescale_2_to_3},
         {"SST format_version gate", test_sst_version_gate},

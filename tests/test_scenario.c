@@ -322,6 +322,107 @@ static void test_flink_spa_write_keeps_offsets(void) {
     free(text);
 }
 
+/* The checkpointing fields of a start step are checked; "kinds" names
+ * snapshot kinds, and a scenario runs for exactly the kinds it lists. */
+static void test_checkpoint_fields(void) {
+    rt_error e;
+    rt_err rc = run_text("bad-conc.json",
+                         "{\"name\":\"bad\",\"row\":\"x\",\"steps\":["
+                         "{\"op\":\"start\",\"backend\":\"heap\",\"max_concurrent_checkpoints\":9}]}",
+                         &e);
+    CU_ASSERT_EQUAL(rt_err_class_of(rc), RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "max_concurrent_checkpoints must be 1..8"));
+    rc = run_text("bad-interval.json",
+                  "{\"name\":\"bad\",\"row\":\"x\",\"steps\":["
+                  "{\"op\":\"start\",\"backend\":\"heap\",\"checkpoint_interval\":-1}]}",
+                  &e);
+    CU_ASSERT_EQUAL(rt_err_class_of(rc), RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "checkpoint_interval"));
+    rc = run_text("bad-kinds.json", "{\"name\":\"bad\",\"row\":\"x\",\"kinds\":[\"full\"],\"steps\":["
+                                    "{\"op\":\"start\",\"backend\":\"heap\"}]}",
+                  &e);
+    CU_ASSERT_EQUAL(rt_err_class_of(rc), RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "\"kinds\""));
+    drv_scn *sc = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&sc, "scenarios/shipped/flink_29913.json", &e), RT_OK);
+    CU_ASSERT(drv_scn_has_kind(sc, SIM_KIND_ALIGNED));
+    CU_ASSERT(!drv_scn_has_kind(sc, SIM_KIND_UNALIGNED));
+    drv_scn_free(sc);
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&sc, "scenarios/relocatable.json", &e), RT_OK);
+    CU_ASSERT(drv_scn_has_kind(sc, SIM_KIND_UNALIGNED)); /* no list: every kind */
+    drv_scn_free(sc);
+}
+
+/* A fault's path may start with $JOB/ (the running job's directory): with
+ * its completed-checkpoint store unwritable, a checkpoint every task
+ * acknowledged still fails, a named rejection. Without the expansion the
+ * fault would never fire (no job id is known to the file). */
+static void test_fault_in_job_dir(void) {
+    rt_error e;
+    char path[600];
+    snprintf(path, sizeof path, "%s/job-fault.json", work);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"name\":\"jf\",\"row\":\"x\",\"steps\":["
+          "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":300},"
+          "{\"op\":\"fault\",\"plan\":[{\"on\":\"put\",\"kind\":\"eio\",\"persistent\":true,\"path\":\"$JOB/completed-checkpoints\"}]},"
+          "{\"op\":\"snapshot\",\"kind\":\"aligned\"}]}",
+          f);
+    fclose(f);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, NULL};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_ALIGNED, "heap", 0, 1, &env, &res, &e), RT_OK);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "rejected"); /* the checkpoint's store write failed */
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "completed-checkpoints"));
+    drv_scn_free(s);
+}
+
+/* The ownership timeline of a run: a CLAIM restore of a native RocksDB
+ * savepoint ends with its files deleted after later checkpoints, a
+ * NO_CLAIM restore with none deleted or used, a LEGACY restore with none
+ * deleted but some still used by the job's checkpoints. */
+static void test_ownership_timeline(void) {
+    const char *scn[] = {"scenarios/restore_claim.json", "scenarios/restore_no_claim.json",
+                         "scenarios/restore_legacy.json"};
+    const char *mode[] = {"claim", "no-claim", "legacy"};
+    for (int i = 0; i < 3; i++) {
+        rt_error e;
+        drv_scn *s = NULL;
+        CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, scn[i], &e), RT_OK);
+        drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, NULL};
+        drv_scn_result res;
+        CU_ASSERT_EQUAL_FATAL(drv_scn_run(s, SIM_KIND_NATIVE, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
+        CU_ASSERT_STRING_EQUAL(res.outcome, "works");
+        CU_ASSERT(res.n_restores >= 1);
+        CU_ASSERT_STRING_EQUAL(res.restores[0].mode, mode[i]);
+        CU_ASSERT_STRING_EQUAL(res.restores[0].snapshot, "savepoint");
+        CU_ASSERT(res.restores[0].files > 1);
+        if (i == 0) {
+            CU_ASSERT_EQUAL(res.restores[0].gone, res.restores[0].files);
+            CU_ASSERT(res.n_events > 0);
+            uint32_t sum = 0;
+            for (int k = 0; k < res.n_events; k++) {
+                sum += res.events[k].files;
+                CU_ASSERT(res.events[k].after_checkpoint > res.restores[0].snapshot_id);
+            }
+            CU_ASSERT_EQUAL(sum + (uint32_t)res.events_dropped, res.restores[0].gone);
+            CU_ASSERT_EQUAL(res.restores[0].referenced, 0);
+        } else {
+            uint32_t used = 0;
+            for (int k = 0; k < res.n_restores; k++) {
+                CU_ASSERT_EQUAL(res.restores[k].gone, 0);
+                used += res.restores[k].referenced;
+            }
+            CU_ASSERT_EQUAL(res.n_events, 0);
+            if (i == 1) CU_ASSERT_EQUAL(used, 0);
+            if (i == 2) CU_ASSERT(used > 0);
+        }
+        drv_scn_free(s);
+    }
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
@@ -333,7 +434,10 @@ int suite_scenario(void) {
         !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||
-        !CU_add_test(s, "a scenario may name its kinds", test_kinds))
+        !CU_add_test(s, "a scenario may name its kinds", test_kinds) ||
+        !CU_add_test(s, "checkpointing fields and kinds are checked", test_checkpoint_fields) ||
+        !CU_add_test(s, "a fault path under $JOB/", test_fault_in_job_dir) ||
+        !CU_add_test(s, "ownership timeline of CLAIM and NO_CLAIM restores", test_ownership_timeline))
         return -1;
     return 0;
 }

@@ -1,7 +1,12 @@
-/* cmd_mutants: runs the whole matrix under each built-in mutant and
- * reports which ones the matrix notices (a result whose outcome differs
- * from the unmutated run). A surviving mutant is a mechanism no cell
- * depends on: exit 1. */
+/* cmd_mutants: runs the whole matrix, the shipped-bug scenarios
+ * (scenarios/shipped/: one per bug that reached Flink's users, each
+ * checking that bug's symptom) and a fuzz budget under each built-in
+ * mutant, and reports what killed it: a matrix result whose outcome
+ * differs from the unmutated run (or, none differing, one that costs more
+ * than 10% more bytes), a shipped-bug scenario that no longer
+ * works, or the first fuzz seed whose invariants break (and so how many
+ * seeds it took). A surviving mutant is a mechanism nothing checks: exit 1.
+ * With --out DIR the same goes into DIR/mutants.md. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +20,13 @@
 #include "drv_fuzz.h"
 
 #define MUTANT_FUZZ_SEEDS 60
+#define MUTANT_FUZZ_SEEDS_MAX 100000
 
 /* The first fuzz seed (of the budget) whose invariants the mutant breaks,
  * or 0. It runs in a child process: RocksDB starts background threads, and
  * a process that forks matrix workers afterwards must not have any (a
  * forked copy of a held RocksDB mutex deadlocks the workers). */
-static uint64_t fuzz_kills(sim_mutant m, const char *work, rt_error *e, rt_err *rc) {
+static uint64_t fuzz_kills(sim_mutant m, uint64_t seeds, const char *work, rt_error *e, rt_err *rc) {
     int fds[2];
     *rc = RT_OK;
     fflush(NULL);
@@ -32,7 +38,7 @@ static uint64_t fuzz_kills(sim_mutant m, const char *work, rt_error *e, rt_err *
     if (pid == 0) {
         close(fds[0]);
         uint64_t found = 0;
-        for (uint64_t s = 1; s <= MUTANT_FUZZ_SEEDS && found == 0; s++) {
+        for (uint64_t s = 1; s <= seeds && found == 0; s++) {
             drv_fuzz_result r;
             rt_error ce;
             if (drv_fuzz_one(s, work, NULL, m, &r, &ce) != RT_OK) _exit(2);
@@ -56,87 +62,233 @@ static int run_all(runner *r, sim_mutant m, int jobs, mx_result *out, rt_error *
     return runner_run(r, jobs, 0, NULL, out, e);
 }
 
-int cmd_mutants(int argc, char **argv) {
-    static const struct option longs[] = {{"jobs", required_argument, 0, 'j'},
-                                          {"scenarios", required_argument, 0, 's'}, {0, 0, 0, 0}};
-    const char *dir = "scenarios";
-    uint64_t jobs = 2;
+/* Matrix and shipped-bug runs, with their unmutated outcomes. */
+typedef struct suite {
+    runner r;
+    mx_result *base, *mut;
+    int loaded;
+} suite;
+
+static rt_err suite_load(suite *s, const char *dir, int optional, rt_error *e) {
+    memset(s, 0, sizeof *s);
+    if (optional && access(dir, F_OK) != 0) return RT_OK; /* no shipped-bug scenarios here */
+    rt_err rc = runner_load_dir(&s->r, dir, e);
+    if (rc == RT_OK) rc = runner_expand(&s->r, NULL, NULL, 0, 1, e);
+    if (rc != RT_OK) return rc;
+    s->base = calloc((size_t)s->r.n_combos + 1, sizeof *s->base);
+    s->mut = calloc((size_t)s->r.n_combos + 1, sizeof *s->mut);
+    if (s->base == NULL || s->mut == NULL) return RT_FAIL(e, RT_ENOMEM, "mutants: out of memory");
+    s->loaded = 1;
+    return RT_OK;
+}
+
+static void suite_free(suite *s) {
+    free(s->base);
+    free(s->mut);
+    if (s->loaded || s->r.n_scns) runner_free(&s->r);
+    memset(s, 0, sizeof *s);
+}
+
+/* Results whose outcome moved; first gets the index of the first one. */
+static int changed(const suite *s, int *first) {
+    int n = 0;
+    *first = -1;
+    for (int i = 0; s->loaded && i < s->r.n_combos; i++)
+        if (strcmp(s->base[i].outcome, s->mut[i].outcome) != 0) {
+            if (*first < 0) *first = i;
+            n++;
+        }
+    return n;
+}
+
+/* Results that cost more than 10% more bytes (a cost regression as
+ * `matrix diff` flags it); first gets the index of the first one. */
+static int costlier(const suite *s, int *first) {
+    int n = 0;
+    *first = -1;
+    for (int i = 0; s->loaded && i < s->r.n_combos; i++)
+        if (s->mut[i].bytes * 10 > s->base[i].bytes * 11) {
+            if (*first < 0) *first = i;
+            n++;
+        }
+    return n;
+}
+
+/* What killed one mutant, in words (one line, also a table cell). */
+typedef struct verdict {
+    int killed;
+    char matrix[256], shipped[320], fuzz[96];
+} verdict;
+
+static void describe(const suite *mx, const suite *sh, uint64_t seed, uint64_t seeds, verdict *v) {
+    int first, n = changed(mx, &first);
+    memset(v, 0, sizeof *v);
+    if (n)
+        snprintf(v->matrix, sizeof v->matrix, "%d result(s) changed, e.g. %s/%s %s %s: %s -> %s", n,
+                 mx->mut[first].guarantee, mx->mut[first].kind, mx->mut[first].backend, mx->mut[first].versions,
+                 mx->base[first].outcome, mx->mut[first].outcome);
+    int cf, cn = n ? 0 : costlier(mx, &cf);
+    if (cn)
+        snprintf(v->matrix, sizeof v->matrix,
+                 "no outcome changed; %d result(s) cost more than 10%% more bytes, e.g. %s/%s %s %s: %llu -> %llu bytes",
+                 cn, mx->mut[cf].guarantee, mx->mut[cf].kind, mx->mut[cf].backend, mx->mut[cf].versions,
+                 (unsigned long long)mx->base[cf].bytes, (unsigned long long)mx->mut[cf].bytes);
+    else if (n == 0)
+        snprintf(v->matrix, sizeof v->matrix, "no change");
+    int sf, sn = changed(sh, &sf);
+    if (sn)
+        snprintf(v->shipped, sizeof v->shipped, "scenarios/shipped/%s.json (%s %s): %s -> %s", sh->mut[sf].scenario,
+                 sh->mut[sf].kind, sh->mut[sf].backend, sh->base[sf].outcome, sh->mut[sf].outcome);
+    else
+        snprintf(v->shipped, sizeof v->shipped, "%s", sh->loaded ? "no change" : "none run");
+    if (seed)
+        snprintf(v->fuzz, sizeof v->fuzz, "seed %llu (%llu seed%s)", (unsigned long long)seed,
+                 (unsigned long long)seed, seed == 1 ? "" : "s");
+    else
+        snprintf(v->fuzz, sizeof v->fuzz, "no violation in %llu seeds", (unsigned long long)seeds);
+    v->killed = n > 0 || cn > 0 || sn > 0 || seed > 0;
+}
+
+/* An unmutated shipped-bug scenario that does not work is a bug of the
+ * model itself: nothing a mutant changes can be read from it. */
+static rt_err check_baseline(const suite *sh, rt_error *e) {
+    for (int i = 0; sh->loaded && i < sh->r.n_combos; i++)
+        if (strcmp(sh->base[i].outcome, "works") != 0)
+            return RT_FAIL(e, RT_EINTERNAL, "mutants: shipped-bug scenario %s (%s %s) is %s without a mutant: %.300s",
+                           sh->base[i].scenario, sh->base[i].kind, sh->base[i].backend, sh->base[i].outcome,
+                           sh->base[i].reason);
+    return RT_OK;
+}
+
+static FILE *open_md(const char *out, rt_error *e) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mutants.md", out);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        RT_FAIL(e, RT_EIO, "mutants: cannot write %s", path);
+        return NULL;
+    }
+    fprintf(f, "# Mutants\n\n"
+               "Each built-in mutant breaks one mechanism on purpose; those named by a FLINK id put back a\n"
+               "bug that reached Flink's users, in the class where Flink had it. A mutant is killed when a\n"
+               "matrix result changes outcome, a shipped-bug scenario (`scenarios/shipped/`, each checking\n"
+               "one bug's symptom) stops working, or a fuzz seed breaks an invariant (the first such seed:\n"
+               "seeds run from 1, so it is also how many seeds it took). Written by `snapsim mutants`.\n\n"
+               "| mutant | what it breaks | matrix | shipped-bug scenario | fuzz | verdict |\n"
+               "|---|---|---|---|---|---|\n");
+    return f;
+}
+
+static void md_row(FILE *f, sim_mutant m, const verdict *v) {
+    if (f == NULL) return;
+    fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", sim_mutant_name(m), sim_mutant_what(m), v->matrix, v->shipped,
+            v->fuzz, v->killed ? "killed" : "**survived**");
+}
+
+typedef struct mutant_opts {
+    const char *dir, *shipped, *out;
+    uint64_t jobs, seeds;
+    int only[SIM_MUT_COUNT], n_only;
+} mutant_opts;
+
+static int parse(mutant_opts *o, int argc, char **argv) {
+    static const struct option longs[] = {{"jobs", required_argument, 0, 'j'}, {"scenarios", required_argument, 0, 's'},
+                                          {"shipped", required_argument, 0, 'b'}, {"seeds", required_argument, 0, 'n'},
+                                          {"mutant", required_argument, 0, 'm'}, {"out", required_argument, 0, 'o'},
+                                          {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->dir = "scenarios";
+    o->shipped = "scenarios/shipped";
+    o->jobs = 2;
+    o->seeds = MUTANT_FUZZ_SEEDS;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'j' && cli_parse_u64(optarg, &jobs) == 0 && jobs >= 1 && jobs <= 64) continue;
-        if (c == 's') {
-            dir = optarg;
-            continue;
-        }
-        return cli_usage_error("mutants: unknown or bad option '%s' (see snapsim mutants --help)", argv[optind - 1]);
+        sim_mutant m;
+        if (c == 'j' && cli_parse_u64(optarg, &o->jobs) == 0 && o->jobs >= 1 && o->jobs <= 64) continue;
+        if (c == 'n' && cli_parse_u64(optarg, &o->seeds) == 0 && o->seeds <= MUTANT_FUZZ_SEEDS_MAX) continue;
+        if (c == 's') o->dir = optarg;
+        else if (c == 'b') o->shipped = optarg;
+        else if (c == 'o') o->out = optarg;
+        else if (c == 'm' && sim_mutant_parse(optarg, &m) == 0 && m != SIM_MUT_NONE && o->n_only < SIM_MUT_COUNT)
+            o->only[o->n_only++] = (int)m;
+        else
+            return cli_usage_error("mutants: unknown or bad option '%s' (see snapsim mutants --help)", argv[optind - 1]);
     }
     if (optind < argc) return cli_usage_error("mutants: unexpected argument '%s'", argv[optind]);
-    runner r;
+    return 0;
+}
+
+static int selected(const mutant_opts *o, int m) {
+    if (o->n_only == 0) return 1;
+    for (int i = 0; i < o->n_only; i++)
+        if (o->only[i] == m) return 1;
+    return 0;
+}
+
+/* One mutant: matrix, shipped-bug scenarios, fuzz budget. */
+static rt_err judge(const mutant_opts *o, suite *mx, suite *sh, sim_mutant m, verdict *v, rt_error *e) {
+    rt_err rc = run_all(&mx->r, m, (int)o->jobs, mx->mut, e);
+    if (rc == RT_OK && sh->loaded) rc = run_all(&sh->r, m, (int)o->jobs, sh->mut, e);
+    if (rc != RT_OK) return rc;
+    char work[512];
+    rt_err frc = RT_OK;
+    uint64_t seed = 0;
+    if (o->seeds > 0 && cli_work_dir(work, sizeof work, "mutants") == 0) {
+        seed = fuzz_kills(m, o->seeds, work, e, &frc);
+        cli_remove_tree(work);
+    }
+    if (frc != RT_OK) return frc;
+    describe(mx, sh, seed, o->seeds, v);
+    return RT_OK;
+}
+
+int cmd_mutants(int argc, char **argv) {
+    mutant_opts o;
+    int prc = parse(&o, argc, argv);
+    if (prc != 0) return prc;
+    suite mx, sh;
+    memset(&sh, 0, sizeof sh);
     rt_error e;
     rt_error_clear(&e);
-    if (runner_load_dir(&r, dir, &e) != RT_OK || runner_expand(&r, NULL, NULL, 0, 1, &e) != RT_OK) {
-        runner_free(&r);
-        return cli_report_error(&e);
+    int rc = CLI_EXIT_OK, survivors = 0, judged = 0;
+    FILE *md = NULL;
+    rt_err r = suite_load(&mx, o.dir, 0, &e);
+    if (r == RT_OK) r = suite_load(&sh, o.shipped, 1, &e);
+    if (r == RT_OK) {
+        fprintf(stderr, "mutants: %d matrix runs and %d shipped-bug runs per mutant, %d fuzz seeds\n", mx.r.n_combos,
+                sh.loaded ? sh.r.n_combos : 0, (int)o.seeds);
+        r = run_all(&mx.r, SIM_MUT_NONE, (int)o.jobs, mx.base, &e);
     }
-    mx_result *base = calloc((size_t)r.n_combos + 1, sizeof *base);
-    mx_result *mut = calloc((size_t)r.n_combos + 1, sizeof *mut);
-    int survivors = 0, rc = CLI_EXIT_OK;
-    fprintf(stderr, "mutants: %d runs per mutant, %d mutants\n", r.n_combos, SIM_MUT_COUNT - 1);
-    if (base == NULL || mut == NULL || run_all(&r, SIM_MUT_NONE, (int)jobs, base, &e) != RT_OK) {
-        rc = e.code ? cli_report_error(&e) : cli_usage_error("out of memory");
-        goto done;
-    }
-    for (int m = 1; m < SIM_MUT_COUNT; m++) {
-        if (run_all(&r, (sim_mutant)m, (int)jobs, mut, &e) != RT_OK) {
-            rc = cli_report_error(&e);
-            goto done;
-        }
-        char work[512];
-        rt_err frc = RT_OK;
-        uint64_t seed = cli_work_dir(work, sizeof work, "mutants") == 0 ? fuzz_kills((sim_mutant)m, work, &e, &frc) : 0;
-        cli_remove_tree(work);
-        if (frc != RT_OK) {
-            rc = cli_report_error(&e);
-            goto done;
-        }
-        int changed = 0, first = -1, costlier = 0, first_cost = -1;
-        for (int i = 0; i < r.n_combos; i++) {
-            if (strcmp(base[i].outcome, mut[i].outcome) != 0) {
-                changed++;
-                if (first < 0) first = i;
-            }
-            /* A cost regression as `matrix diff` flags it: > 10% more bytes. */
-            if (mut[i].bytes * 10 > base[i].bytes * 11) {
-                costlier++;
-                if (first_cost < 0) first_cost = i;
-            }
-        }
-        char fuzz[64] = "fuzz: no violation";
-        if (seed) snprintf(fuzz, sizeof fuzz, "fuzz: seed %llu", (unsigned long long)seed);
-        if (changed)
-            printf("killed    %-28s matrix: %d result(s) changed, e.g. %s/%s %s %s: %s -> %s; %s\n",
-                   sim_mutant_name((sim_mutant)m), changed, mut[first].guarantee, mut[first].kind, mut[first].backend,
-                   mut[first].versions, base[first].outcome, mut[first].outcome, fuzz);
-        else if (costlier)
-            printf("killed    %-28s matrix: no outcome changed, %d result(s) cost more than 10%% more bytes, e.g. "
-                   "%s/%s %s %s: %llu -> %llu bytes; %s\n", sim_mutant_name((sim_mutant)m), costlier,
-                   mut[first_cost].guarantee, mut[first_cost].kind, mut[first_cost].backend, mut[first_cost].versions,
-                   (unsigned long long)base[first_cost].bytes, (unsigned long long)mut[first_cost].bytes, fuzz);
-        else if (seed)
-            printf("killed    %-28s matrix: no change; %s\n", sim_mutant_name((sim_mutant)m), fuzz);
+    if (r == RT_OK && sh.loaded) r = run_all(&sh.r, SIM_MUT_NONE, (int)o.jobs, sh.base, &e);
+    if (r == RT_OK) r = check_baseline(&sh, &e);
+    if (r == RT_OK && o.out && (md = open_md(o.out, &e)) == NULL) r = e.code;
+    for (int m = 1; r == RT_OK && m < SIM_MUT_COUNT; m++) {
+        if (!selected(&o, m)) continue;
+        verdict v;
+        r = judge(&o, &mx, &sh, (sim_mutant)m, &v, &e);
+        if (r != RT_OK) break;
+        judged++;
+        survivors += !v.killed;
+        if (v.killed)
+            printf("killed    %-28s matrix: %s; shipped: %s; fuzz: %s\n", sim_mutant_name((sim_mutant)m), v.matrix,
+                   v.shipped, v.fuzz);
         else
             printf("SURVIVED  %-28s %s\n", sim_mutant_name((sim_mutant)m), sim_mutant_what((sim_mutant)m));
+        md_row(md, (sim_mutant)m, &v);
         fflush(stdout);
-        survivors += changed == 0 && costlier == 0 && seed == 0;
     }
-    printf("%d of %d mutants survived the matrix and %d fuzz seeds\n", survivors, SIM_MUT_COUNT - 1,
-           MUTANT_FUZZ_SEEDS);
-    rc = survivors ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
-done:
-    free(base);
-    free(mut);
-    runner_free(&r);
+    if (r != RT_OK) {
+        rc = e.code ? cli_report_error(&e) : cli_usage_error("out of memory");
+    } else {
+        printf("%d of %d mutants survived the matrix, the shipped-bug scenarios and %d fuzz seeds\n", survivors,
+               judged, (int)o.seeds);
+        if (md) fprintf(md, "\n%d of %d mutants survived.\n", survivors, judged);
+        rc = survivors ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    }
+    if (md) fclose(md);
+    suite_free(&mx);
+    suite_free(&sh);
     return rc;
 }

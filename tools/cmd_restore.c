@@ -26,7 +26,8 @@ typedef struct restore_opts {
     int allow;
 } restore_opts;
 
-enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD };
+enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD,
+       R_CONCURRENT };
 
 static int parse(restore_opts *o, int argc, char **argv) {
     static const struct option longs[] = {
@@ -37,11 +38,13 @@ static int parse(restore_opts *o, int argc, char **argv) {
         {"allowNonRestoredState", no_argument, 0, R_ALLOW},
         {"records", required_argument, 0, R_RECORDS}, {"seed", required_argument, 0, R_SEED},
         {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
-        {"memory-threshold", required_argument, 0, R_THRESHOLD}, {0, 0, 0, 0}};
+        {"memory-threshold", required_argument, 0, R_THRESHOLD},
+        {"max-concurrent-checkpoints", required_argument, 0, R_CONCURRENT}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->j.seed = 1;
     o->j.records = 2000;
     o->j.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
+    o->j.max_concurrent = 1;
     o->mode = SIM_MODE_NO_CLAIM;
     optind = 1;
     opterr = 0;
@@ -61,6 +64,11 @@ static int parse(restore_opts *o, int argc, char **argv) {
         case R_THRESHOLD:
             if (job_opts_threshold(&o->j, optarg))
                 return cli_usage_error("restore: --memory-threshold wants 0..%u bytes, not '%s'", SIM_MEMORY_THRESHOLD_MAX,
+                                       optarg);
+            break;
+        case R_CONCURRENT:
+            if (job_opts_concurrent(&o->j, optarg))
+                return cli_usage_error("restore: --max-concurrent-checkpoints wants 1..%d, not '%s'", SIM_MAX_CONCURRENT,
                                        optarg);
             break;
         case R_PAR:

@@ -17,13 +17,16 @@
     "  --trace FILE             write the JSONL trace of the run to FILE\n"                \
     "  --json                   print one JSON object with the result\n"                \
     "  --memory-threshold B     state of at most B bytes is inlined in _metadata\n"     \
-    "                           (state.storage.fs.memory-threshold; default 20480)\n"
+    "                           (state.storage.fs.memory-threshold; default 20480)\n"     \
+    "  --max-concurrent-checkpoints N  checkpoints in progress at once, 1..8 (default 1;\n" \
+    "                           unaligned checkpoints need 1, as in Flink)\n"
 
 const cli_command cli_commands[] = {
     {"take", cmd_take, "run a job and take one snapshot of a kind",
      "usage: snapsim take --kind canonical|native|aligned|unaligned --backend heap|rocksdb\n"
      "                    --out DIR [--engine V] [--incremental] [--seed N] [--records N]\n"
      "                    [--parallelism N] [--job FILE] [--memory-threshold B] [--json]\n"
+     "                    [--max-concurrent-checkpoints N]\n"
      "Runs the job for N records with periodic checkpoints stored under DIR, then takes one\n"
      "snapshot of the given kind and prints its path (the directory holding _metadata).\n"
      "canonical|native are savepoints (own directory under DIR); aligned|unaligned are\n"
@@ -34,7 +37,7 @@ const cli_command cli_commands[] = {
      "usage: snapsim restore PATH --backend heap|rocksdb [--engine V]\n"
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
-     "                    [--trace FILE] [--memory-threshold B]\n"
+     "                    [--trace FILE] [--memory-threshold B] [--max-concurrent-checkpoints N]\n"
      "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
      "keyed state and the sink output against the exactly-once oracle. Without --job the job is\n"
      "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"
@@ -118,7 +121,8 @@ const cli_command cli_commands[] = {
     {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
      "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE] [--json] [--mutant NAME]\n"
      "Runs N seeds (from S, default 1). Each seed draws a job (backend, alignment, parallelism,\n"
-     "retention), which storage fault kinds are on and where (swarm testing), and a list of\n"
+     "retention, max concurrent checkpoints: 2 or 3 for some aligned jobs), which storage fault\n"
+     "kinds are on and where (swarm testing), and a list of\n"
      "actions (records, savepoints, task and coordinator failovers, restores in every mode and\n"
      "parallelism, stop-with-savepoint, damage to a stored file); two thirds of the seeds also\n"
      "draw a motif leading into a risky sequence (a CLAIM, NO_CLAIM or LEGACY restore whose\n"
@@ -139,14 +143,19 @@ const cli_command cli_commands[] = {
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
      "faults, actions, outcome, trace digest and the unseed (the next PRNG draws after the run:\n"
      "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n"},
-    {"mutants", cmd_mutants, "check that the matrix and fuzzing kill every built-in mutant",
-     "usage: snapsim mutants [--jobs N] [--scenarios DIR]\n"
-     "Runs the matrix under each built-in mutant (one mechanism broken on purpose: absolute\n"
-     "savepoint paths, unchecked _metadata versions and SST footers, dropped channel state, no\n"
-     "native migration, a registry that ignores ownership, incompatible serializers let through,\n"
-     "operator code ignored, ...: every mutant of sim/sim_mutant.h) and a fuzz budget of 60\n"
-     "seeds under each; exits 1 if a mutant changes no matrix outcome, makes no result cost more\n"
-     "than 10% more bytes, and breaks no fuzz invariant.\n"},
+    {"mutants", cmd_mutants, "check that the matrix, the shipped-bug scenarios and fuzzing kill every mutant",
+     "usage: snapsim mutants [--jobs N] [--scenarios DIR] [--shipped DIR] [--seeds N]\n"
+     "                       [--mutant NAME]... [--out DIR]\n"
+     "Runs the matrix (--scenarios, default scenarios), the shipped-bug scenarios (--shipped,\n"
+     "default scenarios/shipped: each checks the symptom of one bug that reached Flink's users)\n"
+     "and a fuzz budget (--seeds, default 60; 0 skips it) under each built-in mutant (one\n"
+     "mechanism broken on purpose: every mutant of sim/sim_mutant.h, those named FLINK-NNNNN\n"
+     "putting back that Flink bug), or only the ones named by --mutant. Prints, per mutant, what\n"
+     "killed it: the matrix results that changed outcome (or, if none did, cost more than 10%\n"
+     "more bytes), the shipped-bug scenario that stopped working, the first fuzz seed that\n"
+     "broke an invariant (so the number of seeds it took);\n"
+     "--out DIR writes the same table to DIR/mutants.md. Every shipped-bug scenario must work\n"
+     "without a mutant. Exits 1 if a mutant survives all three, 0 otherwise.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
      "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,34 @@ rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard
     return RT_OK;
 }
 
+/* The scenario's ownership timeline into the matrix's result. */
+static void copy_ownership(const drv_scn_result *sr, mx_result *res) {
+    _Static_assert(MX_OWN_RESTORES_MAX == DRV_OWN_RESTORES_MAX && MX_OWN_EVENTS_MAX == DRV_OWN_EVENTS_MAX,
+                   "one bound on both sides");
+    res->n_restores = sr->n_restores;
+    for (int k = 0; k < sr->n_restores; k++) {
+        const drv_own_restore *a = &sr->restores[k];
+        mx_own_restore *b = &res->restores[k];
+        snprintf(b->mode, sizeof b->mode, "%s", a->mode);
+        snprintf(b->snapshot, sizeof b->snapshot, "%s", a->snapshot);
+        b->snapshot_id = a->snapshot_id;
+        b->files = a->files;
+        b->gone = a->gone;
+        b->referenced = a->referenced;
+    }
+    res->n_events = sr->n_events;
+    for (int k = 0; k < sr->n_events; k++) {
+        const drv_own_event *a = &sr->events[k];
+        mx_own_event *b = &res->events[k];
+        b->restore = a->restore;
+        b->after_checkpoint = a->after_checkpoint;
+        b->virtual_ms = a->virtual_ms;
+        b->files = a->files;
+        snprintf(b->cause, sizeof b->cause, "%s", a->cause);
+        snprintf(b->example, sizeof b->example, "%s", a->example);
+    }
+}
+
 static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
     const runner_combo *c = &r->combos[i];
     const drv_scn *s = r->scns[c->scenario];
@@ -126,6 +155,7 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         res->virtual_ms = sr.virtual_ms;
         res->files = sr.files;
         res->bytes = sr.bytes;
+        copy_ownership(&sr, res);
     }
     if (res->backend[0] == '\0') snprintf(res->backend, sizeof res->backend, "%s", c->backend);
     cli_remove_tree(work);
@@ -136,6 +166,11 @@ static void progress_line(const runner *r, int i, int done, const mx_result *res
             res->backend, res->versions, res->outcome);
     (void)i;
 }
+
+/* One result per write, whole: a write of at most PIPE_BUF bytes is never
+ * interleaved with another worker's. */
+typedef struct { int i; mx_result res; } worker_msg;
+_Static_assert(sizeof(worker_msg) <= PIPE_BUF, "a result must fit one atomic pipe write");
 
 static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
                           rt_error *e) {
@@ -148,7 +183,7 @@ static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir
         if (pid == 0) {
             close(fds[0]);
             for (int i = w; i < r->n_combos; i += jobs) {
-                struct { int i; mx_result res; } msg;
+                worker_msg msg;
                 msg.i = i;
                 run_one(r, i, out_dir, &msg.res);
                 if (write(fds[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(2);
@@ -158,7 +193,7 @@ static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir
     }
     close(fds[1]);
     int got = 0;
-    struct { int i; mx_result res; } msg;
+    worker_msg msg;
     FILE *in = fdopen(fds[0], "r");
     while (in && fread(&msg, sizeof msg, 1, in) == 1) {
         if (msg.i < 0 || msg.i >= r->n_combos) break;

@@ -72,10 +72,14 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, const char *e
 }
 
 enum { OPT_KIND = 256, OPT_BACKEND, OPT_ENGINE, OPT_OUT, OPT_JOB, OPT_TRACE, OPT_SEED, OPT_RECORDS,
-       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD };
+       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD, OPT_CONCURRENT };
 
 int job_opts_threshold(job_opts *o, const char *arg) {
     return cli_parse_u64(arg, &o->memory_threshold) || o->memory_threshold > SIM_MEMORY_THRESHOLD_MAX;
+}
+
+int job_opts_concurrent(job_opts *o, const char *arg) {
+    return cli_parse_u64(arg, &o->max_concurrent) || o->max_concurrent < 1 || o->max_concurrent > SIM_MAX_CONCURRENT;
 }
 
 int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
@@ -88,11 +92,13 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
         {"records", required_argument, 0, OPT_RECORDS}, {"parallelism", required_argument, 0, OPT_PAR},
         {"incremental", no_argument, 0, OPT_INCR},      {"json", no_argument, 0, OPT_JSON},
         {"drain", no_argument, 0, OPT_DRAIN},
-        {"memory-threshold", required_argument, 0, OPT_THRESHOLD}, {0, 0, 0, 0}};
+        {"memory-threshold", required_argument, 0, OPT_THRESHOLD},
+        {"max-concurrent-checkpoints", required_argument, 0, OPT_CONCURRENT}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->records = 2000;
     o->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
+    o->max_concurrent = 1;
     optind = 1;
     opterr = 0;
     int c;
@@ -124,6 +130,11 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
             if (job_opts_threshold(o, optarg)) return cli_usage_error("%s: --memory-threshold wants 0..%u bytes, not '%s'",
                                                                       cmd, SIM_MEMORY_THRESHOLD_MAX, optarg);
             break;
+        case OPT_CONCURRENT:
+            if (job_opts_concurrent(o, optarg))
+                return cli_usage_error("%s: --max-concurrent-checkpoints wants 1..%d, not '%s'", cmd, SIM_MAX_CONCURRENT,
+                                       optarg);
+            break;
         case OPT_TYPE:
         case OPT_DRAIN:
             if (extra && extra(ctx, name, optarg)) break;
@@ -151,6 +162,7 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {
     }
     cfg->incremental = o->incremental;
     cfg->memory_threshold = (uint32_t)o->memory_threshold;
+    cfg->max_concurrent = o->max_concurrent ? (int)o->max_concurrent : 1;
     if (o->job_file) {
         rt_err rc = sim_job_load(&cfg->job, o->job_file, e);
         if (rc != RT_OK) return rc;

@@ -20,6 +20,7 @@ typedef struct job_opts {
     const char *trace_file;
     uint64_t seed, records, parallelism;
     uint64_t memory_threshold;
+    uint64_t max_concurrent; /* execution.checkpointing.max-concurrent-checkpoints */
     int incremental, json, have_seed, have_parallelism;
 } job_opts;
 
@@ -43,6 +44,8 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
 rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e);
 /* --memory-threshold BYTES into o; non-zero if it is not 0..1 MiB. */
 int job_opts_threshold(job_opts *o, const char *arg);
+/* --max-concurrent-checkpoints N into o; non-zero if it is not 1..8. */
+int job_opts_concurrent(job_opts *o, const char *arg);
 
 /* Prints the contract's JSON object (outcome, digest, virtual_ms, files,
  * bytes) plus the extra members given as a JSON fragment (may be NULL). */

@@ -22,6 +22,13 @@
  *         from 1.16 on (so 1.16-1.20 already snapshot SST files, not only 2.x).
  *  [kryo] Kryo 2.24 in every 1.x; Kryo 5.6 in 2.x (docs/content/release-notes/
  *         flink-2.0.md: "State compatibility is not guaranteed between 1.x and 2.x").
+ *  [sp]   savepoints in the completed-checkpoint store: from 1.7 (FLINK-10354)
+ *         every savepoint was added to it, counted in num-retained, used for
+ *         recovery and notified to the tasks; from 1.15 (FLINK-25191,
+ *         docs/content/docs/ops/state/savepoints.md: "Starting from Flink 1.15
+ *         intermediate savepoints ... are not used for recovery and do not
+ *         commit any side effects") none is; CheckpointCoordinator's
+ *         completePendingCheckpoint adds only non-savepoints.
  *  [?]    a patch release not itself inspected: taken to match the inspected
  *         release of its minor line (1.13.6 and 1.18.1 _metadata, 1.15.x and 1.20.1
  *         poms); said so in the row's comment.
@@ -50,7 +57,9 @@
 #define KG SIM_FULL_KEY_GROUPS
 #define SST SIM_FULL_NATIVE_SST
 #define V(name, ma, mi, pa, mw, rmax, frocks, rocks, full, kryo) \
-    {name, ma, mi, pa, mw, 2, rmax, "canonical", frocks, rocks, full, kryo}
+    {name, ma, mi, pa, mw, 2, rmax, "canonical", frocks, rocks, full, kryo, SP_IN_STORE(ma, mi)}
+/* [sp] */
+#define SP_IN_STORE(ma, mi) ((ma) == 1 && (mi) < 15)
 
 const sim_version sim_versions[] = {
     /* [ckp?] V3 as 1.14; [pom] 5.17.2-ververica-2.1; [bld] */

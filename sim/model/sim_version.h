@@ -30,6 +30,9 @@ typedef struct sim_version {
     int sst_format_read_max;     /* highest format_version readable */
     sim_full_snapshot full_snapshot;
     int kryo_major;              /* 2 (Kryo 2.24) in 1.x, 5 (Kryo 5.6) in 2.x */
+    /* Savepoints go into the completed-checkpoint store (counted in
+     * num-retained, used for recovery, notified to the tasks): 1.7-1.14. */
+    int savepoints_in_store;
 } sim_version;
 
 extern const sim_version sim_versions[];

@@ -23,7 +23,10 @@ rt_err sim_backend_create(sim_backend **out, const sim_backend_config *cfg, rt_e
     if (strcmp(cfg->kind, "heap") == 0) rc = sim_backend_heap_create(out, cfg, e);
     else if (strcmp(cfg->kind, "rocksdb") == 0) rc = sim_backend_rocksdb_create(out, cfg, e);
     else return RT_FAIL(e, RT_EUSAGE, "unknown state backend '%s' (known: heap, rocksdb)", cfg->kind);
-    if (rc == RT_OK) (*out)->key_type = cfg->key_type;
+    if (rc == RT_OK) {
+        (*out)->key_type = cfg->key_type;
+        (*out)->bugs = cfg->bugs;
+    }
     return rc;
 }
 

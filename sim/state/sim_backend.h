@@ -29,9 +29,10 @@ const char *sim_sharing_name(sim_sharing s);
 
 typedef struct sim_backend sim_backend;
 
-/* Everything a native snapshot needs to know about where it goes. */
-/* The checkpoint's shared-state registry is the engine's (sim_registry.h);
- * backends see it only through `confirmed`. */
+/* Everything a native snapshot needs to know about where it goes. The
+ * checkpoint's shared-state registry is the engine's (sim_registry.h): a
+ * backend knows of confirmed uploads only what notify_complete told it, as
+ * a Flink task does. */
 typedef struct sim_snap_ctx {
     rt_store *store;
     const char *dir;         /* private files: "<job>/chk-N" or "savepoint-..." */
@@ -40,13 +41,13 @@ typedef struct sim_snap_ctx {
     sim_sharing sharing;
     int64_t checkpoint_id;
     const sim_version *engine;
-    /* Whether the shared-state registry holds path as a confirmed upload (a
-     * reused file must be one); NULL: notify_complete is the confirmation. */
-    int (*confirmed)(const void *registry, const char *path);
-    const void *registry;
     rt_trace *trace;
     uint64_t now_ms;
     uint64_t files_written, bytes_written; /* accumulated by the backend */
+    /* RocksDB: SST bytes this snapshot uploaded, and the bytes of the SSTs
+     * in it that were not in the backend's previous checkpoint (what an
+     * incremental checkpoint has to upload at least). */
+    uint64_t sst_bytes_uploaded, sst_bytes_new;
     /* FsCheckpointStreamFactory's state.storage.fs.memory-threshold: state
      * of at most this many bytes is not uploaded but inlined in _metadata
      * (its bytes go to inline_pool). 0 or no pool: always a file. */
@@ -93,8 +94,15 @@ typedef struct sim_backend_ops {
     void (*destroy)(sim_backend *b);
 } sim_backend_ops;
 
+/* Shipped bugs a backend can be told to have again (the engine's mutants
+ * that live in a backend; never set by default). */
+#define SIM_BACKEND_BUG_REUSE_UNCONFIRMED 1u /* FLINK-25395: reuse uploads not confirmed yet */
+#define SIM_BACKEND_BUG_SAVEPOINT_IS_BASE 2u /* FLINK-23949: a savepoint's completion resets the base */
+#define SIM_BACKEND_BUG_CONFIRM_NOTHING 4u   /* no upload is ever taken as confirmed: nothing is reused */
+
 struct sim_backend {
     const sim_backend_ops *ops;
+    unsigned bugs; /* SIM_BACKEND_BUG_* */
     uint32_t kg_lo, kg_hi;
     uint32_t max_parallelism;
     int n_states;
@@ -115,6 +123,7 @@ typedef struct sim_backend_config {
     int incremental;
     const sim_version *engine;
     const char *work_dir; /* local directory for rocksdb (unique per subtask) */
+    unsigned bugs;        /* SIM_BACKEND_BUG_*: 0 */
 } sim_backend_config;
 
 /* Creates a backend of cfg->kind; RT_EUSAGE for an unknown kind. */

@@ -78,6 +78,10 @@ typedef struct rocks_backend {
     rocks_sst_map base_map; /* last completed checkpoint's SSTs */
     int n_pending;
     rocks_sst_map pending[ROCKS_PENDING_MAX]; /* by ascending checkpoint id */
+    /* The SSTs of the last checkpoint snapshot taken, completed or not (or
+     * of the restored snapshot): what RocksDB had then, for measuring what
+     * it created since. */
+    rocks_sst_map last_taken;
 } rocks_backend;
 
 static rocks_backend *as_rocks(sim_backend *b) {
@@ -338,6 +342,28 @@ static void pending_put(rocks_backend *b, rocks_sst_map *m) {
     assert(b->n_pending <= ROCKS_PENDING_MAX);
 }
 
+/* Whether the map holds this SST (same name, same size). */
+static int sst_in(const rocks_sst_map *m, const char *name, uint64_t size) {
+    const sim_file_ref *f = map_find(m, name);
+    return f != NULL && f->size == size;
+}
+
+/* A copy of m's names and sizes as the last snapshot taken. */
+static rt_err remember_taken(rocks_backend *b, const rocks_sst_map *m, rt_error *e) {
+    rocks_sst_map copy = {.checkpoint_id = m->checkpoint_id};
+    for (int i = 0; i < m->n; i++) {
+        rt_err rc = map_add(&copy, &m->f[i], e);
+        if (rc != RT_OK) {
+            map_free(&copy);
+            return rc;
+        }
+    }
+    map_sort(&copy);
+    map_free(&b->last_taken);
+    b->last_taken = copy;
+    return RT_OK;
+}
+
 static void set_base(rocks_backend *b, rocks_sst_map *m) {
     map_free(&b->base_map);
     b->base_map = *m;
@@ -594,18 +620,28 @@ typedef struct snap_stats {
 } snap_stats;
 
 /* An earlier upload of this SST that this checkpoint may reference by
- * placeholder: only incremental FORWARD_BACKWARD checkpoints, only the last
- * completed checkpoint's files, only when the registry confirms the upload
- * (without a registry, notify_complete is taken as the confirmation), and
- * only if it is the same file (same size). */
+ * placeholder (RocksIncrementalSnapshotStrategy's confirmedSstFiles): only
+ * incremental FORWARD_BACKWARD checkpoints, only files of the last
+ * checkpoint the task was told completed (notifyCheckpointComplete: the
+ * coordinator has confirmed them), and only the same file (same size).
+ * The task knows nothing else of the coordinator's registry. *confirmed
+ * says whether it was such a file: FLINK-25395's bug also takes the files
+ * of the latest snapshot taken, completed or not (the uploadedStateIDs of
+ * FLINK-24611, reverted by FLINK-25395's fix). */
 static const sim_file_ref *reusable(const rocks_backend *b, const sim_snap_ctx *ctx,
-                                    const char *name, uint64_t size) {
-    if (ctx->sharing != SIM_SHARE_FORWARD_BACKWARD || !b->base.incremental || !b->has_base)
+                                    const char *name, uint64_t size, int *confirmed) {
+    if (ctx->sharing != SIM_SHARE_FORWARD_BACKWARD || !b->base.incremental ||
+        (b->base.bugs & SIM_BACKEND_BUG_CONFIRM_NOTHING))
         return NULL;
-    const sim_file_ref *f = map_find(&b->base_map, name);
-    if (f == NULL || f->size != size) return NULL;
-    if (ctx->confirmed != NULL && !ctx->confirmed(ctx->registry, f->path)) return NULL;
-    return f;
+    const sim_file_ref *f = NULL;
+    *confirmed = 0;
+    if ((b->base.bugs & SIM_BACKEND_BUG_REUSE_UNCONFIRMED) && b->n_pending > 0)
+        f = map_find(&b->pending[b->n_pending - 1], name);
+    if (f == NULL && b->has_base) {
+        f = map_find(&b->base_map, name);
+        *confirmed = 1;
+    }
+    return f != NULL && f->size == size ? f : NULL;
 }
 
 /* Where a new file goes: SSTs of checkpoints into shared_dir (unique by
@@ -649,9 +685,15 @@ static rt_err snapshot_file(rocks_backend *b, sim_snap_ctx *ctx, const char *dir
         rc = RT_FAIL(e, RT_EIO, "rocksdb: cannot stat %s: %s", local, strerror(errno));
     if (rc != RT_OK) return rc;
     sim_file_ref ref;
-    const sim_file_ref *old = is_sst(name) ? reusable(b, ctx, name, (uint64_t)sbuf.st_size) : NULL;
+    int confirmed = 0;
+    const sim_file_ref *old = is_sst(name) ? reusable(b, ctx, name, (uint64_t)sbuf.st_size, &confirmed) : NULL;
+    if (is_sst(name) && !sst_in(&b->last_taken, name, (uint64_t)sbuf.st_size))
+        ctx->sst_bytes_new += (uint64_t)sbuf.st_size;
     if (old != NULL) {
         ref = *old; /* a placeholder: the earlier upload, confirmed */
+        /* Unconfirmed (FLINK-25395's bug), the original handle is sent
+         * again: to the registry it is this checkpoint's own. */
+        if (!confirmed) ref.created_by = ctx->checkpoint_id;
         st->reused++;
         st->bytes_reused += ref.size;
     } else {
@@ -659,6 +701,7 @@ static rt_err snapshot_file(rocks_backend *b, sim_snap_ctx *ctx, const char *dir
         if (rc != RT_OK) return rc;
         st->uploaded++;
         st->bytes_uploaded += ref.size;
+        if (is_sst(name)) ctx->sst_bytes_uploaded += ref.size;
     }
     snprintf(ref.local_name, sizeof ref.local_name, "%s", name);
     ref.shared = is_sst(name); /* SSTs are shared state, even a savepoint's */
@@ -741,17 +784,35 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     }
     /* A savepoint (NO_SHARING) is never a base: the next checkpoint stays
      * incremental against the last checkpoint. */
-    if (ctx->sharing != SIM_SHARE_NO_SHARING) pending_put(b, &made);
-    else map_free(&made);
+    if (ctx->sharing != SIM_SHARE_NO_SHARING) {
+        map_sort(&made);
+        rc = remember_taken(b, &made, e);
+        if (rc != RT_OK) {
+            map_free(&made);
+            return rc;
+        }
+        pending_put(b, &made);
+    } else {
+        map_free(&made);
+    }
     trace_snapshot(b, ctx, out, &st);
     return RT_OK;
 }
 
 /* Flink's notifyCheckpointComplete (with FLINK-23949): only a checkpoint we
- * hold a map for becomes the base; a savepoint's id changes nothing. */
+ * hold a map for becomes the base; a savepoint's id changes nothing.
+ * Before the fix any completed id newer than the base became the last
+ * completed checkpoint and the maps below it were dropped: after a
+ * savepoint the next checkpoint had no base and uploaded everything. */
 static void rocks_notify_complete(sim_backend *sb, int64_t id) {
     rocks_backend *b = as_rocks(sb);
     int at = pending_find(b, id);
+    if (at < 0 && (b->base.bugs & SIM_BACKEND_BUG_SAVEPOINT_IS_BASE) &&
+        (!b->has_base || id > b->base_map.checkpoint_id)) {
+        rocks_sst_map none = {.checkpoint_id = id};
+        set_base(b, &none);
+        while (b->n_pending > 0 && b->pending[0].checkpoint_id < id) pending_remove(b, 0);
+    }
     if (at < 0) return;
     if (b->has_base && id <= b->base_map.checkpoint_id) return;
     set_base(b, &b->pending[at]);
@@ -890,6 +951,11 @@ static rt_err seed_base(rocks_backend *b, const sim_keyed_handle *h, rt_error *e
     }
     map_sort(&m);
     while (b->n_pending > 0) pending_remove(b, 0);
+    rt_err rc = remember_taken(b, &m, e);
+    if (rc != RT_OK) {
+        map_free(&m);
+        return rc;
+    }
     set_base(b, &m);
     return RT_OK;
 }
@@ -1057,6 +1123,7 @@ static void rocks_destroy(sim_backend *sb) {
     if (b->fopts) rocksdb_flushoptions_destroy(b->fopts);
     while (b->n_pending > 0) pending_remove(b, 0);
     map_free(&b->base_map);
+    map_free(&b->last_taken);
     if (b->work_dir[0] != '\0') rm_tree(b->work_dir, NULL);
     free(b);
 }
