@@ -378,7 +378,7 @@ static rt_err liveness_phase(fuzz_case *fc, rt_error *e) {
 static void finish(fuzz_case *fc, rt_err rc, const rt_error *why) {
     drv_fuzz_result *res = fc->res;
     if (fc->run) account(fc);
-    const char *o = rc == RT_OK ? "works" : res->violated ? "corrupted" : "rejected";
+    const char *o = rc == RT_OK ? "works" : res->violated || res->known_bug[0] ? "corrupted" : "rejected";
     if (rc != RT_OK && res->violated && strstr(why->msg, "unnamed")) o = "crashed";
     snprintf(res->outcome, sizeof res->outcome, "%s", o);
     if (rc != RT_OK) res->why = *why;

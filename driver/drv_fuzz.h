@@ -38,6 +38,7 @@ const char *drv_fuzz_seq_name(drv_fuzz_seq s);
 typedef struct drv_fuzz_result {
     uint64_t seed;
     int violated;        /* an invariant broke: a bug */
+    char known_bug[16];  /* a Flink bug open in every release ended the case ("FLINK-39964"), or "" */
     char outcome[16];    /* works|rejected|corrupted|crashed */
     rt_error why;        /* the violation, or the named error that ended the case */
     char backend[16];

@@ -80,6 +80,8 @@ typedef struct fuzz_case {
     int n_base;
     /* A violation seen inside the job's own steps (the completion hook). */
     char hook_violation[RT_ERROR_MSG_MAX];
+    /* A known Flink bug's symptom seen there (it ends the case, no violation). */
+    char hook_known[RT_ERROR_MSG_MAX];
     char offender[320];
     drv_fuzz_result *res;
     uint64_t files, bytes, virtual_ms;

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "drv_fuzz_case.h"
+#include "drv_scenario.h"
 
 #define FUZZ_STORE_ENTRIES_MAX 64
 
@@ -310,6 +311,10 @@ rt_err fuzz_check_invariants(fuzz_case *fc, rt_error *e) {
 rt_err fuzz_judge(fuzz_case *fc, rt_err rc, fuzz_action a, int own_recovery, uint64_t damaged_reads_before,
                   rt_error *e) {
     fuzz_note_faults(fc);
+    if (fc->hook_known[0]) {
+        snprintf(fc->res->known_bug, sizeof fc->res->known_bug, "FLINK-39964");
+        return RT_FAIL(e, RT_ENOENT, "%s", fc->hook_known);
+    }
     if (fc->hook_violation[0]) return fuzz_violation(fc, e, fc->hook_violation, NULL);
     const rt_store_stats *st = rt_store_get_stats(fc->store);
     uint64_t engine_reads = fuzz_engine_damaged_reads(fc) - damaged_reads_before;
@@ -481,7 +486,15 @@ void fuzz_on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir,
         fuzz_free_base(fc); /* unknown: nothing to hold the next one against */
         return;
     }
-    note_checkpoint(fc, &m);
+    /* What a restore of it would read, as the reader resolves it. */
+    /* What a restore of it would read, as the reader resolves it: a reused
+     * handle re-anchored where the file is not is FLINK-39964 (a missing
+     * file of its own, a lost write, is left to the restore that meets it). */
+    const sim_file_ref *f = sim_meta_first_missing(&m, fc->store);
+    if (f != NULL && !fc->hook_violation[0] && !fc->hook_known[0] && drv_scn_reanchored(f, id, &fc->restored))
+        snprintf(fc->hook_known, sizeof fc->hook_known, "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist%s",
+                 id, f->path, DRV_SCN_FLINK_39964);
+    if (!fc->hook_known[0]) note_checkpoint(fc, &m); /* else its uploads are judged by re-anchored paths */
     sim_meta_free(&m);
 }
 

@@ -333,6 +333,11 @@ static void engine_label(const sim_version *v, char *buf, size_t cap) {
         snprintf(buf, cap, "%s", v->name);
 }
 
+static const char *base_name(const char *path) {
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
 static int under_moved(const scn_ctx *c, const char *path) {
     for (size_t i = 0; i < c->moved.len; i++) {
         size_t n = strlen(c->moved.items[i]);
@@ -359,15 +364,34 @@ static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *di
         char what[RT_ERROR_MSG_MAX];
         snprintf(what, sizeof what, "%s", c->lost);
         snprintf(c->lost, sizeof c->lost, "after checkpoint %" PRId64 " and its subsumptions, %.400s", id, what);
+        return;
     }
+    /* What a restore of it would read: its _metadata as the reader
+     * resolves it (the lane's ownership check does the same on real Flink). */
+    sim_meta m;
+    rt_error le;
+    int was = rt_store_suspend_faults(c->store, 1);
+    if (sim_meta_load(&m, c->store, dir, &le) == RT_OK) {
+        const sim_file_ref *f = sim_meta_first_missing(&m, c->store);
+        /* Only this kind of missing file: a lost write of its own is left
+         * to the restore that meets it, as before. */
+        if (f != NULL && drv_scn_reanchored(f, id, &c->restored_files))
+            snprintf(c->lost, sizeof c->lost, "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist%s",
+                     id, f->path, DRV_SCN_FLINK_39964);
+        sim_meta_free(&m);
+    }
+    rt_store_suspend_faults(c->store, was);
+}
+
+int drv_scn_reanchored(const sim_file_ref *f, int64_t checkpoint_id, const rt_strlist *restored) {
+    if (f->type != SIM_HANDLE_RELATIVE || f->created_by == checkpoint_id) return 0;
+    const char *name = base_name(f->path);
+    for (size_t i = 0; i < restored->len; i++)
+        if (strcmp(base_name(restored->items[i]), name) == 0 && strcmp(restored->items[i], f->path) != 0) return 1;
+    return 0;
 }
 
 /* ---- the ownership timeline ---- */
-
-static const char *base_name(const char *path) {
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
-}
 
 /* sim_config.on_delete: a deletion of a file of the latest restored
  * snapshot joins its group (same restore, checkpoint and cause) or opens

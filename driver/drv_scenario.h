@@ -62,6 +62,16 @@ int drv_scn_has_kind(const drv_scn *s, sim_kind kind);
 /* Whether the scenario runs for this backend (its "backends" list). */
 int drv_scn_has_backend(const drv_scn *s, const char *backend);
 
+/* Whether a file checkpoint_id names but the store lacks is a relative
+ * handle it reused (not its own upload) of a restored snapshot's file
+ * (same name, elsewhere) that the reader re-anchored to the checkpoint's
+ * own directory: FLINK-39964, in every release (the message's tail is
+ * DRV_SCN_FLINK_39964). */
+int drv_scn_reanchored(const sim_file_ref *f, int64_t checkpoint_id, const rt_strlist *restored);
+#define DRV_SCN_FLINK_39964                                                                      \
+    " (a restored savepoint's relative handle, re-anchored to the checkpoint's own directory: " \
+    "FLINK-39964, open in every release)"
+
 typedef struct drv_scn_env {
     const char *out_dir;  /* a directory store there; NULL: in memory */
     const char *work_dir; /* local directory for RocksDB instances */

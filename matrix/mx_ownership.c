@@ -217,16 +217,20 @@ static rt_err load_lines(mx_db *db, int64_t run, own_lines *ls, rt_error *e) {
 /* What each mode promises (FLIP-193, the savepoints page of Flink's docs)
  * and what its users get wrong; what actually happened is the table under
  * it. FLINK-28647: CLAIM deletes a claimed native savepoint, but only once
- * no checkpoint reuses its files; FLINK-40254: until then the checkpoints
- * reference it by absolute path. */
+ * no checkpoint reuses its files; FLINK-39964: the checkpoints that reuse a
+ * native savepoint's files name them relative to themselves, where they are
+ * not (every release, seen on real Flink). */
 static const char *const mode_notes[] = {
     "CLAIM: the job owns the restored snapshot and may delete its files once they are subsumed. Its own files go "
     "when it is subsumed; its shared files, and with them a claimed native RocksDB savepoint, only once no retained "
     "checkpoint uses them any more, which may be many checkpoints later (FLINK-28647: the folder *is* deleted, with "
-    "a delay). Until then the checkpoints that reuse the savepoint's files reference them by absolute path "
-    "(FLINK-39964's fix): they are neither self-contained nor relocatable, and the savepoint folder must stay where "
-    "it is (FLINK-40254). What users get wrong: deleting or moving the savepoint after the first checkpoint, or "
-    "expecting it gone right after it.",
+    "a delay). The checkpoints that reuse a native RocksDB savepoint's files name them by their path relative to "
+    "the savepoint, which the reader re-anchors to the checkpoint's own directory, where they are not: such a "
+    "checkpoint cannot be restored (FLINK-39964, open in every release; seen on real Flink 1.20.0, 1.20.3 and "
+    "2.3.0; LEGACY has the same). With its fix they would be absolute, neither self-contained nor relocatable "
+    "(FLINK-40254). What users get wrong: trusting the first incremental checkpoints after restoring a native "
+    "savepoint in CLAIM or LEGACY mode (restore such a savepoint in NO_CLAIM mode, whose first checkpoint is full), "
+    "deleting or moving the savepoint after the first checkpoint, or expecting it gone right after it.",
     "NO_CLAIM (the default): the job promises never to delete the restored snapshot, and takes its first checkpoint "
     "in full so that nothing later depends on it. What users get wrong: expecting Flink to clean up (deleting it is "
     "their job), or deleting it before that first checkpoint completed (a failover before it restores from the "

@@ -100,6 +100,7 @@ typedef struct handle_writer {
     const sim_bytes_pool *pool;
     sim_mutant mutant;
     int savepoint;
+    int foreign_relative; /* another directory's relative handle stays relative */
     int n_absolute;
     rt_err rc;
     rt_error *e;
@@ -109,10 +110,18 @@ static void write_failed(handle_writer *w, rt_err code, const char *what, const 
     if (w->rc == RT_OK) w->rc = RT_FAIL(w->e, code, "metadata: %s: %s", what, path);
 }
 
-/* A relative handle of another directory (a claimed native savepoint's
- * SST reused by an incremental checkpoint) would be re-anchored to this
- * one on read and not be found: written with its absolute path (the
- * FLINK-39964 fix). The mutant writes it as Flink did before the fix. */
+/* A relative handle of another directory: a native savepoint's SST that an
+ * incremental checkpoint after a CLAIM or LEGACY restore reuses. Flink's
+ * MetadataV2V3SerializerBase writes a RelativeFileStateHandle by its
+ * relative path whatever directory it came from, and the reader re-anchors
+ * it to the directory of the _metadata it reads: the checkpoint names
+ * chk-N/<file>, which does not exist (FLINK-39964; seen on real Flink
+ * 1.20.0, 1.20.3 and 2.3.0: no release has a fix). The checkpoint path
+ * does the same (foreign_relative). The State Processor API's writer keeps
+ * such a handle absolute: on real Flink 1.20.0 its savepoints held every
+ * file they need (conformance/STATUS.md), which a relative handle into the
+ * original would not give. The foreign-relative-absolute mutant writes the
+ * checkpoint's absolute too, the fix no release has. */
 static const char *relative_location(handle_writer *w, const sim_file_ref *f, char *loc, size_t cap,
                                      sim_handle_type *as) {
     *as = SIM_HANDLE_RELATIVE;
@@ -120,7 +129,7 @@ static const char *relative_location(handle_writer *w, const sim_file_ref *f, ch
         /* Entropy injection writes exclusive state absolute; so does the mutant. */
         if (!(w->savepoint && w->mutant == SIM_MUT_SAVEPOINT_ABSOLUTE))
             return f->path + strlen(w->dir) + 1;
-    } else if (w->mutant == SIM_MUT_FLINK_39964) {
+    } else if (w->foreign_relative && w->mutant != SIM_MUT_FOREIGN_ABSOLUTE) {
         return sim_file_ref_name(f);
     }
     *as = SIM_HANDLE_FILE;
@@ -289,7 +298,7 @@ static json_t *build(meta_writer *w) {
 }
 
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
-    meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 0, RT_OK, e}};
+    meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, RT_OK, e}};
     json_t *m = build(&w);
     if (w.hw.rc != RT_OK) {
         json_decref(m);
@@ -325,7 +334,7 @@ static json_t *meta_subtask_json(handle_writer *w, const sim_meta_subtask *st) {
 }
 
 rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e) {
-    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, RT_OK, e};
+    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, 0, RT_OK, e};
     json_t *ops = json_array(), *lineage = json_array();
     for (int o = 0; o < m->n_ops; o++) {
         const sim_meta_op *op = &m->ops[o];
@@ -642,6 +651,26 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
     rc = sim_meta_parse(m, (const char *)data, len, store, dir, path, e);
     free(data);
     return rc;
+}
+
+typedef struct missing_ctx {
+    rt_store *store;
+    const sim_file_ref *first;
+} missing_ctx;
+
+static int file_missing(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f) {
+    missing_ctx *mc = ctx;
+    (void)op;
+    (void)subtask;
+    if (f->type == SIM_HANDLE_BYTES || rt_store_exists(mc->store, f->path)) return 0;
+    mc->first = f;
+    return 1;
+}
+
+const sim_file_ref *sim_meta_first_missing(const sim_meta *m, rt_store *store) {
+    missing_ctx mc = {store, NULL};
+    sim_meta_each_file(m, file_missing, &mc);
+    return mc.first;
 }
 
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx) {

@@ -35,9 +35,10 @@
       "keyed operators run version 1 of their code whatever the job says")                  \
     X(SIM_MUT_RECOVERED_OLD_CODE, "recovered-records-old-code",                             \
       "in-flight records restored from channel state run the old job's code") \
-    X(SIM_MUT_FLINK_39964, "FLINK-39964",                                                   \
-      "a reused relative handle of another directory is written relative (re-anchored "    \
-      "to the new checkpoint's directory on read, where the file is not)")                  \
+    X(SIM_MUT_FOREIGN_ABSOLUTE, "foreign-relative-absolute",                                \
+      "a checkpoint writes a reused relative handle of another directory with its "         \
+      "absolute path (FLINK-39964's fix, which no release has): the model no longer "       \
+      "shows the bug real Flink has")                                                       \
     X(SIM_MUT_FLINK_25395, "FLINK-25395",                                                   \
       "RocksDB reuses SSTs it uploaded for a checkpoint not confirmed yet, whose cleanup "  \
       "may delete them")                                                                    \

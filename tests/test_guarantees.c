@@ -144,9 +144,10 @@ static void test_no_claim_full_checkpoint(void) {
 }
 
 /* FLINK-26985: highest_not_claimed is what protects a LEGACY restore's
- * files. */
+ * files (of a checkpoint: a native savepoint's cell already ends at
+ * FLINK-39964). */
 static void test_registry_ownership(void) {
-    flip f = {SIM_MUT_FLINK_26985, "restore_legacy", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    flip f = {SIM_MUT_FLINK_26985, "restore_legacy", SIM_KIND_ALIGNED, "rocksdb", 0, SIM_KIND_CANONICAL};
     check_flip(&f);
 }
 
@@ -196,12 +197,15 @@ static void test_recovered_records_new_code(void) {
     check_flip_vs(&g, g.scenario, "works");
 }
 
-/* FLINK-39964: a checkpoint reusing a claimed native savepoint's SSTs must
- * hold them so that they resolve from its own directory; a canonical
- * savepoint leaves no SSTs to reuse. */
+/* FLINK-39964, open in every release: a checkpoint that reuses a claimed
+ * native savepoint's SSTs names them relative, re-anchored to its own
+ * directory, so the cell is corrupted (as on real Flink); with the fix
+ * (the mutant) it works. A canonical savepoint leaves no SSTs to reuse. */
 static void test_flink_39964(void) {
-    flip f = {SIM_MUT_FLINK_39964, "restore_claim", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
-    check_flip(&f);
+    flip f = {SIM_MUT_FOREIGN_ABSOLUTE, "restore_claim", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&f, f.scenario, "corrupted");
+    flip g = {SIM_MUT_FOREIGN_ABSOLUTE, "restore_legacy", SIM_KIND_NATIVE, "rocksdb", 0, SIM_KIND_CANONICAL};
+    check_flip_vs(&g, g.scenario, "corrupted");
 }
 
 /* The bugs that reached Flink's users (scenarios/shipped/: each checks one
@@ -297,8 +301,9 @@ static void cell_cost(const char *scenario, sim_kind kind, const char *backend, 
 static void test_incremental_costs(void) {
     char base[16], mut[16];
     uint64_t b0, b1;
-    cell_cost("restore_claim_reuse", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_NONE, base, &b0);
-    cell_cost("restore_claim_reuse", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_CONFIRM_NOTHING, mut, &b1);
+    /* An aligned checkpoint: a native savepoint's cell ends at FLINK-39964. */
+    cell_cost("restore_claim_reuse", SIM_KIND_ALIGNED, "rocksdb", SIM_MUT_NONE, base, &b0);
+    cell_cost("restore_claim_reuse", SIM_KIND_ALIGNED, "rocksdb", SIM_MUT_CONFIRM_NOTHING, mut, &b1);
     CU_ASSERT_STRING_EQUAL(base, mut);
     CU_ASSERT(b1 * 10 > b0 * 11);
     if (b1 * 10 <= b0 * 11) fprintf(stderr, "\n  bytes %llu -> %llu\n", (unsigned long long)b0, (unsigned long long)b1);
@@ -324,7 +329,7 @@ int suite_guarantees(void) {
         !CU_add_test(s, "a reconfigured serializer reads old bytes", test_reconfigured_serializer) ||
         !CU_add_test(s, "a non-arbitrary upgrade runs the new code", test_new_code_runs) ||
         !CU_add_test(s, "in-flight records run the new code", test_recovered_records_new_code) ||
-        !CU_add_test(s, "reused foreign relative handles are absolute (FLINK-39964)", test_flink_39964) ||
+        !CU_add_test(s, "reused foreign relative handles are re-anchored (FLINK-39964)", test_flink_39964) ||
         !CU_add_test(s, "an abort leaves shared state to subsumption (FLINK-24611)", test_flink_24611) ||
         !CU_add_test(s, "only confirmed uploads are reused (FLINK-25395)", test_flink_25395) ||
         !CU_add_test(s, "concurrent checkpoints do not collide in the registry (FLINK-29913)", test_flink_29913) ||

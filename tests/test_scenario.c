@@ -232,9 +232,9 @@ static void test_flink_snapshots_cut_one_take(void) {
  * next check or failover; without the mutant the cell works. */
 static void test_subsumption_checked(void) {
     drv_scn_result res;
-    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_NONE, &res);
+    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_ALIGNED, "rocksdb", SIM_MUT_NONE, &res);
     CU_ASSERT_STRING_EQUAL(res.outcome, "works");
-    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_NATIVE, "rocksdb", SIM_MUT_DISCARD_SHARED, &res);
+    run_cell("scenarios/restore_claim_reuse.json", SIM_KIND_ALIGNED, "rocksdb", SIM_MUT_DISCARD_SHARED, &res);
     CU_ASSERT_STRING_EQUAL(res.outcome, "corrupted");
     CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "(run): after checkpoint"));
     if (strstr(res.err.msg, "(run): after checkpoint") == NULL) fprintf(stderr, "\n  reason: %s\n", res.err.msg);
@@ -379,8 +379,9 @@ static void test_fault_in_job_dir(void) {
     drv_scn_free(s);
 }
 
-/* The ownership timeline of a run: a CLAIM restore of a native RocksDB
- * savepoint ends with its files deleted after later checkpoints, a
+/* The ownership timeline of a run: a CLAIM restore of an incremental
+ * RocksDB checkpoint (a native savepoint's cell ends at FLINK-39964) ends
+ * with its files deleted after later checkpoints, a
  * NO_CLAIM restore with none deleted or used, a LEGACY restore with none
  * deleted but some still used by the job's checkpoints. */
 static void test_ownership_timeline(void) {
@@ -393,11 +394,11 @@ static void test_ownership_timeline(void) {
         CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, scn[i], &e), RT_OK);
         drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, NULL};
         drv_scn_result res;
-        CU_ASSERT_EQUAL_FATAL(drv_scn_run(s, SIM_KIND_NATIVE, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(drv_scn_run(s, SIM_KIND_ALIGNED, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
         CU_ASSERT_STRING_EQUAL(res.outcome, "works");
         CU_ASSERT(res.n_restores >= 1);
         CU_ASSERT_STRING_EQUAL(res.restores[0].mode, mode[i]);
-        CU_ASSERT_STRING_EQUAL(res.restores[0].snapshot, "savepoint");
+        CU_ASSERT_STRING_EQUAL(res.restores[0].snapshot, "checkpoint");
         CU_ASSERT(res.restores[0].files > 1);
         if (i == 0) {
             CU_ASSERT_EQUAL(res.restores[0].gone, res.restores[0].files);

@@ -171,9 +171,10 @@ static void test_write_rewrites_in_format(void) {
 
 /* An untouched RocksDB operator keeps its incremental handle: its SSTs are
  * not copied (StatePathExtractor copies key-group handles' files only),
- * so the new savepoint names the original's files, by absolute path (the
- * FLINK-39964 fix), and depends on them. Written relative, as Flink did
- * before the fix, they resolve into the new savepoint, where they are not. */
+ * so the new savepoint names the original's files by absolute path (a
+ * relative one would resolve into the new savepoint, where they are not:
+ * FLINK-39964's mechanism, which the checkpoint path keeps), and depends
+ * on them. The checkpoint path's mutants change nothing here. */
 static void test_write_keeps_untouched_handles(void) {
     char dir[256], out[256];
     rt_store *s = snapshot("rocksdb", SIM_KIND_NATIVE, NULL, dir, sizeof dir);
@@ -181,9 +182,9 @@ static void test_write_keeps_untouched_handles(void) {
     SF_OK(write_with(s, dir, &req, SIM_MUT_NONE, out, sizeof out));
     CU_ASSERT(count_type(s, out, SIM_HANDLE_FILE) > 0);
     CU_ASSERT_EQUAL(restore_on(s, out, "rocksdb"), RT_OK);
-    char pre[256];
-    SF_OK(write_with(s, dir, &req, SIM_MUT_FLINK_39964, pre, sizeof pre));
-    CU_ASSERT_EQUAL(restore_on(s, pre, "rocksdb"), RT_ENOENT);
+    char fix[256];
+    SF_OK(write_with(s, dir, &req, SIM_MUT_FOREIGN_ABSOLUTE, fix, sizeof fix));
+    CU_ASSERT_EQUAL(count_type(s, fix, SIM_HANDLE_FILE), count_type(s, out, SIM_HANDLE_FILE));
     SF_OK(SF_RC(rt_store_delete_tree(s, dir, &sf_err))); /* the original goes */
     CU_ASSERT_EQUAL(restore_on(s, out, "rocksdb"), RT_ENOENT);
     rt_store_close(s);
@@ -282,7 +283,7 @@ int suite_spa(void) {
         !CU_add_test(s, "reader reads an unaligned checkpoint's keyed state", test_read_unaligned_in_flight) ||
         !CU_add_test(s, "reader rejects a damaged file", test_read_damaged) ||
         !CU_add_test(s, "writer rewrites in the requested format", test_write_rewrites_in_format) ||
-        !CU_add_test(s, "writer keeps untouched handles (FLINK-39964)", test_write_keeps_untouched_handles) ||
+        !CU_add_test(s, "writer keeps untouched handles, absolute", test_write_keeps_untouched_handles) ||
         !CU_add_test(s, "writer copies key-group files", test_write_copies_key_group_files) ||
         !CU_add_test(s, "writer refuses a bad request, leaves nothing", test_write_all_or_nothing) ||
         !CU_add_test(s, "damaged _metadata is a named error", test_damaged_metadata) ||

@@ -72,8 +72,9 @@ static json_t *sequences_json(unsigned seqs) {
 static void print_json(const drv_fuzz_result *r) {
     char unseed[24];
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
-    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "seed",
-                          (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "reason", r->why.msg,
+    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "seed",
+                          (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "known_bug",
+                          r->known_bug, "reason", r->why.msg,
                           "backend", r->backend, "kind", r->kind, "digest", r->digest, "unseed", unseed, "plan",
                           r->plan, "actions", r->actions, "virtual_ms", (json_int_t)r->virtual_ms, "files",
                           (json_int_t)r->files, "bytes", (json_int_t)r->bytes, "sequences",
@@ -115,7 +116,7 @@ int cmd_fuzz(int argc, char **argv) {
     }
     char work[512];
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
-    uint64_t done = 0, violations = 0, seq[DRV_SEQ_COUNT] = {0};
+    uint64_t done = 0, violations = 0, known = 0, seq[DRV_SEQ_COUNT] = {0};
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
         if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
         drv_fuzz_result r;
@@ -133,6 +134,11 @@ int cmd_fuzz(int argc, char **argv) {
                    o.mutant ? sim_mutant_name(o.mutant) : "", s);
             fflush(stdout);
         }
+        if (r.known_bug[0]) {
+            known++;
+            printf("KNOWN     seed %" PRIu64 " (%s): %s\n", s, r.backend, r.why.msg);
+            fflush(stdout);
+        }
         if (db) {
             mx_result m;
             to_mx(&r, &m);
@@ -144,7 +150,8 @@ int cmd_fuzz(int argc, char **argv) {
     if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
     mx_close(db);
     if (rc) return rc;
-    fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations\n", done, o.from, violations);
+    fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations, %" PRIu64
+                    " ended by a known Flink bug (not violations)\n", done, o.from, violations, known);
     for (int q = 0; q < DRV_SEQ_COUNT && done > 0; q++)
         fprintf(stderr, "fuzz: %-32s %6" PRIu64 " seeds (%.1f%%)\n", drv_fuzz_seq_name((drv_fuzz_seq)q), seq[q],
                 100.0 * (double)seq[q] / (double)done);

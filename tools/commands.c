@@ -134,10 +134,14 @@ const cli_command cli_commands[] = {
      "checkpoints' files exist (also after every subsumption), no savepoint file is deleted,\n"
      "no checkpoint after a NO_CLAIM restore uses the restored files, the persisted completed-\n"
      "checkpoint store lists exactly what the coordinator retains, and an incremental\n"
-     "checkpoint uploaded no file its base already held. Then the faults stop: a checkpoint\n"
-     "must complete within a bound and the state must match the oracle. Exits 1 and prints\n"
-     "the replay command when an invariant is violated. --db records every seed in the\n"
-     "results table. --shard I/N takes every N-th seed, for parallel processes.\n"},
+     "checkpoint uploaded no file its base already held, and every file a completed\n"
+     "checkpoint's _metadata names, as the reader resolves it, exists. Then the faults stop: a\n"
+     "checkpoint must complete within a bound and the state must match the oracle. Exits 1 and\n"
+     "prints the replay command when an invariant is violated. A seed that meets a Flink bug\n"
+     "open in every release (FLINK-39964: a restored savepoint's relative handle re-anchored\n"
+     "into a checkpoint) ends there and prints a KNOWN line: not a violation (--mutant\n"
+     "foreign-relative-absolute runs with its fix). --db records every seed in the results\n"
+     "table. --shard I/N takes every N-th seed, for parallel processes.\n"},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
      "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
