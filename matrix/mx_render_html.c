@@ -120,9 +120,10 @@ static void html_notes(const mx_report *rep, FILE *f) {
         fputs(note++ == 0 ? "<p>Disagreements with the documentation:</p>\n<ol>\n" : "", f);
         fputs("<li>", f);
         html_cell_label(rep, c, f);
-        fprintf(f, ": expected %s, observed %s: <strong>%s</strong></li>\n",
-                mx_expect_symbol(c->expect[rep->docs]), c->symbol,
-                mx_verdict_name(c->verdict[rep->docs]));
+        fprintf(f, ": expected %s, observed %s: <strong>%s</strong>", mx_expect_symbol(c->expect[rep->docs]),
+                c->symbol, mx_verdict_name(c->verdict[rep->docs]));
+        if (c->flink_bug[0]) fprintf(f, " (%s)", c->flink_bug);
+        fputs("</li>\n", f);
     }
     fputs(note ? "</ol>\n" : "<p>Every observed cell agrees with the documentation.</p>\n", f);
 }

@@ -98,8 +98,10 @@ static void md_notes(const mx_report *rep, FILE *f) {
         if (note == 0) fputs("Disagreements with the documentation (`" MX_SOURCE_DOCS "`):\n\n", f);
         fprintf(f, "%d. ", ++note);
         md_cell_label(rep, c, f);
-        fprintf(f, ": expected %s, observed %s: **%s**\n", mx_expect_symbol(c->expect[rep->docs]),
+        fprintf(f, ": expected %s, observed %s: **%s**", mx_expect_symbol(c->expect[rep->docs]),
                 c->symbol, mx_verdict_name(c->verdict[rep->docs]));
+        if (c->flink_bug[0]) fprintf(f, " (%s)", c->flink_bug);
+        fputc('\n', f);
     }
     if (note == 0) fputs("Every observed cell agrees with the documentation (`" MX_SOURCE_DOCS
                          "`).\n", f);

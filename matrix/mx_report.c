@@ -4,6 +4,7 @@
 #include "mx_report.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,20 @@ static rt_err load_rows(mx_db *db, mx_report *rep, rt_error *e) {
     return rc;
 }
 
+
+/* The first Flink issue id ("FLINK-" and digits) in a reason, into
+ * out[16]; out unchanged if there is none. */
+static void bug_named(const char *reason, char out[16]) {
+    for (const char *p = strstr(reason, "FLINK-"); p; p = strstr(p + 1, "FLINK-")) {
+        size_t d = 0;
+        while (d < 8 && isdigit((unsigned char)p[6 + d])) d++;
+        if (d >= 4) {
+            snprintf(out, 16, "FLINK-%.*s", (int)d, p + 6);
+            return;
+        }
+    }
+}
+
 static rt_err build_cell(mx_db *db, mx_report *rep, mx_cell *c, rt_error *e) {
     mx_result *r = NULL;
     size_t n = 0;
@@ -100,7 +115,11 @@ static rt_err build_cell(mx_db *db, mx_report *rep, mx_cell *c, rt_error *e) {
                                 &n, e);
     if (rc != RT_OK) return rc;
     memset(&c->counts, 0, sizeof c->counts);
-    for (size_t i = 0; i < n; i++) mx_counts_add(&c->counts, r[i].outcome);
+    c->flink_bug[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        mx_counts_add(&c->counts, r[i].outcome);
+        if (c->flink_bug[0] == '\0' && strcmp(r[i].outcome, "works") != 0) bug_named(r[i].reason, c->flink_bug);
+    }
     assert(mx_counts_total(&c->counts) == (int64_t)n);
     mx_copy(c->symbol, sizeof c->symbol, mx_symbol(&c->counts));
     c->split[0] = '\0';

@@ -46,6 +46,7 @@ typedef struct mx_cell {
     char split[MX_SPLIT_MAX]; /* "" unless mx_symbol_needs_split */
     mx_expect expect[MX_SOURCES_MAX];
     mx_verdict verdict[MX_SOURCES_MAX];
+    char flink_bug[16];       /* the first FLINK-NNNNN a failed result's reason names, or "" */
     mx_counts flink;          /* what real Flink did (the conformance lane); all 0: not run */
     char flink_symbol[16];
 } mx_cell;

@@ -262,6 +262,8 @@ static void test_corrupted_flagged(void) {
     CU_ASSERT_FATAL(pick_cell(db, MX_EXPECT_NO, 0, &row, &kind) == 0);
     mx_result rs[] = {result(row, kind, "heap", "", "rejected", 1),
                       result(row, kind, "rocksdb", "", "corrupted", 1)};
+    /* A reason naming a Flink issue (not "FLINK-" alone) names the cell's bug. */
+    snprintf(rs[1].reason, sizeof rs[1].reason, "see FLINK-: no; names x, which does not exist (FLINK-39964, open)");
     record_all(db, rs, 2, WHEN);
     mx_report rep;
     rt_error e;
@@ -269,6 +271,7 @@ static void test_corrupted_flagged(void) {
     const mx_cell *c = mx_report_find(&rep, row, kind);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->symbol, "CORRUPTED");
+    CU_ASSERT_STRING_EQUAL(c->flink_bug, "FLINK-39964");
     CU_ASSERT(rep.n_sources >= 1);
     for (int s = 0; s < rep.n_sources; s++) CU_ASSERT_EQUAL(c->verdict[s], MX_VERDICT_BUG);
     mx_report_free(&rep);
@@ -277,7 +280,7 @@ static void test_corrupted_flagged(void) {
     report_path(md, sizeof md, "guarantees.md");
     report_path(junit, sizeof junit, "junit.xml");
     CU_ASSERT(contains(md, "[CORRUPTED heap ✗ / rocksdb CORRUPTED]"));
-    CU_ASSERT(contains(md, "**bug**"));
+    CU_ASSERT(contains(md, "**bug** (FLINK-39964)"));
     CU_ASSERT(contains(junit, "<failure type=\"corrupted\""));
     mx_close(db);
     teardown_dir();
