@@ -26,17 +26,27 @@ static void store_path(const sim_run *r, char *path, size_t cap) {
     snprintf(path, cap, "%s/completed-checkpoints", r->job_id);
 }
 
-rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
+/* The store as it would be with `extra` appended (NULL: none) and the
+ * given header values: what a restore writes before it changes anything. */
+static rt_err save_store_as(sim_run *r, int force_full, int64_t not_claimed, const sim_completed *extra,
+                            rt_error *e) {
     char buf[8192], path[SIM_PATH_MAX];
     size_t n = (size_t)snprintf(buf, sizeof buf, STORE_MAGIC " force_full=%d not_claimed=%" PRId64 "\n",
-                                r->force_full, r->registry.highest_not_claimed);
-    for (int i = 0; i < r->n_done && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %d %s\n", r->done[i].id,
-                              r->done[i].owned, r->done[i].unclaimed, r->done[i].dir);
+                                force_full, not_claimed);
+    for (int i = 0; i <= r->n_done && n < sizeof buf; i++) {
+        const sim_completed *c = i < r->n_done ? &r->done[i] : extra;
+        if (c != NULL)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%" PRId64 " %d %d %s\n", c->id, c->owned, c->unclaimed,
+                                  c->dir);
+    }
     if (n + STORE_SUM_LEN >= sizeof buf) return RT_FAIL(e, RT_EINTERNAL, "completed store too large");
     n += (size_t)snprintf(buf + n, sizeof buf - n, STORE_SUM "%016" PRIx64 "\n", sim_checksum(buf, n));
     store_path(r, path, sizeof path);
     return rt_store_put(r->cfg.store, path, buf, n, e);
+}
+
+rt_err sim_coord_save_store(sim_run *r, rt_error *e) {
+    return save_store_as(r, r->force_full, r->registry.highest_not_claimed, NULL, e);
 }
 
 int sim_completed_add_file(sim_completed *c, const sim_file_ref *f) {
@@ -72,32 +82,62 @@ static int register_restored(void *ctx, const char *op, uint32_t sub, const sim_
     return rr->rc != RT_OK;
 }
 
-rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e) {
-    sim_completed c;
-    memset(&c, 0, sizeof c);
-    c.id = m->checkpoint_id;
-    c.owned = owned;
-    c.unclaimed = unclaimed;
-    snprintf(c.dir, sizeof c.dir, "%s", dir);
+/* The retained entry a restored snapshot becomes (nothing changes yet). */
+static rt_err stage_entry(const sim_meta *m, const char *dir, int owned, int unclaimed, sim_completed *c,
+                          rt_error *e) {
+    memset(c, 0, sizeof *c);
+    c->id = m->checkpoint_id;
+    c->owned = owned;
+    c->unclaimed = unclaimed;
+    snprintf(c->dir, sizeof c->dir, "%s", dir);
     char meta_path[SIM_PATH_MAX + 16];
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", dir);
-    rt_err rc = RT_OK;
-    if (sim_meta_each_file(m, collect, &c) || rt_strlist_push(&c.files, meta_path) != 0)
-        rc = RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+    if (sim_meta_each_file(m, collect, c) || rt_strlist_push(&c->files, meta_path) != 0) {
+        sim_completed_free(c);
+        return RT_FAIL(e, RT_ENOMEM, "completed store: out of memory");
+    }
+    return RT_OK;
+}
+
+/* registerAllAfterRestored and the entry into the retained list: fails
+ * only out of memory. */
+static rt_err apply_entry(sim_run *r, const sim_meta *m, sim_completed *c, rt_error *e) {
     /* registerAllAfterRestored; the strategy it was taken with is noted. */
-    restored_reg rr = {r, c.id, RT_OK, e};
-    if (rc == RT_OK && sim_meta_each_file(m, register_restored, &rr)) rc = rr.rc;
-    if (rc == RT_OK) sim_registry_note_restored(&r->registry, c.id, strcmp(m->sharing, "NO_SHARING") == 0);
+    restored_reg rr = {r, c->id, RT_OK, e};
+    rt_err rc = sim_meta_each_file(m, register_restored, &rr) ? rr.rc : RT_OK;
+    if (rc == RT_OK) sim_registry_note_restored(&r->registry, c->id, strcmp(m->sharing, "NO_SHARING") == 0);
     /* The coordinator holds the snapshot's inlined state from now on. */
     if (rc == RT_OK) rc = sim_bytes_merge(&r->inline_pool, &m->inline_pool, e);
     if (rc == RT_OK) {
-        sim_registry_confirm(&r->registry, c.id);
-        if (unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985)
-            sim_registry_set_not_claimed(&r->registry, c.id);
-        rc = sim_coord_add_completed(r, &c, e);
+        sim_registry_confirm(&r->registry, c->id);
+        if (c->unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985) sim_registry_set_not_claimed(&r->registry, c->id);
+        rc = sim_coord_add_completed(r, c, e);
     }
-    sim_completed_free(&c);
+    sim_completed_free(c);
     return rc;
+}
+
+rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e) {
+    sim_completed c;
+    rt_err rc = stage_entry(m, dir, owned, unclaimed, &c, e);
+    return rc == RT_OK ? apply_entry(r, m, &c, e) : rc;
+}
+
+rt_err sim_coord_adopt_restored(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed,
+                                int force_full, rt_error *e) {
+    sim_completed c;
+    rt_err rc = stage_entry(m, dir, owned, unclaimed, &c, e);
+    if (rc != RT_OK) return rc;
+    int64_t not_claimed = r->registry.highest_not_claimed;
+    if (unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985 && c.id > not_claimed) not_claimed = c.id;
+    rc = save_store_as(r, force_full, not_claimed, &c, e);
+    if (rc != RT_OK) {
+        sim_completed_free(&c); /* nothing changed: the store write came first */
+        return rc;
+    }
+    r->force_full = force_full;
+    if (m->checkpoint_id + 1 > r->next_cp) r->next_cp = m->checkpoint_id + 1;
+    return apply_entry(r, m, &c, e);
 }
 
 /* One retained checkpoint back from its _metadata. */

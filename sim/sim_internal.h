@@ -264,6 +264,13 @@ rt_err sim_coord_save_store(sim_run *r, rt_error *e);
 /* Adds a restored snapshot to the retained checkpoints and registers its
  * shared files; unclaimed (NO_CLAIM, LEGACY) protects them for good. */
 rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e);
+/* A restore's adoption, all or nothing: the completed-checkpoint store as
+ * it will be (the snapshot appended, force_full) is written first, and
+ * only once that worked do the retained list, the registry, force_full
+ * and the checkpoint counter change (in steps that fail only out of
+ * memory). A failed write leaves the coordinator as it was. */
+rt_err sim_coord_adopt_restored(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed,
+                                int force_full, rt_error *e);
 /* Rebuilds the retained checkpoints and the registry from storage. */
 rt_err sim_coord_load_store(sim_run *r, rt_error *e);
 

@@ -335,12 +335,13 @@ static rt_err restore_tasks(restore_job *rj, int *fresh) {
 static rt_err take_ownership(restore_job *rj) {
     sim_run *r = rj->r;
     const sim_meta *m = &rj->m;
-    if (m->checkpoint_id + 1 > r->next_cp) r->next_cp = m->checkpoint_id + 1;
-    if (rj->failover) return RT_OK; /* already in the completed store */
-    r->force_full = rj->mode == SIM_MODE_NO_CLAIM && r->cfg.mutant != SIM_MUT_NO_CLAIM_INCREMENTAL;
-    rt_err rc = sim_coord_adopt(r, m, rj->dir, rj->mode == SIM_MODE_CLAIM, rj->mode != SIM_MODE_CLAIM, rj->e);
-    if (rc == RT_OK) rc = sim_coord_save_store(r, rj->e);
-    return rc;
+    if (rj->failover) { /* already in the completed store */
+        if (m->checkpoint_id + 1 > r->next_cp) r->next_cp = m->checkpoint_id + 1;
+        return RT_OK;
+    }
+    int force_full = rj->mode == SIM_MODE_NO_CLAIM && r->cfg.mutant != SIM_MUT_NO_CLAIM_INCREMENTAL;
+    return sim_coord_adopt_restored(r, m, rj->dir, rj->mode == SIM_MODE_CLAIM, rj->mode != SIM_MODE_CLAIM,
+                                    force_full, rj->e);
 }
 
 static int cmp_u64(const void *a, const void *b) {

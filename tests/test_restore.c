@@ -465,6 +465,51 @@ static rt_err claim_then_failover(sim_mutant mutant, int *reused) {
     return rc;
 }
 
+/* A restore is all or nothing: a CLAIM restore whose write of the job's
+ * completed-checkpoint store fails leaves the run without the snapshot (no
+ * latest checkpoint, nothing retained, the checkpoint counter where it
+ * was), and a retry once the storage is back restores it. */
+static int count_retained(void *ctx, int64_t id, const char *path) {
+    (void)id;
+    (void)path;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_restore_all_or_nothing(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 41);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 500);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    sf_config(&c, s, "rocksdb", 42);
+    r = sf_run(&c);
+    int64_t count = sim_run_checkpoint_count(r);
+    rt_fault_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.n = 1;
+    plan.faults[0] = (rt_fault){RT_OP_PUT, 1, RT_FAULT_EIO, 1, 0, ""};
+    snprintf(plan.faults[0].path_prefix, sizeof plan.faults[0].path_prefix, "%s/completed-checkpoints",
+             sim_run_job_id(r));
+    rt_store_set_faults(s, &plan);
+    CU_ASSERT_EQUAL(SF_RC(sim_run_restore(r, sp, SIM_MODE_CLAIM, 0, &sf_err)), RT_EIO);
+    rt_store_set_faults(s, NULL);
+    CU_ASSERT_STRING_EQUAL(sim_run_latest_checkpoint(r), "");
+    CU_ASSERT_EQUAL(sim_run_checkpoint_count(r), count);
+    int retained = 0;
+    sim_run_each_retained_file(r, count_retained, &retained);
+    CU_ASSERT_EQUAL(retained, 0);
+    SF_OK(SF_RC(sim_run_restore(r, sp, SIM_MODE_CLAIM, 0, &sf_err)));
+    CU_ASSERT_STRING_EQUAL(sim_run_latest_checkpoint(r), sp);
+    sf_records(r, 300);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 static void test_claimed_savepoint_files_resolve(void) {
     int reused = 0;
     CU_ASSERT_EQUAL(claim_then_failover(SIM_MUT_FOREIGN_ABSOLUTE, &reused), RT_OK);
@@ -1078,6 +1123,7 @@ int suite_restore(void) {
         {"a tiny checkpoint is inlined and relocates", test_tiny_checkpoint_relocates},
         {"inlined state is sealed in _metadata", test_inlined_state_sealed},
         {"claimed savepoint's reused files are re-anchored (FLINK-39964)", test_claimed_savepoint_files_resolve},
+        {"a restore whose store write fails leaves nothing behind", test_restore_all_or_nothing},
         {"claimed savepoint kept whole while its files are in use", test_claimed_savepoint_folder_kept},
         {"canonical savepoint heap -> rocksdb", test_canonical_heap_to_rocksdb},
         {"canonical savepoint rocksdb -> heap", test_canonical_rocksdb_to_heap},
