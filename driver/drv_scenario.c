@@ -29,27 +29,125 @@ struct drv_scn {
     json_t *kinds;    /* array of snapshot kinds or NULL (all four) */
 };
 
-static const char *const step_ops[] = {"start", "run", "snapshot", "savepoint", "stop", "relocate",
-                                       "restore", "failover", "spa_read", "spa_write", "corrupt",
-                                       "fault", "coordinator_failover", "check", NULL};
-
 static rt_err step_error(const drv_scn *s, size_t i, rt_error *e, const char *msg) {
     return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
+}
+
+/* The fields each op takes: name and type ('s' string, 'b' true/false,
+ * 'i' integer, 'o' object, 'a' array, 'j' a file name or an object), a
+ * leading '!' for a required one. Every step may also carry "may_fail"
+ * and a "comment". Checked when the file is loaded, before anything runs. */
+#define CONFIG_FIELDS                                                                            \
+    "engine:s", "rocksdb:s", "job:j", "parallelism:i", "incremental:b", "memory_threshold:i",    \
+        "max_concurrent_checkpoints:i", "checkpoint_interval:i", "retained:i"
+static const struct op_fields {
+    const char *op;
+    const char *fields[20];
+} op_fields[] = {
+    {"start", {"!backend:s", CONFIG_FIELDS, NULL}},
+    {"run", {"!records:i", NULL}},
+    {"snapshot", {"kind:s", "name:s", NULL}},
+    {"savepoint", {"request:o", "name:s", NULL}},
+    {"stop", {"request:o", "name:s", NULL}},
+    {"relocate", {"snapshot:s", "to:s", "remove_original:b", NULL}},
+    {"restore", {"snapshot:s", "mode:s", "allow_non_restored_state:b", "backend:s", CONFIG_FIELDS, NULL}},
+    {"failover", {NULL}},
+    {"coordinator_failover", {NULL}},
+    {"spa_read", {"snapshot:s", NULL}},
+    {"spa_write", {"snapshot:s", "name:s", "format:s", "operators:a", NULL}},
+    {"corrupt", {"snapshot:s", "how:s", NULL}},
+    {"fault", {"!plan:a", NULL}},
+    {"check", {"ownership:b", "upload_cost:b", NULL}},
+};
+
+static int type_ok(char t, const json_t *v) {
+    switch (t) {
+    case 's': return json_is_string(v);
+    case 'b': return json_is_boolean(v);
+    case 'i': return json_is_integer(v);
+    case 'o': return json_is_object(v);
+    case 'a': return json_is_array(v);
+    default: return json_is_string(v) || json_is_object(v);
+    }
+}
+
+static const char *type_words(char t) {
+    switch (t) {
+    case 's': return "a string";
+    case 'b': return "true or false";
+    case 'i': return "an integer";
+    case 'o': return "an object";
+    case 'a': return "an array";
+    default: return "a file name or an object";
+    }
+}
+
+/* The spec of field `key` in f ("name:t" or "!name:t"), or NULL. */
+static const char *field_spec(const struct op_fields *f, const char *key) {
+    for (int k = 0; f->fields[k]; k++) {
+        const char *n = f->fields[k] + (f->fields[k][0] == '!');
+        size_t len = (size_t)(strchr(n, ':') - n);
+        if (strlen(key) == len && strncmp(n, key, len) == 0) return f->fields[k];
+    }
+    return NULL;
+}
+
+static rt_err check_fields(const drv_scn *s, size_t i, json_t *step, const struct op_fields *f, rt_error *e) {
+    char m[400];
+    const char *key;
+    json_t *v;
+    json_object_foreach(step, key, v) {
+        if (strcmp(key, "op") == 0 || strcmp(key, "may_fail") == 0 || strcmp(key, "comment") == 0) continue;
+        const char *spec = field_spec(f, key);
+        if (spec == NULL) {
+            size_t n = (size_t)snprintf(m, sizeof m, "\"%s\" takes no field \"%.60s\" (", f->op, key);
+            for (int k = 0; f->fields[k] && n < sizeof m; k++) {
+                const char *name = f->fields[k] + (f->fields[k][0] == '!');
+                n += (size_t)snprintf(m + n, sizeof m - n, "%s%.*s", k ? ", " : "", (int)(strchr(name, ':') - name),
+                                      name);
+            }
+            if (n < sizeof m) snprintf(m + n, sizeof m - n, "%s)", f->fields[0] ? "" : "none");
+            return step_error(s, i, e, m);
+        }
+        char t = strchr(spec, ':')[1];
+        if (!type_ok(t, v)) {
+            snprintf(m, sizeof m, "\"%s\" must be %s", key, type_words(t));
+            return step_error(s, i, e, m);
+        }
+    }
+    for (int k = 0; f->fields[k]; k++) {
+        if (f->fields[k][0] != '!') continue;
+        const char *name = f->fields[k] + 1;
+        int len = (int)(strchr(name, ':') - name);
+        char want[64];
+        snprintf(want, sizeof want, "%.*s", len, name);
+        if (json_object_get(step, want) == NULL) {
+            snprintf(m, sizeof m, "\"%s\" needs \"%s\"", f->op, want);
+            return step_error(s, i, e, m);
+        }
+    }
+    return RT_OK;
 }
 
 static rt_err check_step(const drv_scn *s, size_t i, json_t *step, rt_error *e) {
     const char *op = json_string_value(json_object_get(step, "op"));
     if (!json_is_object(step) || op == NULL) return step_error(s, i, e, "each step needs an \"op\"");
-    int known = 0;
-    for (int k = 0; step_ops[k]; k++) known |= strcmp(op, step_ops[k]) == 0;
-    if (!known) {
-        char m[160];
-        snprintf(m, sizeof m, "unknown op '%s'", op);
+    const struct op_fields *f = NULL;
+    for (size_t k = 0; k < sizeof op_fields / sizeof op_fields[0]; k++)
+        if (strcmp(op, op_fields[k].op) == 0) f = &op_fields[k];
+    if (f == NULL) {
+        char m[400];
+        size_t n = (size_t)snprintf(m, sizeof m, "unknown op '%.60s' (known:", op);
+        for (size_t k = 0; k < sizeof op_fields / sizeof op_fields[0] && n < sizeof m; k++)
+            n += (size_t)snprintf(m + n, sizeof m - n, " %s", op_fields[k].op);
+        if (n < sizeof m) snprintf(m + n, sizeof m - n, ")");
         return step_error(s, i, e, m);
     }
     if (i == 0 && strcmp(op, "start") != 0) return step_error(s, i, e, "the first step must be \"start\"");
     json_t *may = json_object_get(step, "may_fail");
     if (may && !json_is_boolean(may)) return step_error(s, i, e, "\"may_fail\" must be true or false");
+    rt_err rc = check_fields(s, i, step, f, e);
+    if (rc != RT_OK) return rc;
     json_t *rec = json_object_get(step, "records");
     if (rec && (!json_is_integer(rec) || json_integer_value(rec) < 0 || json_integer_value(rec) > 1000000))
         return step_error(s, i, e, "\"records\" must be an integer in 0..1000000");
@@ -77,7 +175,11 @@ rt_err drv_scn_load(drv_scn **out, const char *path, rt_error *e) {
     if (json_unpack_ex(root, &je, JSON_STRICT, "{s:s, s:s, s?:s, s?:o, s?:o, s?:o, s:o}", "name", &name, "row",
                        &row, "description", &desc, "variants", &s->variants, "backends", &s->backends, "kinds",
                        &s->kinds, "steps", &s->steps) != 0) {
-        RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
+        if (strstr(je.text, "left unpacked") != NULL)
+            RT_FAIL(e, RT_EINPUT, "%s: unknown top-level field (%s; known: name, row, description, variants, backends, "
+                                  "kinds, steps)", path, je.text);
+        else
+            RT_FAIL(e, RT_EINPUT, "%s: %s", path, je.text);
         drv_scn_free(s);
         return RT_EINPUT;
     }

@@ -424,6 +424,44 @@ static void test_ownership_timeline(void) {
     }
 }
 
+/* Every step is checked against its op's fields when the file is loaded:
+ * an unknown (misspelt) field, a missing required one, a wrong type, each
+ * named with the file and the step; a "comment" is allowed anywhere. */
+static void test_step_fields_checked(void) {
+    static const struct {
+        const char *steps, *says;
+    } bad[] = {
+        {"{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"recrods\":100}",
+         "step 2: \"run\" takes no field \"recrods\" (records)"},
+        {"{\"op\":\"start\"},{\"op\":\"run\",\"records\":10}", "step 1: \"start\" needs \"backend\""},
+        {"{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\"}", "step 2: \"run\" needs \"records\""},
+        {"{\"op\":\"start\",\"backend\":\"heap\",\"incremental\":\"yes\"}",
+         "step 1: \"incremental\" must be true or false"},
+        {"{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"failover\",\"records\":3}",
+         "step 2: \"failover\" takes no field \"records\" (none)"},
+        {"{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"jump\"}", "step 2: unknown op 'jump' (known: start"},
+    };
+    char text[600];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"name\":\"f\",\"row\":\"x\",\"steps\":[%s]}", bad[i].steps);
+        rt_error e;
+        CU_ASSERT_EQUAL(rt_err_class_of(run_text("fields.json", text, &e)), RT_CLASS_USAGE);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "fields.json: "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, bad[i].says));
+        if (strstr(e.msg, bad[i].says) == NULL) fprintf(stderr, "\n  %s\n", e.msg);
+    }
+    rt_error e;
+    CU_ASSERT_EQUAL(run_text("comment.json",
+                             "{\"name\":\"c\",\"row\":\"x\",\"steps\":[{\"op\":\"start\",\"backend\":\"heap\","
+                             "\"comment\":\"why\"},{\"op\":\"run\",\"records\":50},{\"op\":\"check\"}]}",
+                             &e),
+                    RT_OK);
+    CU_ASSERT_EQUAL(rt_err_class_of(run_text("top.json", "{\"name\":\"t\",\"row\":\"x\",\"extra\":1,\"steps\":["
+                                                         "{\"op\":\"start\",\"backend\":\"heap\"}]}", &e)),
+                    RT_CLASS_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown top-level field"));
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
@@ -438,6 +476,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "a scenario may name its kinds", test_kinds) ||
         !CU_add_test(s, "checkpointing fields and kinds are checked", test_checkpoint_fields) ||
         !CU_add_test(s, "a fault path under $JOB/", test_fault_in_job_dir) ||
+        !CU_add_test(s, "every step's fields are checked on load", test_step_fields_checked) ||
         !CU_add_test(s, "ownership timeline of CLAIM and NO_CLAIM restores", test_ownership_timeline))
         return -1;
     return 0;
