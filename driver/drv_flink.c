@@ -419,7 +419,8 @@ static void fl_arg(const char **argv, int cap, const char *key, const char *valu
  * cut and snapshots there; then it is cancelled (stop: stopped with the
  * last savepoint). */
 static rt_err fl_take(fl_ctx *c, const char *kind, int stop, const fl_cut *cuts, int n_cuts, rt_error *e) {
-    assert(n_cuts >= 1 && n_cuts <= FL_MAX_CUTS);
+    assert(n_cuts >= 1);
+    assert(n_cuts <= FL_MAX_CUTS);
     if (c->taken) return fl_skip(c, e, "a second snapshot of one job after a run");
     char take_dir[32];
     snprintf(take_dir, sizeof take_dir, "take-%zu", cuts[0].step + 1);

@@ -248,7 +248,9 @@ static void check_kryo(fl_check *c, const fl_snapshot *s, const sim_version *fro
 
 rt_err fl_check_run(const fl_snapshot *s, const sim_version *target, const char *backend, const sim_version *from,
                     fl_check *out, rt_error *e) {
-    assert(s != NULL && target != NULL && out != NULL);
+    assert(s != NULL);
+    assert(target != NULL);
+    assert(out != NULL);
     memset(out, 0, sizeof *out);
     out->target = target;
     out->verdict = FL_RESTORES;

@@ -177,7 +177,8 @@ rt_err fl_count(fl_cursor *c, const char *what, size_t min_bytes, uint32_t *out)
 }
 
 const char *fl_printable(const char *s, char *buf, size_t cap) {
-    assert(buf != NULL && cap >= 8);
+    assert(buf != NULL);
+    assert(cap >= 8);
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n + 5 < cap; p++) {
         if (*p < 0x20 || *p == 0x7f) n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);

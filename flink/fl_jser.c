@@ -410,7 +410,8 @@ static rt_err read_content(jser *js, const char *path, int depth, const char **v
 }
 
 rt_err fl_jser_read(fl_cursor *c, fl_jobject *out) {
-    assert(c != NULL && out != NULL);
+    assert(c != NULL);
+    assert(out != NULL);
     out->n_pairs = 0;
     size_t at = c->pos;
     uint16_t magic = 0, version = 0;

@@ -340,7 +340,8 @@ int fl_snapshot_is_flink(const char *dir) {
 }
 
 rt_err fl_snapshot_open(fl_snapshot *s, const char *path, rt_error *e) {
-    assert(s != NULL && path != NULL);
+    assert(s != NULL);
+    assert(path != NULL);
     memset(s, 0, sizeof *s);
     char real[PATH_MAX];
     if (realpath(path, real) == NULL) return RT_FAIL(e, RT_ENOENT, "%s: no such snapshot directory", path);

@@ -80,14 +80,16 @@ rt_err mx_sql_fail_at(const mx_db *db, rt_error *e, const char *file, int line,
 }
 
 rt_err mx_exec(mx_db *db, const char *sql, rt_error *e) {
-    assert(db != NULL && db->sql != NULL);
+    assert(db != NULL);
+    assert(db->sql != NULL);
     if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
         return MX_SQL_FAIL(db, e, sql);
     return RT_OK;
 }
 
 rt_err mx_prepare(mx_db *db, const char *sql, sqlite3_stmt **st, rt_error *e) {
-    assert(db != NULL && db->sql != NULL);
+    assert(db != NULL);
+    assert(db->sql != NULL);
     assert(st != NULL);
     if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;

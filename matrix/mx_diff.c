@@ -245,7 +245,8 @@ static void diff_sides(FILE *out, const diff_side *a, const diff_side *b, diff_c
         else if (c > 0) diff_added(out, &b->v[j++], k);
         else diff_pair(out, &a->v[i++], &b->v[j++], k);
     }
-    assert(i == a->n && j == b->n);
+    assert(i == a->n);
+    assert(j == b->n);
 }
 
 static void print_side(FILE *out, const char *label, const char *path, const diff_side *s) {
@@ -308,7 +309,8 @@ static void impls_pair(FILE *out, const diff_side *a, const diff_side *b, const 
 
 rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
                      FILE *out, int *disagreements, rt_error *e) {
-    assert(out != NULL && disagreements != NULL);
+    assert(out != NULL);
+    assert(disagreements != NULL);
     *disagreements = 0;
     if (old_path == NULL || new_path == NULL || old_impl == NULL || new_impl == NULL)
         return RT_FAIL(e, RT_EUSAGE, "matrix diff needs OLD.db, NEW.db and two implementations");

@@ -261,7 +261,9 @@ static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
 }
 
 rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
-    assert(db != NULL && rep != NULL && f != NULL);
+    assert(db != NULL);
+    assert(rep != NULL);
+    assert(f != NULL);
     html_header(rep, f);
     html_table(rep, f);
     html_notes(rep, f);

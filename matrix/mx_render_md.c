@@ -265,7 +265,9 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
 }
 
 rt_err mx_render_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
-    assert(db != NULL && rep != NULL && f != NULL);
+    assert(db != NULL);
+    assert(rep != NULL);
+    assert(f != NULL);
     md_header(rep, f);
     md_table(rep, f);
     md_notes(rep, f);

@@ -224,8 +224,10 @@ void mx_report_free(mx_report *rep) {
 }
 
 const mx_cell *mx_report_cell(const mx_report *rep, int row, int kind) {
-    assert(row >= 0 && row < rep->n_rows);
-    assert(kind >= 0 && kind < MX_KIND_COUNT);
+    assert(row >= 0);
+    assert(row < rep->n_rows);
+    assert(kind >= 0);
+    assert(kind < MX_KIND_COUNT);
     return &rep->cells[row * MX_KIND_COUNT + kind];
 }
 
@@ -273,7 +275,8 @@ rt_err mx_cell_results(mx_db *db, int64_t run_id, const char *row, const char *k
 
 rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const char *row,
                           const char *kind, mx_result **out, size_t *n, rt_error *e) {
-    assert(out != NULL && n != NULL);
+    assert(out != NULL);
+    assert(n != NULL);
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
@@ -303,7 +306,8 @@ rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const cha
 }
 
 void mx_replay_command(const mx_result *r, char *buf, size_t cap) {
-    assert(r != NULL && buf != NULL);
+    assert(r != NULL);
+    assert(buf != NULL);
     char backend[sizeof r->backend];
     mx_copy(backend, sizeof backend, r->backend);
     char *arrow = strstr(backend, "->");

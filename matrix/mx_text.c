@@ -8,7 +8,8 @@
 #define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD */
 
 void mx_put_md(FILE *f, const char *s) {
-    assert(f != NULL && s != NULL);
+    assert(f != NULL);
+    assert(s != NULL);
     for (; *s; s++) {
         if (*s == '\n' || *s == '\r' || *s == '\t') fputc(' ', f);
         else if (strchr("\\`*_[]<>|#!", *s) != NULL) fprintf(f, "\\%c", *s);
@@ -17,7 +18,8 @@ void mx_put_md(FILE *f, const char *s) {
 }
 
 void mx_put_md_code(FILE *f, const char *s) {
-    assert(f != NULL && s != NULL);
+    assert(f != NULL);
+    assert(s != NULL);
     for (; *s; s++) {
         /* A table splits on "|" even inside a code span unless escaped;
          * a backtick would end the span. */
@@ -29,7 +31,8 @@ void mx_put_md_code(FILE *f, const char *s) {
 }
 
 void mx_put_xml(FILE *f, const char *s) {
-    assert(f != NULL && s != NULL);
+    assert(f != NULL);
+    assert(s != NULL);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
@@ -47,7 +50,8 @@ void mx_put_xml(FILE *f, const char *s) {
 }
 
 void mx_put_csv(FILE *f, const char *s) {
-    assert(f != NULL && s != NULL);
+    assert(f != NULL);
+    assert(s != NULL);
     if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, f);
         return;

@@ -273,7 +273,8 @@ static int fault_fires(rt_store *s, int i, rt_store_op op, const char *path) {
  * applies slow delays, and returns the one other fault that decides. */
 static fault_hit call_begin(rt_store *s, rt_store_op op, const char *path) {
     assert((unsigned)op < RT_OP_COUNT);
-    assert(s->plan.n >= 0 && s->plan.n <= RT_FAULT_PLAN_MAX);
+    assert(s->plan.n >= 0);
+    assert(s->plan.n <= RT_FAULT_PLAN_MAX);
     fault_hit hit = {RT_FAULT_NONE, RT_FAULT_NONE, 0};
     if (s->suspended) return hit; /* the harness's own call: not the job's */
     s->stats.ops[op]++;
@@ -311,7 +312,8 @@ void rt_store_set_faults(rt_store *s, const rt_fault_plan *plan) {
     memset(&s->plan, 0, sizeof s->plan);
     memset(s->calls, 0, sizeof s->calls);
     if (plan == NULL) return;
-    assert(plan->n >= 0 && plan->n <= RT_FAULT_PLAN_MAX);
+    assert(plan->n >= 0);
+    assert(plan->n <= RT_FAULT_PLAN_MAX);
     s->plan = *plan;
     for (int i = 0; i < RT_FAULT_PLAN_MAX; i++) {
         char *p = s->plan.faults[i].path_prefix;
@@ -396,12 +398,14 @@ static void damaged_rename(rt_store *s, const char *from, const char *to) {
 }
 
 int rt_store_is_damaged(const rt_store *s, const char *path) {
-    assert(s != NULL && path != NULL);
+    assert(s != NULL);
+    assert(path != NULL);
     return damaged_find(s, path) != SIZE_MAX;
 }
 
 int rt_store_mark_damaged(rt_store *s, const char *path) {
-    assert(s != NULL && path != NULL);
+    assert(s != NULL);
+    assert(path != NULL);
     return damaged_mark(s, path);
 }
 
@@ -443,7 +447,8 @@ static rt_fault draw_fault(rt_prng *p, const rt_fault_kind *on, int on_len, uint
  * [0, max_faults] (drawn even when no kind is on, so the draws that follow
  * keep their place); max_faults above RT_FAULT_PLAN_MAX is clamped. */
 void rt_fault_plan_draw(rt_fault_plan *plan, rt_prng *prng, int max_faults, uint64_t ops_horizon) {
-    assert(plan != NULL && prng != NULL);
+    assert(plan != NULL);
+    assert(prng != NULL);
     assert(max_faults >= 0);
     if (max_faults > RT_FAULT_PLAN_MAX) max_faults = RT_FAULT_PLAN_MAX;
     if (ops_horizon == 0) ops_horizon = 1;
@@ -474,7 +479,8 @@ static size_t describe_one(const rt_fault *f, const char *sep, char *buf, size_t
 /* "put#3 bitflip arg=17; get#2+ eio": '+' marks a persistent fault (from
  * the nth call on); "none" for an empty plan. Truncated to cap. */
 void rt_fault_plan_describe(const rt_fault_plan *plan, char *buf, size_t cap) {
-    assert(plan != NULL && buf != NULL);
+    assert(plan != NULL);
+    assert(buf != NULL);
     assert(cap > 0);
     buf[0] = '\0';
     if (plan->n == 0) {
@@ -508,7 +514,8 @@ static rt_err errno_code(int err) {
 static void dir_abs(const rt_store *s, const char *rel, char *buf, size_t cap) {
     assert(cap == PATH_MAX);
     int n = rel[0] ? snprintf(buf, cap, "%s/%s", s->root, rel) : snprintf(buf, cap, "%s", s->root);
-    assert(n > 0 && (size_t)n < cap);
+    assert(n > 0);
+    assert((size_t)n < cap);
 }
 
 /* Refuses a symlink in any existing component of rel, the last one too. */
@@ -899,7 +906,8 @@ static rt_err mem_list(rt_store *s, const char *dir, rt_strlist *out, rt_error *
 }
 
 static void mem_remove_range(rt_store *s, size_t lo, size_t hi) {
-    assert(lo <= hi && hi <= s->files_len);
+    assert(lo <= hi);
+    assert(hi <= s->files_len);
     for (size_t i = lo; i < hi; i++) {
         free(s->files[i].path);
         free(s->files[i].data);
@@ -1047,7 +1055,8 @@ int rt_store_is_mem(const rt_store *s) {
 
 /* The sandbox gate of every call; "" (the root) only where allow_root. */
 static rt_err enter(rt_store *s, const char *op, const char *path, int allow_root, rt_error *e) {
-    assert(s != NULL && op != NULL);
+    assert(s != NULL);
+    assert(op != NULL);
     if (allow_root && path != NULL && path[0] == '\0') return RT_OK;
     rt_err rc = rt_store_check_path(path, e);
     if (rc != RT_OK) {
@@ -1135,7 +1144,8 @@ rt_err rt_store_put(rt_store *s, const char *path, const void *data, size_t len,
 }
 
 rt_err rt_store_get(rt_store *s, const char *path, uint8_t **data, size_t *len, rt_error *e) {
-    assert(data != NULL && len != NULL);
+    assert(data != NULL);
+    assert(len != NULL);
     *data = NULL;
     *len = 0;
     rt_err rc = enter(s, "get", path, 0, e);
@@ -1256,8 +1266,10 @@ rt_err rt_store_rename(rt_store *s, const char *from, const char *to, rt_error *
 /* ---- absolute locations ------------------------------------------------- */
 
 rt_err rt_store_relativize(const rt_store *s, const char *abs, char *rel, size_t cap, rt_error *e) {
-    assert(s != NULL && abs != NULL);
-    assert(rel != NULL && cap > 0);
+    assert(s != NULL);
+    assert(abs != NULL);
+    assert(rel != NULL);
+    assert(cap > 0);
     rel[0] = '\0';
     size_t n = strlen(s->root);
     if (strncmp(abs, s->root, n) != 0 || abs[n] != '/' || path_problem(abs + n + 1) != NULL)
@@ -1270,8 +1282,10 @@ rt_err rt_store_relativize(const rt_store *s, const char *abs, char *rel, size_t
 
 /* root + "/" + rel, or just the root for an empty rel; truncated to cap. */
 void rt_store_absolute(const rt_store *s, const char *rel, char *buf, size_t cap) {
-    assert(s != NULL && rel != NULL);
-    assert(buf != NULL && cap > 0);
+    assert(s != NULL);
+    assert(rel != NULL);
+    assert(buf != NULL);
+    assert(cap > 0);
     size_t n = strlen(s->root);
     const char *sep = n > 0 && s->root[n - 1] == '/' ? "" : "/"; /* a root of "/" */
     if (rel[0] == '\0') snprintf(buf, cap, "%s", s->root);

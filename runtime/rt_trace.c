@@ -42,7 +42,8 @@ void rt_trace_event(rt_trace *tr, uint64_t t_ms, const char *ev, const char *fie
     assert(tr->xxh_state != NULL);
     char line[2048];
     int n = snprintf(line, sizeof line, "{\"t\":%" PRIu64 ",\"ev\":\"%s\"", t_ms, ev);
-    assert(n > 0 && (size_t)n < sizeof line);
+    assert(n > 0);
+    assert((size_t)n < sizeof line);
     if (fields_fmt != NULL && fields_fmt[0] != '\0') {
         line[n++] = ',';
         va_list ap;

@@ -223,7 +223,8 @@ static rt_err read_handle(sim_reader *rd, int output, const sim_job *job, int o,
     const uint8_t *data = sim_read_bytes(rd, n_bytes);
     rt_err rc = sim_reader_check(rd, e);
     if (rc != RT_OK || out == NULL) return rc; /* out NULL: only counting */
-    assert(o >= 0 && o < job->n_ops);
+    assert(o >= 0);
+    assert(o < job->n_ops);
     int to = output ? o + 1 : o;
     if (first != (output ? CS_PARTITION : CS_GATE) || (output ? to >= job->n_ops : o == 0))
         return RT_FAIL(e, RT_ETOPOLOGY,

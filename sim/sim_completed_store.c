@@ -226,7 +226,8 @@ rt_err sim_coord_load_store(sim_run *r, rt_error *e) {
     size_t len = 0;
     rt_err rc = read_store(r, &text, &len, e);
     if (rc != RT_OK || text == NULL) return rc;
-    assert(r->n_done == 0 && r->registry.n == 0); /* a fresh coordinator */
+    assert(r->n_done == 0); /* a fresh coordinator */
+    assert(r->registry.n == 0);
     store_path(r, path, sizeof path);
     int force_full = 0;
     int64_t not_claimed = -1;
@@ -253,7 +254,9 @@ static rt_err list_line(void *ctx, const sim_store_entry *en, rt_error *e) {
 }
 
 rt_err sim_run_read_store(const sim_run *r, sim_store_entry *out, int cap, int *n, rt_error *e) {
-    assert(out != NULL && n != NULL && cap >= 0);
+    assert(out != NULL);
+    assert(n != NULL);
+    assert(cap >= 0);
     *n = 0;
     char *text = NULL, path[SIM_PATH_MAX];
     size_t len = 0;

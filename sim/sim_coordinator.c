@@ -64,7 +64,8 @@ static uint64_t ack_tag(int64_t id, unsigned task) { return ((uint64_t)id << 16)
 static void on_ack(rt_loop *loop, void *arg, uint64_t tag);
 
 void sim_coord_abort_soon(sim_run *r, sim_pending *p) {
-    assert(p->active && p->failed);
+    assert(p->active);
+    assert(p->failed);
     rt_loop_at(&r->loop, 0, on_ack, r, ack_tag(p->id, ABORT_TASK));
 }
 
@@ -98,16 +99,19 @@ static void on_periodic(rt_loop *loop, void *arg, uint64_t tag) {
     rt_loop_at(loop, r->cfg.interval_ms, on_periodic, r, tag);
 }
 
-/* A fresh directory name: an existing savepoint is never written into. */
-static void savepoint_dir(sim_run *r, const char *target, char *out, size_t cap) {
+/* A fresh directory name: an existing savepoint is never written into;
+ * 64 names taken in a row is an error, never a reuse. */
+static rt_err savepoint_dir(sim_run *r, const char *target, char *out, size_t cap, rt_error *e) {
     for (int tries = 0; tries < 64; tries++) {
         uint64_t x = rt_prng_next(&r->ids) & 0xffffffffffffULL;
         if (target && target[0])
             snprintf(out, cap, "%s/savepoint-%.6s-%012" PRIx64, target, r->job_id, x);
         else
             snprintf(out, cap, "savepoint-%.6s-%012" PRIx64, r->job_id, x);
-        if (!sim_store_has_dir(r->cfg.store, out)) return;
+        if (!sim_store_has_dir(r->cfg.store, out)) return RT_OK;
     }
+    return RT_FAIL(e, RT_EINTERNAL, "no free savepoint directory name under '%s' after 64 tries",
+                   target && target[0] ? target : ".");
 }
 
 /* A new pending checkpoint in pendingCheckpoints, which stays ordered by
@@ -143,7 +147,14 @@ rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, int terminate
     p->triggered_at = rt_loop_now(&r->loop);
     if (savepoint) {
         p->sharing = SIM_SHARE_NO_SHARING;
-        savepoint_dir(r, target_dir, p->dir, sizeof p->dir);
+        if (savepoint_dir(r, target_dir, p->dir, sizeof p->dir, e) != RT_OK) {
+            /* Not triggered: the pending checkpoint add_pending made goes again. */
+            free(p->snaps);
+            memset(p, 0, sizeof *p);
+            r->n_pend--;
+            r->next_cp--;
+            return e->code;
+        }
     } else {
         p->sharing = r->force_full ? SIM_SHARE_FORWARD : SIM_SHARE_FORWARD_BACKWARD;
         snprintf(p->dir, sizeof p->dir, "%s/chk-%" PRId64, r->job_id, p->id);
@@ -288,6 +299,7 @@ static void acknowledge(sim_run *r, sim_pending *p, unsigned task) {
     if (!s->taken || s->acked) return;
     s->acked = 1;
     p->acks++;
+    assert(p->acks <= r->n_tasks);
     if (p->failed) return;
     rt_error e;
     rt_error_clear(&e);
@@ -363,7 +375,8 @@ static void end_pending(sim_run *r, sim_pending *p) {
     for (int i = 0; i < r->n_tasks; i++) sim_task_snap_reset(&p->snaps[i]);
     free(p->snaps);
     int at = (int)(p - r->pend);
-    assert(at >= 0 && at < r->n_pend);
+    assert(at >= 0);
+    assert(at < r->n_pend);
     memmove(&r->pend[at], &r->pend[at + 1], (size_t)(r->n_pend - at - 1) * sizeof r->pend[0]);
     r->n_pend--;
     memset(&r->pend[r->n_pend], 0, sizeof r->pend[0]);
@@ -527,6 +540,9 @@ static void subsume(sim_run *r) {
         if (!(persisted && old[k].owned) || park_subsumed(r, &old[k]) != 0) sim_completed_free(&old[k]);
     }
     free(old);
+    /* The newest completed checkpoint is never subsumed. */
+    assert(r->n_done >= 1);
+    assert(strcmp(r->latest, r->done[r->n_done - 1].dir) == 0);
     rt_strlist gone = {0};
     int64_t lowest = r->n_done ? r->done[0].id : r->next_cp;
     deleting(r, r->deleting_after, "unused");
@@ -576,6 +592,9 @@ static void notify_complete(sim_run *r, int64_t id) {
  * acknowledgements came) are then confirmed (checkpointCompleted) and
  * older checkpoints subsumed. Any failure before that aborts it. */
 static rt_err finalize(sim_run *r, sim_pending *p, rt_error *e) {
+    assert(p->active);
+    assert(!p->failed);
+    assert(p->acks == r->n_tasks);
     sim_completed c;
     memset(&c, 0, sizeof c);
     c.id = p->id;

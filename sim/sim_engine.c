@@ -81,7 +81,8 @@ rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id,
 }
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
-    assert(cfg->store != NULL && cfg->engine != NULL);
+    assert(cfg->store != NULL);
+    assert(cfg->engine != NULL);
     if (cfg->memory_threshold > SIM_MEMORY_THRESHOLD_MAX)
         return RT_FAIL(e, RT_EUSAGE, "memory threshold %u bytes is larger than the maximum of %u",
                        cfg->memory_threshold, SIM_MEMORY_THRESHOLD_MAX);
@@ -104,10 +105,16 @@ rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e) {
     rt_prng_stream(&r->ids, cfg->seed, RT_STREAM_IDS);
     rt_prng_stream(&r->coord, cfg->seed, RT_STREAM_COORD);
     /* A job never writes into another job's checkpoint directory. */
+    int tries = 0;
     do {
         snprintf(r->job_id, sizeof r->job_id, "%016" PRIx64 "%016" PRIx64, rt_prng_next(&r->ids),
                  rt_prng_next(&r->ids));
-    } while (sim_store_has_dir(cfg->store, r->job_id));
+    } while (sim_store_has_dir(cfg->store, r->job_id) && ++tries < 64);
+    if (tries == 64) {
+        rt_loop_free(&r->loop);
+        free(r);
+        return RT_FAIL(e, RT_EINTERNAL, "no free job id after 64 tries");
+    }
     r->next_cp = 1;
     r->slow_ms_seen = rt_store_get_stats(cfg->store)->slow_ms;
     sim_registry_init(&r->registry);

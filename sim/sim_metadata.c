@@ -230,6 +230,15 @@ static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t
     int sealed = sim_meta_seal(text, len);
     assert(sealed == 0);
     (void)sealed;
+#ifndef NDEBUG
+    { /* what is stored must read back: the reader and the writer agree */
+        sim_meta back;
+        rt_error pe;
+        rt_err parsed = sim_meta_parse(&back, text, len, NULL, dir, path, &pe);
+        assert(parsed == RT_OK);
+        if (parsed == RT_OK) sim_meta_free(&back);
+    }
+#endif
     rt_err rc = rt_store_put(store, path, text, len, e);
     free(text);
     *len_out = len;

@@ -71,12 +71,17 @@ static rt_err insert_at(sim_registry *r, int i, const char *key, const char *pat
     r->e[i].last_used = id;
     r->keys_differ |= strcmp(key, path) != 0;
     r->n++;
+    /* Sorted by key (find_slot's binary search needs it). */
+    assert(i == 0 || strcmp(r->e[i - 1].key, r->e[i].key) < 0);
+    assert(i == r->n - 1 || strcmp(r->e[i].key, r->e[i + 1].key) < 0);
     return RT_OK;
 }
 
 static rt_err check_key(const char *key, const char *path, int64_t id, rt_error *e) {
-    assert(key != NULL && key[0] != '\0');
-    assert(path != NULL && path[0] != '\0');
+    assert(key != NULL);
+    assert(key[0] != '\0');
+    assert(path != NULL);
+    assert(path[0] != '\0');
     assert(id >= 0);
     if (strlen(key) >= sizeof ((sim_registry_entry *)0)->key || strlen(path) >= sizeof ((sim_registry_entry *)0)->path)
         return RT_FAIL(e, RT_EINTERNAL, "registry: path too long: %s", path);

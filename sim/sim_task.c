@@ -272,7 +272,8 @@ static rt_err keyed_update(sim_run *r, sim_task *t, const sim_item *it, rt_error
     const sim_record *rec = &it->rec;
     int code = code_version(r, op, it);
     uint32_t kg = sim_key_group(rec->key, op->max_parallelism);
-    assert(kg >= b->kg_lo && kg <= b->kg_hi);
+    assert(kg >= b->kg_lo);
+    assert(kg <= b->kg_hi);
     assert(b->n_states == op->n_states);
     for (int s = 0; s < op->n_states; s++) {
         uint8_t buf[SIM_VALUE_BYTES_MAX];

@@ -116,7 +116,8 @@ static int slot(const sim_bytes_pool *p, const char *name, int *found) {
 }
 
 rt_err sim_bytes_put(sim_bytes_pool *p, const char *name, const void *data, size_t len, rt_error *e) {
-    assert(name != NULL && data != NULL);
+    assert(name != NULL);
+    assert(data != NULL);
     if (strlen(name) >= SIM_PATH_MAX) return RT_FAIL(e, RT_EINTERNAL, "inlined state: name too long: %s", name);
     uint8_t *copy = malloc(len ? len : 1);
     if (copy == NULL) return RT_FAIL(e, RT_ENOMEM, "inlined state: out of memory");

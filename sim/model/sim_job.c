@@ -24,7 +24,8 @@ sim_record sim_record_make(uint64_t source_seed, const sim_job *job, uint32_t sp
 }
 
 void sim_op_process(int code_version, sim_value *v, const sim_state_desc *d, int64_t value) {
-    assert(code_version >= 1 && code_version <= SIM_CODE_VERSION_MAX);
+    assert(code_version >= 1);
+    assert(code_version <= SIM_CODE_VERSION_MAX);
     for (int i = 0; i < code_version; i++) sim_value_apply(v, d, value);
 }
 

@@ -57,7 +57,8 @@ const char *sim_compat_name(sim_compat c) {
 }
 
 int sim_state_consts(const sim_state_desc *d, uint8_t out[SIM_ENUM_MAX]) {
-    assert(d->n_consts >= 0 && d->n_consts <= SIM_ENUM_MAX);
+    assert(d->n_consts >= 0);
+    assert(d->n_consts <= SIM_ENUM_MAX);
     if (d->n_consts == 0) {
         for (int i = 0; i < SIM_BUCKETS; i++) out[i] = (uint8_t)i;
         return SIM_BUCKETS;
@@ -81,7 +82,8 @@ uint32_t sim_key_group(uint64_t key, uint32_t max_parallelism) {
 }
 
 void sim_key_group_range(uint32_t maxp, uint32_t p, uint32_t index, uint32_t *lo, uint32_t *hi) {
-    assert(p > 0 && p <= maxp);
+    assert(p > 0);
+    assert(p <= maxp);
     assert(index < p);
     *lo = (index * maxp + p - 1) / p;
     *hi = ((index + 1) * maxp - 1) / p;
@@ -302,7 +304,8 @@ static size_t put_field(uint8_t *buf, size_t at, sim_ftype t, int64_t x) {
     if (t == SIM_T_LONG) return put_i64(buf, at, x);
     char text[24];
     int n = snprintf(text, sizeof text, "%" PRId64, x);
-    assert(n > 0 && n < (int)sizeof text);
+    assert(n > 0);
+    assert(n < (int)sizeof text);
     buf[at] = (uint8_t)n;
     memcpy(buf + at + 1, text, (size_t)n);
     return at + 1 + (size_t)n;

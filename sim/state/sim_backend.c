@@ -17,7 +17,8 @@ const char *sim_sharing_name(sim_sharing s) {
 }
 
 rt_err sim_backend_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e) {
-    assert(cfg != NULL && cfg->kind != NULL);
+    assert(cfg != NULL);
+    assert(cfg->kind != NULL);
     assert(cfg->kg_lo <= cfg->kg_hi);
     rt_err rc;
     if (strcmp(cfg->kind, "heap") == 0) rc = sim_backend_heap_create(out, cfg, e);

@@ -58,7 +58,8 @@ static size_t find(const heap_table *t, uint32_t kg, uint64_t key, int *found) {
 static rt_err heap_get(sim_backend *b, int state, uint32_t kg, uint64_t key, uint8_t *val,
                        size_t cap, size_t *len, int *found, rt_error *e) {
     heap_backend *h = (heap_backend *)b;
-    assert(state >= 0 && state < b->n_states);
+    assert(state >= 0);
+    assert(state < b->n_states);
     size_t i = find(&h->t[state], kg, key, found);
     if (!*found) return RT_OK;
     const heap_entry *en = &h->t[state].e[i];
@@ -71,7 +72,8 @@ static rt_err heap_get(sim_backend *b, int state, uint32_t kg, uint64_t key, uin
 static rt_err heap_put(sim_backend *b, int state, uint32_t kg, uint64_t key, const uint8_t *val,
                        size_t len, rt_error *e) {
     heap_backend *h = (heap_backend *)b;
-    assert(state >= 0 && state < b->n_states);
+    assert(state >= 0);
+    assert(state < b->n_states);
     if (kg < b->kg_lo || kg > b->kg_hi)
         return RT_FAIL(e, RT_EINTERNAL, "heap: key group %u outside [%u,%u]", kg, b->kg_lo, b->kg_hi);
     if (len > SIM_VALUE_BYTES_MAX) return RT_FAIL(e, RT_EINTERNAL, "heap: value too large");

@@ -138,7 +138,8 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 
 /* rm -rf of a directory we own; a missing one is fine. */
 static rt_err rm_tree(const char *path, rt_error *e) {
-    assert(path != NULL && strlen(path) > 1);
+    assert(path != NULL);
+    assert(strlen(path) > 1);
     struct stat st;
     if (lstat(path, &st) != 0 && errno == ENOENT) return RT_OK;
     if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
@@ -311,7 +312,8 @@ static void map_sort(rocks_sst_map *m) {
 }
 
 static void pending_remove(rocks_backend *b, int i) {
-    assert(i >= 0 && i < b->n_pending);
+    assert(i >= 0);
+    assert(i < b->n_pending);
     map_free(&b->pending[i]);
     memmove(&b->pending[i], &b->pending[i + 1],
             (size_t)(b->n_pending - i - 1) * sizeof b->pending[0]);
@@ -756,7 +758,10 @@ static void trace_snapshot(const rocks_backend *b, const sim_snap_ctx *ctx,
 static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handle *out,
                              rt_error *e) {
     rocks_backend *b = as_rocks(sb);
-    assert(ctx != NULL && ctx->store != NULL && ctx->dir != NULL && ctx->file_prefix != NULL);
+    assert(ctx != NULL);
+    assert(ctx->store != NULL);
+    assert(ctx->dir != NULL);
+    assert(ctx->file_prefix != NULL);
     /* RocksDBKeyedStateBackendBuilder: without incremental checkpoints an
      * engine up to 1.15 snapshots with RocksFullSnapshotStrategy, a
      * key-group stream and no SSTs (a native savepoint too: it runs the
@@ -1096,7 +1101,9 @@ static rt_err restore_key_groups(rocks_backend *b, const sim_restore_ctx *ctx,
 static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const sim_keyed_handle *h,
                             rt_error *e) {
     rocks_backend *b = as_rocks(sb);
-    assert(ctx != NULL && ctx->fetch != NULL && ctx->engine != NULL);
+    assert(ctx != NULL);
+    assert(ctx->fetch != NULL);
+    assert(ctx->engine != NULL);
     assert(h != NULL);
     rt_err rc = check_usable(b, e);
     if (rc != RT_OK) return rc;
@@ -1173,7 +1180,8 @@ static rt_err rocks_open_fresh(rocks_backend *b, rt_error *e) {
 }
 
 rt_err sim_backend_rocksdb_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e) {
-    assert(out != NULL && cfg != NULL);
+    assert(out != NULL);
+    assert(cfg != NULL);
     rt_err rc = check_config(cfg, e);
     if (rc != RT_OK) return rc;
     rocks_backend *b = calloc(1, sizeof *b);
