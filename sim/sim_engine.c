@@ -271,21 +271,32 @@ rt_err sim_run_await_checkpoint(sim_run *r, uint64_t bound_ms, rt_error *e) {
     return rc;
 }
 
-rt_err sim_run_drain(sim_run *r, rt_error *e) {
-    start(r);
+/* Drains with the periodic checkpoints stopped, and leaves them so. */
+static rt_err drain_quiesced(sim_run *r, rt_error *e) {
     rt_err rc = quiesce_coordinator(r, e);
     if (rc != RT_OK) return rc;
     stop_sources(r);
     rc = run_until(r, drained, e);
     if (rc == RT_OK) sim_trace(r, "drained", NULL);
+    return rc;
+}
+
+rt_err sim_run_drain(sim_run *r, rt_error *e) {
+    start(r);
+    rt_err rc = drain_quiesced(r, e);
     resume_periodic(r); /* the job goes on when more records come */
     return rc;
 }
 
+/* The checkpoint scheduler stays stopped until the synchronous savepoint
+ * ends (SchedulerBase.stopWithSavepoint stops it first): with more than
+ * one checkpoint allowed at once, a periodic one would otherwise run
+ * beside the savepoint. */
 rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const char *target_dir,
                                    char *dir_out, size_t cap, rt_error *e) {
     start(r);
-    rt_err rc = drain ? sim_run_drain(r, e) : quiesce_coordinator(r, e);
+    rt_err rc = drain ? drain_quiesced(r, e) : quiesce_coordinator(r, e);
+    if (rc != RT_OK && drain) resume_periodic(r);
     if (rc != RT_OK) return rc;
     if (!drain) unbounded_sources(r);
     rc = snapshot_now(r, kind, 1, target_dir, dir_out, cap, e);

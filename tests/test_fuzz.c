@@ -115,6 +115,7 @@ static void test_regression_seeds(void) {
         {203, "slow-storage delay accumulated forever"},
         {1015, "a bit flip in _metadata was an unnamed failure"},
         {2728, "coordinator recovery forgot a LEGACY restore's files"},
+        {406, "stop-with-savepoint after a drain ran beside periodic checkpoints (3 at once)"},
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
         drv_fuzz_result r;
