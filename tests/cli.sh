@@ -36,6 +36,19 @@ expect 0 "restore in claim mode" "$bin" restore "$msp" --backend heap --records 
 if ! grep -q "^works: .* claim: the job owns the snapshot, [1-9][0-9]* of its [0-9]* files deleted" "$tmp/out"; then
     echo "cli: a claim restore did not say what it deleted: $(head -c 300 "$tmp/out")"; bad=1
 fi
+# --interval: 0 takes no periodic checkpoint (the one counted is the
+# savepoint); by default a long run takes about 64 (the interval grows with
+# --records), where 100 ms takes hundreds.
+expect 2 "take with a bad --interval" "$bin" take --kind native --backend heap --out "$tmp/i" --interval 5s
+ck() { sed -n 's/.*"checkpoints":\([0-9]*\).*/\1/p' "$tmp/out"; }
+expect 0 "take with --interval 0" "$bin" take --kind native --backend heap --out "$tmp/i0" --records 2000 --interval 0 --json
+[ "$(ck)" = 1 ] || { echo "cli: --interval 0 took $(ck) checkpoints, want only the savepoint"; bad=1; }
+expect 0 "take with --interval 100" "$bin" take --kind native --backend heap --out "$tmp/i1" --records 20000 --interval 100 --json
+many=$(ck)
+expect 0 "take of 20000 records, default interval" "$bin" take --kind native --backend heap --out "$tmp/i2" --records 20000 --json
+if [ "$(ck)" -gt 70 ] || [ "$many" -le 200 ]; then
+    echo "cli: 20000 records took $(ck) checkpoints by default ($many at 100 ms), want about 64"; bad=1
+fi
 # Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.
 fx=$(dirname "$0")/fixtures/flink
 sp=$fx/2.1.1/native-rocksdb/$(cat "$fx/2.1.1/native-rocksdb/PATH")

@@ -27,7 +27,7 @@ typedef struct restore_opts {
 } restore_opts;
 
 enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD,
-       R_CONCURRENT };
+       R_CONCURRENT, R_INTERVAL };
 
 static int parse(restore_opts *o, int argc, char **argv) {
     static const struct option longs[] = {
@@ -39,7 +39,8 @@ static int parse(restore_opts *o, int argc, char **argv) {
         {"records", required_argument, 0, R_RECORDS}, {"seed", required_argument, 0, R_SEED},
         {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
         {"memory-threshold", required_argument, 0, R_THRESHOLD},
-        {"max-concurrent-checkpoints", required_argument, 0, R_CONCURRENT}, {0, 0, 0, 0}};
+        {"max-concurrent-checkpoints", required_argument, 0, R_CONCURRENT},
+        {"interval", required_argument, 0, R_INTERVAL}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->j.seed = 1;
     o->j.records = 2000;
@@ -70,6 +71,10 @@ static int parse(restore_opts *o, int argc, char **argv) {
             if (job_opts_concurrent(&o->j, optarg))
                 return cli_usage_error("restore: --max-concurrent-checkpoints wants 1..%d, not '%s'", SIM_MAX_CONCURRENT,
                                        optarg);
+            break;
+        case R_INTERVAL:
+            if (job_opts_interval(&o->j, optarg))
+                return cli_usage_error("restore: --interval wants 0..3600000 ms, not '%s'", optarg);
             break;
         case R_PAR:
             if (cli_parse_u64(optarg, &o->j.parallelism) || o->j.parallelism < 1 || o->j.parallelism > 16)

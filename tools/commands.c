@@ -19,14 +19,17 @@
     "  --memory-threshold B     state of at most B bytes is inlined in _metadata\n"     \
     "                           (state.storage.fs.memory-threshold; default 20480)\n"     \
     "  --max-concurrent-checkpoints N  checkpoints in progress at once, 1..8 (default 1;\n" \
-    "                           unaligned checkpoints need 1, as in Flink)\n"
+    "                           unaligned checkpoints need 1, as in Flink)\n"               \
+    "  --interval MS            periodic checkpoint interval in virtual ms, 0..3600000 (0:\n" \
+    "                           none; default 100, raised so that a run of N records takes\n" \
+    "                           about 64 periodic checkpoints at most)\n"
 
 const cli_command cli_commands[] = {
     {"take", cmd_take, "run a job and take one snapshot of a kind",
      "usage: snapsim take --kind canonical|native|aligned|unaligned --backend heap|rocksdb\n"
      "                    --out DIR [--engine V] [--incremental] [--seed N] [--records N]\n"
      "                    [--parallelism N] [--job FILE] [--memory-threshold B] [--json]\n"
-     "                    [--max-concurrent-checkpoints N]\n"
+     "                    [--max-concurrent-checkpoints N] [--interval MS]\n"
      "Runs the job for N records with periodic checkpoints stored under DIR, then takes one\n"
      "snapshot of the given kind and prints its path (the directory holding _metadata).\n"
      "canonical|native are savepoints (own directory under DIR); aligned|unaligned are\n"
@@ -38,6 +41,7 @@ const cli_command cli_commands[] = {
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
      "                    [--trace FILE] [--memory-threshold B] [--max-concurrent-checkpoints N]\n"
+     "                    [--interval MS]\n"
      "Restores the job from the snapshot at PATH, runs N more records, drains, and checks the\n"
      "keyed state and the sink output against the exactly-once oracle. Without --job the job is\n"
      "the snapshot's own (rescaled by --parallelism). The restored job writes its checkpoints\n"

@@ -72,10 +72,15 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, const char *e
 }
 
 enum { OPT_KIND = 256, OPT_BACKEND, OPT_ENGINE, OPT_OUT, OPT_JOB, OPT_TRACE, OPT_SEED, OPT_RECORDS,
-       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD, OPT_CONCURRENT };
+       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD, OPT_CONCURRENT, OPT_INTERVAL };
 
 int job_opts_threshold(job_opts *o, const char *arg) {
     return cli_parse_u64(arg, &o->memory_threshold) || o->memory_threshold > SIM_MEMORY_THRESHOLD_MAX;
+}
+
+int job_opts_interval(job_opts *o, const char *arg) {
+    o->have_interval = 1;
+    return cli_parse_u64(arg, &o->interval_ms) || o->interval_ms > 3600000;
 }
 
 int job_opts_concurrent(job_opts *o, const char *arg) {
@@ -93,7 +98,8 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
         {"incremental", no_argument, 0, OPT_INCR},      {"json", no_argument, 0, OPT_JSON},
         {"drain", no_argument, 0, OPT_DRAIN},
         {"memory-threshold", required_argument, 0, OPT_THRESHOLD},
-        {"max-concurrent-checkpoints", required_argument, 0, OPT_CONCURRENT}, {0, 0, 0, 0}};
+        {"max-concurrent-checkpoints", required_argument, 0, OPT_CONCURRENT},
+        {"interval", required_argument, 0, OPT_INTERVAL}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->records = 2000;
@@ -135,6 +141,10 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
                 return cli_usage_error("%s: --max-concurrent-checkpoints wants 1..%d, not '%s'", cmd, SIM_MAX_CONCURRENT,
                                        optarg);
             break;
+        case OPT_INTERVAL:
+            if (job_opts_interval(o, optarg))
+                return cli_usage_error("%s: --interval wants 0..3600000 ms, not '%s'", cmd, optarg);
+            break;
         case OPT_TYPE:
         case OPT_DRAIN:
             if (extra && extra(ctx, name, optarg)) break;
@@ -170,5 +180,20 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {
     if (o->have_parallelism)
         for (int i = 0; i < cfg->job.n_ops; i++)
             if (cfg->job.ops[i].kind == SIM_OP_KEYED) cfg->job.ops[i].parallelism = (uint32_t)o->parallelism;
-    return sim_job_validate(&cfg->job, o->job_file ? o->job_file : "job", e);
+    rt_err rc = sim_job_validate(&cfg->job, o->job_file ? o->job_file : "job", e);
+    if (rc != RT_OK) return rc;
+    /* Flink has no default interval; real jobs checkpoint every seconds to
+     * minutes with many thousands of records between. Here the default keeps
+     * a run's periodic checkpoints to JOB_OPTS_CHECKPOINTS_PER_RUN whatever
+     * the records: each incremental checkpoint of a growing RocksDB state
+     * uploads what its compactions rewrote, so a fixed 100 ms would make a
+     * large take spend its time (and bytes, quadratically) on checkpoints. */
+    if (o->have_interval) {
+        cfg->interval_ms = o->interval_ms;
+    } else {
+        uint64_t run_ms = sim_job_run_ms(&cfg->job, o->records);
+        uint64_t bounded = (run_ms + JOB_OPTS_CHECKPOINTS_PER_RUN - 1) / JOB_OPTS_CHECKPOINTS_PER_RUN;
+        if (bounded > cfg->interval_ms) cfg->interval_ms = bounded;
+    }
+    return RT_OK;
 }

@@ -21,8 +21,15 @@ typedef struct job_opts {
     uint64_t seed, records, parallelism;
     uint64_t memory_threshold;
     uint64_t max_concurrent; /* execution.checkpointing.max-concurrent-checkpoints */
-    int incremental, json, have_seed, have_parallelism;
+    uint64_t interval_ms;    /* execution.checkpointing.interval, when have_interval */
+    int incremental, json, have_seed, have_parallelism, have_interval;
 } job_opts;
+
+/* About this many periodic checkpoints at most in a run of --records
+ * records when no --interval is given (the interval grows with the
+ * records, from the engine's 100 ms up; the run's length is estimated
+ * from its slowest operator, sim_job_run_ms). */
+#define JOB_OPTS_CHECKPOINTS_PER_RUN 64
 
 typedef struct session {
     rt_store *store;
@@ -46,6 +53,8 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e);
 int job_opts_threshold(job_opts *o, const char *arg);
 /* --max-concurrent-checkpoints N into o; non-zero if it is not 1..8. */
 int job_opts_concurrent(job_opts *o, const char *arg);
+/* Parses --interval MS (0..3600000, 0: no periodic checkpoints): nonzero on a bad value. */
+int job_opts_interval(job_opts *o, const char *arg);
 
 /* Prints the contract's JSON object (outcome, digest, virtual_ms, files,
  * bytes) plus the extra members given as a JSON fragment (may be NULL). */

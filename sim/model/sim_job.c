@@ -317,3 +317,14 @@ json_t *sim_job_to_json(const sim_job *job) {
     return json_pack("{s:s, s:i, s:i, s:o}", "name", job->name, "splits", (int)job->splits, "keys",
                      (int)job->keys, "operators", ops);
 }
+
+uint64_t sim_job_run_ms(const sim_job *job, uint64_t records) {
+    uint64_t slowest = 0;
+    for (int i = 0; i < job->n_ops; i++) {
+        const sim_op *op = &job->ops[i];
+        uint64_t par = op->parallelism ? op->parallelism : 1;
+        uint64_t ms = (records * op->cost_ms + par - 1) / par;
+        if (ms > slowest) slowest = ms;
+    }
+    return slowest;
+}

@@ -77,6 +77,10 @@ rt_err sim_job_from_json(sim_job *job, struct json_t *root, const char *what, rt
 struct json_t *sim_job_to_json(const sim_job *job);
 rt_err sim_job_validate(const sim_job *job, const char *what, rt_error *e);
 int sim_job_find(const sim_job *job, const char *uid);
+/* The virtual time the job needs for `records` records at its slowest
+ * operator (cost_ms per record, spread over its parallel subtasks): what a
+ * run of that many records lasts, about. */
+uint64_t sim_job_run_ms(const sim_job *job, uint64_t records);
 
 struct json_t *sim_schema_to_json(const sim_state_desc *d);
 rt_err sim_schema_from_json(sim_state_desc *d, struct json_t *j, const char *what, rt_error *e);
