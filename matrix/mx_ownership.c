@@ -328,34 +328,52 @@ static void where_of(const own_line *l, char *buf, size_t cap) {
     else snprintf(buf, cap, "%s", l->scenarios);
 }
 
-static void md_line(const own_line *l, FILE *f) {
+/* One line of a mode's table, in Markdown or HTML. */
+typedef struct line_fmt {
+    const char *open, *sep, *close, *event_sep;
+    void (*put)(FILE *f, const char *s); /* escapes for the format */
+} line_fmt;
+
+static const line_fmt md_fmt = {"| ", " | ", " |\n", "; ", mx_put_md};
+static const line_fmt html_fmt = {"<tr><td>", "</td><td>", "</td></tr>\n", "<br>", mx_put_xml};
+
+static void put_line(const own_line *l, const line_fmt *t, FILE *f) {
     char where[320];
     where_of(l, where, sizeof where);
-    fputs("| ", f);
-    mx_put_md(f, l->kind);
-    fputs(" | ", f);
-    mx_put_md(f, l->backend);
-    fputs(" | ", f);
-    mx_put_md(f, where);
-    fprintf(f, " | %d | %s %" PRId64 " | %u | ", l->restores, l->r.snapshot, l->r.snapshot_id, l->r.files);
+    fputs(t->open, f);
+    const char *text[] = {l->kind, l->backend, where};
+    for (int k = 0; k < 3; k++) {
+        t->put(f, text[k]);
+        fputs(t->sep, f);
+    }
+    fprintf(f, "%d%s%s %" PRId64 "%s%u%s", l->restores, t->sep, l->r.snapshot, l->r.snapshot_id, t->sep, l->r.files,
+            t->sep);
     if (l->n == 0) fputs("none", f);
     for (int k = 0; k < l->n; k++) {
         char buf[256];
         describe_event(&l->ev[k], buf, sizeof buf);
-        fputs(k ? "; " : "", f);
-        mx_put_md(f, buf);
+        fputs(k ? t->event_sep : "", f);
+        t->put(f, buf);
     }
-    fprintf(f, " | %u | %u |\n", l->r.files - l->r.gone, l->r.referenced);
+    fprintf(f, "%s%u%s%u%s", t->sep, l->r.files - l->r.gone, t->sep, l->r.referenced, t->close);
+}
+
+/* The run's restores, one line per group of like ones. */
+static rt_err load_grouped(mx_db *db, const mx_report *rep, own_lines *ls, rt_error *e) {
+    memset(ls, 0, sizeof *ls);
+    rt_err rc = load_lines(db, rep->run.id, ls, e);
+    if (rc != RT_OK) {
+        free(ls->l);
+        return rc;
+    }
+    group_lines(ls);
+    return RT_OK;
 }
 
 rt_err mx_ownership_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
-    own_lines ls = {0};
-    rt_err rc = load_lines(db, rep->run.id, &ls, e);
-    if (rc != RT_OK) {
-        free(ls.l);
-        return rc;
-    }
-    group_lines(&ls);
+    own_lines ls;
+    rt_err rc = load_grouped(db, rep, &ls, e);
+    if (rc != RT_OK) return rc;
     fputs("## Ownership timeline: when a restored snapshot's files disappear\n\n"
           "Every restore of the scenarios, per restore mode: the files of the restored snapshot (its `_metadata` "
           "included) and when the job deleted them, after which of its checkpoints, at what virtual time, why "
@@ -372,7 +390,7 @@ rt_err mx_ownership_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
         int any = 0;
         for (size_t i = 0; i < ls.n; i++)
             if (mode_index(ls.l[i].r.mode) == m) {
-                md_line(&ls.l[i], f);
+                put_line(&ls.l[i], &md_fmt, f);
                 any = 1;
             }
         if (!any) fputs("| — | — | — | 0 | no restore in this mode | | | | |\n", f);
@@ -382,35 +400,10 @@ rt_err mx_ownership_md(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     return RT_OK;
 }
 
-static void html_line(const own_line *l, FILE *f) {
-    char where[320];
-    where_of(l, where, sizeof where);
-    fputs("<tr><td>", f);
-    mx_put_xml(f, l->kind);
-    fputs("</td><td>", f);
-    mx_put_xml(f, l->backend);
-    fputs("</td><td>", f);
-    mx_put_xml(f, where);
-    fprintf(f, "</td><td>%d</td><td>%s %" PRId64 "</td><td>%u</td><td>", l->restores, l->r.snapshot,
-            l->r.snapshot_id, l->r.files);
-    if (l->n == 0) fputs("none", f);
-    for (int k = 0; k < l->n; k++) {
-        char buf[256];
-        describe_event(&l->ev[k], buf, sizeof buf);
-        fputs(k ? "<br>" : "", f);
-        mx_put_xml(f, buf);
-    }
-    fprintf(f, "</td><td>%u</td><td>%u</td></tr>\n", l->r.files - l->r.gone, l->r.referenced);
-}
-
 rt_err mx_ownership_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
-    own_lines ls = {0};
-    rt_err rc = load_lines(db, rep->run.id, &ls, e);
-    if (rc != RT_OK) {
-        free(ls.l);
-        return rc;
-    }
-    group_lines(&ls);
+    own_lines ls;
+    rt_err rc = load_grouped(db, rep, &ls, e);
+    if (rc != RT_OK) return rc;
     fputs("<h2 id=\"ownership\">Ownership timeline: when a restored snapshot's files disappear</h2>\n"
           "<p>Every restore of the scenarios, per restore mode: the restored snapshot's files (its _metadata "
           "included) and when the job deleted them, after which of its checkpoints, at what virtual time and why, "
@@ -425,7 +418,7 @@ rt_err mx_ownership_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
               "<th>deleted by the job</th><th>left</th><th>still used by its checkpoints</th></tr>\n",
               f);
         for (size_t i = 0; i < ls.n; i++)
-            if (mode_index(ls.l[i].r.mode) == m) html_line(&ls.l[i], f);
+            if (mode_index(ls.l[i].r.mode) == m) put_line(&ls.l[i], &html_fmt, f);
         fputs("</table>\n", f);
     }
     free(ls.l);

@@ -161,6 +161,26 @@ static void fake_runner(drv_flink_opts *o, char *java, size_t cap) {
     o->timeout_s = 20;
 }
 
+/* Runs the scenario text (written to name) on the fake runner for one
+ * kind and backend; *outcome receives the result. */
+static void flink_run(const char *name, const char *text, sim_kind kind, const char *backend, char *outcome,
+                      size_t cap) {
+    char path[600], java[600];
+    write_file(name, text);
+    snprintf(path, sizeof path, "%s/%s", work, name);
+    drv_flink_opts o;
+    fake_runner(&o, java, sizeof java);
+    rt_error e;
+    rt_error_clear(&e);
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, kind, backend, 0, 1, &env, &res, &e), RT_OK);
+    snprintf(outcome, cap, "%s", res.outcome);
+    drv_scn_free(s);
+}
+
 /* Runs a restore in mode with the runner reporting (gone, reused) files at
  * the restored job's checkpoint; *outcome receives the result. */
 static void ownership_run(const char *mode, const char *gone, const char *reused, char *outcome, size_t cap) {
@@ -178,20 +198,7 @@ static void ownership_run(const char *mode, const char *gone, const char *reused
              "{\"op\":\"restore\",\"snapshot\":\"s1\",\"backend\":\"rocksdb\",\"mode\":\"%s\",\"incremental\":true},"
              "{\"op\":\"run\",\"records\":300},{\"op\":\"check\",\"ownership\":true}]}",
              mode);
-    write_file("own.json", text);
-    char path[600], java[600];
-    snprintf(path, sizeof path, "%s/own.json", work);
-    drv_flink_opts o;
-    fake_runner(&o, java, sizeof java);
-    rt_error e;
-    rt_error_clear(&e);
-    drv_scn *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
-    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
-    drv_scn_result res;
-    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_ALIGNED, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
-    snprintf(outcome, cap, "%s", res.outcome);
-    drv_scn_free(s);
+    flink_run("own.json", text, SIM_KIND_ALIGNED, "rocksdb", outcome, cap);
 }
 
 static void test_flink_ownership_judged(void) {
@@ -292,29 +299,19 @@ static void test_kinds(void) {
  * offsets: its restore runs the sources on from the original's cut
  * (1500/4 + 800/4), not from zero. */
 static void test_flink_spa_write_keeps_offsets(void) {
-    char log[600], java[600], path[600];
+    char log[600], out[32];
     snprintf(log, sizeof log, "%s/argv.log", work);
     remove(log);
     write_file("facts.json", "{\"outcome\":\"works\"}\n");
-    write_file("spaw.json",
-               "{\"name\":\"spaw\",\"row\":\"spa-write\",\"steps\":["
-               "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":1500},"
-               "{\"op\":\"snapshot\",\"kind\":\"canonical\",\"name\":\"s1\"},"
-               "{\"op\":\"spa_write\",\"snapshot\":\"s1\",\"name\":\"s2\",\"operators\":[\"agg\"]},"
-               "{\"op\":\"restore\",\"snapshot\":\"s2\",\"backend\":\"heap\"},"
-               "{\"op\":\"run\",\"records\":800},{\"op\":\"check\"}]}");
-    snprintf(path, sizeof path, "%s/spaw.json", work);
-    drv_flink_opts o;
-    fake_runner(&o, java, sizeof java);
-    rt_error e;
-    rt_error_clear(&e);
-    drv_scn *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
-    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
-    drv_scn_result res;
-    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_CANONICAL, "heap", 0, 1, &env, &res, &e), RT_OK);
-    CU_ASSERT_STRING_EQUAL(res.outcome, "works");
-    drv_scn_free(s);
+    flink_run("spaw.json",
+              "{\"name\":\"spaw\",\"row\":\"spa-write\",\"steps\":["
+              "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":1500},"
+              "{\"op\":\"snapshot\",\"kind\":\"canonical\",\"name\":\"s1\"},"
+              "{\"op\":\"spa_write\",\"snapshot\":\"s1\",\"name\":\"s2\",\"operators\":[\"agg\"]},"
+              "{\"op\":\"restore\",\"snapshot\":\"s2\",\"backend\":\"heap\"},"
+              "{\"op\":\"run\",\"records\":800},{\"op\":\"check\"}]}",
+              SIM_KIND_CANONICAL, "heap", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
     char *text = tu_read_file(log, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "spa-write "));
