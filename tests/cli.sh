@@ -49,6 +49,10 @@ expect 0 "take of 20000 records, default interval" "$bin" take --kind native --b
 if [ "$(ck)" -gt 70 ] || [ "$many" -le 200 ]; then
     echo "cli: 20000 records took $(ck) checkpoints by default ($many at 100 ms), want about 64"; bad=1
 fi
+# replay --json: lists are JSON arrays (the text output joins them).
+expect 0 "replay --json" "$bin" replay --seed 5 --json
+grep -q '"plan":\["put#' "$tmp/out" && grep -q '"actions":\["run","savepoint"' "$tmp/out" \
+    || { echo "cli: replay --json: plan and actions are not arrays: $(head -c 300 "$tmp/out")"; bad=1; }
 # Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.
 fx=$(dirname "$0")/fixtures/flink
 sp=$fx/2.1.1/native-rocksdb/$(cat "$fx/2.1.1/native-rocksdb/PATH")

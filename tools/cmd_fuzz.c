@@ -69,14 +69,28 @@ static json_t *sequences_json(unsigned seqs) {
     return a;
 }
 
+/* A list the text output joins with sep ("none": empty), as a JSON array. */
+static json_t *split_json(const char *text, const char *sep) {
+    json_t *a = json_array();
+    if (strcmp(text, "none") == 0) return a;
+    size_t n = strlen(sep);
+    for (const char *p = text; *p;) {
+        const char *end = strstr(p, sep);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len) json_array_append_new(a, json_stringn(p, len));
+        p += len + (end ? n : 0);
+    }
+    return a;
+}
+
 static void print_json(const drv_fuzz_result *r) {
     char unseed[24];
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
-    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "seed",
+    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "seed",
                           (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "known_bug",
-                          r->known_bug, "reason", r->why.msg,
-                          "backend", r->backend, "kind", r->kind, "digest", r->digest, "unseed", unseed, "plan",
-                          r->plan, "actions", r->actions, "virtual_ms", (json_int_t)r->virtual_ms, "files",
+                          r->known_bug, "reason", r->why.msg, "backend", r->backend, "kind", r->kind, "digest",
+                          r->digest, "unseed", unseed, "plan", split_json(r->plan, "; "), "actions",
+                          split_json(r->actions, " "), "virtual_ms", (json_int_t)r->virtual_ms, "files",
                           (json_int_t)r->files, "bytes", (json_int_t)r->bytes, "sequences",
                           sequences_json(r->sequences));
     char *t = json_dumps(o, JSON_COMPACT);
