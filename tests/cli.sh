@@ -36,6 +36,16 @@ expect 0 "restore in claim mode" "$bin" restore "$msp" --backend heap --records 
 if ! grep -q "^works: .* claim: the job owns the snapshot, [1-9][0-9]* of its [0-9]* files deleted" "$tmp/out"; then
     echo "cli: a claim restore did not say what it deleted: $(head -c 300 "$tmp/out")"; bad=1
 fi
+# Flink's spellings: hashmap, the _metadata path, -s/-rm/-n, --type NATIVE,
+# the savepoint directory as an argument.
+fsp=$("$bin" take --kind native --backend hashmap --records 300 --out "$tmp/f" 2>/dev/null)
+[ -n "$fsp" ] || { echo "cli: take --backend hashmap made no snapshot"; bad=1; }
+expect 0 "restore of a _metadata path" "$bin" restore "$fsp/_metadata" --backend hashmap --records 50
+expect 0 "restore -s PATH -rm no_claim -n" "$bin" restore -s "$fsp" -rm no_claim -n --backend heap --records 50
+expect 2 "restore -rm with a bad mode" "$bin" restore -s "$fsp" -rm maybe --backend heap
+expect 0 "savepoint DIR --type NATIVE" "$bin" savepoint "$tmp/sp" --type NATIVE --backend heap --records 100
+grep -q "^$tmp/sp/savepoint-" "$tmp/out" || { echo "cli: savepoint DIR did not write under DIR: $(cat "$tmp/out")"; bad=1; }
+expect 2 "take with a directory argument (take wants --out)" "$bin" take "$tmp/t" --kind native --backend heap
 # --interval: 0 takes no periodic checkpoint (the one counted is the
 # savepoint); by default a long run takes about 64 (the interval grows with
 # --records), where 100 ms takes hundreds.

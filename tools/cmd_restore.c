@@ -22,12 +22,26 @@
 typedef struct restore_opts {
     job_opts j;
     const char *path;
+    char path_buf[PATH_MAX];
     sim_restore_mode mode;
     int allow;
 } restore_opts;
 
 enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD,
-       R_CONCURRENT, R_INTERVAL };
+       R_CONCURRENT, R_INTERVAL, R_FROM };
+
+/* Flink's CLI spellings of `flink run`: -s PATH (fromSavepoint), -rm MODE
+ * (restoreMode), -n (allowNonRestoredState). getopt has no multi-letter
+ * short options, so they are rewritten to their long forms first. */
+static void flink_aliases(int argc, char **argv) {
+    static const char *const alias[][2] = {
+        {"-s", "--fromSavepoint"}, {"-rm", "--restoreMode"}, {"-n", "--allowNonRestoredState"}};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) return;
+        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
+            if (strcmp(argv[i], alias[k][0]) == 0) argv[i] = (char *)alias[k][1];
+    }
+}
 
 static int parse(restore_opts *o, int argc, char **argv) {
     static const struct option longs[] = {
@@ -40,18 +54,21 @@ static int parse(restore_opts *o, int argc, char **argv) {
         {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
         {"memory-threshold", required_argument, 0, R_THRESHOLD},
         {"max-concurrent-checkpoints", required_argument, 0, R_CONCURRENT},
-        {"interval", required_argument, 0, R_INTERVAL}, {0, 0, 0, 0}};
+        {"interval", required_argument, 0, R_INTERVAL},
+        {"fromSavepoint", required_argument, 0, R_FROM}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->j.seed = 1;
     o->j.records = 2000;
     o->j.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     o->j.max_concurrent = 1;
     o->mode = SIM_MODE_NO_CLAIM;
+    flink_aliases(argc, argv);
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
+        case R_FROM: o->path = optarg; break;
         case R_BACKEND: o->j.backend = optarg; break;
         case R_ENGINE: o->j.engine = optarg; break;
         case R_JOB: o->j.job_file = optarg; break;
@@ -93,9 +110,15 @@ static int parse(restore_opts *o, int argc, char **argv) {
                                    argv[optind - 1]);
         }
     }
-    if (optind >= argc) return cli_usage_error("restore: PATH (a snapshot directory) is required");
-    if (optind + 1 < argc) return cli_usage_error("restore: unexpected argument '%s'", argv[optind + 1]);
-    o->path = argv[optind];
+    if (o->path == NULL && optind < argc) o->path = argv[optind++];
+    if (o->path == NULL) return cli_usage_error("restore: PATH (a snapshot directory) is required");
+    if (optind < argc) return cli_usage_error("restore: unexpected argument '%s'", argv[optind]);
+    /* Flink accepts the _metadata file's path as well as its directory. */
+    size_t n = strlen(o->path);
+    if (n >= 10 && strcmp(o->path + n - 10, "/_metadata") == 0) {
+        snprintf(o->path_buf, sizeof o->path_buf, "%.*s", (int)(n - 10), o->path);
+        o->path = o->path_buf;
+    }
     if (o->j.backend == NULL) return cli_usage_error("restore: --backend heap|rocksdb is required");
     return 0;
 }

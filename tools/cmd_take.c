@@ -1,5 +1,6 @@
 /* cmd_take: take, savepoint and stop: run the job under a directory store
  * and take one snapshot. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,8 @@ typedef enum { TAKE_ANY, TAKE_SAVEPOINT, TAKE_STOP } take_mode;
 
 static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     job_opts o;
+    memset(&o, 0, sizeof o);
+    o.positional_out = mode != TAKE_ANY; /* `snapsim savepoint DIR`, as `flink savepoint` */
     take_extra x = {NULL, 0, mode != TAKE_ANY, mode == TAKE_STOP};
     int rc = job_opts_parse(&o, argc, argv, cmd, take_extra_opt, &x);
     if (rc) return rc;
@@ -39,6 +42,13 @@ static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     if (kind_s == NULL) { /* like `flink savepoint` without --type: the engine's default */
         const sim_version *v = o.engine ? sim_version_find(o.engine) : sim_version_default();
         kind_s = v ? v->default_savepoint_format : "canonical";
+    }
+    char lower[16];
+    if (mode != TAKE_ANY) { /* Flink spells the types NATIVE and CANONICAL */
+        size_t i = 0;
+        for (; kind_s[i] && i + 1 < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)kind_s[i]);
+        lower[i] = '\0';
+        kind_s = lower;
     }
     sim_kind kind;
     if (sim_kind_parse(kind_s, &kind) != 0 || (mode != TAKE_ANY && kind > SIM_KIND_NATIVE))

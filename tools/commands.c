@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #define JOB_OPTIONS                                                                  \
-    "  --backend heap|rocksdb   state backend (required)\n"                          \
+    "  --backend heap|rocksdb   state backend (required; hashmap, Flink's name, is heap)\n" \
     "  --engine V               simulated engine version (default 1.15.0)\n"         \
     "  --incremental            incremental checkpoints (state.backend.incremental)\n" \
     "  --seed N                 seed of the run (default 1)\n"                       \
@@ -37,7 +37,7 @@ const cli_command cli_commands[] = {
      "  --kind K                 snapshot kind (required)\n"
      "  --out DIR                snapshot storage directory (required)\n"},
     {"restore", cmd_restore, "restore a snapshot, run on, check against the oracle",
-     "usage: snapsim restore PATH --backend heap|rocksdb [--engine V]\n"
+     "usage: snapsim restore PATH|-s PATH --backend heap|rocksdb [--engine V]\n"
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
      "                    [--allow-non-restored-state] [--records N] [--seed N] [--json]\n"
      "                    [--trace FILE] [--memory-threshold B] [--max-concurrent-checkpoints N]\n"
@@ -50,8 +50,10 @@ const cli_command cli_commands[] = {
      "they are subsumed, in no-claim and legacy mode never. It answers one line on stdout\n"
      "(what was restored, the oracle's verdict, how many of the snapshot directory's files\n"
      "the mode left or deleted); --json adds snapshot_files and snapshot_files_deleted.\n"
-     "Flink's spellings are accepted too: --restoreMode claim|no_claim|legacy,\n"
-     "--allowNonRestoredState. Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
+     "Flink's spellings are accepted too (as `flink run` takes them): -s PATH or\n"
+     "--fromSavepoint PATH, -rm or --restoreMode claim|no_claim|legacy, -n or\n"
+     "--allowNonRestoredState, PATH/_metadata for PATH. The default mode is no-claim.\n"
+     "Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
     {"inspect", cmd_inspect, "show what a snapshot holds (snapsim's or a real Flink one)",
      "usage: snapsim inspect PATH [--json]\n"
      "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
@@ -165,12 +167,12 @@ const cli_command cli_commands[] = {
      "--out DIR writes the same table to DIR/mutants.md. Every shipped-bug scenario must work\n"
      "without a mutant. Exits 1 if a mutant survives all three, 0 otherwise.\n"},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
-     "usage: snapsim savepoint [--type native|canonical] --out DIR [job options of take]\n"
-     "Flink's own shape: like `flink savepoint --type`, the savepoint lands in its own\n"
-     "directory under DIR; prints its path. Without --type the engine version's default\n"
+     "usage: snapsim savepoint [DIR] [--type native|canonical] [--out DIR] [job options of take]\n"
+     "Flink's own shape: like `flink savepoint [targetDirectory] --type` (NATIVE and\n"
+     "CANONICAL too), the savepoint lands in its own directory under DIR; prints its path. Without --type the engine version's default\n"
      "format is used (canonical in every released version, as in Flink).\n\n" JOB_OPTIONS},
     {"stop", cmd_stop, "run a job and stop it with a savepoint",
-     "usage: snapsim stop [--type native|canonical] [--drain] --out DIR [job options of take]\n"
+     "usage: snapsim stop [DIR] [--type native|canonical] [--drain] [--out DIR] [job options of take]\n"
      "Stop-with-savepoint; with --drain the sources finish and all in-flight data is\n"
      "processed first. If the savepoint fails the job keeps running.\n\n" JOB_OPTIONS},
     {"bench", cmd_bench, "side-by-side benchmarks of snapshots and restores (make bench)",

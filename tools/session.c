@@ -100,7 +100,9 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
         {"memory-threshold", required_argument, 0, OPT_THRESHOLD},
         {"max-concurrent-checkpoints", required_argument, 0, OPT_CONCURRENT},
         {"interval", required_argument, 0, OPT_INTERVAL}, {0, 0, 0, 0}};
+    int positional_out = o->positional_out;
     memset(o, 0, sizeof *o);
+    o->positional_out = positional_out;
     o->seed = 1;
     o->records = 2000;
     o->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
@@ -154,6 +156,9 @@ int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
                                    argv[optind - 1], cmd);
         }
     }
+    /* `flink savepoint :jobId [:targetDirectory]`: the directory may come
+     * as the one argument, for the commands that take --out positionally. */
+    if (optind < argc && o->out == NULL && o->positional_out) o->out = argv[optind++];
     if (optind < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
     return 0;
 }
@@ -163,9 +168,11 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {
     cfg->seed = o->seed;
     cfg->source_seed = o->seed;
     if (o->backend == NULL) return RT_FAIL(e, RT_EUSAGE, "--backend heap|rocksdb is required");
-    if (strcmp(o->backend, "heap") != 0 && strcmp(o->backend, "rocksdb") != 0)
-        return RT_FAIL(e, RT_EUSAGE, "unknown backend '%s' (heap or rocksdb)", o->backend);
-    cfg->backend = o->backend;
+    /* state.backend.type: Flink calls the heap backend "hashmap". */
+    const char *backend = strcmp(o->backend, "hashmap") == 0 ? "heap" : o->backend;
+    if (strcmp(backend, "heap") != 0 && strcmp(backend, "rocksdb") != 0)
+        return RT_FAIL(e, RT_EUSAGE, "unknown backend '%s' (heap, hashmap or rocksdb)", o->backend);
+    cfg->backend = backend;
     if (o->engine) {
         cfg->engine = sim_version_lookup(o->engine, e);
         if (cfg->engine == NULL) return e->code;

@@ -23,6 +23,7 @@ typedef struct job_opts {
     uint64_t max_concurrent; /* execution.checkpointing.max-concurrent-checkpoints */
     uint64_t interval_ms;    /* execution.checkpointing.interval, when have_interval */
     int incremental, json, have_seed, have_parallelism, have_interval;
+    int positional_out; /* set before parsing: one argument may stand for --out */
 } job_opts;
 
 /* About this many periodic checkpoints at most in a run of --records
