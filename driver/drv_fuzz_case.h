@@ -78,6 +78,10 @@ typedef struct fuzz_case {
     /* What the next incremental checkpoint may reuse (per keyed subtask). */
     fuzz_base base[FUZZ_MAX_BASE];
     int n_base;
+    /* Checkpoints up to this id were triggered before the base completed
+     * (2-3 at once): their tasks may have snapshotted knowing only an
+     * older base, so their uploads are not held against this one. */
+    int64_t overlap_until;
     /* A violation seen inside the job's own steps (the completion hook). */
     char hook_violation[RT_ERROR_MSG_MAX];
     /* A known Flink bug's symptom seen there (it ends the case, no violation). */

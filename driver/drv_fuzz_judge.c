@@ -386,6 +386,7 @@ static void base_from(fuzz_case *fc, const sim_meta *m) {
 
 void fuzz_set_base(fuzz_case *fc, const char *dir) {
     fuzz_free_base(fc);
+    fc->overlap_until = 0; /* a restored job: nothing of it in progress yet */
     sim_meta m;
     rt_error e;
     if (dir == NULL || dir[0] == '\0' || fuzz_harness_load(fc, &m, dir, &e) != RT_OK) return;
@@ -434,7 +435,7 @@ static void check_upload(fuzz_case *fc, const sim_meta *m, const char *uid, cons
 }
 
 static void check_costs(fuzz_case *fc, const sim_meta *m) {
-    if (strcmp(m->sharing, "FORWARD_BACKWARD") != 0) return;
+    if (strcmp(m->sharing, "FORWARD_BACKWARD") != 0 || m->checkpoint_id <= fc->overlap_until) return;
     for (int o = 0; o < m->n_ops; o++)
         for (int s = 0; s < m->ops[o].n_sub; s++) {
             const sim_meta_subtask *st = &m->ops[o].sub[s];
@@ -495,6 +496,9 @@ void fuzz_on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir,
         snprintf(fc->hook_known, sizeof fc->hook_known, "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist%s",
                  id, f->path, DRV_SCN_FLINK_39964);
     if (!fc->hook_known[0]) note_checkpoint(fc, &m); /* else its uploads are judged by re-anchored paths */
+    /* A task reuses only what notifyCheckpointComplete told it: those in
+     * progress now snapshotted (some of them) before this base existed. */
+    fc->overlap_until = sim_run_newest_pending(r);
     sim_meta_free(&m);
 }
 

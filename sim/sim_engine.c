@@ -347,6 +347,8 @@ const char *sim_run_job_id(const sim_run *r) { return r->job_id; }
 const char *sim_run_latest_checkpoint(const sim_run *r) { return r->latest; }
 int64_t sim_run_checkpoint_count(const sim_run *r) { return (int64_t)r->stats.checkpoints_completed; }
 
+int64_t sim_run_newest_pending(const sim_run *r) { return r->n_pend ? r->pend[r->n_pend - 1].id : 0; }
+
 /* The coordinator process dies with everything it held in memory: the
  * pending checkpoint, the retained list, the registry. A new one reads the
  * completed-checkpoint store back and restarts the tasks from the latest

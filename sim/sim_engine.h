@@ -137,6 +137,8 @@ const char *sim_run_job_id(const sim_run *r);
 /* Store-relative directory of the latest completed checkpoint ("" if none). */
 const char *sim_run_latest_checkpoint(const sim_run *r);
 int64_t sim_run_checkpoint_count(const sim_run *r);
+/* The newest checkpoint still in progress (0: none). */
+int64_t sim_run_newest_pending(const sim_run *r);
 /* FoundationDB's unseed: the next draws of the run's streams, without
  * consuming them. Equal for two runs of one seed, or they diverged. */
 uint64_t sim_run_unseed(const sim_run *r);

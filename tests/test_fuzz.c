@@ -116,6 +116,7 @@ static void test_regression_seeds(void) {
         {1015, "a bit flip in _metadata was an unnamed failure"},
         {2728, "coordinator recovery forgot a LEGACY restore's files"},
         {406, "stop-with-savepoint after a drain ran beside periodic checkpoints (3 at once)"},
+        {830, "the cost check held a checkpoint triggered before its base completed against that base"},
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
         drv_fuzz_result r;
