@@ -32,9 +32,14 @@ static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
     o->shard_n = 1;
     optind = 1;
     opterr = 0;
-    int c;
-    char extra;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    /* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
+    const char *takes = strcmp(cmd, "fuzz") == 0 ? " seeds from shard db json mutant " : " seed trace json mutant ";
+    int c, at;
+    char extra, word[32];
+    while ((c = getopt_long(argc, argv, "", longs, &at)) != -1) {
+        snprintf(word, sizeof word, " %s ", c != '?' && c != ':' ? longs[at].name : "");
+        if (c != '?' && c != ':' && strstr(takes, word) == NULL)
+            return cli_usage_error("%s: takes no --%s (see snapsim %s --help)", cmd, longs[at].name, cmd);
         switch (c) {
         case 'n':
             if (cli_parse_u64(optarg, &o->seeds) || o->seeds == 0) return cli_usage_error("%s: --seeds wants a positive number", cmd);

@@ -37,6 +37,8 @@ static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     take_extra x = {NULL, 0, mode != TAKE_ANY, mode == TAKE_STOP};
     int rc = job_opts_parse(&o, argc, argv, cmd, take_extra_opt, &x);
     if (rc) return rc;
+    if (mode != TAKE_ANY && o.kind != NULL)
+        return cli_usage_error("%s: takes --type native|canonical, not --kind (a savepoint is one of those)", cmd);
     const char *kind_s = mode == TAKE_ANY ? o.kind : x.type;
     if (kind_s == NULL && mode == TAKE_ANY) return cli_usage_error("%s: --kind is required", cmd);
     if (kind_s == NULL) { /* like `flink savepoint` without --type: the engine's default */
