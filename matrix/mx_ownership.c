@@ -226,8 +226,8 @@ static const char *const mode_notes[] = {
     "checkpoint uses them any more, which may be many checkpoints later (FLINK-28647: the folder *is* deleted, with "
     "a delay). The checkpoints that reuse a native RocksDB savepoint's files name them by their path relative to "
     "the savepoint, which the reader re-anchors to the checkpoint's own directory, where they are not: such a "
-    "checkpoint cannot be restored (FLINK-39964, open in every release; seen on real Flink 1.20.0, 1.20.3 and "
-    "2.3.0; LEGACY has the same). With its fix they would be absolute, neither self-contained nor relocatable "
+    "checkpoint cannot be restored (FLINK-39964, open in every release; seen on real Flink 1.20.0, 1.20.3, "
+    "2.1.1 and 2.3.0; LEGACY has the same). With its fix they would be absolute, neither self-contained nor relocatable "
     "(FLINK-40254). What users get wrong: trusting the first incremental checkpoints after restoring a native "
     "savepoint in CLAIM or LEGACY mode (restore such a savepoint in NO_CLAIM mode, whose first checkpoint is full), "
     "deleting or moving the savepoint after the first checkpoint, or expecting it gone right after it.",

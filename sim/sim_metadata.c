@@ -116,7 +116,7 @@ static void write_failed(handle_writer *w, rt_err code, const char *what, const 
  * relative path whatever directory it came from, and the reader re-anchors
  * it to the directory of the _metadata it reads: the checkpoint names
  * chk-N/<file>, which does not exist (FLINK-39964; seen on real Flink
- * 1.20.0, 1.20.3 and 2.3.0: no release has a fix). The checkpoint path
+ * 1.20.0, 1.20.3, 2.1.1 and 2.3.0: no release has a fix). The checkpoint path
  * does the same (foreign_relative). The State Processor API's writer keeps
  * such a handle absolute: on real Flink 1.20.0 its savepoints held every
  * file they need (conformance/STATUS.md), which a relative handle into the

@@ -425,7 +425,7 @@ static void test_inlined_state_sealed(void) {
  * the savepoint's directory. Flink writes them relative into the
  * checkpoint (MetadataV2V3SerializerBase), the reader re-anchors them to
  * the checkpoint's own directory, and a failover finds nothing: so in
- * every release (seen on real Flink 1.20.0, 1.20.3, 2.3.0). With the fix
+ * every release (seen on real Flink 1.20.0, 1.20.3, 2.1.1, 2.3.0). With the fix
  * (the foreign-relative-absolute mutant) they are absolute and the
  * failover restores that checkpoint. */
 static rt_err claim_then_failover(sim_mutant mutant, int *reused) {
