@@ -114,13 +114,17 @@ static rt_err savepoint_dir(sim_run *r, const char *target, char *out, size_t ca
                    target && target[0] ? target : ".");
 }
 
+/* CheckpointRequestDecider: room for one more checkpoint in progress. */
+static rt_err pending_room(const sim_run *r, rt_error *e) {
+    if (r->n_pend >= sim_coord_max_concurrent(r) || r->n_pend == SIM_MAX_PENDING)
+        return RT_FAIL(e, RT_EDECLINED, "a checkpoint is already in progress");
+    return RT_OK;
+}
+
 /* A new pending checkpoint in pendingCheckpoints, which stays ordered by
  * id (ids only grow, so it goes last). */
 static sim_pending *add_pending(sim_run *r, rt_error *e) {
-    if (r->n_pend >= sim_coord_max_concurrent(r) || r->n_pend == SIM_MAX_PENDING) {
-        RT_FAIL(e, RT_EDECLINED, "a checkpoint is already in progress");
-        return NULL;
-    }
+    if (pending_room(r, e) != RT_OK) return NULL;
     sim_task_snap *snaps = calloc((size_t)r->n_tasks + 1, sizeof *snaps);
     if (snaps == NULL) {
         RT_FAIL(e, RT_ENOMEM, "coordinator: out of memory");
@@ -137,6 +141,12 @@ static sim_pending *add_pending(sim_run *r, rt_error *e) {
 
 rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, int terminate, const char *target_dir,
                          int64_t *id_out, rt_error *e) {
+    /* A savepoint's directory is chosen before anything is in progress:
+     * without a free name nothing was triggered. */
+    char sp_dir[SIM_PATH_MAX];
+    rt_err rc = pending_room(r, e);
+    if (rc == RT_OK && savepoint) rc = savepoint_dir(r, target_dir, sp_dir, sizeof sp_dir, e);
+    if (rc != RT_OK) return rc;
     sim_pending *p = add_pending(r, e);
     if (p == NULL) return e->code;
     p->kind = kind;
@@ -147,14 +157,7 @@ rt_err sim_coord_trigger(sim_run *r, sim_kind kind, int savepoint, int terminate
     p->triggered_at = rt_loop_now(&r->loop);
     if (savepoint) {
         p->sharing = SIM_SHARE_NO_SHARING;
-        if (savepoint_dir(r, target_dir, p->dir, sizeof p->dir, e) != RT_OK) {
-            /* Not triggered: the pending checkpoint add_pending made goes again. */
-            free(p->snaps);
-            memset(p, 0, sizeof *p);
-            r->n_pend--;
-            r->next_cp--;
-            return e->code;
-        }
+        snprintf(p->dir, sizeof p->dir, "%s", sp_dir);
     } else {
         p->sharing = r->force_full ? SIM_SHARE_FORWARD : SIM_SHARE_FORWARD_BACKWARD;
         snprintf(p->dir, sizeof p->dir, "%s/chk-%" PRId64, r->job_id, p->id);
