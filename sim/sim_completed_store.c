@@ -99,6 +99,12 @@ static rt_err stage_entry(const sim_meta *m, const char *dir, int owned, int unc
     return RT_OK;
 }
 
+/* An unclaimed (NO_CLAIM, LEGACY) restore protects its files for good
+ * (highest_not_claimed; FLINK-26985 forgot to). */
+static int protects(const sim_run *r, const sim_completed *c) {
+    return c->unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985;
+}
+
 /* registerAllAfterRestored and the entry into the retained list: fails
  * only out of memory. */
 static rt_err apply_entry(sim_run *r, const sim_meta *m, sim_completed *c, rt_error *e) {
@@ -110,7 +116,7 @@ static rt_err apply_entry(sim_run *r, const sim_meta *m, sim_completed *c, rt_er
     if (rc == RT_OK) rc = sim_bytes_merge(&r->inline_pool, &m->inline_pool, e);
     if (rc == RT_OK) {
         sim_registry_confirm(&r->registry, c->id);
-        if (c->unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985) sim_registry_set_not_claimed(&r->registry, c->id);
+        if (protects(r, c)) sim_registry_set_not_claimed(&r->registry, c->id);
         rc = sim_coord_add_completed(r, c, e);
     }
     sim_completed_free(c);
@@ -129,7 +135,7 @@ rt_err sim_coord_adopt_restored(sim_run *r, const sim_meta *m, const char *dir, 
     rt_err rc = stage_entry(m, dir, owned, unclaimed, &c, e);
     if (rc != RT_OK) return rc;
     int64_t not_claimed = r->registry.highest_not_claimed;
-    if (unclaimed && r->cfg.mutant != SIM_MUT_FLINK_26985 && c.id > not_claimed) not_claimed = c.id;
+    if (protects(r, &c) && c.id > not_claimed) not_claimed = c.id; /* as set_not_claimed will */
     rc = save_store_as(r, force_full, not_claimed, &c, e);
     if (rc != RT_OK) {
         sim_completed_free(&c); /* nothing changed: the store write came first */
