@@ -491,10 +491,8 @@ void fuzz_on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir,
     /* What a restore of it would read, as the reader resolves it: a reused
      * handle re-anchored where the file is not is FLINK-39964 (a missing
      * file of its own, a lost write, is left to the restore that meets it). */
-    const sim_file_ref *f = sim_meta_first_missing(&m, fc->store);
-    if (f != NULL && !fc->hook_violation[0] && !fc->hook_known[0] && drv_scn_reanchored(f, id, &fc->restored))
-        snprintf(fc->hook_known, sizeof fc->hook_known, "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist%s",
-                 id, f->path, DRV_SCN_FLINK_39964);
+    if (!fc->hook_violation[0] && !fc->hook_known[0])
+        drv_scn_flink_39964(&m, fc->store, &fc->restored, fc->hook_known, sizeof fc->hook_known);
     if (!fc->hook_known[0]) note_checkpoint(fc, &m); /* else its uploads are judged by re-anchored paths */
     /* A task reuses only what notifyCheckpointComplete told it: those in
      * progress now snapshotted (some of them) before this base existed. */

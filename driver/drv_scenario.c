@@ -33,31 +33,40 @@ static rt_err step_error(const drv_scn *s, size_t i, rt_error *e, const char *ms
     return RT_FAIL(e, RT_EINPUT, "%s: step %zu: %s", s->path, i + 1, msg);
 }
 
-/* The fields each op takes: name and type ('s' string, 'b' true/false,
- * 'i' integer, 'o' object, 'a' array, 'j' a file name or an object), a
- * leading '!' for a required one. Every step may also carry "may_fail"
- * and a "comment". Checked when the file is loaded, before anything runs. */
-#define CONFIG_FIELDS                                                                            \
-    "engine:s", "rocksdb:s", "job:j", "parallelism:i", "incremental:b", "memory_threshold:i",    \
-        "max_concurrent_checkpoints:i", "checkpoint_interval:i", "retained:i"
+/* The fields each op takes: name, type ('s' string, 'b' true/false,
+ * 'i' integer, 'o' object, 'a' array, 'j' a file name or an object) and
+ * whether it is required. Every step may also carry "may_fail" and a
+ * "comment". Checked when the file is loaded, before anything runs. */
+typedef struct op_field {
+    const char *name;
+    char type;
+    int required;
+} op_field;
+#define CONFIG_FIELDS                                                                                   \
+    {"engine", 's', 0}, {"rocksdb", 's', 0}, {"job", 'j', 0}, {"parallelism", 'i', 0},                 \
+        {"incremental", 'b', 0}, {"memory_threshold", 'i', 0}, {"max_concurrent_checkpoints", 'i', 0}, \
+        {"checkpoint_interval", 'i', 0}, {"retained", 'i', 0}
 static const struct op_fields {
     const char *op;
-    const char *fields[20];
+    op_field fields[20]; /* ends with a NULL name */
 } op_fields[] = {
-    {"start", {"!backend:s", CONFIG_FIELDS, NULL}},
-    {"run", {"!records:i", NULL}},
-    {"snapshot", {"kind:s", "name:s", NULL}},
-    {"savepoint", {"request:o", "name:s", NULL}},
-    {"stop", {"request:o", "name:s", NULL}},
-    {"relocate", {"snapshot:s", "to:s", "remove_original:b", NULL}},
-    {"restore", {"snapshot:s", "mode:s", "allow_non_restored_state:b", "backend:s", CONFIG_FIELDS, NULL}},
-    {"failover", {NULL}},
-    {"coordinator_failover", {NULL}},
-    {"spa_read", {"snapshot:s", NULL}},
-    {"spa_write", {"snapshot:s", "name:s", "format:s", "operators:a", NULL}},
-    {"corrupt", {"snapshot:s", "how:s", NULL}},
-    {"fault", {"!plan:a", NULL}},
-    {"check", {"ownership:b", "upload_cost:b", NULL}},
+    {"start", {{"backend", 's', 1}, CONFIG_FIELDS, {NULL, 0, 0}}},
+    {"run", {{"records", 'i', 1}, {NULL, 0, 0}}},
+    {"snapshot", {{"kind", 's', 0}, {"name", 's', 0}, {NULL, 0, 0}}},
+    {"savepoint", {{"request", 'o', 0}, {"name", 's', 0}, {NULL, 0, 0}}},
+    {"stop", {{"request", 'o', 0}, {"name", 's', 0}, {NULL, 0, 0}}},
+    {"relocate", {{"snapshot", 's', 0}, {"to", 's', 0}, {"remove_original", 'b', 0}, {NULL, 0, 0}}},
+    {"restore",
+     {{"snapshot", 's', 0}, {"mode", 's', 0}, {"allow_non_restored_state", 'b', 0}, {"backend", 's', 0},
+      CONFIG_FIELDS, {NULL, 0, 0}}},
+    {"failover", {{NULL, 0, 0}}},
+    {"coordinator_failover", {{NULL, 0, 0}}},
+    {"spa_read", {{"snapshot", 's', 0}, {NULL, 0, 0}}},
+    {"spa_write",
+     {{"snapshot", 's', 0}, {"name", 's', 0}, {"format", 's', 0}, {"operators", 'a', 0}, {NULL, 0, 0}}},
+    {"corrupt", {{"snapshot", 's', 0}, {"how", 's', 0}, {NULL, 0, 0}}},
+    {"fault", {{"plan", 'a', 1}, {NULL, 0, 0}}},
+    {"check", {{"ownership", 'b', 0}, {"upload_cost", 'b', 0}, {NULL, 0, 0}}},
 };
 
 static int type_ok(char t, const json_t *v) {
@@ -82,13 +91,10 @@ static const char *type_words(char t) {
     }
 }
 
-/* The spec of field `key` in f ("name:t" or "!name:t"), or NULL. */
-static const char *field_spec(const struct op_fields *f, const char *key) {
-    for (int k = 0; f->fields[k]; k++) {
-        const char *n = f->fields[k] + (f->fields[k][0] == '!');
-        size_t len = (size_t)(strchr(n, ':') - n);
-        if (strlen(key) == len && strncmp(n, key, len) == 0) return f->fields[k];
-    }
+/* Field `key` of op f, or NULL. */
+static const op_field *field_of(const struct op_fields *f, const char *key) {
+    for (const op_field *d = f->fields; d->name; d++)
+        if (strcmp(d->name, key) == 0) return d;
     return NULL;
 }
 
@@ -98,34 +104,24 @@ static rt_err check_fields(const drv_scn *s, size_t i, json_t *step, const struc
     json_t *v;
     json_object_foreach(step, key, v) {
         if (strcmp(key, "op") == 0 || strcmp(key, "may_fail") == 0 || strcmp(key, "comment") == 0) continue;
-        const char *spec = field_spec(f, key);
-        if (spec == NULL) {
+        const op_field *d = field_of(f, key);
+        if (d == NULL) {
             size_t n = (size_t)snprintf(m, sizeof m, "\"%s\" takes no field \"%.60s\" (", f->op, key);
-            for (int k = 0; f->fields[k] && n < sizeof m; k++) {
-                const char *name = f->fields[k] + (f->fields[k][0] == '!');
-                n += (size_t)snprintf(m + n, sizeof m - n, "%s%.*s", k ? ", " : "", (int)(strchr(name, ':') - name),
-                                      name);
-            }
-            if (n < sizeof m) snprintf(m + n, sizeof m - n, "%s)", f->fields[0] ? "" : "none");
+            for (const op_field *k = f->fields; k->name && n < sizeof m; k++)
+                n += (size_t)snprintf(m + n, sizeof m - n, "%s%s", k == f->fields ? "" : ", ", k->name);
+            if (n < sizeof m) snprintf(m + n, sizeof m - n, "%s)", f->fields[0].name ? "" : "none");
             return step_error(s, i, e, m);
         }
-        char t = strchr(spec, ':')[1];
-        if (!type_ok(t, v)) {
-            snprintf(m, sizeof m, "\"%s\" must be %s", key, type_words(t));
+        if (!type_ok(d->type, v)) {
+            snprintf(m, sizeof m, "\"%s\" must be %s", key, type_words(d->type));
             return step_error(s, i, e, m);
         }
     }
-    for (int k = 0; f->fields[k]; k++) {
-        if (f->fields[k][0] != '!') continue;
-        const char *name = f->fields[k] + 1;
-        int len = (int)(strchr(name, ':') - name);
-        char want[64];
-        snprintf(want, sizeof want, "%.*s", len, name);
-        if (json_object_get(step, want) == NULL) {
-            snprintf(m, sizeof m, "\"%s\" needs \"%s\"", f->op, want);
+    for (const op_field *d = f->fields; d->name; d++)
+        if (d->required && json_object_get(step, d->name) == NULL) {
+            snprintf(m, sizeof m, "\"%s\" needs \"%s\"", f->op, d->name);
             return step_error(s, i, e, m);
         }
-    }
     return RT_OK;
 }
 
@@ -474,23 +470,46 @@ static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *di
     rt_error le;
     int was = rt_store_suspend_faults(c->store, 1);
     if (sim_meta_load(&m, c->store, dir, &le) == RT_OK) {
-        const sim_file_ref *f = sim_meta_first_missing(&m, c->store);
         /* Only this kind of missing file: a lost write of its own is left
          * to the restore that meets it, as before. */
-        if (f != NULL && drv_scn_reanchored(f, id, &c->restored_files))
-            snprintf(c->lost, sizeof c->lost, "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist%s",
-                     id, f->path, DRV_SCN_FLINK_39964);
+        drv_scn_flink_39964(&m, c->store, &c->restored_files, c->lost, sizeof c->lost);
         sim_meta_free(&m);
     }
     rt_store_suspend_faults(c->store, was);
 }
 
-int drv_scn_reanchored(const sim_file_ref *f, int64_t checkpoint_id, const rt_strlist *restored) {
-    if (f->type != SIM_HANDLE_RELATIVE || f->created_by == checkpoint_id) return 0;
+typedef struct reanchor_ctx {
+    rt_store *store;
+    int64_t id;
+    const rt_strlist *restored;
+    const sim_file_ref *found;
+} reanchor_ctx;
+
+/* sim_meta_file_fn: a relative handle the checkpoint reused (not its own
+ * upload), missing where the reader resolved it, named like a file of the
+ * restored snapshot that lies elsewhere. */
+static int reanchored_missing(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f) {
+    reanchor_ctx *rc = ctx;
+    (void)op;
+    (void)subtask;
+    if (f->type != SIM_HANDLE_RELATIVE || f->created_by == rc->id || rt_store_exists(rc->store, f->path)) return 0;
     const char *name = base_name(f->path);
-    for (size_t i = 0; i < restored->len; i++)
-        if (strcmp(base_name(restored->items[i]), name) == 0 && strcmp(restored->items[i], f->path) != 0) return 1;
+    for (size_t i = 0; i < rc->restored->len; i++)
+        if (strcmp(base_name(rc->restored->items[i]), name) == 0 && strcmp(rc->restored->items[i], f->path) != 0) {
+            rc->found = f;
+            return 1;
+        }
     return 0;
+}
+
+int drv_scn_flink_39964(const sim_meta *m, rt_store *store, const rt_strlist *restored, char *msg, size_t cap) {
+    reanchor_ctx rc = {store, m->checkpoint_id, restored, NULL};
+    if (!sim_meta_each_file(m, reanchored_missing, &rc)) return 0;
+    snprintf(msg, cap,
+             "checkpoint %" PRId64 "'s _metadata names %.300s, which does not exist (a restored savepoint's relative "
+             "handle, re-anchored to the checkpoint's own directory: FLINK-39964, open in every release)",
+             m->checkpoint_id, rc.found->path);
+    return 1;
 }
 
 /* ---- the ownership timeline ---- */

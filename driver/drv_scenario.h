@@ -62,15 +62,13 @@ int drv_scn_has_kind(const drv_scn *s, sim_kind kind);
 /* Whether the scenario runs for this backend (its "backends" list). */
 int drv_scn_has_backend(const drv_scn *s, const char *backend);
 
-/* Whether a file checkpoint_id names but the store lacks is a relative
- * handle it reused (not its own upload) of a restored snapshot's file
- * (same name, elsewhere) that the reader re-anchored to the checkpoint's
- * own directory: FLINK-39964, in every release (the message's tail is
- * DRV_SCN_FLINK_39964). */
-int drv_scn_reanchored(const sim_file_ref *f, int64_t checkpoint_id, const rt_strlist *restored);
-#define DRV_SCN_FLINK_39964                                                                      \
-    " (a restored savepoint's relative handle, re-anchored to the checkpoint's own directory: " \
-    "FLINK-39964, open in every release)"
+/* FLINK-39964, in every release: whether the checkpoint m (as the reader
+ * resolved it) names, where the store holds nothing, a relative handle it
+ * reused (not its own upload) of a file of the restored snapshot (same
+ * name, elsewhere), re-anchored to the checkpoint's own directory. If so,
+ * msg says which file and why. A missing file of its own (a lost write)
+ * is not this. */
+int drv_scn_flink_39964(const sim_meta *m, rt_store *store, const rt_strlist *restored, char *msg, size_t cap);
 
 typedef struct drv_scn_env {
     const char *out_dir;  /* a directory store there; NULL: in memory */

@@ -662,26 +662,6 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
     return rc;
 }
 
-typedef struct missing_ctx {
-    rt_store *store;
-    const sim_file_ref *first;
-} missing_ctx;
-
-static int file_missing(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f) {
-    missing_ctx *mc = ctx;
-    (void)op;
-    (void)subtask;
-    if (f->type == SIM_HANDLE_BYTES || rt_store_exists(mc->store, f->path)) return 0;
-    mc->first = f;
-    return 1;
-}
-
-const sim_file_ref *sim_meta_first_missing(const sim_meta *m, rt_store *store) {
-    missing_ctx mc = {store, NULL};
-    sim_meta_each_file(m, file_missing, &mc);
-    return mc.first;
-}
-
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx) {
     for (int o = 0; o < m->n_ops; o++)
         for (int s = 0; s < m->ops[o].n_sub; s++) {

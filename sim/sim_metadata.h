@@ -93,10 +93,6 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
 /* Every file the snapshot references, in a stable order. */
 typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);
-/* The first file m names (as its reader resolved it: relative handles
- * re-anchored to the directory it was read from) that the store does not
- * hold, or NULL: what a restore of it would not find. */
-const sim_file_ref *sim_meta_first_missing(const sim_meta *m, rt_store *store);
 /* A sim_meta_file_fn that appends the path of each file (not of inlined
  * state) to an rt_strlist (ctx). */
 int sim_meta_push_path(void *strlist, const char *op, uint32_t subtask, const sim_file_ref *f);
