@@ -89,25 +89,19 @@ static void suite_free(suite *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Results whose outcome moved; first gets the index of the first one. */
-static int changed(const suite *s, int *first) {
-    int n = 0;
-    *first = -1;
-    for (int i = 0; s->loaded && i < s->r.n_combos; i++)
-        if (strcmp(s->base[i].outcome, s->mut[i].outcome) != 0) {
-            if (*first < 0) *first = i;
-            n++;
-        }
-    return n;
+/* Whether the mutated result differs from the unmutated one: its outcome,
+ * or (a cost regression as `matrix diff` flags it) more than 10% more bytes. */
+static int outcome_moved(const mx_result *base, const mx_result *mut) {
+    return strcmp(base->outcome, mut->outcome) != 0;
 }
+static int cost_grew(const mx_result *base, const mx_result *mut) { return mut->bytes * 10 > base->bytes * 11; }
 
-/* Results that cost more than 10% more bytes (a cost regression as
- * `matrix diff` flags it); first gets the index of the first one. */
-static int costlier(const suite *s, int *first) {
+/* How many results `moved`; first gets the index of the first one. */
+static int count_moved(const suite *s, int (*moved)(const mx_result *, const mx_result *), int *first) {
     int n = 0;
     *first = -1;
     for (int i = 0; s->loaded && i < s->r.n_combos; i++)
-        if (s->mut[i].bytes * 10 > s->base[i].bytes * 11) {
+        if (moved(&s->base[i], &s->mut[i])) {
             if (*first < 0) *first = i;
             n++;
         }
@@ -121,13 +115,13 @@ typedef struct verdict {
 } verdict;
 
 static void describe(const suite *mx, const suite *sh, uint64_t seed, uint64_t seeds, verdict *v) {
-    int first, n = changed(mx, &first);
+    int first, n = count_moved(mx, outcome_moved, &first);
     memset(v, 0, sizeof *v);
     if (n)
         snprintf(v->matrix, sizeof v->matrix, "%d result(s) changed, e.g. %s/%s %s %s: %s -> %s", n,
                  mx->mut[first].guarantee, mx->mut[first].kind, mx->mut[first].backend, mx->mut[first].versions,
                  mx->base[first].outcome, mx->mut[first].outcome);
-    int cf, cn = n ? 0 : costlier(mx, &cf);
+    int cf, cn = n ? 0 : count_moved(mx, cost_grew, &cf);
     if (cn)
         snprintf(v->matrix, sizeof v->matrix,
                  "no outcome changed; %d result(s) cost more than 10%% more bytes, e.g. %s/%s %s %s: %llu -> %llu bytes",
@@ -135,7 +129,7 @@ static void describe(const suite *mx, const suite *sh, uint64_t seed, uint64_t s
                  (unsigned long long)mx->base[cf].bytes, (unsigned long long)mx->mut[cf].bytes);
     else if (n == 0)
         snprintf(v->matrix, sizeof v->matrix, "no change");
-    int sf, sn = changed(sh, &sf);
+    int sf, sn = count_moved(sh, outcome_moved, &sf);
     if (sn)
         snprintf(v->shipped, sizeof v->shipped, "scenarios/shipped/%s.json (%s %s): %s -> %s", sh->mut[sf].scenario,
                  sh->mut[sf].kind, sh->mut[sf].backend, sh->base[sf].outcome, sh->mut[sf].outcome);
