@@ -59,6 +59,7 @@ extern char **environ;
 #define FL_MAX_ARGS 48
 #define FL_OUT_MAX (1u << 20) /* a runner answer is one JSON line; more is a broken runner */
 #define FL_GRACE_S 30        /* beyond the runner's own bound, before the kill */
+#define FL_MAX_HOLDS 8       /* checkpoints a restored job holds for (checks and failovers) */
 
 void drv_flink_defaults(drv_flink_opts *o) {
     o->runners_dir = "conformance/target";
@@ -117,6 +118,8 @@ typedef struct fl_ctx {
     int taken;        /* the started job took its snapshot (and was cancelled) */
     int restoring;    /* a restore step is pending its check */
     int checked;      /* the restored job was checked: a later check restores it again */
+    uint64_t failovers[FL_MAX_HOLDS]; /* offsets of the restored job's failovers before its check */
+    int n_failovers;
     fl_snap snaps[8];
     int n_snaps;
     fl_snap *restore_from;
@@ -305,6 +308,12 @@ static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, jso
             *out = NULL;
             snprintf(why, why_cap, "Flink %s: the runner exited %d without a JSON answer (see %s)", release,
                      WIFEXITED(status) ? WEXITSTATUS(status) : -1, err_log);
+        } else {
+            /* the answer beside the step's logs: the evidence of its result */
+            char answer[1200];
+            snprintf(answer, sizeof answer, "%s/step-%zu-%s.json", c->root, c->step + 1, argv[0]);
+            if (json_dump_file(*out, answer, JSON_INDENT(1) | JSON_SORT_KEYS) != 0)
+                fprintf(stderr, "snapsim: warning: cannot write %s\n", answer);
         }
     }
     free(buf);
@@ -422,6 +431,7 @@ static rt_err fl_take(fl_ctx *c, const char *kind, int stop, const fl_cut *cuts,
     assert(n_cuts >= 1);
     assert(n_cuts <= FL_MAX_CUTS);
     if (c->taken) return fl_skip(c, e, "a second snapshot of one job after a run");
+    if (c->restoring && c->n_failovers > 0) return fl_skip(c, e, "a failover before a restored job's snapshot");
     char take_dir[32];
     snprintf(take_dir, sizeof take_dir, "take-%zu", cuts[0].step + 1);
     char work[1100], records[FL_MAX_CUTS * 24], seed[24], par[16], thr[24], ret[24];
@@ -547,47 +557,161 @@ static rt_err fl_restore(fl_ctx *c, json_t *step, rt_error *e) {
     c->allow_non_restored = json_is_true(json_object_get(step, "allow_non_restored_state"));
     c->restoring = 1;
     c->checked = 0;
+    c->n_failovers = 0;
     c->offset = c->restore_from->offset; /* the restored sources go on from the snapshot */
     c->taken = 0; /* a new job: it may take its own snapshot */
     return RT_OK;
 }
 
-/* FLIP-193's promises on what the runner saw at the restored job's own
- * checkpoint, by the model's rules (check_ownership in drv_scenario.c):
+/* FLIP-193's promises on what the runner saw at one of the restored job's
+ * own checkpoints, by the model's rules (check_ownership in drv_scenario.c):
  * every file of that checkpoint exists; a NO_CLAIM or LEGACY restore
  * deleted no file of the snapshot; a NO_CLAIM job's checkpoint shares no
- * file with it. */
-static rt_err fl_judge_ownership(fl_ctx *c, json_t *ans, rt_error *e) {
-    json_t *missing = json_object_get(ans, "checkpoint_missing");
-    json_t *gone = json_object_get(ans, "restored_missing");
-    json_t *reused = json_object_get(ans, "checkpoint_reuses_restored");
-    if (!json_is_array(missing) || !json_is_array(gone) || !json_is_array(reused)) {
+ * file with it. NULL when the facts keep them; else what broke, with the
+ * file in *file. */
+static const char *fl_broken_promise(const fl_ctx *c, json_t *facts, const char **file) {
+    json_t *missing = json_object_get(facts, "checkpoint_missing");
+    json_t *gone = json_object_get(facts, "restored_missing");
+    json_t *reused = json_object_get(facts, "checkpoint_reuses_restored");
+    const char *why = NULL;
+    json_t *which = NULL;
+    if (json_array_size(missing) > 0) {
+        why = "a retained checkpoint references a file that no longer exists";
+        which = missing;
+    } else if (strcmp(c->mode, "claim") != 0 && json_array_size(gone) > 0) {
+        why = "the restore deleted a file of the snapshot it does not own";
+        which = gone;
+    } else if (strcmp(c->mode, "no_claim") == 0 && json_array_size(reused) > 0) {
+        why = "a checkpoint after a no-claim restore references a file of the restored snapshot";
+        which = reused;
+    }
+    *file = which ? json_string_value(json_array_get(which, 0)) : NULL;
+    return why;
+}
+
+static int fl_has_facts(json_t *facts) {
+    return json_is_array(json_object_get(facts, "checkpoint_missing")) &&
+           json_is_array(json_object_get(facts, "restored_missing")) &&
+           json_is_array(json_object_get(facts, "checkpoint_reuses_restored"));
+}
+
+/* The held checkpoints in order (n_holds asked): the first broken promise
+ * makes the restore corrupted, whatever the job did after it (a restart
+ * from that checkpoint failing is its consequence, named after it). A job
+ * that ended before a hold answers fewer holds: its own outcome follows. */
+static rt_err fl_judge_holds(fl_ctx *c, json_t *ans, int n_holds, rt_error *e) {
+    json_t *holds = json_object_get(ans, "holds");
+    const char *o = json_string_value(json_object_get(ans, "outcome"));
+    int works = o != NULL && strcmp(o, "works") == 0;
+    if (!json_is_array(holds) || (works && (int)json_array_size(holds) != n_holds)) {
         snprintf(c->res->outcome, sizeof c->res->outcome, "crashed");
         return RT_FAIL(e, RT_EINTERNAL, "Flink %s: the restore answered no ownership facts", c->job.release);
     }
-    const char *why = NULL, *file = NULL;
-    if (json_array_size(missing) > 0) {
-        why = "a retained checkpoint references a file that no longer exists";
-        file = json_string_value(json_array_get(missing, 0));
-    } else if (strcmp(c->mode, "claim") != 0 && json_array_size(gone) > 0) {
-        why = "the restore deleted a file of the snapshot it does not own";
-        file = json_string_value(json_array_get(gone, 0));
-    } else if (strcmp(c->mode, "no_claim") == 0 && json_array_size(reused) > 0) {
-        why = "a checkpoint after a no-claim restore references a file of the restored snapshot";
-        file = json_string_value(json_array_get(reused, 0));
+    for (size_t i = 0; i < json_array_size(holds); i++) {
+        json_t *h = json_array_get(holds, i);
+        if (!fl_has_facts(h)) break; /* the job ended before this hold */
+        const char *file = NULL;
+        const char *why = fl_broken_promise(c, h, &file);
+        if (why == NULL) continue;
+        const char *ex = json_string_value(json_object_get(ans, "exception"));
+        const char *msg = json_string_value(json_object_get(ans, "message"));
+        char then[400] = "";
+        if (!works && ex)
+            snprintf(then, sizeof then, "; the job then failed: %.100s: %.240s", ex, msg ? msg : "");
+        snprintf(c->res->outcome, sizeof c->res->outcome, "corrupted");
+        return RT_FAIL(e, RT_ECORRUPT, "Flink %s, %s restore, checkpoint %zu of %d%s: %s (%s)%s", c->job.release,
+                       c->mode, i + 1, n_holds, json_is_true(json_object_get(h, "failover")) ? " (then a failover)" : "",
+                       why, file ? file : "?", then);
     }
-    if (why == NULL) return RT_OK;
-    snprintf(c->res->outcome, sizeof c->res->outcome, "corrupted");
-    return RT_FAIL(e, RT_ECORRUPT, "Flink %s, %s restore: %s (%s)", c->job.release, c->mode, why, file ? file : "?");
+    return RT_OK;
+}
+
+/* What the restored job does until its last check: the held checkpoints
+ * (a check with "ownership" and every failover), the failovers after them,
+ * and the offset it runs to. */
+typedef struct fl_plan {
+    uint64_t hold[FL_MAX_HOLDS];
+    int failover[FL_MAX_HOLDS];
+    int n;
+    uint64_t until;
+    size_t last_step; /* the last check this one job covers */
+} fl_plan;
+
+static rt_err fl_plan_hold(fl_ctx *c, fl_plan *p, uint64_t at, int failover, rt_error *e) {
+    if (p->n > 0 && p->hold[p->n - 1] == at) {
+        /* no record between: one checkpoint serves both (a failover after a
+         * check at the same offset; a check right after a failover looks at
+         * the checkpoint the job restarted from) */
+        p->failover[p->n - 1] |= failover;
+        return RT_OK;
+    }
+    if (p->n == FL_MAX_HOLDS) return fl_usage(c, e, "more checks and failovers of one restored job than the lane holds");
+    if (at == 0) return fl_usage(c, e, "a failover or ownership check before the restored job ran any record");
+    p->hold[p->n] = at;
+    p->failover[p->n++] = failover;
+    return RT_OK;
+}
+
+/* The check at step c->step of a restored job, and the run/check/failover
+ * steps after it up to its last check: one restored job in one JVM, as the
+ * model runs it (a failover restarts it from its latest checkpoint). */
+static rt_err fl_plan_job(fl_ctx *c, json_t *step, fl_plan *p, rt_error *e) {
+    memset(p, 0, sizeof *p);
+    rt_err rc = RT_OK;
+    for (int i = 0; rc == RT_OK && i < c->n_failovers; i++) rc = fl_plan_hold(c, p, c->failovers[i], 1, e);
+    if (rc == RT_OK && json_is_true(json_object_get(step, "ownership"))) rc = fl_plan_hold(c, p, c->offset, 0, e);
+    p->until = c->offset;
+    p->last_step = c->step;
+    if (!c->restoring) return rc; /* a check of a checked job: as it was */
+    json_t *steps = drv_scn_steps(c->s);
+    uint64_t off = c->offset;
+    fl_plan upto = *p;
+    for (size_t j = c->step + 1; rc == RT_OK && j < json_array_size(steps); j++) {
+        json_t *st = json_array_get(steps, j);
+        const char *op = json_string_value(json_object_get(st, "op"));
+        if (strcmp(op, "run") == 0) {
+            off += (uint64_t)json_integer_value(json_object_get(st, "records")) / FL_SPLITS;
+        } else if (strcmp(op, "failover") == 0) {
+            rc = fl_plan_hold(c, p, off, 1, e);
+        } else if (strcmp(op, "check") == 0) {
+            if (json_is_true(json_object_get(st, "ownership"))) rc = fl_plan_hold(c, p, off, 0, e);
+            p->until = off;
+            p->last_step = j;
+            upto = *p;
+        } else {
+            break;
+        }
+    }
+    if (rc == RT_OK) *p = upto; /* what comes after the last check is not this job's */
+    return rc;
+}
+
+/* Appends "a,b,c" of the plan's holds (failovers only: their numbers from
+ * 1) to buf; 0 when there is none. */
+static int fl_plan_list(const fl_plan *p, int failovers, char *buf, size_t cap) {
+    size_t used = 0;
+    int n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < p->n; i++) {
+        if (failovers && !p->failover[i]) continue;
+        uint64_t v = failovers ? (uint64_t)i + 1 : p->hold[i];
+        int w = snprintf(buf + used, cap - used, "%s%" PRIu64, n ? "," : "", v);
+        assert(w > 0 && (size_t)w < cap - used);
+        used += (size_t)w;
+        n++;
+    }
+    return n;
 }
 
 static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
     if (!c->restoring && !c->checked) return fl_skip(c, e, "a check of a job that was not restored");
-    int ownership = json_is_true(json_object_get(step, "ownership"));
-    char path[1100], work[1100], until[24], seed[24], par[16], thr[24];
+    fl_plan plan;
+    rt_err rc = fl_plan_job(c, step, &plan, e);
+    if (rc != RT_OK) return rc;
+    char path[1100], work[1100], until[24], seed[24], par[16], thr[24], holds[FL_MAX_HOLDS * 24], fails[64];
     snprintf(path, sizeof path, "%s/%.600s", c->root, c->restore_from->path);
     snprintf(work, sizeof work, "%s/restore-%zu", c->root, c->step + 1);
-    snprintf(until, sizeof until, "%" PRIu64, c->offset);
+    snprintf(until, sizeof until, "%" PRIu64, plan.until);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     snprintf(par, sizeof par, "%d", c->job.parallelism ? c->job.parallelism : 2);
     snprintf(thr, sizeof thr, "%ld", c->job.memory_threshold);
@@ -598,14 +722,30 @@ static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
     /* A savepoint the State Processor API wrote has no take frontier. */
     if (c->restore_from->take_info[0] != '\0') fl_arg(argv, 40, "--take-info", c->restore_from->take_info);
     if (c->job.memory_threshold >= 0) fl_arg(argv, 40, "--inline-threshold", thr);
-    if (ownership) fl_arg(argv, 40, "--ownership", "true");
+    if (fl_plan_list(&plan, 0, holds, sizeof holds) > 0) fl_arg(argv, 40, "--holds", holds);
+    if (fl_plan_list(&plan, 1, fails, sizeof fails) > 0) fl_arg(argv, 40, "--failover-after", fails);
     json_t *ans;
-    rt_err rc = fl_ask(c, argv, &ans, e);
-    if (rc == RT_OK && ownership) rc = fl_judge_ownership(c, ans, e);
+    char why[1400];
+    run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
+    rc = ans != NULL && plan.n > 0 ? fl_judge_holds(c, ans, plan.n, e) : RT_OK;
+    if (rc == RT_OK) rc = judge(c, c->job.release, ans, why, e);
     json_decref(ans);
     c->restoring = 0;
     c->checked = 1;
+    c->n_failovers = 0;
+    c->offset = plan.until;
+    c->step = plan.last_step;
     return rc;
+}
+
+/* A failover of the restored job before its check: a checkpoint, then a
+ * task failure, performed in the check's JVM (fl_plan_job). Elsewhere the
+ * lane has no running job to fail. */
+static rt_err fl_failover(fl_ctx *c, rt_error *e) {
+    if (!c->restoring) return fl_skip(c, e, "a failover of a job that is not a restored one");
+    if (c->n_failovers == FL_MAX_HOLDS) return fl_usage(c, e, "too many failovers before a check");
+    c->failovers[c->n_failovers++] = c->offset;
+    return RT_OK;
 }
 
 /* The State Processor API runs on the job's release; a release Maven
@@ -700,7 +840,8 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
     if (strcmp(op, "check") == 0) return fl_check(c, step, e);
     if (strcmp(op, "spa_read") == 0) return fl_spa_read(c, step, e);
     if (strcmp(op, "spa_write") == 0) return fl_spa_write(c, step, e);
-    return fl_skip(c, e, op); /* failover, faults, damage */
+    if (strcmp(op, "failover") == 0) return fl_failover(c, e);
+    return fl_skip(c, e, op); /* coordinator failover, faults, damage */
 }
 
 /* Before any JVM starts: a step the lane cannot perform at all skips the
@@ -708,7 +849,7 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
  * runner variant, stop with drain), instead of after minutes of runs. */
 static rt_err fl_prescan(fl_ctx *c, rt_error *e) {
     static const char *const ops[] = {"start",   "run",     "snapshot", "savepoint", "stop",
-                                      "relocate", "restore", "check",    "spa_read",  "spa_write"};
+                                      "relocate", "restore", "check",    "spa_read",  "spa_write", "failover"};
     json_t *steps = drv_scn_steps(c->s);
     for (c->step = 0; c->step < json_array_size(steps); c->step++) {
         json_t *step = json_array_get(steps, c->step);

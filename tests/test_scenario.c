@@ -186,8 +186,8 @@ static void flink_run(const char *name, const char *text, sim_kind kind, const c
 static void ownership_run(const char *mode, const char *gone, const char *reused, char *outcome, size_t cap) {
     char facts[400], text[1200];
     snprintf(facts, sizeof facts,
-             "{\"outcome\":\"works\",\"checkpoint_missing\":[],\"restored_missing\":[%s],"
-             "\"checkpoint_reuses_restored\":[%s]}\n",
+             "{\"outcome\":\"works\",\"holds\":[{\"checkpoint_missing\":[],\"restored_missing\":[%s],"
+             "\"checkpoint_reuses_restored\":[%s]}]}\n",
              gone, reused);
     write_file("facts.json", facts);
     snprintf(text, sizeof text,
@@ -230,8 +230,59 @@ static void test_flink_snapshots_cut_one_take(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "--inline-threshold 1024"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "--records-until 325 "));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "take-1.json"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--ownership true"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--holds 325"));
     free(text);
+}
+
+/* A CLAIM restore with checks and a failover between them: one restored
+ * job in one JVM, held at each check's offset (per split: 150 + 300/4,
+ * + 200/4, + 1500/4), failing once after the first hold; the last check's
+ * offset is the end of its input. */
+static const char *const failover_text =
+    "{\"name\":\"fo\",\"row\":\"restore-claim\",\"steps\":["
+    "{\"op\":\"start\",\"backend\":\"rocksdb\",\"incremental\":true,\"memory_threshold\":1024},"
+    "{\"op\":\"run\",\"records\":600},{\"op\":\"snapshot\",\"kind\":\"native\",\"name\":\"s1\"},"
+    "{\"op\":\"restore\",\"snapshot\":\"s1\",\"backend\":\"rocksdb\",\"mode\":\"claim\",\"incremental\":true},"
+    "{\"op\":\"run\",\"records\":300},{\"op\":\"check\",\"ownership\":true},{\"op\":\"failover\"},"
+    "{\"op\":\"run\",\"records\":200},{\"op\":\"check\",\"ownership\":true},"
+    "{\"op\":\"run\",\"records\":1500},{\"op\":\"check\",\"ownership\":true}]}";
+
+static void failover_run(const char *facts, char *outcome, size_t cap) {
+    write_file("facts.json", facts);
+    flink_run("fo.json", failover_text, SIM_KIND_NATIVE, "rocksdb", outcome, cap);
+}
+
+#define FL_FACTS(missing) "{\"checkpoint_missing\":[" missing "],\"restored_missing\":[],\"checkpoint_reuses_restored\":[]}"
+
+static void test_flink_failover_holds(void) {
+    char out[32], log[600];
+    snprintf(log, sizeof log, "%s/argv.log", work);
+    remove(log);
+    const char *ok = "{\"outcome\":\"works\",\"holds\":[" FL_FACTS("") "," FL_FACTS("") "," FL_FACTS("") "]}\n";
+    failover_run(ok, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    char *text = tu_read_file(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "restore "), 1); /* the three checks are one restored job */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--holds 225,275,650"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--failover-after 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--records-until 650 "));
+    free(text);
+    /* the restart from the first hold's checkpoint fails because a file
+     * of it is missing: the broken promise is the verdict, not the crash */
+    const char *lost = "{\"outcome\":\"crashed\",\"exception\":\"java.io.FileNotFoundException\","
+                       "\"message\":\"x\",\"holds\":[" FL_FACTS("\"/r/chk-3/u\"") "]}\n";
+    failover_run(lost, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "corrupted");
+    /* the same crash with every file there is the crash */
+    const char *crash = "{\"outcome\":\"crashed\",\"exception\":\"java.io.IOException\","
+                        "\"message\":\"x\",\"holds\":[" FL_FACTS("") "]}\n";
+    failover_run(crash, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "crashed");
+    /* a job that ended normally must have answered every hold */
+    const char *short_ = "{\"outcome\":\"works\",\"holds\":[" FL_FACTS("") "]}\n";
+    failover_run(short_, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "crashed");
 }
 
 /* A discard that deletes shared files later checkpoints still use is seen
@@ -467,6 +518,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "every line of a run's trace parses", test_trace_every_line_parses) ||
         !CU_add_test(s, "real-Flink lane: ownership facts judged per restore mode", test_flink_ownership_judged) ||
         !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take) ||
+        !CU_add_test(s, "real-Flink lane: checks and failovers of one restored job are holds of one JVM", test_flink_failover_holds) ||
         !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||

@@ -97,7 +97,7 @@ const cli_command cli_commands[] = {
      "--impl flink runs the steps on real Apache Flink instead of the model, one JVM per\n"
      "engine step, through conformance/target/runner-<release>.jar (--runners DIR; build them\n"
      "with conformance/build.sh). Steps that name no engine use --release (default 1.20.3).\n"
-     "A scenario the lane cannot perform (faults, failovers, a second snapshot of one job)\n"
+     "A scenario the lane cannot perform (faults, a coordinator failover, a second snapshot of one job)\n"
      "prints 'skipped' and the step; with --out the snapshots and the JVMs' logs stay there.\n"
      "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n"},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",

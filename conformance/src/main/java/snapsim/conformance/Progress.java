@@ -1,5 +1,6 @@
 package snapsim.conformance;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -23,6 +24,10 @@ public final class Progress {
     static final AtomicLong LIMIT = new AtomicLong(Long.MAX_VALUE);
     /** a bounded source that reached its end idles instead of ending while this is set */
     static volatile boolean HOLD;
+    /** the next pollNext of a source reader throws once (a task failure the restart strategy sees) */
+    static final AtomicBoolean FAIL_ONCE = new AtomicBoolean();
+    /** source readers started in this JVM (a restart starts them again) */
+    static final AtomicLong READER_STARTS = new AtomicLong();
 
     static {
         for (int i = 0; i < MAX_SPLITS; i++) {

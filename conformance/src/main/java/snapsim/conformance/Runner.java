@@ -524,15 +524,20 @@ public final class Runner {
 
     /** "250" or "250,280,310": the offsets per split at which take snapshots, ascending. */
     static long[] cuts(String v) {
+        return cuts(v, "--records");
+    }
+
+    /** Positive ascending integers "a,b,c" of option opt. */
+    static long[] cuts(String v, String opt) {
         String[] a = v.split(",");
         long[] c = new long[a.length];
         for (int i = 0; i < a.length; i++) {
             try {
                 c[i] = Long.parseLong(a[i].trim());
             } catch (NumberFormatException e) {
-                throw new Usage("--records: '" + a[i] + "' is not a number");
+                throw new Usage(opt + ": '" + a[i] + "' is not a number");
             }
-            if (c[i] <= 0 || (i > 0 && c[i] <= c[i - 1])) throw new Usage("--records: offsets must be positive and ascending");
+            if (c[i] <= 0 || (i > 0 && c[i] <= c[i - 1])) throw new Usage(opt + ": values must be positive and ascending");
         }
         return c;
     }
@@ -682,7 +687,20 @@ public final class Runner {
         long timeoutS = o.lng("timeout-s", 120);
         long inline = o.lng("inline-threshold", -1);
         boolean ownership = o.bool("ownership", false);
+        String holdsArg = o.str("holds", null);
+        String failArg = o.str("failover-after", null);
         o.done();
+        // the offsets at which the held job checkpoints and reports its files: --ownership alone
+        // is one hold at the end of the input
+        long[] holds = holdsArg != null ? cuts(holdsArg, "--holds") : ownership ? new long[] {until} : new long[0];
+        if (holds.length > 0 && holds[holds.length - 1] > until) throw new Usage("--holds: offsets must not exceed --records-until");
+        Set<Integer> failAfter = new java.util.TreeSet<>();
+        if (failArg != null) {
+            for (long i : cuts(failArg, "--failover-after")) failAfter.add((int) i - 1);
+            if (((java.util.TreeSet<Integer>) failAfter).last() >= holds.length)
+                throw new Usage("--failover-after: a hold number beyond --holds");
+        }
+        ownership = holds.length > 0;
 
         Files.createDirectories(Paths.get(work));
         String side = new File(work, "side-restore").getAbsolutePath();
@@ -692,6 +710,13 @@ public final class Runner {
         int slots = Math.max(par, 1) + 3;
         Configuration conf = config(work, backend, incremental, unaligned, intervalMs, slots);
         if (inline >= 0) set(conf, Shim.INLINE_THRESHOLD, String.valueOf(inline));
+        if (!failAfter.isEmpty()) {
+            // each injected failure is one restart from the latest completed checkpoint
+            // (FixedDelayRestartBackoffTimeStrategy); a restart that itself fails ends the job
+            set(conf, "restart-strategy.type", "fixed-delay");
+            set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(failAfter.size()));
+            set(conf, "restart-strategy.fixed-delay.delay", "100 ms");
+        }
         Job.Params p = new Job.Params();
         p.variant = variant;
         p.parallelism = par;
@@ -720,6 +745,7 @@ public final class Runner {
         // --ownership: the files the restored snapshot names, to see which the job deletes and
         // which its own checkpoints reuse
         java.util.SortedSet<String> restoredFiles = ownership ? Inspect.files(path) : null;
+        Map<String, Object> restoredOffsets = null;
         long tStart = System.nanoTime();
         MiniCluster mc = startCluster(conf, slots);
         JobResult jr = null;
@@ -730,8 +756,33 @@ public final class Runner {
             JobID jobId = jg.getJobID();
             try {
                 Progress.HOLD = ownership;
+                if (ownership) Progress.LIMIT.set(holds[0]);
                 mc.submitJob(jg).get(timeoutS, TimeUnit.SECONDS);
-                if (ownership) ownershipCheckpoint(mc, jobId, splits, until, timeoutS * 1000, restoredFiles, res);
+                List<Object> facts = new ArrayList<>();
+                long readers = 0; // source readers per incarnation of the job
+                for (int i = 0; i < holds.length; i++) {
+                    Progress.LIMIT.set(holds[i]);
+                    Map<String, Object> h = new LinkedHashMap<>();
+                    h.put("offset", holds[i]);
+                    facts.add(h);
+                    ownershipCheckpoint(mc, jobId, splits, holds[i], timeoutS * 1000, restoredFiles, h);
+                    if (i == 0) {
+                        restoredOffsets = readSide(side, "splits-added-"); // before a restart adds them again
+                        readers = Progress.READER_STARTS.get();
+                    }
+                    if (!h.containsKey("checkpoint_missing")) break; // the job ended first
+                    if (failAfter.contains(i)) {
+                        h.put("failover", true);
+                        failover(mc, jobId, readers, timeoutS * 1000);
+                    }
+                }
+                if (ownership) {
+                    res.put("holds", facts);
+                    // the first hold's facts also at the top, as before holds existed
+                    for (Map.Entry<String, Object> en : asMap(facts.get(0)).entrySet())
+                        if (!en.getKey().equals("offset")) res.put(en.getKey(), en.getValue());
+                }
+                Progress.LIMIT.set(Long.MAX_VALUE);
                 Progress.HOLD = false;
                 jr = mc.requestJobResult(jobId).get(timeoutS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
@@ -744,7 +795,7 @@ public final class Runner {
         res.put("progress", progress());
         res.put("snapshot_exists_after", new File(path, "_metadata").isFile());
         if (ownership) res.put("restored_missing_after_finish", missing(restoredFiles));
-        Map<String, Object> restored = readSide(side, "splits-added-");
+        Map<String, Object> restored = restoredOffsets != null ? restoredOffsets : readSide(side, "splits-added-");
         res.put("restored_offsets", restored);
 
         Throwable failure = submitError;
@@ -833,6 +884,19 @@ public final class Runner {
         res.put("checkpoint_missing", missing(files));
         res.put("checkpoint_reuses_restored", shared);
         res.put("restored_missing", missing(restoredFiles));
+    }
+
+    /**
+     * One task failure, then the restart: the job's sources throw once, Flink's restart strategy
+     * restores every task from the latest completed checkpoint, and the readers start again (or
+     * the job ends: a restore that fails is its own answer).
+     */
+    static void failover(MiniCluster mc, JobID jobId, long readers, long budget) throws Exception {
+        long starts = Progress.READER_STARTS.get() + readers;
+        Progress.FAIL_ONCE.set(true);
+        waitFor("the injected failure", budget, () -> !Progress.FAIL_ONCE.get() || terminal(mc, jobId));
+        waitFor("the restart after the failure", budget,
+                () -> Progress.READER_STARTS.get() >= starts || terminal(mc, jobId));
     }
 
     static boolean terminal(MiniCluster mc, JobID jobId) {

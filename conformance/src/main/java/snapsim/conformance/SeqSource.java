@@ -232,7 +232,10 @@ public class SeqSource<T> implements Source<T, SeqSource.Split, SeqSource.EnumSt
         }
 
         @Override
-        public void start() { startNanos = System.nanoTime(); }
+        public void start() {
+            startNanos = System.nanoTime();
+            Progress.READER_STARTS.incrementAndGet();
+        }
 
         private long allowed() {
             if (cfg.rate <= 0) return Long.MAX_VALUE;
@@ -242,6 +245,8 @@ public class SeqSource<T> implements Source<T, SeqSource.Split, SeqSource.EnumSt
 
         @Override
         public InputStatus pollNext(ReaderOutput<T> out) {
+            if (Progress.FAIL_ONCE.compareAndSet(true, false))
+                throw new IllegalStateException("snapsim: injected task failure (failover)");
             long allowed = Math.min(allowed(), Progress.LIMIT.get());
             int n = splits.size();
             for (int i = 0; i < n; i++) {
