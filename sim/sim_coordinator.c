@@ -45,6 +45,7 @@ void sim_completed_free(sim_completed *c) {
     rt_strlist_free(&c->files);
     rt_strlist_free(&c->shared);
     free(c->shared_refs);
+    free(c->held);
     memset(c, 0, sizeof *c);
 }
 

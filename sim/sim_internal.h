@@ -108,6 +108,13 @@ typedef struct sim_completed {
     rt_strlist files;  /* private files, for deletion */
     rt_strlist shared; /* registered shared files */
     sim_file_ref *shared_refs; /* the handle of each, as written (uploader, size, xxh3) */
+    /* The checkpoint as the coordinator holds it in memory (Flink's
+     * CompletedCheckpoint object), when that differs from its _metadata:
+     * a reused foreign relative handle still names its own directory
+     * (FLINK-39964 breaks only the file). A task failover restores from
+     * this; NULL when the _metadata says the same. */
+    char *held;
+    size_t held_len;
 } sim_completed;
 
 /* A checkpoint in progress (PendingCheckpoint). Each task's part moves

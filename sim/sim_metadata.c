@@ -102,6 +102,8 @@ typedef struct handle_writer {
     int savepoint;
     int foreign_relative; /* another directory's relative handle stays relative */
     int n_absolute;
+    int n_foreign; /* foreign relative handles written relative */
+    int held;      /* the coordinator's copy: each of those also names its file */
     rt_err rc;
     rt_error *e;
 } handle_writer;
@@ -130,6 +132,7 @@ static const char *relative_location(handle_writer *w, const sim_file_ref *f, ch
         if (!(w->savepoint && w->mutant == SIM_MUT_SAVEPOINT_ABSOLUTE))
             return f->path + strlen(w->dir) + 1;
     } else if (w->foreign_relative && w->mutant != SIM_MUT_FOREIGN_ABSOLUTE) {
+        w->n_foreign++;
         return sim_file_ref_name(f);
     }
     *as = SIM_HANDLE_FILE;
@@ -158,6 +161,10 @@ static json_t *handle_json(handle_writer *w, const sim_file_ref *f) {
         rt_store_absolute(w->store, f->path, loc, sizeof loc);
     }
     if (as != SIM_HANDLE_BYTES) json_object_set_new(j, "path", json_string(where));
+    /* In memory a RelativeFileStateHandle keeps the file it was loaded
+     * from; only its serialized form loses it. */
+    if (w->held && as == SIM_HANDLE_RELATIVE && !sim_path_under(f->path, w->dir))
+        json_object_set_new(j, "resolved", json_string(f->path));
     if (as == SIM_HANDLE_FILE) w->n_absolute++;
     json_object_set_new(j, "type", json_string(sim_handle_type_name(as)));
     return j;
@@ -218,18 +225,29 @@ static json_t *document(const meta_header *h, handle_writer *w, json_t *lineage,
     return m;
 }
 
-/* Dumps, seals and stores dir/_metadata. */
-static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, rt_error *e) {
+/* Dumps and seals the document m (taken) into *text (the caller frees it). */
+static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_error *e) {
     if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
     char *text = json_dumps(m, JSON_INDENT(1));
     json_decref(m);
     if (text == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
-    char path[SIM_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/_metadata", dir);
     size_t len = strlen(text);
     int sealed = sim_meta_seal(text, len);
     assert(sealed == 0);
     (void)sealed;
+    *text_out = text;
+    *len_out = len;
+    return RT_OK;
+}
+
+/* Dumps, seals and stores dir/_metadata. */
+static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, rt_error *e) {
+    char *text;
+    size_t len;
+    rt_err rc0 = seal_document(m, &text, &len, e);
+    if (rc0 != RT_OK) return rc0;
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", dir);
 #ifndef NDEBUG
     { /* what is stored must read back: the reader and the writer agree */
         sim_meta back;
@@ -306,15 +324,40 @@ static json_t *build(meta_writer *w) {
     return document(&h, &w->hw, lineage, ops);
 }
 
+/* The checkpoint as the coordinator holds it (c->held): the same document,
+ * with each foreign relative handle also naming the file it was loaded
+ * from, as Flink's in-memory handle does; built on a scratch entry so that
+ * c's file lists are not counted twice. */
+static rt_err hold_in_memory(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
+    sim_completed scratch;
+    memset(&scratch, 0, sizeof scratch);
+    meta_writer w = {r, p, &scratch, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, 0, 1,
+                                      RT_OK, e}};
+    json_t *m = build(&w);
+    sim_completed_free(&scratch);
+    if (w.hw.rc != RT_OK) {
+        json_decref(m);
+        return w.hw.rc;
+    }
+    assert(w.hw.n_foreign > 0);
+    return seal_document(m, &c->held, &c->held_len, e);
+}
+
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
-    meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, RT_OK, e}};
+    meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, 0, 0, RT_OK,
+                               e}};
     json_t *m = build(&w);
     if (w.hw.rc != RT_OK) {
         json_decref(m);
         return w.hw.rc;
     }
     size_t len = 0;
-    rt_err rc = store_document(r->cfg.store, p->dir, m, &len, e);
+    rt_err rc = w.hw.n_foreign > 0 ? hold_in_memory(r, p, c, e) : RT_OK;
+    if (rc != RT_OK) {
+        json_decref(m);
+        return rc;
+    }
+    rc = store_document(r->cfg.store, p->dir, m, &len, e);
     if (rc != RT_OK) return rc;
     r->stats.files_written++;
     r->stats.bytes_written += len;
@@ -343,7 +386,7 @@ static json_t *meta_subtask_json(handle_writer *w, const sim_meta_subtask *st) {
 }
 
 rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e) {
-    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, 0, RT_OK, e};
+    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, 0, 0, 0, RT_OK, e};
     json_t *ops = json_array(), *lineage = json_array();
     for (int o = 0; o < m->n_ops; o++) {
         const sim_meta_op *op = &m->ops[o];
@@ -372,6 +415,7 @@ typedef struct meta_parser {
     const rt_store *store;
     const char *dir;
     const char *what;
+    int held; /* the coordinator's in-memory copy: "resolved" paths count */
     rt_error *e;
 } meta_parser;
 
@@ -420,15 +464,15 @@ static rt_err inline_from_json(meta_parser *ps, const char *name, const char *da
 }
 
 static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
-    const char *type_s, *path = NULL, *name = NULL, *data = NULL, *local = "";
+    const char *type_s, *path = NULL, *name = NULL, *data = NULL, *local = "", *resolved = NULL;
     json_int_t size = 0, created = 0;
     json_t *x = NULL;
     int shared = 0;
     sim_handle_type type;
     memset(f, 0, sizeof *f);
-    if (json_unpack(j, "{s:s, s?:s, s?:s, s?:s, s:I, s:o, s:b, s?:s, s?:I}", "type", &type_s, "path", &path, "name",
-                    &name, "data", &data, "size", &size, "xxh3", &x, "shared", &shared, "local", &local,
-                    "created_by", &created) != 0 ||
+    if (json_unpack(j, "{s:s, s?:s, s?:s, s?:s, s:I, s:o, s:b, s?:s, s?:I, s?:s}", "type", &type_s, "path", &path,
+                    "name", &name, "data", &data, "size", &size, "xxh3", &x, "shared", &shared, "local", &local,
+                    "created_by", &created, "resolved", &resolved) != 0 ||
         size < 0 || created < 0 || parse_hex64(x, &f->xxh3) != 0 || sim_handle_type_parse(type_s, &type) != 0)
         return bad(ps, "file entry");
     f->type = (uint8_t)type;
@@ -440,7 +484,12 @@ static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
     if (type == SIM_HANDLE_BYTES)
         return name && data ? inline_from_json(ps, name, data, f) : bad(ps, "inlined state");
     if (path == NULL) return bad(ps, "file entry without a path");
-    return resolve_path(ps, type, path, f->path, sizeof f->path);
+    if (resolved == NULL || !ps->held || type != SIM_HANDLE_RELATIVE)
+        return resolve_path(ps, type, path, f->path, sizeof f->path);
+    rt_err rc = rt_store_check_path(resolved, ps->e);
+    if (rc == RT_OK && strlen(resolved) >= sizeof f->path) rc = bad(ps, "resolved path too long");
+    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", resolved);
+    return rc;
 }
 
 static rt_err keyed_from_json(meta_parser *ps, json_t *j, sim_keyed_handle *h) {
@@ -613,8 +662,8 @@ static rt_err parse_root(meta_parser *ps, json_t *root) {
     return rc;
 }
 
-rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
-                      const char *dir, const char *what, rt_error *e) {
+static rt_err parse_text(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
+                         const char *what, int held, rt_error *e) {
     memset(m, 0, sizeof *m);
     rt_err sealed = check_seal(text, len, what, e);
     if (sealed != RT_OK) return sealed;
@@ -622,13 +671,23 @@ rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store 
     json_t *root = json_loadb(text, len, 0, &je);
     if (root == NULL)
         return RT_FAIL(e, RT_EFORMAT, "%s: _metadata is not valid JSON (line %d: %s)", what, je.line, je.text);
-    meta_parser ps = {m, store, dir, what, e};
+    meta_parser ps = {m, store, dir, what, held, e};
     rt_err rc = parse_root(&ps, root);
     json_decref(root);
     /* The job and schema readers call a bad field input; in _metadata it is damage. */
     if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
     if (rc != RT_OK) sim_meta_free(m);
     return rc;
+}
+
+rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
+                      const char *what, rt_error *e) {
+    return parse_text(m, text, len, store, dir, what, 0, e);
+}
+
+rt_err sim_meta_parse_held(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
+                           const char *what, rt_error *e) {
+    return parse_text(m, text, len, store, dir, what, 1, e);
 }
 
 void sim_meta_free(sim_meta *m) {

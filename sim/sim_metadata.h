@@ -80,6 +80,11 @@ typedef struct sim_meta {
  * are written (inspect of a foreign snapshot). */
 rt_err sim_meta_parse(sim_meta *m, const char *text, size_t len, const rt_store *store,
                       const char *dir, const char *what, rt_error *e);
+/* The same, of the coordinator's in-memory copy of a completed checkpoint
+ * (sim_completed.held): a relative handle of another directory keeps the
+ * file it names ("resolved"), as Flink's in-memory handle does. */
+rt_err sim_meta_parse_held(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
+                           const char *what, rt_error *e);
 void sim_meta_free(sim_meta *m);
 /* Recomputes the checksum a _metadata text carries (in place); -1 if it
  * has none. For tools and tests that edit metadata on purpose. */
