@@ -412,6 +412,17 @@ static void test_diff(void) {
     CU_ASSERT_EQUAL(regressions, 0);
     CU_ASSERT(text && strstr(text, "0 regressions, 0 changed, 0 new, 0 gone, 3 unchanged") != NULL);
     free(text);
+    /* a corrupted cell in both (a known bug the model reproduces) is unchanged */
+    mx_result bug = result(row, "native", "rocksdb", "", "corrupted", 1);
+    db = open_db("bug.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, &bug, 1, WHEN);
+    mx_close(db);
+    text = diff_text("bug.db", "bug.db", &regressions, &rc);
+    CU_ASSERT_EQUAL(rc, RT_OK);
+    CU_ASSERT_EQUAL(regressions, 0);
+    CU_ASSERT(text && strstr(text, "0 regressions, 0 changed, 0 new, 0 gone, 1 unchanged") != NULL);
+    free(text);
     text = diff_text("old.db", "missing.db", &regressions, &rc);
     CU_ASSERT_EQUAL(rc, RT_ENOENT);
     free(text);
