@@ -147,7 +147,9 @@ static int take_option(const flat_opt *f, void *opts, const char *value, const c
         assert(o->fn != NULL);
         if (o->fn(target, value) != 0) return cli_usage_error("%s: --%s wants %s, not '%s'", cmd, o->name, o->wants, value);
         break;
-    case CLI_OPT_REFUSE: return cli_usage_error("%s: %s", cmd, o->help);
+    case CLI_OPT_REFUSE:
+        snprintf(last.refused, sizeof last.refused, "--%s", o->name);
+        return cli_usage_error("%s: %s", cmd, o->help);
     case CLI_OPT_END:
     case CLI_OPT_INCLUDE: assert(0 && "not an option of a flattened table"); break;
     }
@@ -175,10 +177,22 @@ static int spelled_out(int argc, char **argv, const char *name) {
     return 0;
 }
 
+static int one_dash(const char *a) { return a[0] == '-' && a[1] != '-' && a[1] != '\0'; }
+
+/* The argument a refused one-letter option came in, whole: "-rm", not
+ * "-r" (getopt stays inside an argument until its last letter). */
+static const char *short_element(int argc, char **argv, int letter) {
+    const char *prev = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "";
+    const char *cur = optind < argc ? argv[optind] : "";
+    if (one_dash(prev) && prev[strlen(prev) - 1] == letter) return prev;
+    if (one_dash(cur) && strchr(cur + 1, letter) != NULL) return cur;
+    return prev;
+}
+
 /* The error of an option getopt did not take: unknown, or without its value. */
 static int refuse(int c, int argc, char **argv, const char *cmd) {
     char spelled[64];
-    if (optopt > 0 && optopt < 256) snprintf(spelled, sizeof spelled, "-%c", optopt);
+    if (optopt > 0 && optopt < 256) snprintf(spelled, sizeof spelled, "%s", short_element(argc, argv, optopt));
     else snprintf(spelled, sizeof spelled, "%s", optind - 1 < argc ? argv[optind - 1] : "");
     if (c == ':') return cli_usage_error("%s: option '%s' needs a value (see snapsim %s --help)", cmd, spelled, cmd);
     snprintf(last.refused, sizeof last.refused, "%s", spelled);
@@ -195,7 +209,7 @@ int cli_parse(const cli_opt *table, void *opts, int argc, char **argv, const cha
     flatten(&t, table, 0);
     build_getopt(&t, &g);
     rewrite_aliases(&t, argc, argv);
-    optind = 1;
+    optind = 0; /* glibc: 0 also forgets where it was inside an argument ("-rm") */
     opterr = 0;
     int c, li = -1;
     while ((c = getopt_long(argc, argv, g.shorts, g.longs, &li)) != -1) {

@@ -78,7 +78,8 @@ typedef struct cli_opt {
  * "error: CMD: unknown option '--x' (see snapsim CMD --help)",
  * "error: CMD: --records wants a number up to 10000000, not 'x'". */
 int cli_parse(const cli_opt *table, void *opts, int argc, char **argv, const char *cmd, int *first);
-/* The option the last cli_parse refused as unknown ("" if it refused none):
+/* The option the last cli_parse refused as unknown or as one it only names
+ * to refuse (CLI_OPT_REFUSE); "" if it refused none:
  * lets a test tell "unknown" from "a bad value". */
 const char *cli_parse_refused(void);
 
