@@ -92,6 +92,22 @@ static void table_words(const cli_opt *t, words *out) {
     if (t) cli_opt_each_spelling(t, add_spelling, out);
 }
 
+/* stderr to /dev/null (the refusals' error lines) and back. */
+static int quiet_begin(void) {
+    fflush(stderr);
+    int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+    CU_ASSERT_FATAL(saved >= 0 && devnull >= 0);
+    dup2(devnull, 2);
+    close(devnull);
+    return saved;
+}
+
+static void quiet_end(int saved) {
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+}
+
 /* Runs the command's entry point on [name, sub, args...] with stderr
  * silenced; returns its exit status. */
 static int run_cmd(const cli_command *c, const char *sub, const char *a1, const char *a2, const char *a3) {
@@ -102,15 +118,9 @@ static int run_cmd(const cli_command *c, const char *sub, const char *a1, const 
     const char *args[] = {a1, a2, a3};
     for (int i = 0; i < 3 && args[i]; i++) argv[argc++] = (char *)args[i];
     argv[argc] = NULL;
-    fflush(stderr);
-    int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
-    CU_ASSERT_FATAL(saved >= 0 && devnull >= 0);
-    dup2(devnull, 2);
-    close(devnull);
+    int saved = quiet_begin();
     int rc = c->fn(argc, argv);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    quiet_end(saved);
     return rc;
 }
 
@@ -119,12 +129,9 @@ static int run_cmd(const cli_command *c, const char *sub, const char *a1, const 
 static void poison_refused(void) {
     static const cli_opt none[] = {CLI_END};
     char *argv[] = {"poison", "--yy-poison", NULL};
-    int first = 0, saved = dup(2), devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
-    close(devnull);
+    int first = 0, saved = quiet_begin();
     CU_ASSERT(cli_parse(none, NULL, 2, argv, "poison", &first) == CLI_EXIT_USAGE);
-    dup2(saved, 2);
-    close(saved);
+    quiet_end(saved);
     CU_ASSERT(strcmp(cli_parse_refused(), "--yy-poison") == 0);
 }
 
@@ -255,12 +262,9 @@ static const cli_opt probe_table[] = {
 
 static int probe(probe_opts *o, int argc, char **argv, int *first) {
     memset(o, 0, sizeof *o);
-    int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
-    close(devnull);
+    int saved = quiet_begin();
     int rc = cli_parse(probe_table, o, argc, argv, "probe", first);
-    dup2(saved, 2);
-    close(saved);
+    quiet_end(saved);
     return rc;
 }
 
