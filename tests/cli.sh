@@ -92,6 +92,18 @@ expect 1 "inspect of truncated real _metadata" "$bin" inspect "$tmp/trunc"
 expect 1 "check of truncated real _metadata" "$bin" check "$tmp/trunc" --to 2.2.0
 cp -r "$sp" "$tmp/sp" && rm "$(find "$tmp/sp" -type f ! -name _metadata | head -n 1)"
 expect 1 "inspect of a real savepoint missing a file" "$bin" inspect "$tmp/sp"
+# Two matrix runs into one database at once (one scenario, one cell each):
+# both work, and a merge keeps the two runs apart (each has its own uid).
+mkdir -p "$tmp/msc" && cp "$(dirname "$0")/../scenarios/relocatable.json" "$tmp/msc/"
+for i in 1 2; do
+    "$bin" matrix --jobs 1 --scenarios "$tmp/msc" --kind native --backend heap --observed "$tmp/none" \
+        --db "$tmp/two.db" --out "$tmp/two$i" >"$tmp/two$i.log" 2>&1 &
+done
+wait
+for i in 1 2; do tail -n 1 "$tmp/two$i.log" | grep -q "results in" || { echo "cli: concurrent matrix $i: $(tail -n 1 "$tmp/two$i.log")"; bad=1; }; done
+expect 0 "matrix merge of two concurrent runs" "$bin" matrix merge "$tmp/two-merged.db" "$tmp/two.db"
+runs=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(distinct uid) from runs").fetchone()[0])' "$tmp/two-merged.db")
+[ "$runs" = 2 ] || { echo "cli: two concurrent matrix runs merged into $runs run(s), want 2"; bad=1; }
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null

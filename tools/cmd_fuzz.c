@@ -114,7 +114,7 @@ int cmd_fuzz(int argc, char **argv) {
     mx_db *db = NULL;
     int64_t run = 0;
     if (o.db && (mx_open(&db, o.db, &e) != RT_OK ||
-                 mx_run_begin(db, "fuzz", "", o.mutant ? sim_mutant_name(o.mutant) : "fuzz", &run, &e) != RT_OK)) {
+                 mx_run_begin(db, "fuzz", "", o.mutant ? sim_mutant_name(o.mutant) : "fuzz", NULL, &run, &e) != RT_OK)) {
         mx_close(db);
         return cli_report_error(&e);
     }

@@ -223,7 +223,9 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
     snprintf(options, sizeof options, "{\"seed\":%llu}", (unsigned long long)o->seed);
     int64_t run = 0;
     rc = mx_load_expectations(db, o->expect, e);
-    if (rc == RT_OK) rc = mx_run_begin(db, when, rev, options, &run, e);
+    /* Shards given one --started are one run and merge as one; any other
+     * run gets a uid of its own (two runs of one second stay two). */
+    if (rc == RT_OK) rc = mx_run_begin(db, when, rev, options, o->started ? "" : NULL, &run, e);
     for (int i = 0; rc == RT_OK && i < n; i++)
         if (strcmp(res[i].outcome, "skipped") != 0) rc = mx_record(db, run, &res[i], e);
     int imported = 0;
