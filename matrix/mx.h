@@ -66,9 +66,13 @@ rt_err mx_open(mx_db **out, const char *path, rt_error *e);
 void mx_close(mx_db *db);
 
 /* A run: when (an ISO date string given by the caller, never read from the
- * clock here), code revision, options (free text / JSON). */
+ * clock here), code revision, options (free text / JSON), and uid, what
+ * `matrix merge` tells runs apart by besides those: NULL makes a fresh random
+ * one (a run of its own, even if another began in the same second), "" or a
+ * name shared on purpose makes runs of the same when, revision and options
+ * merge into one (the shards of one run). */
 rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const char *options,
-                    int64_t *run_id, rt_error *e);
+                    const char *uid, int64_t *run_id, rt_error *e);
 rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e);
 rt_err mx_run_end(mx_db *db, int64_t run_id, rt_error *e);
 

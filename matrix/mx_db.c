@@ -76,6 +76,10 @@ rt_err mx_sql_fail_at(const mx_db *db, rt_error *e, const char *file, int line,
                       const char *what) {
     assert(db != NULL);
     const char *msg = db->sql ? sqlite3_errmsg(db->sql) : "no connection";
+    if (db->sql && (sqlite3_errcode(db->sql) & 0xff) == SQLITE_BUSY) /* not damage: somebody else's turn */
+        return rt_error_set(e, RT_ESQL, file, line,
+                            "%s: %s: busy: another process kept the database locked for writing for %d s", db->path,
+                            what, MX_BUSY_MS / 1000);
     return rt_error_set(e, RT_ESQL, file, line, "%s: %s: %s", db->path, what, msg);
 }
 
@@ -148,7 +152,9 @@ static rt_err check_header(const char *path, int must_exist, int *exists, rt_err
 /* Ours, empty (*fresh), or refused: a SQLite file with tables but without
  * our application_id is somebody else's database; one of another schema
  * version is refused too, unless it is one the caller reads (oldest_ok:
- * the oldest version accepted, for reading results only). */
+ * the oldest version accepted). Read inside the caller's transaction, so
+ * the three answers are of one state of the file: another process creating
+ * the schema meanwhile cannot make an empty file look like a foreign one. */
 static rt_err check_identity(mx_db *db, int *fresh, int64_t oldest_ok, rt_error *e) {
     int64_t app, version, objects;
     rt_err rc = query_int(db, "PRAGMA application_id", &app, e);
@@ -156,6 +162,7 @@ static rt_err check_identity(mx_db *db, int *fresh, int64_t oldest_ok, rt_error 
     if (rc == RT_OK) rc = query_int(db, "SELECT count(*) FROM sqlite_master", &objects, e);
     if (rc != RT_OK) return rc;
     *fresh = app == 0 && version == 0 && objects == 0;
+    db->version = *fresh ? 0 : version;
     if (*fresh) return RT_OK;
     if (app != MX_APP_ID)
         return RT_FAIL(e, RT_ESQL, "%s: a SQLite database but not a snapsim matrix "
@@ -165,6 +172,35 @@ static rt_err check_identity(mx_db *db, int *fresh, int64_t oldest_ok, rt_error 
         return RT_FAIL(e, RT_ESQL, "%s: matrix schema version %lld, this snapsim reads version "
                        "%d; left untouched", db->path, (long long)version, MX_SCHEMA_VERSION);
     return RT_OK;
+}
+
+/* Identity and schema in one transaction: a writer's BEGIN IMMEDIATE waits
+ * (busy timeout) for any other writer, so two processes opening one fresh
+ * file create its schema once, one after the other; a reader's is one
+ * consistent read. */
+static rt_err settle_schema(mx_db *db, int64_t oldest_ok, rt_error *e) {
+    int fresh = 0;
+    rt_err rc = mx_exec(db, db->read_only ? "BEGIN" : "BEGIN IMMEDIATE", e);
+    if (rc != RT_OK) return rc;
+    rc = check_identity(db, &fresh, oldest_ok, e);
+    if (rc == RT_OK && db->read_only && fresh)
+        rc = RT_FAIL(e, RT_ESQL, "%s: holds no snapsim matrix (empty database)", db->path);
+    if (rc == RT_OK && !db->read_only) rc = mx_schema_create(db, db->version, e);
+    if (rc == RT_OK) rc = mx_exec(db, "COMMIT", e);
+    if (rc != RT_OK) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Write-ahead logging, so readers (render, diff, merge) and a writer do not
+ * block each other; writers still take turns. Set only on a file known to
+ * be ours; a file system without WAL keeps its rollback journal. */
+static rt_err use_wal(mx_db *db, rt_error *e) {
+    sqlite3_stmt *st;
+    rt_err rc = mx_prepare(db, "PRAGMA journal_mode = WAL", &st, e);
+    if (rc != RT_OK) return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) rc = MX_SQL_FAIL(db, e, "cannot switch to write-ahead logging");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static rt_err open_common(mx_db **out, const char *path, int read_only, int64_t oldest_ok, rt_error *e) {
@@ -180,15 +216,12 @@ static rt_err open_common(mx_db **out, const char *path, int read_only, int64_t 
     mx_copy(db->path, sizeof db->path, path);
     db->read_only = read_only;
     int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int fresh = 0;
     if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK)
         rc = MX_SQL_FAIL(db, e, "cannot open");
-    if (rc == RT_OK) sqlite3_busy_timeout(db->sql, 5000);
-    if (rc == RT_OK) rc = check_identity(db, &fresh, oldest_ok, e);
-    if (rc == RT_OK && read_only && fresh)
-        rc = RT_FAIL(e, RT_ESQL, "%s: holds no snapsim matrix (empty database)", path);
-    if (rc == RT_OK) rc = mx_exec(db, "PRAGMA foreign_keys = ON", e);
-    if (rc == RT_OK && !read_only) rc = mx_schema_create(db, fresh, e);
+    if (rc == RT_OK) sqlite3_busy_timeout(db->sql, MX_BUSY_MS);
+    if (rc == RT_OK) rc = mx_exec(db, "PRAGMA foreign_keys = ON", e); /* a no-op inside a transaction */
+    if (rc == RT_OK) rc = settle_schema(db, oldest_ok, e);
+    if (rc == RT_OK && !read_only) rc = use_wal(db, e);
     if (rc != RT_OK) {
         mx_close(db);
         return rc;
@@ -198,11 +231,11 @@ static rt_err open_common(mx_db **out, const char *path, int read_only, int64_t 
 }
 
 rt_err mx_open(mx_db **out, const char *path, rt_error *e) {
-    return open_common(out, path, 0, MX_SCHEMA_VERSION, e);
+    return open_common(out, path, 0, MX_SCHEMA_WHOLE_SINCE, e);
 }
 
 rt_err mx_open_read_only(mx_db **out, const char *path, rt_error *e) {
-    return open_common(out, path, 1, MX_SCHEMA_VERSION, e);
+    return open_common(out, path, 1, MX_SCHEMA_WHOLE_SINCE, e);
 }
 
 rt_err mx_open_results(mx_db **out, const char *path, rt_error *e) {
@@ -219,15 +252,32 @@ void mx_close(mx_db *db) {
     free(db);
 }
 
+/* A fresh run uid: 128 bits from the kernel's random source, in hex.
+ * Bookkeeping like the run's date: it tells runs apart across databases and
+ * never reaches a simulation (whose randomness is its seed's alone). */
+static rt_err fresh_uid(const mx_db *db, char *out, size_t cap, rt_error *e) {
+    uint8_t bits[16];
+    assert(cap >= 2 * sizeof bits + 1);
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(bits, 1, sizeof bits, f) : 0;
+    if (f) fclose(f);
+    if (got != sizeof bits) return RT_FAIL(e, RT_EIO, "%s: cannot read /dev/urandom for a run id", db->path);
+    for (size_t i = 0; i < sizeof bits; i++) snprintf(out + 2 * i, cap - 2 * i, "%02x", bits[i]);
+    return RT_OK;
+}
+
 static rt_err insert_run(mx_db *db, const char *when, const char *revision,
-                         const char *options, int64_t *run_id, rt_error *e) {
+                         const char *options, const char *uid, int64_t *run_id, rt_error *e) {
+    char fresh[33] = "";
+    rt_err rc = uid ? RT_OK : fresh_uid(db, fresh, sizeof fresh, e);
+    if (rc != RT_OK) return rc;
     sqlite3_stmt *st;
-    rt_err rc = mx_prepare(db, "INSERT INTO runs(started, revision, options) VALUES (?1, ?2, ?3)",
-                           &st, e);
+    rc = mx_prepare(db, "INSERT INTO runs(started, revision, options, uid) VALUES (?1, ?2, ?3, ?4)", &st, e);
     if (rc != RT_OK) return rc;
     sqlite3_bind_text(st, 1, when, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, revision ? revision : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, options ? options : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, uid ? uid : fresh, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_DONE) rc = MX_SQL_FAIL(db, e, "cannot insert the run");
     else *run_id = sqlite3_last_insert_rowid(db->sql);
     sqlite3_finalize(st);
@@ -235,7 +285,7 @@ static rt_err insert_run(mx_db *db, const char *when, const char *revision,
 }
 
 rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const char *options,
-                    int64_t *run_id, rt_error *e) {
+                    const char *uid, int64_t *run_id, rt_error *e) {
     assert(db != NULL);
     assert(run_id != NULL);
     if (db->read_only) return RT_FAIL(e, RT_EUSAGE, "%s: opened read-only", db->path);
@@ -246,7 +296,7 @@ rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const cha
         return RT_FAIL(e, RT_EUSAGE, "%s: a run needs its start date", db->path);
     rt_err rc = mx_exec(db, "SAVEPOINT mx_run", e);
     if (rc != RT_OK) return rc;
-    rc = insert_run(db, when, revision, options, run_id, e);
+    rc = insert_run(db, when, revision, options, uid, run_id, e);
     if (rc != RT_OK) {
         sqlite3_exec(db->sql, "ROLLBACK TO mx_run; RELEASE mx_run", NULL, NULL, NULL);
         return rc;

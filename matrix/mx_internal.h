@@ -13,11 +13,18 @@
  * it is somebody else's and is never modified. */
 #define MX_APP_ID 0x736e6170
 /* PRAGMA user_version: the schema this build writes and reads. */
-#define MX_SCHEMA_VERSION 3 /* 2: results.impl; 3: restores, deletions (ownership) */
+#define MX_SCHEMA_VERSION 4 /* 2: results.impl; 3: restores, deletions (ownership); 4: runs.uid */
+/* The oldest schema opened whole: a version 3 file is upgraded in place
+ * when opened for writing (runs.uid added, '' for its runs) and read as
+ * one with every run's uid '' (merge). */
+#define MX_SCHEMA_WHOLE_SINCE 3
 /* The oldest schema whose results table reads as this one's (matrix diff
  * compares a database of an older build with a new one). */
 #define MX_SCHEMA_RESULTS_SINCE 2
 #define MX_PATH_MAX 4096
+/* How long a connection waits for another process's write transaction
+ * (sqlite3_busy_timeout) before it gives up with "busy". */
+#define MX_BUSY_MS 30000
 
 /* The four snapshot kinds in the documentation's column order. */
 #define MX_KIND_COUNT 4
@@ -32,6 +39,7 @@ struct mx_db {
     sqlite3 *sql;
     char path[MX_PATH_MAX];
     int read_only;
+    int64_t version; /* PRAGMA user_version as opened (before an upgrade) */
     /* The run between mx_run_begin and mx_run_end, 0 if none. Its results
      * are written inside one SAVEPOINT, so a run that never ends leaves
      * nothing behind and a finished run is one commit. */
@@ -54,9 +62,10 @@ rt_err mx_sql_fail_at(const mx_db *db, rt_error *e, const char *file, int line,
 rt_err mx_exec(mx_db *db, const char *sql, rt_error *e);
 rt_err mx_prepare(mx_db *db, const char *sql, sqlite3_stmt **st, rt_error *e);
 
-/* Creates every table and view (IF NOT EXISTS); stamp_identity writes
- * the application_id and user_version (for a fresh file). */
-rt_err mx_schema_create(mx_db *db, int stamp_identity, rt_error *e);
+/* Inside the caller's write transaction: creates every table and view (IF
+ * NOT EXISTS), upgrading a file of an older schema (from_version, 0 for a
+ * fresh file) first; a fresh file gets its application_id and user_version. */
+rt_err mx_schema_create(mx_db *db, int64_t from_version, rt_error *e);
 
 /* The latest run: greatest `started`, then greatest id; 0 if there is none. */
 rt_err mx_latest_run(mx_db *db, int64_t *run_id, rt_error *e);

@@ -1,6 +1,8 @@
 /* mx_merge: copies the runs and results of several matrix databases into
  * one. Inputs are opened read-only. Runs with the same (started, revision,
- * options) are the shards of one run and become one run, so the rendered
+ * options, uid) are the shards of one run and become one run (runs made
+ * without a shared uid each have a random one, so two runs that began in the
+ * same second stay two), so the rendered
  * latest run holds every shard's results; an identical result is copied
  * once, so merging a shard twice changes nothing. Expectations are copied
  * once per (source, row, kind). All or nothing. */
@@ -39,18 +41,17 @@ static rt_err copy_rows(mx_db *src, const char *sel, int64_t src_key, mx_db *dst
 static rt_err target_run(mx_db *out, sqlite3_stmt *run, int64_t *id, rt_error *e) {
     sqlite3_stmt *st;
     rt_err rc = mx_prepare(out, "SELECT id FROM runs WHERE started = ?1 AND revision = ?2"
-                                " AND options = ?3 ORDER BY id LIMIT 1", &st, e);
+                                " AND options = ?3 AND uid = ?4 ORDER BY id LIMIT 1", &st, e);
     if (rc != RT_OK) return rc;
-    for (int i = 1; i <= 3; i++) sqlite3_bind_value(st, i, sqlite3_column_value(run, i));
+    for (int i = 1; i <= 4; i++) sqlite3_bind_value(st, i, sqlite3_column_value(run, i));
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
     else if (step != SQLITE_DONE) rc = MX_SQL_FAIL(out, e, "cannot look up a run");
     sqlite3_finalize(st);
     if (rc != RT_OK || step == SQLITE_ROW) return rc;
-    rc = mx_prepare(out, "INSERT INTO runs(started, revision, options) VALUES (?1, ?2, ?3)",
-                    &st, e);
+    rc = mx_prepare(out, "INSERT INTO runs(started, revision, options, uid) VALUES (?1, ?2, ?3, ?4)", &st, e);
     if (rc != RT_OK) return rc;
-    for (int i = 1; i <= 3; i++) sqlite3_bind_value(st, i, sqlite3_column_value(run, i));
+    for (int i = 1; i <= 4; i++) sqlite3_bind_value(st, i, sqlite3_column_value(run, i));
     if (sqlite3_step(st) != SQLITE_DONE) rc = MX_SQL_FAIL(out, e, "cannot insert a run");
     else *id = sqlite3_last_insert_rowid(out->sql);
     sqlite3_finalize(st);
@@ -92,7 +93,9 @@ static rt_err copy_results(mx_db *in, int64_t from, mx_db *out, int64_t to, rt_e
 
 static rt_err merge_runs(mx_db *out, mx_db *in, rt_error *e) {
     sqlite3_stmt *runs;
-    rt_err rc = mx_prepare(in, "SELECT id, started, revision, options FROM runs ORDER BY id",
+    /* A schema 3 input has no uid: its runs merge as they did. */
+    rt_err rc = mx_prepare(in, in->version >= 4 ? "SELECT id, started, revision, options, uid FROM runs ORDER BY id"
+                                                : "SELECT id, started, revision, options, '' FROM runs ORDER BY id",
                            &runs, e);
     int step = SQLITE_DONE;
     while (rc == RT_OK && (step = sqlite3_step(runs)) == SQLITE_ROW) {

@@ -12,7 +12,12 @@ static const char schema_sql[] =
     "  id       INTEGER PRIMARY KEY,"
     "  started  TEXT NOT NULL,"
     "  revision TEXT NOT NULL DEFAULT '',"
-    "  options  TEXT NOT NULL DEFAULT ''"
+    "  options  TEXT NOT NULL DEFAULT '',"
+    /* Names the invocation across databases, so `matrix merge` keeps apart
+     * two runs that began in the same second with the same options. 128
+     * random bits for an invocation of its own; '' for the shards of one run,
+     * which share their start date (--started) and merge into one run. */
+    "  uid      TEXT NOT NULL DEFAULT ''"
     ");"
     /* One scenario run for one (row, kind, backend, versions, seed). */
     "CREATE TABLE IF NOT EXISTS results ("
@@ -99,19 +104,19 @@ static const char schema_sql[] =
     "  LEFT JOIN expectations x"
     "    ON x.source = s.source AND x.row = c.guarantee AND x.kind = c.kind;";
 
-rt_err mx_schema_create(mx_db *db, int stamp_identity, rt_error *e) {
+rt_err mx_schema_create(mx_db *db, int64_t from_version, rt_error *e) {
     assert(db != NULL);
     assert(!db->read_only);
+    assert(from_version == 0 || from_version >= MX_SCHEMA_WHOLE_SINCE);
     char stamp[128];
     snprintf(stamp, sizeof stamp, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              MX_APP_ID, MX_SCHEMA_VERSION);
-    rt_err rc = mx_exec(db, "BEGIN IMMEDIATE", e);
+    rt_err rc = RT_OK;
+    if (from_version == 3) rc = mx_exec(db, "ALTER TABLE runs ADD COLUMN uid TEXT NOT NULL DEFAULT ''", e);
     if (rc == RT_OK) rc = mx_exec(db, schema_sql, e);
-    /* Stamped in the same transaction: a file is either a complete matrix
-     * with its identity or unchanged. Only a fresh file is stamped, so
-     * opening an existing matrix writes nothing. */
-    if (rc == RT_OK && stamp_identity) rc = mx_exec(db, stamp, e);
-    if (rc == RT_OK) rc = mx_exec(db, "COMMIT", e);
-    if (rc != RT_OK) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    /* Stamped in the caller's transaction: a file is either a complete
+     * matrix with its identity or unchanged. Only a fresh or upgraded file
+     * is stamped, so opening a current matrix writes nothing. */
+    if (rc == RT_OK && from_version != MX_SCHEMA_VERSION) rc = mx_exec(db, stamp, e);
     return rc;
 }

@@ -16,4 +16,5 @@
     X(scenario)         \
     X(registry)        \
     X(flink)           \
-    X(flink_hostile)
+    X(flink_hostile)   \
+    X(cli)

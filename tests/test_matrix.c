@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mx.h"
 #include "mx_cells.h"
@@ -96,7 +98,8 @@ static int pick_cell(mx_db *db, mx_expect x, int skip, const char **row, const c
 static void record_all(mx_db *db, const mx_result *rs, int n, const char *when) {
     rt_error e;
     int64_t run = 0;
-    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, when, "rev-1", "{\"jobs\":1}", &run, &e), RT_OK);
+    /* uid "": runs of one date are the shards of one run (test_merge_shards) */
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, when, "rev-1", "{\"jobs\":1}", "", &run, &e), RT_OK);
     for (int i = 0; i < n; i++) CU_ASSERT_EQUAL(mx_record(db, run, &rs[i], &e), RT_OK);
     CU_ASSERT_EQUAL(mx_run_end(db, run, &e), RT_OK);
 }
@@ -620,6 +623,110 @@ static void test_merge_shards(void) {
     teardown_dir();
 }
 
+/* One writer process of test_concurrent_writers: waits at the barrier
+ * (the pipe's end closing), then opens the shared file, fresh or not, and
+ * records one run of n results, pausing between them so that the two
+ * writers' transactions overlap. Exit 0, or 1 naming the error. */
+static void concurrent_writer(const char *path, int barrier, int n) {
+    char c;
+    while (read(barrier, &c, 1) > 0) {
+    }
+    rt_error e;
+    rt_error_clear(&e);
+    mx_db *db = NULL;
+    int64_t run = 0;
+    rt_err rc = mx_open(&db, path, &e);
+    if (rc == RT_OK) rc = mx_run_begin(db, WHEN, "rev", "{\"seed\":1}", NULL, &run, &e);
+    for (int i = 0; rc == RT_OK && i < n; i++) {
+        mx_result r = result(mx_rows[i % mx_row_count].id, mx_kinds[i % MX_KIND_COUNT], "heap", "", "works", 1);
+        rc = mx_record(db, run, &r, &e);
+        usleep(2000);
+    }
+    if (rc == RT_OK) rc = mx_run_end(db, run, &e);
+    mx_close(db);
+    if (rc != RT_OK) fprintf(stderr, "\nwriter %d: %s\n", (int)getpid(), e.msg);
+    _exit(rc == RT_OK ? 0 : 1);
+}
+
+/* Two processes record a run each into one fresh file at once, with the
+ * same date, revision and options (two `matrix` runs of one second). Both
+ * succeed (busy timeout, WAL, the schema made once), both runs are there
+ * with their own uid and results, and a merge keeps them two (it folded
+ * runs of the same date, revision and options into one, and dropped the
+ * second run's identical results). */
+static void test_concurrent_writers(void) {
+    enum { WRITERS = 2, RESULTS = 40 };
+    setup_dir();
+    char path[600], merged[600];
+    path_in(path, sizeof path, "shared.db");
+    path_in(merged, sizeof merged, "merged.db");
+    int fds[2];
+    CU_ASSERT_FATAL(pipe(fds) == 0);
+    pid_t kids[WRITERS];
+    for (int k = 0; k < WRITERS; k++) {
+        kids[k] = fork();
+        CU_ASSERT_FATAL(kids[k] >= 0);
+        if (kids[k] == 0) {
+            close(fds[1]);
+            concurrent_writer(path, fds[0], RESULTS);
+        }
+    }
+    close(fds[0]);
+    close(fds[1]); /* the barrier opens for both */
+    for (int k = 0; k < WRITERS; k++) {
+        int status = 0;
+        CU_ASSERT(waitpid(kids[k], &status, 0) == kids[k]);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM runs"), WRITERS);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(DISTINCT uid) FROM runs WHERE length(uid) = 32"), WRITERS);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(DISTINCT started || revision || options) FROM runs"), 1);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT min(n) FROM (SELECT count(*) AS n FROM results GROUP BY run_id)"),
+                    RESULTS);
+    const char *ins[] = {path};
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_OK); /* again: nothing new */
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM runs"), WRITERS);
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM results"), WRITERS * RESULTS);
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM runs r JOIN runs s ON r.uid = s.uid AND r.id < s.id"), 0);
+    teardown_dir();
+}
+
+/* A schema 3 file (before runs.uid): merged as it was (its runs' uid ''),
+ * and upgraded in place when opened for writing, its runs kept. */
+static void test_schema3_upgraded(void) {
+    setup_dir();
+    char path[600], merged[600];
+    path_in(path, sizeof path, "v3.db");
+    path_in(merged, sizeof merged, "v3-merged.db");
+    mx_db *db = open_db("v3.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    mx_result r = result(mx_rows[0].id, "native", "heap", "", "works", 1);
+    record_all(db, &r, 1, WHEN);
+    mx_close(db);
+    sqlite3 *s;
+    CU_ASSERT_FATAL(sqlite3_open(path, &s) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(s, "ALTER TABLE runs DROP COLUMN uid; PRAGMA user_version = 3;", NULL, NULL, NULL) ==
+              SQLITE_OK);
+    sqlite3_close(s);
+    rt_error e;
+    rt_error_clear(&e);
+    const char *ins[] = {path};
+    CU_ASSERT_EQUAL(mx_merge(merged, ins, 1, &e), RT_OK);
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM runs WHERE uid = ''"), 1);
+    CU_ASSERT_EQUAL(count_rows(merged, "SELECT count(*) FROM results"), 1);
+    CU_ASSERT_EQUAL(count_rows(path, "PRAGMA user_version"), 3); /* a merge input is only read */
+    db = open_db("v3.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    mx_close(db);
+    CU_ASSERT_EQUAL(count_rows(path, "PRAGMA user_version"), MX_SCHEMA_VERSION);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM runs WHERE uid = ''"), 1);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM latest_results"), 1);
+    teardown_dir();
+}
+
 static void expect_refused(const char *name) {
     char path[600];
     path_in(path, sizeof path, name);
@@ -701,7 +808,7 @@ static void test_ownership_timeline(void) {
     int64_t run = 0;
     mx_db *other = open_db("own-bad.db", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
-    CU_ASSERT_EQUAL(mx_run_begin(other, WHEN, "rev", "", &run, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_run_begin(other, WHEN, "rev", "", NULL, &run, &e), RT_OK);
     mx_result bad = owned("claim", 1);
     bad.events[1].restore = 3; /* no such restore */
     CU_ASSERT_EQUAL(mx_record(other, run, &bad, &e), RT_EINPUT);
@@ -877,7 +984,7 @@ static void test_flink_beside_model(void) {
     rt_error e;
     rt_error_clear(&e);
     int64_t run;
-    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", &run, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", NULL, &run, &e), RT_OK);
     mx_result m1 = result("relocatable", "aligned", "heap", "", "rejected", 1);
     mx_result f1 = result("relocatable", "aligned", "heap", "1.20.3", "works", 1);
     mx_result m2 = result("relocatable", "canonical", "heap", "", "works", 1);
@@ -932,7 +1039,7 @@ static void test_run_lifecycle(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(db);
     rt_error e;
     int64_t run;
-    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", &run, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", NULL, &run, &e), RT_OK);
     mx_result r = result(mx_rows[0].id, "sideways", "heap", "", "works", 1);
     CU_ASSERT_EQUAL(mx_record(db, run, &r, &e), RT_EINPUT);
     CU_ASSERT(strstr(e.msg, "sideways") != NULL);
@@ -971,6 +1078,8 @@ int suite_matrix(void) {
         {"diff --impls compares the model with real Flink", test_diff_impls},
         {"diff lists cost changes and flags cost regressions apart", test_diff_costs},
         {"merge of shards yields one run", test_merge_shards},
+        {"two writers at once: both runs kept, and apart on merge", test_concurrent_writers},
+        {"a schema 3 file merges and is upgraded in place", test_schema3_upgraded},
         {"non-SQLite and foreign files are refused untouched", test_refuse_foreign},
         {"ownership timeline: recorded, merged, rendered; schema 2", test_ownership_timeline},
         {"expectation sources load; blog differs where documented", test_expectations},

@@ -53,10 +53,23 @@ int cli_parse_u64(const char *s, uint64_t *out) {
     return 0;
 }
 
+void cli_help_write(FILE *out, const cli_command *c) {
+    fputs(c->usage, out);
+    if (c->opts && c->opts[0].kind != CLI_OPT_END) {
+        fputs("\noptions:\n", out);
+        cli_opt_help(out, c->opts);
+    }
+    for (const cli_subcommand *s = c->subs; s && s->name; s++) {
+        if (s->opts[0].kind == CLI_OPT_END) continue;
+        fprintf(out, "\noptions of %s %s:\n", c->name, s->name);
+        cli_opt_help(out, s->opts);
+    }
+}
+
 int cli_print_help(const char *name) {
     for (const cli_command *c = cli_commands; c->name; c++) {
         if (strcmp(c->name, name) == 0) {
-            fputs(c->usage, stdout);
+            cli_help_write(stdout, c);
             return CLI_EXIT_OK;
         }
     }

@@ -4,7 +4,9 @@
 #define CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
+#include "cli_opt.h"
 #include "rt_err.h"
 
 /* Exit codes of the CLI contract. */
@@ -19,11 +21,19 @@ enum {
 
 typedef int (*cli_fn)(int argc, char **argv);
 
+/* A word after the command with options of its own (matrix diff). */
+typedef struct cli_subcommand {
+    const char *name;
+    const cli_opt *opts;
+} cli_subcommand;
+
 typedef struct cli_command {
     const char *name;
     cli_fn fn;
     const char *summary;
-    const char *usage; /* full --help text */
+    const char *usage;          /* --help: synopsis and description; the option lines come from opts */
+    const cli_opt *opts;        /* the table fn parses with (NULL: only subcommands) */
+    const cli_subcommand *subs; /* NULL, or ending in a NULL name */
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -41,8 +51,10 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_work_dir(char *buf, size_t cap, const char *tag);
 /* Removes a directory tree this process made, without following links. */
 void cli_remove_tree(const char *dir);
-/* Prints the command's help to stdout. */
+/* Prints the command's help to stdout: its usage text, then the option
+ * lines of its table and of each subcommand's. */
 int cli_print_help(const char *name);
+void cli_help_write(FILE *out, const cli_command *c);
 /* True if argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
 

@@ -9,7 +9,6 @@
  * it. The runs load the built-in job with many keys and no periodic
  * checkpoints, so the only snapshots are the ones being measured. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,44 +528,29 @@ static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
     return rc;
 }
 
-enum { OPT_OUT = 256, OPT_QUICK, OPT_REPS, OPT_KEYS, OPT_RECORDS, OPT_CHANGE, OPT_SEED, OPT_TMP, OPT_KEEP };
+/* Zero in rounds, keys, records and change: the mode's default. */
+const cli_opt bench_options[] = {
+    CLI_STRING(bench_opts, out, "out", "DIR", "report directory (default reports)"),
+    CLI_FLAG(bench_opts, quick, "quick", "tiny smoke run (a few seconds; numbers not meaningful)"),
+    CLI_U64(bench_opts, reps, "rounds", "N", 0, UINT64_MAX, "counted rounds per comparison (default 15, quick 3)"),
+    CLI_U64(bench_opts, keys, "keys", "N", 0, UINT64_MAX, "keys of the built-in job (default 50000, quick 2000)"),
+    CLI_U64(bench_opts, records, "records", "N", 0, UINT64_MAX, "records loaded into each run (default 200000, quick 8000)"),
+    CLI_U64(bench_opts, change, "change", "N", 0, UINT64_MAX, "records between checkpoints in 3 and 4 (default 1000, quick 100)"),
+    CLI_U64(bench_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the runs (default 1)"),
+    CLI_STRING(bench_opts, tmp, "tmp", "DIR", "where the temporary files go (default $TMPDIR or /tmp)"),
+    CLI_FLAG(bench_opts, keep, "keep", "keep the temporary files and print where they are"),
+    CLI_END,
+};
 
 static int parse_opts(bench_opts *o, int argc, char **argv) {
-    static const struct option longs[] = {
-        {"out", required_argument, 0, OPT_OUT},         {"quick", no_argument, 0, OPT_QUICK},
-        {"rounds", required_argument, 0, OPT_REPS},     {"keys", required_argument, 0, OPT_KEYS},
-        {"records", required_argument, 0, OPT_RECORDS}, {"change", required_argument, 0, OPT_CHANGE},
-        {"seed", required_argument, 0, OPT_SEED},       {"tmp", required_argument, 0, OPT_TMP},
-        {"keep", no_argument, 0, OPT_KEEP},             {0, 0, 0, 0}};
-    uint64_t reps = 0, keys = 0, records = 0, change = 0;
     memset(o, 0, sizeof *o);
     o->out = "reports";
     o->seed = 1;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        uint64_t *dst = c == OPT_REPS ? &reps : c == OPT_KEYS ? &keys : c == OPT_RECORDS ? &records
-                      : c == OPT_CHANGE ? &change : c == OPT_SEED ? &o->seed : NULL;
-        switch (c) {
-        case OPT_OUT: o->out = optarg; break;
-        case OPT_TMP: o->tmp = optarg; break;
-        case OPT_QUICK: o->quick = 1; break;
-        case OPT_KEEP: o->keep = 1; break;
-        case OPT_REPS:
-        case OPT_KEYS:
-        case OPT_RECORDS:
-        case OPT_CHANGE:
-        case OPT_SEED:
-            if (cli_parse_u64(optarg, dst) != 0)
-                return cli_usage_error("bench: --%s wants a number, not '%s'", argv[optind - 1] + 2, optarg);
-            break;
-        default:
-            return cli_usage_error("bench: unknown or incomplete option '%s' (see snapsim bench --help)",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("bench: unexpected argument '%s'", argv[optind]);
+    int first = 0;
+    int rc = cli_parse(bench_options, o, argc, argv, "bench", &first);
+    if (rc) return rc;
+    uint64_t reps = o->reps, keys = o->keys, records = o->records, change = o->change;
+    if (first < argc) return cli_usage_error("bench: unexpected argument '%s'", argv[first]);
     o->keys = keys ? keys : o->quick ? 2000 : 50000;
     o->records = records ? records : o->quick ? 8000 : 200000;
     o->change = change ? change : o->quick ? 100 : 1000;

@@ -1,7 +1,6 @@
 /* cmd_check: whether a Flink release can restore a real Flink snapshot,
  * decided by flink/fl_check.c from the model's own version data and
  * restore rules. Read-only. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,29 +14,21 @@ typedef struct check_opts {
     int json;
 } check_opts;
 
-enum { C_TO = 300, C_FROM, C_BACKEND, C_JSON };
+const cli_opt check_options[] = {
+    CLI_STRING(check_opts, to, "to", "RELEASE", "the Flink release that restores (required)"),
+    CLI_STRING(check_opts, backend, "backend", "heap|hashmap|rocksdb", "the restoring job's state backend"),
+    CLI_STRING(check_opts, from, "from", "RELEASE", "the release that wrote the snapshot, where it cannot\nbe told from the snapshot"),
+    CLI_FLAG(check_opts, json, "json", "print the verdict and the reasons as one JSON object"),
+    CLI_END,
+};
 
 static int parse(check_opts *o, int argc, char **argv) {
-    static const struct option longs[] = {{"to", required_argument, 0, C_TO},
-                                          {"from", required_argument, 0, C_FROM},
-                                          {"backend", required_argument, 0, C_BACKEND},
-                                          {"json", no_argument, 0, C_JSON},
-                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        switch (c) {
-        case C_TO: o->to = optarg; break;
-        case C_FROM: o->from = optarg; break;
-        case C_BACKEND: o->backend = optarg; break;
-        case C_JSON: o->json = 1; break;
-        default: return cli_usage_error("check: unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) o->path = argv[optind++];
-    if (optind < argc) return cli_usage_error("check: unexpected argument '%s'", argv[optind]);
+    int first = 0;
+    int rc = cli_parse(check_options, o, argc, argv, "check", &first);
+    if (rc) return rc;
+    if (first < argc) o->path = argv[first++];
+    if (first < argc) return cli_usage_error("check: unexpected argument '%s'", argv[first]);
     if (o->path == NULL) return cli_usage_error("check: PATH (a snapshot directory) is required");
     if (o->to == NULL) return cli_usage_error("check: --to RELEASE is required");
     return 0;

@@ -1,6 +1,5 @@
 /* cmd_fuzz: `snapsim fuzz` sweeps seeds through drv_fuzz_one and
  * `snapsim replay` runs one seed again, exactly, with its trace. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,58 +11,44 @@
 #include "commands.h"
 #include "mx.h"
 #include "drv_fuzz.h"
+#include "runner.h"
 
 typedef struct fuzz_opts {
     uint64_t seeds, from;
-    int shard_i, shard_n, json;
+    cli_shard shard;
+    int json;
     const char *db, *trace;
     sim_mutant mutant;
     int have_seed;
 } fuzz_opts;
 
+/* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
+const cli_opt fuzz_options[] = {
+    CLI_U64(fuzz_opts, seeds, "seeds", "N", 1, UINT64_MAX, "how many seeds (required)"),
+    CLI_U64(fuzz_opts, from, "from", "S", 0, UINT64_MAX, "the first seed (default 1)"),
+    CLI_CALL(fuzz_opts, shard, cli_shard, "shard", "I/N", cli_opt_shard, "I/N with 0 <= I < N",
+             "take every N-th seed, from the I-th (parallel processes)"),
+    CLI_STRING(fuzz_opts, db, "db", "FILE", "record every seed in the results table of FILE"),
+    CLI_FLAG(fuzz_opts, json, "json", "one JSON object per seed"),
+    CLI_INCLUDE(fuzz_opts, mutant, sim_mutant, runner_mutant_option),
+    CLI_END,
+};
+const cli_opt replay_options[] = {
+    CLI_U64_SEEN(fuzz_opts, from, have_seed, "seed", "N", 0, UINT64_MAX, "the seed to replay (required)"),
+    CLI_STRING(fuzz_opts, trace, "trace", "FILE", "write the seed's JSONL trace to FILE"),
+    CLI_FLAG(fuzz_opts, json, "json", "print the case as one JSON object"),
+    CLI_INCLUDE(fuzz_opts, mutant, sim_mutant, runner_mutant_option),
+    CLI_END,
+};
+
 static int parse(fuzz_opts *o, int argc, char **argv, const char *cmd) {
-    static const struct option longs[] = {{"seeds", required_argument, 0, 'n'}, {"from", required_argument, 0, 'f'},
-                                          {"shard", required_argument, 0, 's'}, {"db", required_argument, 0, 'd'},
-                                          {"seed", required_argument, 0, 'S'},  {"trace", required_argument, 0, 't'},
-                                          {"json", no_argument, 0, 'j'},        {"mutant", required_argument, 0, 'm'},
-                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->from = 1;
-    o->shard_n = 1;
-    optind = 1;
-    opterr = 0;
-    /* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
-    const char *takes = strcmp(cmd, "fuzz") == 0 ? " seeds from shard db json mutant " : " seed trace json mutant ";
-    int c, at;
-    char extra, word[32];
-    while ((c = getopt_long(argc, argv, "", longs, &at)) != -1) {
-        snprintf(word, sizeof word, " %s ", c != '?' && c != ':' ? longs[at].name : "");
-        if (c != '?' && c != ':' && strstr(takes, word) == NULL)
-            return cli_usage_error("%s: takes no --%s (see snapsim %s --help)", cmd, longs[at].name, cmd);
-        switch (c) {
-        case 'n':
-            if (cli_parse_u64(optarg, &o->seeds) || o->seeds == 0) return cli_usage_error("%s: --seeds wants a positive number", cmd);
-            break;
-        case 'f':
-        case 'S':
-            if (cli_parse_u64(optarg, &o->from)) return cli_usage_error("%s: --%s wants a number, not '%s'", cmd, c == 'f' ? "from" : "seed", optarg);
-            o->have_seed = 1;
-            break;
-        case 's':
-            if (sscanf(optarg, "%d/%d%c", &o->shard_i, &o->shard_n, &extra) != 2 || o->shard_n < 1 || o->shard_i < 0 ||
-                o->shard_i >= o->shard_n)
-                return cli_usage_error("%s: --shard wants I/N with 0 <= I < N, not '%s'", cmd, optarg);
-            break;
-        case 'd': o->db = optarg; break;
-        case 't': o->trace = optarg; break;
-        case 'j': o->json = 1; break;
-        case 'm':
-            if (sim_mutant_parse(optarg, &o->mutant)) return cli_usage_error("%s: unknown mutant '%s'", cmd, optarg);
-            break;
-        default: return cli_usage_error("%s: unknown or incomplete option '%s' (see snapsim %s --help)", cmd, argv[optind - 1], cmd);
-        }
-    }
-    if (optind < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+    o->shard.n = 1;
+    int first = 0;
+    int rc = cli_parse(strcmp(cmd, "fuzz") == 0 ? fuzz_options : replay_options, o, argc, argv, cmd, &first);
+    if (rc) return rc;
+    if (first < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[first]);
     return 0;
 }
 
@@ -129,7 +114,7 @@ int cmd_fuzz(int argc, char **argv) {
     mx_db *db = NULL;
     int64_t run = 0;
     if (o.db && (mx_open(&db, o.db, &e) != RT_OK ||
-                 mx_run_begin(db, "fuzz", "", o.mutant ? sim_mutant_name(o.mutant) : "fuzz", &run, &e) != RT_OK)) {
+                 mx_run_begin(db, "fuzz", "", o.mutant ? sim_mutant_name(o.mutant) : "fuzz", NULL, &run, &e) != RT_OK)) {
         mx_close(db);
         return cli_report_error(&e);
     }
@@ -137,7 +122,7 @@ int cmd_fuzz(int argc, char **argv) {
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
     uint64_t done = 0, violations = 0, known = 0, seq[DRV_SEQ_COUNT] = {0};
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
-        if ((s - o.from) % (uint64_t)o.shard_n != (uint64_t)o.shard_i) continue;
+        if ((s - o.from) % (uint64_t)o.shard.n != (uint64_t)o.shard.i) continue;
         drv_fuzz_result r;
         if (drv_fuzz_one(s, work, NULL, o.mutant, &r, &e) != RT_OK) {
             rc = cli_report_error(&e);

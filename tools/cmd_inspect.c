@@ -135,16 +135,24 @@ static void print_text(const sim_meta *m, const inspect_ctx *c, const char *path
     }
 }
 
+typedef struct inspect_opts {
+    int json;
+} inspect_opts;
+
+const cli_opt inspect_options[] = {
+    CLI_FLAG(inspect_opts, json, "json", "print one JSON object with everything the text shows"),
+    CLI_END,
+};
+
 int cmd_inspect(int argc, char **argv) {
-    int json = 0;
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (argv[i][0] == '-') return cli_usage_error("inspect: unknown option '%s'", argv[i]);
-        else if (path) return cli_usage_error("inspect: unexpected argument '%s'", argv[i]);
-        else path = argv[i];
-    }
-    if (path == NULL) return cli_usage_error("inspect: PATH (a snapshot directory) is required");
+    inspect_opts io = {0};
+    int first = 0;
+    int rc = cli_parse(inspect_options, &io, argc, argv, "inspect", &first);
+    if (rc) return rc;
+    int json = io.json;
+    if (first == argc) return cli_usage_error("inspect: PATH (a snapshot directory) is required");
+    if (first + 1 < argc) return cli_usage_error("inspect: unexpected argument '%s'", argv[first + 1]);
+    const char *path = argv[first];
     char real[PATH_MAX], meta_path[PATH_MAX + 16];
     if (realpath(path, real) == NULL) return cli_usage_error("inspect: %s: no such snapshot directory", path);
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", real);

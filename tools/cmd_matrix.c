@@ -1,7 +1,6 @@
 /* cmd_matrix: `snapsim matrix` runs every scenario, records the results
  * in the SQLite matrix and renders the reports; `diff` and `merge`. */
 #include <dirent.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +11,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "runner.h"
-
-static int parse_shard(const char *s, int *i, int *n) {
-    char extra;
-    if (sscanf(s, "%d/%d%c", i, n, &extra) != 2 || *n < 1 || *i < 0 || *i >= *n) return -1;
-    return 0;
-}
 
 /* The code revision, for the runs table (outside the simulation). */
 static void revision(char *buf, size_t cap) {
@@ -30,25 +23,29 @@ static void revision(char *buf, size_t cap) {
 
 static int valid_impl(const char *s) { return strcmp(s, "model") == 0 || strcmp(s, "flink") == 0; }
 
+typedef struct diff_opts {
+    const char *impls;
+} diff_opts;
+
+const cli_opt matrix_diff_options[] = {
+    CLI_STRING(diff_opts, impls, "impls", "OLD_IMPL,NEW_IMPL",
+               "compare OLD.db's results of one implementation with NEW.db's\nof the other (model,flink or flink,model)"),
+    CLI_END,
+};
+const cli_opt matrix_no_options[] = {CLI_END};
+
 /* matrix diff OLD.db NEW.db [--impls OLD_IMPL,NEW_IMPL] */
 static int matrix_diff(int argc, char **argv) {
-    const char *paths[2];
-    int n_paths = 0;
+    diff_opts d = {NULL};
+    int first = 0;
+    int rc = cli_parse(matrix_diff_options, &d, argc, argv, "matrix diff", &first);
+    if (rc) return rc;
+    if (argc - first > 2) return cli_usage_error("matrix diff: expected OLD.db NEW.db, got a third path '%s'", argv[first + 2]);
+    if (argc - first != 2) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
+    const char *paths[2] = {argv[first], argv[first + 1]};
     char impls[32] = "";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--impls") == 0) {
-            if (i + 1 == argc) return cli_usage_error("matrix diff: --impls needs OLD_IMPL,NEW_IMPL");
-            if (snprintf(impls, sizeof impls, "%s", argv[++i]) >= (int)sizeof impls)
-                return cli_usage_error("matrix diff: --impls is model,flink or flink,model");
-        } else if (strncmp(argv[i], "--", 2) == 0) {
-            return cli_usage_error("matrix diff: unknown option '%s'", argv[i]);
-        } else if (n_paths == 2) {
-            return cli_usage_error("matrix diff: expected OLD.db NEW.db, got a third path '%s'", argv[i]);
-        } else {
-            paths[n_paths++] = argv[i];
-        }
-    }
-    if (n_paths != 2) return cli_usage_error("matrix diff: expected OLD.db NEW.db");
+    if (d.impls && snprintf(impls, sizeof impls, "%s", d.impls) >= (int)sizeof impls)
+        return cli_usage_error("matrix diff: --impls is model,flink or flink,model");
     rt_error e;
     rt_error_clear(&e);
     int differ = 0, cost_regressions = 0;
@@ -70,81 +67,66 @@ static int matrix_diff(int argc, char **argv) {
 }
 
 static int matrix_merge(int argc, char **argv) {
-    if (argc < 3) return cli_usage_error("matrix merge: expected OUT.db IN.db...");
+    int first = 0;
+    int rc = cli_parse(matrix_no_options, NULL, argc, argv, "matrix merge", &first);
+    if (rc) return rc;
+    if (argc - first < 2) return cli_usage_error("matrix merge: expected OUT.db IN.db...");
     rt_error e;
     rt_error_clear(&e);
-    if (mx_merge(argv[1], (const char *const *)argv + 2, argc - 2, &e) != RT_OK) return cli_report_error(&e);
+    if (mx_merge(argv[first], (const char *const *)argv + first + 1, argc - first - 1, &e) != RT_OK)
+        return cli_report_error(&e);
     return CLI_EXIT_OK;
 }
 
 typedef struct matrix_opts {
     const char *db, *out, *scenarios, *expect, *started;
-    int jobs, shard_i, shard_n;
-    uint64_t seed;
+    uint64_t jobs, seed;
+    cli_shard shard;
     const char *observed;     /* folder of real-Flink results to show beside the model's */
     const char *observed_out; /* flink: write this run's results there as data */
-    int flink;
-    drv_flink_opts fo;
+    runner_lane lane;
     const char *kind, *backend; /* filters */
 } matrix_opts;
 
+static int parse_started(void *target, const char *value) {
+    if (strlen(value) >= 32) return -1;
+    *(const char **)target = value;
+    return 0;
+}
+
+const cli_opt matrix_options[] = {
+    CLI_STRING(matrix_opts, db, "db", "FILE", "the SQLite database (default reports/matrix.db)"),
+    CLI_STRING(matrix_opts, out, "out", "DIR", "where the reports go (default reports)"),
+    CLI_U64(matrix_opts, jobs, "jobs", "N", 1, 64, "worker processes (default 2)"),
+    CLI_CALL(matrix_opts, shard, cli_shard, "shard", "I/N", cli_opt_shard, "I/N with 0 <= I < N",
+             "run every N-th combination, from the I-th"),
+    CLI_U64(matrix_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the runs (default 1)"),
+    CLI_STRING(matrix_opts, scenarios, "scenarios", "DIR", "the scenarios (default scenarios)"),
+    CLI_STRING(matrix_opts, expect, "expect", "DIR", "the expectation sources (default matrix/expect)"),
+    CLI_CALL(matrix_opts, started, const char *, "started", "ISO-TIME", parse_started, "an ISO-8601 time",
+             "the run's date (shards of one run share it)"),
+    CLI_STRING(matrix_opts, kind, "kind", "K", "only this snapshot kind"),
+    CLI_STRING(matrix_opts, backend, "backend", "B", "only this backend, heap or rocksdb"),
+    CLI_STRING(matrix_opts, observed, "observed", "DIR", "real-Flink results shown beside the model's\n(default matrix/observed)"),
+    CLI_INCLUDE(matrix_opts, lane, runner_lane, runner_lane_options),
+    CLI_STRING(matrix_opts, observed_out, "observed-out", "FILE", "with --impl flink: write the results there as data"),
+    CLI_END,
+};
+
 static int parse(matrix_opts *o, int argc, char **argv) {
-    static const struct option longs[] = {{"db", required_argument, 0, 'd'},       {"out", required_argument, 0, 'o'},
-                                          {"jobs", required_argument, 0, 'j'},     {"shard", required_argument, 0, 's'},
-                                          {"scenarios", required_argument, 0, 'c'}, {"seed", required_argument, 0, 'S'},
-                                          {"expect", required_argument, 0, 'e'},   {"started", required_argument, 0, 't'},
-                                          {"impl", required_argument, 0, 'i'},     {"release", required_argument, 0, 'r'},
-                                          {"runners", required_argument, 0, 'R'},  {"observed", required_argument, 0, 'O'},
-                                          {"observed-out", required_argument, 0, 'W'},
-                                          {"kind", required_argument, 0, 'k'},     {"backend", required_argument, 0, 'b'},
-                                          {0, 0, 0, 0}};
-    *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", NULL, 2, 0, 1, 1,
-                       "matrix/observed", NULL, 0, {0}, NULL, NULL};
-    drv_flink_defaults(&o->fo);
-    optind = 1;
-    opterr = 0;
-    int c;
-    uint64_t n;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->db = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'c': o->scenarios = optarg; break;
-        case 'e': o->expect = optarg; break;
-        case 'i':
-            if (strcmp(optarg, "flink") == 0) o->flink = 1;
-            else if (strcmp(optarg, "model") != 0) return cli_usage_error("matrix: --impl is model or flink, not '%s'", optarg);
-            break;
-        case 'r': o->fo.default_release = optarg; break;
-        case 'R': o->fo.runners_dir = optarg; break;
-        case 'O': o->observed = optarg; break;
-        case 'W': o->observed_out = optarg; break;
-        case 'k': o->kind = optarg; break;
-        case 'b': o->backend = optarg; break;
-        case 't':
-            if (strlen(optarg) >= 32) return cli_usage_error("matrix: --started wants an ISO-8601 time, not '%s'", optarg);
-            o->started = optarg;
-            break;
-        case 'j':
-            if (cli_parse_u64(optarg, &n) || n < 1 || n > 64) return cli_usage_error("matrix: --jobs wants 1..64, not '%s'", optarg);
-            o->jobs = (int)n;
-            break;
-        case 's':
-            if (parse_shard(optarg, &o->shard_i, &o->shard_n)) return cli_usage_error("matrix: --shard wants I/N with 0 <= I < N, not '%s'", optarg);
-            break;
-        case 'S':
-            if (cli_parse_u64(optarg, &o->seed)) return cli_usage_error("matrix: --seed wants a number, not '%s'", optarg);
-            break;
-        default: return cli_usage_error("matrix: unknown or incomplete option '%s' (see snapsim matrix --help)", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("matrix: unexpected argument '%s'", argv[optind]);
+    *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", NULL, 2, 1, {0, 1},
+                       "matrix/observed", NULL, {0}, NULL, NULL};
+    runner_lane_defaults(&o->lane);
+    int first = 0;
+    int rc = cli_parse(matrix_options, o, argc, argv, "matrix", &first);
+    if (rc) return rc;
+    if (first < argc) return cli_usage_error("matrix: unexpected argument '%s'", argv[first]);
     sim_kind k;
     if (o->kind && sim_kind_parse(o->kind, &k) != 0)
         return cli_usage_error("matrix: unknown kind '%s' (canonical, native, aligned, unaligned)", o->kind);
     if (o->backend && strcmp(o->backend, "heap") != 0 && strcmp(o->backend, "rocksdb") != 0)
         return cli_usage_error("matrix: unknown backend '%s' (heap, rocksdb)", o->backend);
-    if (o->observed_out && !o->flink) return cli_usage_error("matrix: --observed-out needs --impl flink");
+    if (o->observed_out && !o->lane.flink) return cli_usage_error("matrix: --observed-out needs --impl flink");
     return 0;
 }
 
@@ -216,10 +198,10 @@ static rt_err write_observed(const matrix_opts *o, const char *when, const mx_re
     char cmd[900];
     int scen = strcmp(o->scenarios, "scenarios") != 0;
     snprintf(cmd, sizeof cmd, "snapsim matrix --impl flink --release %s%s%s%s%s%s%.300s --observed-out %s",
-             o->fo.default_release, o->kind ? " --kind " : "", o->kind ? o->kind : "", o->backend ? " --backend " : "",
+             o->lane.fo.default_release, o->kind ? " --kind " : "", o->kind ? o->kind : "", o->backend ? " --backend " : "",
              o->backend ? o->backend : "", scen ? " --scenarios " : "", scen ? o->scenarios : "", o->observed_out);
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:f, s:o}", "source", "real-flink", "date", when, "command", cmd,
-                             "default_release", o->fo.default_release, "seconds", secs, "results", arr);
+                             "default_release", o->lane.fo.default_release, "seconds", secs, "results", arr);
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", o->observed_out);
     int bad = root == NULL || json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
@@ -241,11 +223,13 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
     snprintf(options, sizeof options, "{\"seed\":%llu}", (unsigned long long)o->seed);
     int64_t run = 0;
     rc = mx_load_expectations(db, o->expect, e);
-    if (rc == RT_OK) rc = mx_run_begin(db, when, rev, options, &run, e);
+    /* Shards given one --started are one run and merge as one; any other
+     * run gets a uid of its own (two runs of one second stay two). */
+    if (rc == RT_OK) rc = mx_run_begin(db, when, rev, options, o->started ? "" : NULL, &run, e);
     for (int i = 0; rc == RT_OK && i < n; i++)
         if (strcmp(res[i].outcome, "skipped") != 0) rc = mx_record(db, run, &res[i], e);
     int imported = 0;
-    if (rc == RT_OK && !o->flink && o->observed) rc = import_observed(db, run, o->observed, &imported, e);
+    if (rc == RT_OK && !o->lane.flink && o->observed) rc = import_observed(db, run, o->observed, &imported, e);
     if (rc == RT_OK && imported) fprintf(stderr, "matrix: %d real-Flink results from %s/\n", imported, o->observed);
     if (rc == RT_OK) rc = mx_run_end(db, run, e);
     if (rc == RT_OK) rc = mx_render_all(db, o->out, e);
@@ -254,13 +238,16 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
 }
 
 static int matrix_render(int argc, char **argv) {
-    if (argc != 3) return cli_usage_error("matrix render: expected DB OUT-DIR");
+    int first = 0;
+    int bad = cli_parse(matrix_no_options, NULL, argc, argv, "matrix render", &first);
+    if (bad) return bad;
+    if (argc - first != 2) return cli_usage_error("matrix render: expected DB OUT-DIR");
     mx_db *db = NULL;
     rt_error e;
     rt_error_clear(&e);
-    mkdir(argv[2], 0755);
-    if (mx_open(&db, argv[1], &e) != RT_OK) return cli_report_error(&e);
-    rt_err rc = mx_render_all(db, argv[2], &e);
+    mkdir(argv[first + 1], 0755);
+    if (mx_open(&db, argv[first], &e) != RT_OK) return cli_report_error(&e);
+    rt_err rc = mx_render_all(db, argv[first + 1], &e);
     mx_close(db);
     return rc == RT_OK ? CLI_EXIT_OK : cli_report_error(&e);
 }
@@ -281,18 +268,18 @@ int cmd_matrix(int argc, char **argv) {
     if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
     mx_close(probe);
     if (runner_load_dir(&r, o.scenarios, &e) != RT_OK ||
-        runner_expand(&r, o.kind, o.backend, o.shard_i, o.shard_n, &e) != RT_OK) {
+        runner_expand(&r, o.kind, o.backend, o.shard.i, o.shard.n, &e) != RT_OK) {
         runner_free(&r);
         return cli_report_error(&e);
     }
     r.seed = o.seed;
-    if (o.flink) r.flink = &o.fo;
+    if (o.lane.flink) r.flink = &o.lane.fo;
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    fprintf(stderr, "matrix: %d scenarios, %d runs, %d jobs\n", r.n_scns, r.n_combos, o.jobs);
+    fprintf(stderr, "matrix: %d scenarios, %d runs, %d jobs\n", r.n_scns, r.n_combos, (int)o.jobs);
     if (res == NULL) rc = cli_usage_error("out of memory");
-    else if (runner_run(&r, o.jobs, 1, NULL, res, &e) != RT_OK)
+    else if (runner_run(&r, (int)o.jobs, 1, NULL, res, &e) != RT_OK)
         rc = cli_report_error(&e);
     else {
         /* The lane's results are written first: a database or report that

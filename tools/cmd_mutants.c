@@ -7,7 +7,6 @@
  * works, or the first fuzz seed whose invariants break (and so how many
  * seeds it took). A surviving mutant is a mechanism nothing checks: exit 1.
  * With --out DIR the same goes into DIR/mutants.md. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,42 +181,48 @@ static void md_row(FILE *f, sim_mutant m, const verdict *v) {
 typedef struct mutant_opts {
     const char *dir, *shipped, *out;
     uint64_t jobs, seeds;
-    int only[SIM_MUT_COUNT], n_only;
+    struct mutant_list {
+        int only[SIM_MUT_COUNT], n_only;
+    } sel;
 } mutant_opts;
 
+/* --mutant NAME, again for more: a real mutant, each at most once listed. */
+static int parse_only(void *target, const char *value) {
+    struct mutant_list *l = target;
+    sim_mutant m;
+    if (sim_mutant_parse(value, &m) != 0 || m == SIM_MUT_NONE || l->n_only >= SIM_MUT_COUNT) return -1;
+    l->only[l->n_only++] = (int)m;
+    return 0;
+}
+
+const cli_opt mutants_options[] = {
+    CLI_U64(mutant_opts, jobs, "jobs", "N", 1, 64, "worker processes (default 2)"),
+    CLI_STRING(mutant_opts, dir, "scenarios", "DIR", "the matrix's scenarios (default scenarios)"),
+    CLI_STRING(mutant_opts, shipped, "shipped", "DIR", "the shipped-bug scenarios (default scenarios/shipped)"),
+    CLI_U64(mutant_opts, seeds, "seeds", "N", 0, MUTANT_FUZZ_SEEDS_MAX, "the fuzz budget per mutant (default 60; 0 skips it)"),
+    CLI_CALL(mutant_opts, sel, struct mutant_list, "mutant", "NAME", parse_only, "a mutant's name (see snapsim mutants --help)",
+             "only this mutant (again for more)"),
+    CLI_STRING(mutant_opts, out, "out", "DIR", "write the table to DIR/mutants.md too"),
+    CLI_END,
+};
+
 static int parse(mutant_opts *o, int argc, char **argv) {
-    static const struct option longs[] = {{"jobs", required_argument, 0, 'j'}, {"scenarios", required_argument, 0, 's'},
-                                          {"shipped", required_argument, 0, 'b'}, {"seeds", required_argument, 0, 'n'},
-                                          {"mutant", required_argument, 0, 'm'}, {"out", required_argument, 0, 'o'},
-                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->dir = "scenarios";
     o->shipped = "scenarios/shipped";
     o->jobs = 2;
     o->seeds = MUTANT_FUZZ_SEEDS;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        sim_mutant m;
-        if (c == 'j' && cli_parse_u64(optarg, &o->jobs) == 0 && o->jobs >= 1 && o->jobs <= 64) continue;
-        if (c == 'n' && cli_parse_u64(optarg, &o->seeds) == 0 && o->seeds <= MUTANT_FUZZ_SEEDS_MAX) continue;
-        if (c == 's') o->dir = optarg;
-        else if (c == 'b') o->shipped = optarg;
-        else if (c == 'o') o->out = optarg;
-        else if (c == 'm' && sim_mutant_parse(optarg, &m) == 0 && m != SIM_MUT_NONE && o->n_only < SIM_MUT_COUNT)
-            o->only[o->n_only++] = (int)m;
-        else
-            return cli_usage_error("mutants: unknown or bad option '%s' (see snapsim mutants --help)", argv[optind - 1]);
-    }
-    if (optind < argc) return cli_usage_error("mutants: unexpected argument '%s'", argv[optind]);
+    int first = 0;
+    int rc = cli_parse(mutants_options, o, argc, argv, "mutants", &first);
+    if (rc) return rc;
+    if (first < argc) return cli_usage_error("mutants: unexpected argument '%s'", argv[first]);
     return 0;
 }
 
 static int selected(const mutant_opts *o, int m) {
-    if (o->n_only == 0) return 1;
-    for (int i = 0; i < o->n_only; i++)
-        if (o->only[i] == m) return 1;
+    if (o->sel.n_only == 0) return 1;
+    for (int i = 0; i < o->sel.n_only; i++)
+        if (o->sel.only[i] == m) return 1;
     return 0;
 }
 

@@ -5,7 +5,6 @@
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -27,92 +26,32 @@ typedef struct restore_opts {
     int allow;
 } restore_opts;
 
-enum { R_BACKEND = 300, R_ENGINE, R_MODE, R_PAR, R_JOB, R_ALLOW, R_RECORDS, R_SEED, R_JSON, R_TRACE, R_THRESHOLD,
-       R_CONCURRENT, R_INTERVAL, R_FROM };
+static int parse_mode(void *target, const char *value) { return sim_mode_parse(value, target); }
 
-/* Flink's CLI spellings of `flink run`: -s PATH (fromSavepoint), -rm MODE
- * (restoreMode), -n (allowNonRestoredState). getopt has no multi-letter
- * short options, so they are rewritten to their long forms first. */
-static void flink_aliases(int argc, char **argv) {
-    static const char *const alias[][2] = {
-        {"-s", "--fromSavepoint"}, {"-rm", "--restoreMode"}, {"-n", "--allowNonRestoredState"}};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) return;
-        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
-            if (strcmp(argv[i], alias[k][0]) == 0) argv[i] = (char *)alias[k][1];
-    }
-}
+/* Flink's CLI spellings of `flink run` too: -s PATH (fromSavepoint), -rm
+ * MODE (restoreMode), -n (allowNonRestoredState). */
+const cli_opt restore_options[] = {
+    CLI_INCLUDE(restore_opts, j, job_opts, job_options),
+    {.kind = CLI_OPT_STRING, .letter = 's', .name = "fromSavepoint", .arg = "PATH", .off = CLI_OFF(restore_opts, path, const char *),
+     .help = "the snapshot to restore (or PATH as the argument; PATH/_metadata too)"},
+    {.kind = CLI_OPT_CALL, .name = "mode", .other = "--restoreMode -rm", .arg = "M", .fn = parse_mode,
+     .off = CLI_OFF(restore_opts, mode, sim_restore_mode), .wants = "claim, no-claim or legacy (no_claim too)",
+     .help = "restore mode: claim, no-claim (default) or legacy"},
+    {.kind = CLI_OPT_FLAG, .letter = 'n', .name = "allow-non-restored-state", .other = "--allowNonRestoredState",
+     .off = CLI_OFF(restore_opts, allow, int), .help = "skip snapshot state no operator of the job takes"},
+    CLI_END,
+};
 
 static int parse(restore_opts *o, int argc, char **argv) {
-    static const struct option longs[] = {
-        {"backend", required_argument, 0, R_BACKEND}, {"engine", required_argument, 0, R_ENGINE},
-        {"mode", required_argument, 0, R_MODE},       {"restoreMode", required_argument, 0, R_MODE},
-        {"parallelism", required_argument, 0, R_PAR}, {"job", required_argument, 0, R_JOB},
-        {"allow-non-restored-state", no_argument, 0, R_ALLOW},
-        {"allowNonRestoredState", no_argument, 0, R_ALLOW},
-        {"records", required_argument, 0, R_RECORDS}, {"seed", required_argument, 0, R_SEED},
-        {"json", no_argument, 0, R_JSON},             {"trace", required_argument, 0, R_TRACE},
-        {"memory-threshold", required_argument, 0, R_THRESHOLD},
-        {"max-concurrent-checkpoints", required_argument, 0, R_CONCURRENT},
-        {"interval", required_argument, 0, R_INTERVAL},
-        {"fromSavepoint", required_argument, 0, R_FROM}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    o->j.seed = 1;
-    o->j.records = 2000;
-    o->j.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
-    o->j.max_concurrent = 1;
+    job_opts_defaults(&o->j);
     o->mode = SIM_MODE_NO_CLAIM;
-    flink_aliases(argc, argv);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        switch (c) {
-        case R_FROM: o->path = optarg; break;
-        case R_BACKEND: o->j.backend = optarg; break;
-        case R_ENGINE: o->j.engine = optarg; break;
-        case R_JOB: o->j.job_file = optarg; break;
-        case R_ALLOW: o->allow = 1; break;
-        case R_JSON: o->j.json = 1; break;
-        case R_TRACE: o->j.trace_file = optarg; break;
-        case R_MODE:
-            if (sim_mode_parse(optarg, &o->mode) != 0)
-                return cli_usage_error("restore: unknown restore mode '%s' (claim, no-claim, legacy)", optarg);
-            break;
-        case R_THRESHOLD:
-            if (job_opts_threshold(&o->j, optarg))
-                return cli_usage_error("restore: --memory-threshold wants 0..%u bytes, not '%s'", SIM_MEMORY_THRESHOLD_MAX,
-                                       optarg);
-            break;
-        case R_CONCURRENT:
-            if (job_opts_concurrent(&o->j, optarg))
-                return cli_usage_error("restore: --max-concurrent-checkpoints wants 1..%d, not '%s'", SIM_MAX_CONCURRENT,
-                                       optarg);
-            break;
-        case R_INTERVAL:
-            if (job_opts_interval(&o->j, optarg))
-                return cli_usage_error("restore: --interval wants 0..3600000 ms, not '%s'", optarg);
-            break;
-        case R_PAR:
-            if (cli_parse_u64(optarg, &o->j.parallelism) || o->j.parallelism < 1 || o->j.parallelism > 16)
-                return cli_usage_error("restore: --parallelism wants 1..16, not '%s'", optarg);
-            o->j.have_parallelism = 1;
-            break;
-        case R_RECORDS:
-            if (cli_parse_u64(optarg, &o->j.records) || o->j.records > 10000000)
-                return cli_usage_error("restore: --records wants a number up to 10000000, not '%s'", optarg);
-            break;
-        case R_SEED:
-            if (cli_parse_u64(optarg, &o->j.seed)) return cli_usage_error("restore: --seed wants a number, not '%s'", optarg);
-            break;
-        default:
-            return cli_usage_error("restore: unknown or incomplete option '%s' (see snapsim restore --help)",
-                                   argv[optind - 1]);
-        }
-    }
-    if (o->path == NULL && optind < argc) o->path = argv[optind++];
+    int first = 0;
+    int rc = cli_parse(restore_options, o, argc, argv, "restore", &first);
+    if (rc) return rc;
+    if (o->path == NULL && first < argc) o->path = argv[first++];
     if (o->path == NULL) return cli_usage_error("restore: PATH (a snapshot directory) is required");
-    if (optind < argc) return cli_usage_error("restore: unexpected argument '%s'", argv[optind]);
+    if (first < argc) return cli_usage_error("restore: unexpected argument '%s'", argv[first]);
     /* Flink accepts the _metadata file's path as well as its directory. */
     size_t n = strlen(o->path);
     if (n >= 10 && strcmp(o->path + n - 10, "/_metadata") == 0) {

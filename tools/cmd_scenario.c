@@ -1,6 +1,5 @@
 /* cmd_scenario: `snapsim scenario run FILE`: one scenario, every selected
  * combination, one line (or JSON object) per result. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,58 +33,53 @@ static void print_result(const mx_result *r, int json) {
     json_decref(o);
 }
 
+typedef struct scenario_opts {
+    const char *kind, *backend, *out, *trace;
+    sim_mutant mutant;
+    uint64_t seed;
+    int json;
+    runner_lane lane;
+} scenario_opts;
+
+const cli_opt scenario_run_options[] = {
+    CLI_STRING(scenario_opts, kind, "kind", "K", "only this snapshot kind (default: every kind)"),
+    CLI_STRING(scenario_opts, backend, "backend", "B", "only this backend, heap or rocksdb (default: both)"),
+    CLI_U64(scenario_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the runs (default 1)"),
+    CLI_FLAG(scenario_opts, json, "json", "one JSON object per result"),
+    CLI_STRING(scenario_opts, out, "out", "DIR", "keep the snapshot storage under DIR (default: in memory)"),
+    CLI_STRING(scenario_opts, trace, "trace", "FILE", "write the JSONL trace to FILE"),
+    CLI_INCLUDE(scenario_opts, mutant, sim_mutant, runner_mutant_option),
+    CLI_INCLUDE(scenario_opts, lane, runner_lane, runner_lane_options),
+    CLI_END,
+};
+
 int cmd_scenario(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         return cli_usage_error("scenario: expected 'scenario run FILE' (see snapsim scenario --help)");
-    static const struct option longs[] = {{"kind", required_argument, 0, 'k'}, {"backend", required_argument, 0, 'b'},
-                                          {"seed", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'},
-                                          {"out", required_argument, 0, 'o'},  {"mutant", required_argument, 0, 'm'},
-                                          {"trace", required_argument, 0, 't'},
-                                          {"impl", required_argument, 0, 'i'}, {"release", required_argument, 0, 'r'},
-                                          {"runners", required_argument, 0, 'R'},
-                                          {0, 0, 0, 0}};
-    const char *kind = NULL, *backend = NULL, *out = NULL, *trace = NULL;
-    sim_mutant mutant = SIM_MUT_NONE;
-    uint64_t seed = 1;
-    int json = 0, c, flink = 0;
-    drv_flink_opts fo;
-    drv_flink_defaults(&fo);
-    optind = 1;
-    opterr = 0;
+    scenario_opts so;
+    memset(&so, 0, sizeof so);
+    so.seed = 1;
+    runner_lane_defaults(&so.lane);
+    int first = 0;
     argc--;
     argv++;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        switch (c) {
-        case 'k': kind = optarg; break;
-        case 'b': backend = optarg; break;
-        case 'j': json = 1; break;
-        case 'o': out = optarg; break;
-        case 't': trace = optarg; break;
-        case 'i':
-            if (strcmp(optarg, "flink") == 0) flink = 1;
-            else if (strcmp(optarg, "model") != 0) return cli_usage_error("scenario: --impl is model or flink, not '%s'", optarg);
-            break;
-        case 'r': fo.default_release = optarg; break;
-        case 'R': fo.runners_dir = optarg; break;
-        case 'm':
-            if (sim_mutant_parse(optarg, &mutant) != 0) return cli_usage_error("scenario: unknown mutant '%s' (see snapsim mutants --help)", optarg);
-            break;
-        case 's':
-            if (cli_parse_u64(optarg, &seed)) return cli_usage_error("scenario: --seed wants a number, not '%s'", optarg);
-            break;
-        default: return cli_usage_error("scenario: unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
+    int rc = cli_parse(scenario_run_options, &so, argc, argv, "scenario", &first);
+    if (rc) return rc;
+    const char *kind = so.kind, *backend = so.backend, *out = so.out, *trace = so.trace;
+    sim_mutant mutant = so.mutant;
+    uint64_t seed = so.seed;
+    int json = so.json, flink = so.lane.flink;
+    drv_flink_opts fo = so.lane.fo;
     sim_kind k;
     if (kind && sim_kind_parse(kind, &k) != 0)
         return cli_usage_error("scenario: unknown kind '%s' (canonical, native, aligned, unaligned)", kind);
     if (backend && strcmp(backend, "heap") != 0 && strcmp(backend, "rocksdb") != 0)
         return cli_usage_error("scenario: unknown backend '%s' (heap, rocksdb)", backend);
-    if (optind != argc - 1) return cli_usage_error("scenario run: exactly one scenario FILE is required");
+    if (first != argc - 1) return cli_usage_error("scenario run: exactly one scenario FILE is required");
     runner r;
     rt_error e;
     rt_error_clear(&e);
-    const char *path = argv[optind];
+    const char *path = argv[first];
     if (runner_load(&r, &path, 1, &e) != RT_OK || runner_expand(&r, kind, backend, 0, 1, &e) != RT_OK) {
         runner_free(&r);
         return cli_report_error(&e);

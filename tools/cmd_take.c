@@ -9,37 +9,50 @@
 #include "commands.h"
 #include "session.h"
 
-typedef struct take_extra {
-    const char *type;
+typedef struct take_opts {
+    job_opts j;
+    const char *kind, *type;
     int drain;
-    int allow_type, allow_drain;
-} take_extra;
+} take_opts;
 
-static int take_extra_opt(void *ctx, const char *name, const char *val) {
-    take_extra *x = ctx;
-    if (strcmp(name, "type") == 0 && x->allow_type) {
-        x->type = val;
-        return 1;
-    }
-    if (strcmp(name, "drain") == 0 && x->allow_drain) {
-        x->drain = 1;
-        return 1;
-    }
-    return 0;
-}
+#define TAKE_JOB_OPTIONS                                            \
+    CLI_INCLUDE(take_opts, j, job_opts, job_options),               \
+    CLI_INCLUDE(take_opts, j, job_opts, snapshot_options)
+#define TAKE_NOT_KIND CLI_REFUSE("kind", "takes --type native|canonical, not --kind (a savepoint is one of those)")
+#define TAKE_TYPE CLI_STRING(take_opts, type, "type", "native|canonical", \
+                             "the savepoint's format (NATIVE, CANONICAL too; default: the engine's)")
+
+const cli_opt take_options[] = {
+    TAKE_JOB_OPTIONS,
+    CLI_STRING(take_opts, kind, "kind", "K", "snapshot kind (required)"),
+    CLI_END,
+};
+const cli_opt savepoint_options[] = {TAKE_JOB_OPTIONS, TAKE_TYPE, TAKE_NOT_KIND, CLI_END};
+const cli_opt stop_options[] = {
+    TAKE_JOB_OPTIONS,
+    TAKE_TYPE,
+    CLI_FLAG(take_opts, drain, "drain", "the sources finish and all in-flight data is processed first"),
+    TAKE_NOT_KIND,
+    CLI_END,
+};
 
 typedef enum { TAKE_ANY, TAKE_SAVEPOINT, TAKE_STOP } take_mode;
 
+static const cli_opt *const take_tables[] = {take_options, savepoint_options, stop_options};
+
 static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
-    job_opts o;
-    memset(&o, 0, sizeof o);
-    o.positional_out = mode != TAKE_ANY; /* `snapsim savepoint DIR`, as `flink savepoint` */
-    take_extra x = {NULL, 0, mode != TAKE_ANY, mode == TAKE_STOP};
-    int rc = job_opts_parse(&o, argc, argv, cmd, take_extra_opt, &x);
+    take_opts x;
+    memset(&x, 0, sizeof x);
+    job_opts_defaults(&x.j);
+    int first = 0;
+    int rc = cli_parse(take_tables[mode], &x, argc, argv, cmd, &first);
     if (rc) return rc;
-    if (mode != TAKE_ANY && o.kind != NULL)
-        return cli_usage_error("%s: takes --type native|canonical, not --kind (a savepoint is one of those)", cmd);
-    const char *kind_s = mode == TAKE_ANY ? o.kind : x.type;
+    job_opts o = x.j;
+    /* `flink savepoint :jobId [:targetDirectory]`: the directory may come
+     * as the one argument of savepoint and stop. */
+    if (first < argc && o.out == NULL && mode != TAKE_ANY) o.out = argv[first++];
+    if (first < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[first]);
+    const char *kind_s = mode == TAKE_ANY ? x.kind : x.type;
     if (kind_s == NULL && mode == TAKE_ANY) return cli_usage_error("%s: --kind is required", cmd);
     if (kind_s == NULL) { /* like `flink savepoint` without --type: the engine's default */
         const sim_version *v = o.engine ? sim_version_find(o.engine) : sim_version_default();

@@ -1,28 +1,16 @@
-/* commands: the subcommand table. Each help text is the option reference of
- * its command; tests check that every command of the contract answers
- * --help, so the table is the one place to add a command. */
+/* commands: the subcommand table. Each entry's help is its usage text and
+ * the option lines of the table its command parses with (tools/cli_opt.h);
+ * tests check that every command of the contract answers --help and that
+ * the help lists exactly what the parser takes, so the table is the one
+ * place to add a command or an option. */
 #include "cli.h"
 #include "commands.h"
 
 #include <stddef.h>
 
-#define JOB_OPTIONS                                                                  \
-    "  --backend heap|rocksdb   state backend (required; hashmap, Flink's name, is heap)\n" \
-    "  --engine V               simulated engine version (default 1.15.0)\n"         \
-    "  --incremental            incremental checkpoints (state.backend.incremental)\n" \
-    "  --seed N                 seed of the run (default 1)\n"                       \
-    "  --records N              records the sources emit (default 2000)\n"           \
-    "  --parallelism N          parallelism of the keyed operators (default 2)\n"    \
-    "  --job FILE               JSON job graph instead of the built-in one\n"        \
-    "  --trace FILE             write the JSONL trace of the run to FILE\n"                \
-    "  --json                   print one JSON object with the result\n"                \
-    "  --memory-threshold B     state of at most B bytes is inlined in _metadata\n"     \
-    "                           (state.storage.fs.memory-threshold; default 20480)\n"     \
-    "  --max-concurrent-checkpoints N  checkpoints in progress at once, 1..8 (default 1;\n" \
-    "                           unaligned checkpoints need 1, as in Flink)\n"               \
-    "  --interval MS            periodic checkpoint interval in virtual ms, 0..3600000 (0:\n" \
-    "                           none; default 100, raised so that a run of N records takes\n" \
-    "                           about 64 periodic checkpoints at most)\n"
+static const cli_subcommand scenario_subs[] = {{"run", scenario_run_options}, {NULL, NULL}};
+static const cli_subcommand matrix_subs[] = {
+    {"diff", matrix_diff_options}, {"merge", matrix_no_options}, {"render", matrix_no_options}, {NULL, NULL}};
 
 const cli_command cli_commands[] = {
     {"take", cmd_take, "run a job and take one snapshot of a kind",
@@ -33,9 +21,7 @@ const cli_command cli_commands[] = {
      "Runs the job for N records with periodic checkpoints stored under DIR, then takes one\n"
      "snapshot of the given kind and prints its path (the directory holding _metadata).\n"
      "canonical|native are savepoints (own directory under DIR); aligned|unaligned are\n"
-     "checkpoints (DIR/<job>/chk-N).\n\n" JOB_OPTIONS
-     "  --kind K                 snapshot kind (required)\n"
-     "  --out DIR                snapshot storage directory (required)\n"},
+     "checkpoints (DIR/<job>/chk-N).\n", take_options, NULL},
     {"restore", cmd_restore, "restore a snapshot, run on, check against the oracle",
      "usage: snapsim restore PATH|-s PATH --backend heap|rocksdb [--engine V]\n"
      "                    [--mode claim|no-claim|legacy] [--parallelism N] [--job FILE]\n"
@@ -53,7 +39,7 @@ const cli_command cli_commands[] = {
      "Flink's spellings are accepted too (as `flink run` takes them): -s PATH or\n"
      "--fromSavepoint PATH, -rm or --restoreMode claim|no_claim|legacy, -n or\n"
      "--allowNonRestoredState, PATH/_metadata for PATH. The default mode is no-claim.\n"
-     "Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n"},
+     "Exit: 0 works, 1 rejected, 2 usage, 3 corrupted.\n", restore_options, NULL},
     {"inspect", cmd_inspect, "show what a snapshot holds (snapsim's or a real Flink one)",
      "usage: snapsim inspect PATH [--json]\n"
      "Prints the snapshot's metadata version, kind, format, engine, operators and their state\n"
@@ -69,7 +55,7 @@ const cli_command cli_commands[] = {
      "snapshot, an absolute path in a savepoint, a reference into another snapshot.\n"
      "Exit status: 0 every file is there and intact, 1 a file is missing, damaged or outside\n"
      "the storage (a real snapshot: missing or of another size), PATH holds no _metadata (as\n"
-     "restore answers) or its _metadata is unreadable, 2 a usage error.\n"},
+     "restore answers) or its _metadata is unreadable, 2 a usage error.\n", inspect_options, NULL},
     {"check", cmd_check, "can Flink release R restore this real Flink snapshot?",
      "usage: snapsim check PATH --to RELEASE [--backend heap|hashmap|rocksdb] [--from RELEASE]\n"
      "                     [--json]\n"
@@ -85,7 +71,7 @@ const cli_command cli_commands[] = {
      "changelog backend, files on a remote file system.\n"
      "Prints the verdict and every reason (--json: one object).\n"
      "Exit status: 0 restores, 1 rejected (or PATH is no Flink snapshot), 2 a usage error,\n"
-     "5 unknown.\n"},
+     "5 unknown.\n", check_options, NULL},
     {"scenario", cmd_scenario, "run one scenario script",
      "usage: snapsim scenario run FILE [--kind K] [--backend B] [--seed N] [--json]\n"
      "                                 [--out DIR] [--trace FILE] [--mutant NAME]\n"
@@ -99,7 +85,7 @@ const cli_command cli_commands[] = {
      "with conformance/build.sh). Steps that name no engine use --release (default 1.20.3).\n"
      "A scenario the lane cannot perform (faults, a coordinator failover, a second snapshot of one job)\n"
      "prints 'skipped' and the step; with --out the snapshots and the JVMs' logs stay there.\n"
-     "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n"},
+     "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n", NULL, scenario_subs},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
      "usage: snapsim matrix [--db FILE] [--out DIR] [--jobs N] [--shard I/N] [--seed N]\n"
      "                      [--scenarios DIR] [--expect DIR] [--started ISO-TIME]\n"
@@ -119,11 +105,15 @@ const cli_command cli_commands[] = {
      "regression (COST-REGRESSION); it exits 1 on an outcome or a cost regression.\n"
      "--impls model,flink compares the model's results in OLD.db with real Flink's in NEW.db\n"
      "(one file may be both) and exits 1 when they disagree.\n"
+     "Several runs may write one database at once (they take turns; each waits up to 30 s\n"
+     "for the other's write). Each run has its own id, so merge keeps runs apart even when\n"
+     "they began in the same second.\n"
      "merge combines the databases of sharded runs into OUT.db: give every shard the same\n"
      "--started so they merge into one run, then render the merged database, e.g.\n"
      "  t=$(date -u +%Y-%m-%dT%H:%M:%SZ); for i in 0 1; do snapsim matrix --shard $i/2 \\\n"
      "     --started $t --db s$i.db --out r$i & done; wait\n"
-     "  snapsim matrix merge all.db s0.db s1.db && snapsim matrix render all.db reports\n"},
+     "  snapsim matrix merge all.db s0.db s1.db && snapsim matrix render all.db reports\n", matrix_options,
+     matrix_subs},
     {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
      "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE] [--json] [--mutant NAME]\n"
      "Runs N seeds (from S, default 1). Each seed draws a job (backend, alignment, parallelism,\n"
@@ -147,12 +137,12 @@ const cli_command cli_commands[] = {
      "open in every release (FLINK-39964: a restored savepoint's relative handle re-anchored\n"
      "into a checkpoint) ends there and prints a KNOWN line: not a violation (--mutant\n"
      "foreign-relative-absolute runs with its fix). --db records every seed in the results\n"
-     "table. --shard I/N takes every N-th seed, for parallel processes.\n"},
+     "table. --shard I/N takes every N-th seed, for parallel processes.\n", fuzz_options, NULL},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
      "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
      "faults, actions, outcome, trace digest and the unseed (the next PRNG draws after the run:\n"
-     "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n"},
+     "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n", replay_options, NULL},
     {"mutants", cmd_mutants, "check that the matrix, the shipped-bug scenarios and fuzzing kill every mutant",
      "usage: snapsim mutants [--jobs N] [--scenarios DIR] [--shipped DIR] [--seeds N]\n"
      "                       [--mutant NAME]... [--out DIR]\n"
@@ -165,16 +155,16 @@ const cli_command cli_commands[] = {
      "more bytes), the shipped-bug scenario that stopped working, the first fuzz seed that\n"
      "broke an invariant (so the number of seeds it took);\n"
      "--out DIR writes the same table to DIR/mutants.md. Every shipped-bug scenario must work\n"
-     "without a mutant. Exits 1 if a mutant survives all three, 0 otherwise.\n"},
+     "without a mutant. Exits 1 if a mutant survives all three, 0 otherwise.\n", mutants_options, NULL},
     {"savepoint", cmd_savepoint, "run a job and trigger a savepoint",
      "usage: snapsim savepoint [DIR] [--type native|canonical] [--out DIR] [job options of take]\n"
      "Flink's own shape: like `flink savepoint [targetDirectory] --type` (NATIVE and\n"
      "CANONICAL too), the savepoint lands in its own directory under DIR; prints its path. Without --type the engine version's default\n"
-     "format is used (canonical in every released version, as in Flink).\n\n" JOB_OPTIONS},
+     "format is used (canonical in every released version, as in Flink).\n", savepoint_options, NULL},
     {"stop", cmd_stop, "run a job and stop it with a savepoint",
      "usage: snapsim stop [DIR] [--type native|canonical] [--drain] [--out DIR] [job options of take]\n"
      "Stop-with-savepoint; with --drain the sources finish and all in-flight data is\n"
-     "processed first. If the savepoint fails the job keeps running.\n\n" JOB_OPTIONS},
+     "processed first. If the savepoint fails the job keeps running.\n", stop_options, NULL},
     {"bench", cmd_bench, "side-by-side benchmarks of snapshots and restores (make bench)",
      "usage: snapsim bench [--out DIR] [--quick] [--rounds N] [--keys N] [--records N]\n"
      "                     [--change N] [--seed N] [--tmp DIR] [--keep]\n"
@@ -188,15 +178,6 @@ const cli_command cli_commands[] = {
      "  3 an incremental vs a full rocksdb checkpoint after a small change\n"
      "  4 a heap vs a rocksdb checkpoint of the same state (full; incremental)\n"
      "Writes DIR/bench.md and DIR/bench.json (with nproc and the RocksDB header version);\n"
-     "progress goes to stderr. Every run is checked against the oracle after measuring.\n\n"
-     "  --out DIR       report directory (default reports)\n"
-     "  --quick         tiny smoke run (a few seconds; numbers not meaningful)\n"
-     "  --rounds N      counted rounds per comparison (default 15, quick 3)\n"
-     "  --keys N        keys of the built-in job (default 50000, quick 2000)\n"
-     "  --records N     records loaded into each run (default 200000, quick 8000)\n"
-     "  --change N      records between checkpoints in 3 and 4 (default 1000, quick 100)\n"
-     "  --seed N        seed of the runs (default 1)\n"
-     "  --tmp DIR       where the temporary files go (default $TMPDIR or /tmp)\n"
-     "  --keep          keep the temporary files and print where they are\n"},
-    {NULL, NULL, NULL, NULL},
+     "progress goes to stderr. Every run is checked against the oracle after measuring.\n", bench_options, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -19,6 +19,40 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int parse_impl(void *target, const char *value) {
+    int *flink = target;
+    if (strcmp(value, "flink") == 0) *flink = 1;
+    else if (strcmp(value, "model") == 0) *flink = 0;
+    else return -1;
+    return 0;
+}
+
+const cli_opt runner_lane_options[] = {
+    CLI_CALL(runner_lane, flink, int, "impl", "model|flink", parse_impl, "model or flink",
+             "run on the model (default) or on real Apache Flink"),
+    CLI_STRING(runner_lane, fo.default_release, "release", "R", "Flink release of the steps that name no engine\n(default 1.20.3)"),
+    CLI_STRING(runner_lane, fo.runners_dir, "runners", "DIR", "where runner-<release>.jar are (default\nconformance/target)"),
+    CLI_END,
+};
+
+void runner_lane_defaults(runner_lane *l) {
+    memset(l, 0, sizeof *l);
+    drv_flink_defaults(&l->fo);
+}
+
+/* The option's target is a sim_mutant itself (included at its offset). */
+typedef struct sim_mutant_box {
+    sim_mutant m;
+} sim_mutant_box;
+
+static int parse_mutant(void *target, const char *value) { return sim_mutant_parse(value, target); }
+
+const cli_opt runner_mutant_option[] = {
+    CLI_CALL(sim_mutant_box, m, sim_mutant, "mutant", "NAME", parse_mutant, "a mutant's name (see snapsim mutants --help)",
+             "run with one mechanism broken (see snapsim mutants --help)"),
+    CLI_END,
+};
+
 rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e) {
     memset(r, 0, sizeof *r);
     r->seed = 1;

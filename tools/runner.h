@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "cli_opt.h"
 #include "mx.h"
 #include "rt_err.h"
 #include "drv_flink.h"
@@ -29,6 +30,17 @@ typedef struct runner {
     FILE *trace; /* JSONL trace of every combination (in-process runs only) */
     const drv_flink_opts *flink; /* non-NULL: the real-Flink lane instead of the model */
 } runner;
+
+/* Which implementation runs the scenarios: --impl model|flink, --release,
+ * --runners (scenario run and matrix). */
+typedef struct runner_lane {
+    int flink;
+    drv_flink_opts fo;
+} runner_lane;
+extern const cli_opt runner_lane_options[];
+void runner_lane_defaults(runner_lane *l);
+/* --mutant NAME into a sim_mutant (scenario run, fuzz, replay). */
+extern const cli_opt runner_mutant_option[];
 
 /* Loads scenario files (a directory: every *.json in it, sorted). */
 rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e);

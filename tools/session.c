@@ -1,7 +1,6 @@
 /* session: shared set-up of the run-based commands. */
 #include "session.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -71,96 +70,40 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, const char *e
     json_decref(o);
 }
 
-enum { OPT_KIND = 256, OPT_BACKEND, OPT_ENGINE, OPT_OUT, OPT_JOB, OPT_TRACE, OPT_SEED, OPT_RECORDS,
-       OPT_PAR, OPT_INCR, OPT_JSON, OPT_TYPE, OPT_DRAIN, OPT_THRESHOLD, OPT_CONCURRENT, OPT_INTERVAL };
+const cli_opt job_options[] = {
+    CLI_STRING(job_opts, backend, "backend", "heap|rocksdb", "state backend (required; hashmap, Flink's name, is heap)"),
+    CLI_STRING(job_opts, engine, "engine", "V", "simulated engine version (default 1.15.0)"),
+    CLI_U64(job_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the run (default 1)"),
+    CLI_U64(job_opts, records, "records", "N", 0, 10000000, "records the sources emit (default 2000)"),
+    CLI_U64_SEEN(job_opts, parallelism, have_parallelism, "parallelism", "N", 1, 16,
+                 "parallelism of the keyed operators (default 2)"),
+    CLI_STRING(job_opts, job_file, "job", "FILE", "JSON job graph instead of the built-in one"),
+    CLI_STRING(job_opts, trace_file, "trace", "FILE", "write the JSONL trace of the run to FILE"),
+    CLI_FLAG(job_opts, json, "json", "print one JSON object with the result"),
+    {.kind = CLI_OPT_U64, .name = "memory-threshold", .arg = "B", .off = CLI_OFF(job_opts, memory_threshold, uint64_t),
+     .min = 0, .max = SIM_MEMORY_THRESHOLD_MAX, .unit = "bytes",
+     .help = "state of at most B bytes is inlined in _metadata\n(state.storage.fs.memory-threshold; default 20480)"},
+    CLI_U64(job_opts, max_concurrent, "max-concurrent-checkpoints", "N", 1, SIM_MAX_CONCURRENT,
+            "checkpoints in progress at once, 1..8 (default 1;\nunaligned checkpoints need 1, as in Flink)"),
+    {.kind = CLI_OPT_U64, .name = "interval", .arg = "MS", .off = CLI_OFF(job_opts, interval_ms, uint64_t), .min = 0,
+     .max = 3600000, .unit = "ms", .has_seen = 1, .seen_off = CLI_OFF(job_opts, have_interval, int),
+     .help = "periodic checkpoint interval in virtual ms, 0..3600000 (0:\nnone; default 100, raised so that a run "
+             "of N records takes\nabout 64 periodic checkpoints at most)"},
+    CLI_END,
+};
 
-int job_opts_threshold(job_opts *o, const char *arg) {
-    return cli_parse_u64(arg, &o->memory_threshold) || o->memory_threshold > SIM_MEMORY_THRESHOLD_MAX;
-}
+const cli_opt snapshot_options[] = {
+    CLI_FLAG(job_opts, incremental, "incremental", "incremental checkpoints (state.backend.incremental)"),
+    CLI_STRING(job_opts, out, "out", "DIR", "snapshot storage directory (required)"),
+    CLI_END,
+};
 
-int job_opts_interval(job_opts *o, const char *arg) {
-    o->have_interval = 1;
-    return cli_parse_u64(arg, &o->interval_ms) || o->interval_ms > 3600000;
-}
-
-int job_opts_concurrent(job_opts *o, const char *arg) {
-    return cli_parse_u64(arg, &o->max_concurrent) || o->max_concurrent < 1 || o->max_concurrent > SIM_MAX_CONCURRENT;
-}
-
-int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
-                   int (*extra)(void *ctx, const char *name, const char *val), void *ctx) {
-    static const struct option longs[] = {
-        {"kind", required_argument, 0, OPT_KIND},       {"type", required_argument, 0, OPT_TYPE},
-        {"backend", required_argument, 0, OPT_BACKEND}, {"engine", required_argument, 0, OPT_ENGINE},
-        {"out", required_argument, 0, OPT_OUT},         {"job", required_argument, 0, OPT_JOB},
-        {"trace", required_argument, 0, OPT_TRACE},     {"seed", required_argument, 0, OPT_SEED},
-        {"records", required_argument, 0, OPT_RECORDS}, {"parallelism", required_argument, 0, OPT_PAR},
-        {"incremental", no_argument, 0, OPT_INCR},      {"json", no_argument, 0, OPT_JSON},
-        {"drain", no_argument, 0, OPT_DRAIN},
-        {"memory-threshold", required_argument, 0, OPT_THRESHOLD},
-        {"max-concurrent-checkpoints", required_argument, 0, OPT_CONCURRENT},
-        {"interval", required_argument, 0, OPT_INTERVAL}, {0, 0, 0, 0}};
-    int positional_out = o->positional_out;
+void job_opts_defaults(job_opts *o) {
     memset(o, 0, sizeof *o);
-    o->positional_out = positional_out;
     o->seed = 1;
     o->records = 2000;
     o->memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
     o->max_concurrent = 1;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        const char *name = c == OPT_TYPE ? "type" : c == OPT_DRAIN ? "drain" : NULL;
-        switch (c) {
-        case OPT_KIND: o->kind = optarg; break;
-        case OPT_BACKEND: o->backend = optarg; break;
-        case OPT_ENGINE: o->engine = optarg; break;
-        case OPT_OUT: o->out = optarg; break;
-        case OPT_JOB: o->job_file = optarg; break;
-        case OPT_TRACE: o->trace_file = optarg; break;
-        case OPT_INCR: o->incremental = 1; break;
-        case OPT_JSON: o->json = 1; break;
-        case OPT_SEED:
-            if (cli_parse_u64(optarg, &o->seed)) return cli_usage_error("%s: --seed wants a number, not '%s'", cmd, optarg);
-            o->have_seed = 1;
-            break;
-        case OPT_RECORDS:
-            if (cli_parse_u64(optarg, &o->records) || o->records > 10000000)
-                return cli_usage_error("%s: --records wants a number up to 10000000, not '%s'", cmd, optarg);
-            break;
-        case OPT_PAR:
-            if (cli_parse_u64(optarg, &o->parallelism) || o->parallelism < 1 || o->parallelism > 16)
-                return cli_usage_error("%s: --parallelism wants 1..16, not '%s'", cmd, optarg);
-            o->have_parallelism = 1;
-            break;
-        case OPT_THRESHOLD:
-            if (job_opts_threshold(o, optarg)) return cli_usage_error("%s: --memory-threshold wants 0..%u bytes, not '%s'",
-                                                                      cmd, SIM_MEMORY_THRESHOLD_MAX, optarg);
-            break;
-        case OPT_CONCURRENT:
-            if (job_opts_concurrent(o, optarg))
-                return cli_usage_error("%s: --max-concurrent-checkpoints wants 1..%d, not '%s'", cmd, SIM_MAX_CONCURRENT,
-                                       optarg);
-            break;
-        case OPT_INTERVAL:
-            if (job_opts_interval(o, optarg))
-                return cli_usage_error("%s: --interval wants 0..3600000 ms, not '%s'", cmd, optarg);
-            break;
-        case OPT_TYPE:
-        case OPT_DRAIN:
-            if (extra && extra(ctx, name, optarg)) break;
-            return cli_usage_error("%s: unknown option '--%s'", cmd, name);
-        default:
-            return cli_usage_error("%s: unknown or incomplete option '%s' (see snapsim %s --help)", cmd,
-                                   argv[optind - 1], cmd);
-        }
-    }
-    /* `flink savepoint :jobId [:targetDirectory]`: the directory may come
-     * as the one argument, for the commands that take --out positionally. */
-    if (optind < argc && o->out == NULL && o->positional_out) o->out = argv[optind++];
-    if (optind < argc) return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-    return 0;
 }
 
 rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {

@@ -7,12 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_opt.h"
 #include "rt_storage.h"
 #include "rt_trace.h"
 #include "sim_engine.h"
 
 typedef struct job_opts {
-    const char *kind;
     const char *backend;
     const char *engine;
     const char *out;
@@ -22,9 +22,15 @@ typedef struct job_opts {
     uint64_t memory_threshold;
     uint64_t max_concurrent; /* execution.checkpointing.max-concurrent-checkpoints */
     uint64_t interval_ms;    /* execution.checkpointing.interval, when have_interval */
-    int incremental, json, have_seed, have_parallelism, have_interval;
-    int positional_out; /* set before parsing: one argument may stand for --out */
+    int incremental, json, have_parallelism, have_interval;
 } job_opts;
+
+/* The job options of take, savepoint, stop and restore (targets in job_opts). */
+extern const cli_opt job_options[];
+/* --incremental and --out: the options of the commands that take a snapshot. */
+extern const cli_opt snapshot_options[];
+/* The defaults of the job options (seed 1, 2000 records, ...). */
+void job_opts_defaults(job_opts *o);
 
 /* About this many periodic checkpoints at most in a run of --records
  * records when no --interval is given (the interval grows with the
@@ -43,19 +49,8 @@ typedef struct session {
 int session_open(session *s, const char *trace_file, rt_error *e);
 void session_close(session *s);
 
-/* Parses the job options shared by take, savepoint and stop. Returns 0,
- * or a CLI exit code after printing the error. `extra` handles the
- * command's own options (returns 1 if it took the option). */
-int job_opts_parse(job_opts *o, int argc, char **argv, const char *cmd,
-                   int (*extra)(void *ctx, const char *name, const char *val), void *ctx);
 /* Fills cfg from the options (job file, engine, backend...). */
 rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e);
-/* --memory-threshold BYTES into o; non-zero if it is not 0..1 MiB. */
-int job_opts_threshold(job_opts *o, const char *arg);
-/* --max-concurrent-checkpoints N into o; non-zero if it is not 1..8. */
-int job_opts_concurrent(job_opts *o, const char *arg);
-/* Parses --interval MS (0..3600000, 0: no periodic checkpoints): nonzero on a bad value. */
-int job_opts_interval(job_opts *o, const char *arg);
 
 /* Prints the contract's JSON object (outcome, digest, virtual_ms, files,
  * bytes) plus the extra members given as a JSON fragment (may be NULL). */
