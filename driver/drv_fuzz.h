@@ -56,4 +56,16 @@ typedef struct drv_fuzz_result {
 rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
                     drv_fuzz_result *out, rt_error *e);
 
+typedef rt_err (*drv_fuzz_fn)(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                              drv_fuzz_result *out, rt_error *e);
+/* fn (drv_fuzz_one) on one seed in a child process, without a trace: a
+ * child that dies before it answers (an assertion, a sanitizer, a signal)
+ * is a crashed seed, violated, with the cause in why; the work directory
+ * may then hold its leftovers. Errors: fork and pipe, or fn's own. Call
+ * it from a process that has not opened RocksDB: the threads of RocksDB's
+ * default environment do not survive fork, and a child would wait on
+ * them for ever. */
+rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
+                         drv_fuzz_result *out, rt_error *e);
+
 #endif

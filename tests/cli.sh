@@ -70,6 +70,12 @@ expect 2 "fuzz --trace (replay's option)" "$bin" fuzz --seeds 1 --trace "$tmp/t.
 expect 2 "replay --seeds (fuzz's option)" "$bin" replay --seed 1 --seeds 5
 expect 2 "savepoint --kind (it takes --type)" "$bin" savepoint --kind aligned --backend heap --out "$tmp/sk"
 expect 2 "fuzz --seed (no abbreviation of --seeds)" "$bin" fuzz --seed 3
+# fuzz runs each seed in a child process: it answers what an in-process replay of the seed answers
+"$bin" fuzz --seeds 3 --from 44 --json 2>/dev/null | sed -n 's/.*"digest":"\([0-9a-f]*\)".*/\1/p' > "$tmp/fz"
+for s in 44 45 46; do "$bin" replay --seed $s --json 2>/dev/null | sed -n 's/.*"digest":"\([0-9a-f]*\)".*/\1/p'; done > "$tmp/rp"
+if [ "$(wc -l < "$tmp/fz")" -ne 3 ] || ! cmp -s "$tmp/fz" "$tmp/rp"; then
+    echo "cli: fuzz seeds 44-46 in child processes differ from their replays"; bad=1
+else echo "ok    fuzz seeds in child processes equal their replays"; fi
 expect 2 "take -rm (restore's)" "$bin" take -rm claim --kind native --backend heap --out "$tmp/rm"
 grep -q "unknown option '-rm'" "$tmp/err" || { echo "cli: take -rm: $(cat "$tmp/err")"; bad=1; }
 # Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.

@@ -102,6 +102,56 @@ static void test_known_flink_39964(void) {
     CU_ASSERT(hit > 0);
 }
 
+/* A case that aborts, as the engine's own assertion did on seed 406. */
+static rt_err aborting_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                            drv_fuzz_result *out, rt_error *e) {
+    (void)seed;
+    (void)work_dir;
+    (void)trace;
+    (void)mutant;
+    (void)out;
+    (void)e;
+    abort();
+}
+
+/* A case that answers without the engine (this test process has RocksDB
+ * threads, which a forked child would not have: the real sweep forks
+ * from a process that never opened RocksDB; tests/cli.sh compares its
+ * seeds with in-process replays). */
+static rt_err answering_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                             drv_fuzz_result *out, rt_error *e) {
+    (void)work_dir;
+    (void)trace;
+    (void)mutant;
+    memset(out, 0, sizeof *out);
+    out->seed = seed;
+    out->unseed = seed * 31;
+    snprintf(out->outcome, sizeof out->outcome, "works");
+    snprintf(out->digest, sizeof out->digest, "0123456789abcdef");
+    return seed == 9 ? RT_FAIL(e, RT_EUSAGE, "seed 9: cannot run") : RT_OK;
+}
+
+/* A sweep runs each seed in a child: an aborting engine ends that seed as
+ * a crashed violation naming the signal, and the parent goes on; a case
+ * that answers comes back whole, and so does a case's own error. */
+static void test_isolated_seed(void) {
+    drv_fuzz_result r;
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(drv_fuzz_isolated(aborting_case, 7, work, SIM_MUT_NONE, &r, &e), RT_OK);
+    CU_ASSERT_EQUAL(r.seed, 7);
+    CU_ASSERT(r.violated);
+    CU_ASSERT_STRING_EQUAL(r.outcome, "crashed");
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.why.msg, "signal 6"));
+    CU_ASSERT_EQUAL_FATAL(drv_fuzz_isolated(answering_case, 8, work, SIM_MUT_NONE, &r, &e), RT_OK);
+    CU_ASSERT_FALSE(r.violated);
+    CU_ASSERT_STRING_EQUAL(r.outcome, "works");
+    CU_ASSERT_STRING_EQUAL(r.digest, "0123456789abcdef");
+    CU_ASSERT_EQUAL(r.unseed, 8 * 31);
+    CU_ASSERT_EQUAL(drv_fuzz_isolated(answering_case, 9, work, SIM_MUT_NONE, &r, &e), RT_EUSAGE);
+    CU_ASSERT_STRING_EQUAL(e.msg, "seed 9: cannot run");
+}
+
 /* Seeds that once broke an invariant, each for a bug since fixed: they
  * stay in the suite so the bug cannot come back unnoticed. */
 static void test_regression_seeds(void) {
@@ -357,6 +407,7 @@ int suite_fuzz(void) {
     if (s == NULL) return -1;
     if (!CU_add_test(s, "a budget of seeds holds every invariant", test_budget_holds) ||
         !CU_add_test(s, "a seed replays exactly", test_replay_is_exact) ||
+        !CU_add_test(s, "an aborting seed is a crashed seed, not the end of the sweep", test_isolated_seed) ||
         !CU_add_test(s, "seeds that once failed hold", test_regression_seeds) ||
         !CU_add_test(s, "catches dropped channel state", test_catches_dropped_channel_state) ||
         !CU_add_test(s, "catches a registry ignoring ownership", test_catches_registry_ownership) ||

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <errno.h>
@@ -100,4 +101,9 @@ static int remove_one(const char *path, const struct stat *sb, int flag, struct 
 void cli_remove_tree(const char *dir) {
     /* Best effort: a leftover work directory harms nothing. */
     if (strstr(dir, "/snapsim-") != NULL) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int cli_fresh_dir(const char *dir) {
+    cli_remove_tree(dir);
+    return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }

@@ -51,6 +51,8 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_work_dir(char *buf, size_t cap, const char *tag);
 /* Removes a directory tree this process made, without following links. */
 void cli_remove_tree(const char *dir);
+/* Empties a work directory of cli_work_dir (removes and makes it again). */
+int cli_fresh_dir(const char *dir);
 /* Prints the command's help to stdout: its usage text, then the option
  * lines of its table and of each subcommand's. */
 int cli_print_help(const char *name);

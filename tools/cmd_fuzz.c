@@ -124,8 +124,12 @@ int cmd_fuzz(int argc, char **argv) {
     for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
         if ((s - o.from) % (uint64_t)o.shard.n != (uint64_t)o.shard.i) continue;
         drv_fuzz_result r;
-        if (drv_fuzz_one(s, work, NULL, o.mutant, &r, &e) != RT_OK) {
+        if (drv_fuzz_isolated(drv_fuzz_one, s, work, o.mutant, &r, &e) != RT_OK) {
             rc = cli_report_error(&e);
+            break;
+        }
+        if (strcmp(r.outcome, "crashed") == 0 && cli_fresh_dir(work) != 0) {
+            rc = cli_usage_error("fuzz: cannot clean the work directory %s after a crashed seed", work);
             break;
         }
         done++;

@@ -136,8 +136,11 @@ const cli_command cli_commands[] = {
      "prints the replay command when an invariant is violated. A seed that meets a Flink bug\n"
      "open in every release (FLINK-39964: a restored savepoint's relative handle re-anchored\n"
      "into a checkpoint) ends there and prints a KNOWN line: not a violation (--mutant\n"
-     "foreign-relative-absolute runs with its fix). --db records every seed in the results\n"
-     "table. --shard I/N takes every N-th seed, for parallel processes.\n", fuzz_options, NULL},
+     "foreign-relative-absolute runs with its fix). Each seed runs in a child process: an\n"
+     "engine that aborts on a seed (an assertion, a sanitizer, a signal) makes that seed a\n"
+     "crashed violation with its replay command, and the sweep goes on. --db records every\n"
+     "seed in the results table. --shard I/N takes every N-th seed, for parallel processes.\n",
+     fuzz_options, NULL},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
      "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"

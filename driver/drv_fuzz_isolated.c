@@ -1,0 +1,97 @@
+/* drv_fuzz_isolated: one seed's case in a child process (see drv_fuzz.h).
+ * An engine that aborts (a failed assertion, a sanitizer's report, a
+ * signal) ends that seed, as a crash with its seed, not the sweep. The
+ * child sends its result back through a pipe as plain bytes: it runs the
+ * same binary, so the structure (and the static strings rt_error points
+ * to) mean the same on both sides. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "drv_fuzz.h"
+
+typedef struct child_answer {
+    rt_err rc;
+    drv_fuzz_result r;
+    rt_error e;
+} child_answer;
+
+static int write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static size_t read_all(int fd, void *buf, size_t n) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* The child died before it answered: a crashed seed, a violation (the
+ * engine must not die on any input the fuzzer makes). */
+static void crashed(uint64_t seed, int status, drv_fuzz_result *out) {
+    memset(out, 0, sizeof *out);
+    out->seed = seed;
+    out->violated = 1;
+    snprintf(out->outcome, sizeof out->outcome, "crashed");
+    snprintf(out->backend, sizeof out->backend, "?");
+    snprintf(out->kind, sizeof out->kind, "?");
+    snprintf(out->plan, sizeof out->plan, "none");
+    snprintf(out->actions, sizeof out->actions, "none");
+    if (WIFSIGNALED(status))
+        RT_FAIL(&out->why, RT_EINTERNAL, "the engine died of signal %d (%s) on this seed", WTERMSIG(status),
+                strsignal(WTERMSIG(status)));
+    else
+        RT_FAIL(&out->why, RT_EINTERNAL, "the engine exited with status %d before it answered (a sanitizer report?)",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
+                         drv_fuzz_result *out, rt_error *e) {
+    int fd[2];
+    if (pipe(fd) != 0) return RT_FAIL(e, RT_EIO, "fuzz: cannot make a pipe: %s", strerror(errno));
+    fflush(NULL); /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return RT_FAIL(e, RT_EIO, "fuzz: cannot fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        child_answer a;
+        memset(&a, 0, sizeof a);
+        rt_error_clear(&a.e);
+        a.rc = fn(seed, work_dir, NULL, mutant, &a.r, &a.e);
+        _exit(write_all(fd[1], &a, sizeof a) == 0 ? 0 : 3);
+    }
+    close(fd[1]);
+    child_answer a;
+    size_t got = read_all(fd[0], &a, sizeof a);
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (got == sizeof a && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        *out = a.r;
+        if (a.rc != RT_OK) *e = a.e;
+        return a.rc;
+    }
+    crashed(seed, status, out);
+    return RT_OK;
+}
