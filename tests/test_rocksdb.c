@@ -304,6 +304,57 @@ static void test_put_get_scan(void) {
     sim_backend_destroy(b);
 }
 
+/* Puts go through a write batch (RocksDBWriteBatchWrapper's 500 entries);
+ * a read of a key still in it sees the put, a second put of a key wins,
+ * and a snapshot taken with puts still batched holds them. */
+static void test_write_batch_reads_own_writes(void) {
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    rt_error e;
+    rt_error_clear(&e);
+    uint8_t v[VAL_MAX], want[VAL_MAX];
+    size_t len = 0;
+    int found = 0, misses = 0;
+    for (int i = 0; i < N_KEYS; i++) { /* put, then read back at once: always in the batch */
+        uint64_t key = test_key(i);
+        size_t n = test_value(0, key, 1, want);
+        CU_ASSERT_EQUAL_FATAL(b->ops->put(b, 0, test_kg(key), key, want, n, &e), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(b->ops->get(b, 0, test_kg(key), key, v, sizeof v, &len, &found, &e), RT_OK);
+        misses += !found || len != n || memcmp(v, want, n) != 0;
+    }
+    CU_ASSERT_EQUAL(misses, 0);
+    uint64_t key = test_key(3);
+    uint8_t a[1] = {'a'}, z[2] = {'z', 'z'};
+    CU_ASSERT_EQUAL(b->ops->put(b, 1, test_kg(key), key, a, 1, &e), RT_OK);
+    CU_ASSERT_EQUAL(b->ops->put(b, 1, test_kg(key), key, z, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL(b->ops->get(b, 1, test_kg(key), key, v, sizeof v, &len, &found, &e), RT_OK);
+    CU_ASSERT_EQUAL(found, 1);
+    CU_ASSERT_EQUAL(len, 2);
+    CU_ASSERT_EQUAL(memcmp(v, z, 2), 0);
+    /* Fewer puts than a batch holds, no read: the snapshot must hold them. */
+    sim_backend *c = make_backend(0, MAX_PAR - 1, 1);
+    for (int i = 0; i < 40; i++) {
+        uint64_t k = test_key(i);
+        size_t n = test_value(1, k, 1, want);
+        CU_ASSERT_EQUAL_FATAL(c->ops->put(c, 1, test_kg(k), k, want, n, &e), RT_OK);
+    }
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(c, 1, SIM_SHARE_FORWARD_BACKWARD, NULL, &h, NULL), RT_OK);
+    sim_backend *r = make_backend(0, MAX_PAR - 1, 1);
+    CU_ASSERT_EQUAL_FATAL(restore(r, &h), RT_OK);
+    misses = 0;
+    for (int i = 0; i < 40; i++) {
+        uint64_t k = test_key(i);
+        size_t n = test_value(1, k, 1, want);
+        CU_ASSERT_EQUAL_FATAL(r->ops->get(r, 1, test_kg(k), k, v, sizeof v, &len, &found, &e), RT_OK);
+        misses += !found || len != n || memcmp(v, want, n) != 0;
+    }
+    CU_ASSERT_EQUAL(misses, 0);
+    sim_handle_free(&h);
+    sim_backend_destroy(r);
+    sim_backend_destroy(c);
+    sim_backend_destroy(b);
+}
+
 static void test_out_of_range_put(void) {
     sim_backend *b = make_backend(10, 20, 0);
     rt_error e;
@@ -1022,6 +1073,7 @@ int suite_rocksdb(void) {
     } tests[] = {
         {"put/get/scan in (kg, key) order", test_put_get_scan},
         {"put outside the key-group range", test_out_of_range_put},
+        {"write batch: reads see batched puts, snapshots hold them", test_write_batch_reads_own_writes},
         {"native snapshot and restore", test_snapshot_restore},
         {"incremental uploads only new SSTs", test_incremental},
         {"non-incremental uploads all", test_non_incremental_uploads_all},

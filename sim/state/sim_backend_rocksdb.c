@@ -5,7 +5,11 @@
  *
  * RocksDB runs synchronously: no automatic compaction, no WAL, an explicit
  * flush before every snapshot, so its background threads have no work to
- * race on and file names and sizes follow from the operations alone. Block
+ * race on and file names and sizes follow from the operations alone. State
+ * updates reach RocksDB in write batches (written before any read of a key
+ * they hold, and before every scan, snapshot and restore) into a hash
+ * memtable updated in place: the cost of one record stays a few hash
+ * lookups, whatever the state's size. Block
  * checksum verification stays on everywhere: with it off, RocksDB 7.8.3
  * aborts the process on a damaged file instead of returning an error.
  *
@@ -43,6 +47,9 @@
 #define ROCKS_DIR_FILES_MAX 8192       /* files in one local checkpoint */
 #define ROCKS_L0_COMPACT_AT 8          /* L0 files per state before we compact */
 #define ROCKS_NAME_MAX 64              /* sizeof(sim_file_ref.local_name) */
+#define ROCKS_BATCH_MAX 500            /* RocksDBWriteBatchWrapper's default capacity */
+#define ROCKS_MEMTABLE_BUCKETS 16384  /* hash buckets of one memtable (8 bytes each) */
+#define ROCKS_BATCH_SLOTS 1024         /* the batch's key set: a power of two > 2 x max */
 
 /* The SSTs one checkpoint uploaded or referenced, by local name (Flink's
  * uploadedSstFiles entry for that checkpoint): sorted, bounded. */
@@ -61,8 +68,22 @@ typedef struct rocks_db {
     rocksdb_column_family_handle_t *cf[ROCKS_CF_MAX];
 } rocks_db;
 
+/* Puts not yet written to RocksDB (Flink's RocksDBWriteBatchWrapper: a
+ * WriteBatch of at most 500 entries, written with the WAL off), and the set
+ * of (state, encoded key) it holds, so that a read of a key still in the
+ * batch writes the batch first and every read sees every earlier write. */
+typedef struct rocks_batch {
+    rocksdb_writebatch_t *wb;
+    int n;                               /* entries in wb == keys in the set */
+    uint16_t used[ROCKS_BATCH_MAX];      /* occupied slots, to clear them */
+    uint8_t full[ROCKS_BATCH_SLOTS];     /* slot occupied */
+    uint8_t state[ROCKS_BATCH_SLOTS];
+    uint8_t key[ROCKS_BATCH_SLOTS][ROCKS_KEY_BYTES];
+} rocks_batch;
+
 typedef struct rocks_backend {
     sim_backend base; /* first: the interface's pointer is ours */
+    rocks_batch batch;
     char work_dir[PATH_MAX];
     char db_dir[PATH_MAX];
     unsigned dir_seq; /* names fresh directories: db-N, snap-N, restore-N */
@@ -456,7 +477,8 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     b->ropts = rocksdb_readoptions_create();
     b->wopts = rocksdb_writeoptions_create();
     b->fopts = rocksdb_flushoptions_create();
-    if (t == NULL || !b->opts || !b->ropts || !b->wopts || !b->fopts) {
+    b->batch.wb = rocksdb_writebatch_create();
+    if (t == NULL || !b->opts || !b->ropts || !b->wopts || !b->fopts || !b->batch.wb) {
         if (t != NULL) rocksdb_block_based_options_destroy(t);
         return RT_FAIL(e, RT_ENOMEM, "rocksdb: cannot allocate options");
     }
@@ -472,10 +494,90 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     rocksdb_options_set_info_log_level(b->opts, 3 /* ERROR: keep LOG small */);
     rocksdb_options_set_keep_log_file_num(b->opts, 1);
     rocksdb_options_set_paranoid_checks(b->opts, 1);
+    /* A state update overwrites its key's value in the memtable when the new
+     * one is no longer (inplace_update_support; needs the memtable written
+     * by one thread): the memtable then holds one entry per key instead of
+     * one per update, so reads and writes search a small skip list. Nothing
+     * iterates while we write (a scan writes the batch first and runs to
+     * its end before the next record), the case the option warns about. */
+    rocksdb_options_set_allow_concurrent_memtable_write(b->opts, 0);
+    rocksdb_options_set_inplace_update_support(b->opts, 1);
+    /* The memtable is a hash table of whole keys (a prefix extractor of the
+     * key's full length and the hash-link-list memtable, made for point
+     * lookups): a read or an update hashes its key instead of searching a
+     * skip list. Iterators ask for total order (a scan, a restore's copy, a
+     * verification), which the memtable gives by sorting a copy of itself;
+     * the SST files are the same block-based tables. */
+    rocksdb_options_set_prefix_extractor(b->opts,
+                                         rocksdb_slicetransform_create_fixed_prefix(ROCKS_KEY_BYTES));
+    rocksdb_options_set_hash_link_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS);
+    rocksdb_readoptions_set_total_order_seek(b->ropts, 1);
     rocksdb_readoptions_set_verify_checksums(b->ropts, 1); /* never off: see the top */
     rocksdb_writeoptions_disable_WAL(b->wopts, 1); /* durability comes from snapshots */
     rocksdb_flushoptions_set_wait(b->fopts, 1);
     return RT_OK;
+}
+
+/* ---- the write batch ---------------------------------------------------- */
+
+static uint32_t batch_hash(int state, const uint8_t k[ROCKS_KEY_BYTES]) {
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)state;
+    for (int i = 0; i < ROCKS_KEY_BYTES; i++) h = (h ^ k[i]) * 0x100000001b3ULL; /* FNV-1a */
+    return (uint32_t)(h ^ h >> 29) & (ROCKS_BATCH_SLOTS - 1);
+}
+
+/* The slot of (state, k) in the batch's key set, or the free slot where it
+ * would go (the set is at most half full: there always is one). */
+static int batch_slot(const rocks_batch *q, int state, const uint8_t k[ROCKS_KEY_BYTES]) {
+    uint32_t at = batch_hash(state, k);
+    for (int probe = 0; probe < ROCKS_BATCH_SLOTS; probe++) {
+        if (!q->full[at] || (q->state[at] == state && memcmp(q->key[at], k, ROCKS_KEY_BYTES) == 0))
+            return (int)at;
+        at = (at + 1) & (ROCKS_BATCH_SLOTS - 1);
+    }
+    assert(0 && "the batch's key set is never full");
+    return -1;
+}
+
+/* Writes the batch into RocksDB in one write (WAL off) and empties it. */
+static rt_err batch_flush(rocks_backend *b, rt_error *e) {
+    rocks_batch *q = &b->batch;
+    if (q->n == 0) return RT_OK;
+    char *err = NULL;
+    rocksdb_write(b->live.db, b->wopts, q->wb, &err);
+    rocksdb_writebatch_clear(q->wb);
+    for (int i = 0; i < q->n; i++) q->full[q->used[i]] = 0;
+    q->n = 0;
+    if (err != NULL) return ROCKS_FAIL(e, err, "writing a batch into", b->db_dir);
+    return RT_OK;
+}
+
+/* Before RocksDB is read for (state, k): the batch must not hold it. */
+static rt_err batch_before_read(rocks_backend *b, int state, const uint8_t k[ROCKS_KEY_BYTES],
+                                rt_error *e) {
+    rocks_batch *q = &b->batch;
+    if (q->n == 0 || !q->full[batch_slot(q, state, k)]) return RT_OK;
+    return batch_flush(b, e);
+}
+
+static rt_err batch_put(rocks_backend *b, int state, const uint8_t k[ROCKS_KEY_BYTES],
+                        const uint8_t *val, size_t len, rt_error *e) {
+    rocks_batch *q = &b->batch;
+    int at = batch_slot(q, state, k);
+    if (q->full[at]) { /* a second put of the same key: write the first one */
+        rt_err rc = batch_flush(b, e);
+        if (rc != RT_OK) return rc;
+        at = batch_slot(q, state, k);
+    }
+    assert(!q->full[at]);
+    assert(q->n < ROCKS_BATCH_MAX);
+    q->full[at] = 1;
+    q->state[at] = (uint8_t)state;
+    memcpy(q->key[at], k, ROCKS_KEY_BYTES);
+    q->used[q->n++] = (uint16_t)at;
+    rocksdb_writebatch_put_cf(q->wb, b->state_cf[state], (const char *)k, ROCKS_KEY_BYTES,
+                              (const char *)val, len);
+    return q->n == ROCKS_BATCH_MAX ? batch_flush(b, e) : RT_OK;
 }
 
 /* ---- get / put / scan ------------------------------------------------- */
@@ -493,6 +595,8 @@ static rt_err rocks_get(sim_backend *sb, int state, uint32_t kg, uint64_t key, u
     if (rc != RT_OK) return rc;
     uint8_t k[ROCKS_KEY_BYTES];
     key_encode(kg, key, k);
+    rc = batch_before_read(b, state, k, e);
+    if (rc != RT_OK) return rc;
     char *err = NULL;
     rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(b->live.db, b->ropts, b->state_cf[state],
                                                        (const char *)k, sizeof k, &err);
@@ -521,12 +625,10 @@ static rt_err rocks_put(sim_backend *sb, int state, uint32_t kg, uint64_t key, c
                        b->base.kg_lo, b->base.kg_hi);
     uint8_t k[ROCKS_KEY_BYTES];
     key_encode(kg, key, k);
-    char *err = NULL;
-    rocksdb_put_cf(b->live.db, b->wopts, b->state_cf[state], (const char *)k, sizeof k,
-                   (const char *)val, len, &err);
-    if (err != NULL) return ROCKS_FAIL(e, err, "put in state", b->base.states[state].name);
     b->written = 1;
-    return RT_OK;
+    rc = batch_put(b, state, k, val, len, e);
+    if (rc != RT_OK) rt_error_prefix(e, "put in state %s: ", b->base.states[state].name);
+    return rc;
 }
 
 /* Visits every entry of one column family with checksums verified; fn
@@ -580,6 +682,8 @@ static rt_err rocks_scan(sim_backend *sb, int state, sim_scan_fn fn, void *ctx, 
     rocks_backend *b = as_rocks(sb);
     rt_err rc = check_state(b, state, e);
     if (rc != RT_OK) return rc;
+    rc = batch_flush(b, e);
+    if (rc != RT_OK) return rc;
     scan_ctx s = {b->base.states[state].name, state, fn, ctx};
     return cf_iterate(b->live.db, b->ropts, b->state_cf[state], s.state_name, scan_visit, &s, e);
 }
@@ -590,6 +694,8 @@ static rt_err rocks_scan(sim_backend *sb, int state, sim_scan_fn fn, void *ctx, 
  * bound (synchronously: CompactRange returns when done), so file counts
  * stay bounded over long runs without any background compaction. */
 static rt_err flush_all(rocks_backend *b, rt_error *e) {
+    rt_err rc = batch_flush(b, e);
+    if (rc != RT_OK) return rc;
     for (int i = 0; i < b->live.n_cf; i++) {
         char *err = NULL;
         rocksdb_flush_cf(b->live.db, b->fopts, b->live.cf[i], &err);
@@ -1106,6 +1212,7 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
     assert(ctx->engine != NULL);
     assert(h != NULL);
     rt_err rc = check_usable(b, e);
+    if (rc == RT_OK) rc = batch_flush(b, e); /* earlier writes come before the restored ones */
     if (rc != RT_OK) return rc;
     if (sim_handle_is_key_groups(h))
         rc = restore_key_groups(b, ctx, h, e);
@@ -1123,6 +1230,7 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
 
 static void rocks_destroy(sim_backend *sb) {
     rocks_backend *b = as_rocks(sb);
+    if (b->batch.wb != NULL) rocksdb_writebatch_destroy(b->batch.wb); /* the DB goes too */
     db_close(&b->live);
     if (b->opts) rocksdb_options_destroy(b->opts);
     if (b->ropts) rocksdb_readoptions_destroy(b->ropts);
