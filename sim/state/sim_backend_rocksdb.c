@@ -48,6 +48,7 @@
 #define ROCKS_L0_COMPACT_AT 8          /* L0 files per state before we compact */
 #define ROCKS_NAME_MAX 64              /* sizeof(sim_file_ref.local_name) */
 #define ROCKS_BATCH_MAX 500            /* RocksDBWriteBatchWrapper's default capacity */
+#define ROCKS_MANIFEST_BYTES_MAX (64 * 1024) /* max_manifest_file_size */
 #define ROCKS_MEMTABLE_BUCKETS 16384  /* hash buckets of one memtable (8 bytes each) */
 #define ROCKS_BATCH_SLOTS 1024         /* the batch's key set: a power of two > 2 x max */
 
@@ -483,6 +484,12 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
         return RT_FAIL(e, RT_ENOMEM, "rocksdb: cannot allocate options");
     }
     rocksdb_block_based_options_set_format_version(t, b->base.engine->sst_format_write);
+    /* A full bloom filter of 10 bits per key in every SST, as Flink's
+     * RocksDBResourceContainer builds with state.backend.rocksdb.use-bloom-filter
+     * (bits-per-key 10, block-based-mode false): a read of a key an SST
+     * does not hold (a key seen for the first time, or one held only by an
+     * older file) skips that file instead of searching its blocks. */
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
     rocksdb_options_set_block_based_table_factory(b->opts, t); /* copies t */
     rocksdb_block_based_options_destroy(t);
     rocksdb_options_set_create_if_missing(b->opts, 1);
@@ -494,6 +501,11 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     rocksdb_options_set_info_log_level(b->opts, 3 /* ERROR: keep LOG small */);
     rocksdb_options_set_keep_log_file_num(b->opts, 1);
     rocksdb_options_set_paranoid_checks(b->opts, 1);
+    /* The MANIFEST gains a record with every flush and compaction, and
+     * every checkpoint uploads it whole (private state): left at RocksDB's
+     * 1 GiB it grows with the run, and so does each checkpoint. Rolled over
+     * at this size, RocksDB starts a new one holding only the live files. */
+    rocksdb_options_set_max_manifest_file_size(b->opts, ROCKS_MANIFEST_BYTES_MAX);
     /* A state update overwrites its key's value in the memtable when the new
      * one is no longer (inplace_update_support; needs the memtable written
      * by one thread): the memtable then holds one entry per key instead of
