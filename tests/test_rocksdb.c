@@ -600,6 +600,40 @@ static void test_upload_after_savepoint(void) {
     CU_ASSERT(up > fresh); /* everything again */
 }
 
+/* Each incremental checkpoint, its predecessor confirmed, uploads exactly
+ * the SST bytes RocksDB's live-file metadata shows as created since that
+ * predecessor, and references every other SST where it was first uploaded
+ * (RocksIncrementalSnapshotStrategy: only files not in the confirmed set). */
+static void test_incremental_uploads_each_sst_once(void) {
+    sim_registry reg;
+    sim_registry_init(&reg);
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    fill(b, 0);
+    sim_keyed_handle h[4];
+    sim_snap_ctx c[4];
+    for (int id = 1; id <= 3; id++) {
+        CU_ASSERT_EQUAL_FATAL(checkpoint(b, id, SIM_SHARE_FORWARD_BACKWARD, &reg, &h[id], &c[id]), RT_OK);
+        CU_ASSERT_EQUAL(c[id].sst_bytes_uploaded, c[id].sst_bytes_new);
+        CU_ASSERT(c[id].sst_bytes_new > 0);
+        uint64_t sst_bytes = 0;
+        for (int i = 0; i < h[id].n_files; i++) {
+            const sim_file_ref *f = &h[id].files[i];
+            if (!ends_with_sst(f->local_name)) continue;
+            sst_bytes += f->size;
+            for (int j = 0; id > 1 && j < h[id - 1].n_files; j++) /* unchanged: the earlier upload */
+                if (strcmp(h[id - 1].files[j].local_name, f->local_name) == 0)
+                    CU_ASSERT_STRING_EQUAL(h[id - 1].files[j].path, f->path);
+        }
+        if (id > 1) CU_ASSERT(c[id].sst_bytes_uploaded < sst_bytes);
+        register_handle(&reg, &h[id], id);
+        b->ops->notify_complete(b, id);
+        fill(b, 1); /* a small change: a few new SSTs */
+    }
+    for (int id = 1; id <= 3; id++) sim_handle_free(&h[id]);
+    sim_backend_destroy(b);
+    sim_registry_free(&reg);
+}
+
 /* FLINK-25395's bug: a checkpoint taken while the previous one is not
  * confirmed references that one's uploads; fixed, it uploads them again. */
 static void test_reuse_unconfirmed_bug(void) {
@@ -1081,6 +1115,7 @@ int suite_rocksdb(void) {
         {"savepoint: own dir, base kept", test_savepoint},
         {"uploads after a savepoint: only new SSTs (FLINK-23949)", test_upload_after_savepoint},
         {"reuse of unconfirmed uploads (FLINK-25395)", test_reuse_unconfirmed_bug},
+        {"incremental: each SST uploaded once (live-file metadata)", test_incremental_uploads_each_sst_once},
         {"restore seeds the incremental base", test_restore_seeds_base},
         {"rescale 2 -> 3 and 2 -> 1", test_rescale_2_to_3},
         {"SST format_version gate", test_sst_version_gate},

@@ -807,8 +807,6 @@ static rt_err snapshot_file(rocks_backend *b, sim_snap_ctx *ctx, const char *dir
     sim_file_ref ref;
     int confirmed = 0;
     const sim_file_ref *old = is_sst(name) ? reusable(b, ctx, name, (uint64_t)sbuf.st_size, &confirmed) : NULL;
-    if (is_sst(name) && !sst_in(&b->last_taken, name, (uint64_t)sbuf.st_size))
-        ctx->sst_bytes_new += (uint64_t)sbuf.st_size;
     if (old != NULL) {
         ref = *old; /* a placeholder: the earlier upload, confirmed */
         /* Unconfirmed (FLINK-25395's bug), the original handle is sent
@@ -870,6 +868,44 @@ static void trace_snapshot(const rocks_backend *b, const sim_snap_ctx *ctx,
                    st->reused, st->bytes_uploaded, st->bytes_reused);
 }
 
+/* The SST files RocksDB's own metadata lists as live (rocksdb_livefiles,
+ * every column family), by name and size: measured beside the upload, not
+ * from the local checkpoint the upload reads. */
+static rt_err live_ssts(const rocks_backend *b, rocks_sst_map *out, rt_error *e) {
+    const rocksdb_livefiles_t *lf = rocksdb_livefiles(b->live.db);
+    if (lf == NULL) return RT_FAIL(e, RT_EROCKSDB, "rocksdb: no live-file metadata for %s", b->db_dir);
+    rt_err rc = RT_OK;
+    int n = rocksdb_livefiles_count(lf);
+    for (int i = 0; i < n && rc == RT_OK; i++) {
+        const char *name = rocksdb_livefiles_name(lf, i);
+        while (*name == '/') name++; /* "/000012.sst" */
+        sim_file_ref f;
+        memset(&f, 0, sizeof f);
+        if (strlen(name) >= sizeof f.local_name || !is_sst(name))
+            rc = RT_FAIL(e, RT_EINTERNAL, "rocksdb: unexpected live file '%s'", name);
+        else {
+            snprintf(f.local_name, sizeof f.local_name, "%s", name);
+            f.size = (uint64_t)rocksdb_livefiles_size(lf, i);
+            rc = map_add(out, &f, e);
+        }
+    }
+    rocksdb_livefiles_destroy(lf);
+    if (rc == RT_OK) map_sort(out);
+    return rc;
+}
+
+/* Bytes of the live SSTs RocksDB created since the last checkpoint snapshot
+ * taken (a name and size it did not have then); *live keeps the live set,
+ * for the caller to remember once a checkpoint's snapshot worked. */
+static rt_err measure_new_ssts(rocks_backend *b, sim_snap_ctx *ctx, rocks_sst_map *live,
+                               rt_error *e) {
+    rt_err rc = live_ssts(b, live, e);
+    for (int i = 0; rc == RT_OK && i < live->n; i++)
+        if (!sst_in(&b->last_taken, live->f[i].local_name, live->f[i].size))
+            ctx->sst_bytes_new += live->f[i].size;
+    return rc;
+}
+
 /* Fills out from scratch (anything it held is overwritten, not freed). On
  * failure out keeps the files uploaded so far, for the caller to clean up,
  * and nothing is remembered for later checkpoints. */
@@ -891,10 +927,15 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     }
     fill_header(b, ctx, out);
     rt_err rc = check_usable(b, e);
+    rocks_sst_map live = {.checkpoint_id = ctx->checkpoint_id};
     if (rc == RT_OK) rc = flush_all(b, e);
+    if (rc == RT_OK) rc = measure_new_ssts(b, ctx, &live, e);
     char dir[PATH_MAX];
     if (rc == RT_OK) rc = fresh_dir(b, "snap", dir, sizeof dir, e);
-    if (rc != RT_OK) return rc;
+    if (rc != RT_OK) {
+        map_free(&live);
+        return rc;
+    }
     rocks_sst_map made = {.checkpoint_id = ctx->checkpoint_id};
     snap_stats st = {0, 0, 0, 0};
     rc = make_checkpoint(b, dir, e);
@@ -903,20 +944,19 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     if (rc == RT_OK) rc = rm;
     if (rc != RT_OK) {
         map_free(&made);
+        map_free(&live);
         return rc;
     }
     /* A savepoint (NO_SHARING) is never a base: the next checkpoint stays
-     * incremental against the last checkpoint. */
+     * incremental against the last checkpoint, and is measured against it. */
     if (ctx->sharing != SIM_SHARE_NO_SHARING) {
         map_sort(&made);
-        rc = remember_taken(b, &made, e);
-        if (rc != RT_OK) {
-            map_free(&made);
-            return rc;
-        }
         pending_put(b, &made);
+        map_free(&b->last_taken);
+        b->last_taken = live;
     } else {
         map_free(&made);
+        map_free(&live);
     }
     trace_snapshot(b, ctx, out, &st);
     return RT_OK;
