@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 typedef struct bench_opts {
     const char *out, *tmp;
     uint64_t keys, records, change, reps, warmup, seed;
+    uint64_t scale_max, scale_interval_ms;
     int quick, keep;
 } bench_opts;
 
@@ -45,6 +47,7 @@ typedef struct bench {
     bench_opts o;
     char root[512];
     bench_facts facts;
+    bench_scale scale;
     brun incr, full, heap; /* rocksdb incremental, rocksdb full, heap */
     int n_restores;
 } bench;
@@ -476,6 +479,97 @@ static void gather_facts(bench *b) {
     f->all_verified = 1;
 }
 
+/* ---- the scale sweep ---- */
+
+/* Files and bytes under a store directory. */
+static void tree_count(const char *dir, uint64_t *bytes, uint64_t *files) {
+    rt_store *s = NULL;
+    rt_error e;
+    rt_strlist l = {0};
+    *bytes = 0;
+    *files = 0;
+    if (rt_store_open_dir(&s, dir, 0, &e) != RT_OK) return;
+    if (rt_store_list(s, "", &l, &e) == RT_OK)
+        for (size_t i = 0; i < l.len; i++) {
+            uint64_t sz = 0;
+            if (rt_store_size(s, l.items[i], &sz, &e) == RT_OK) *bytes += sz;
+        }
+    *files = l.len;
+    rt_strlist_free(&l);
+    rt_store_close(s);
+}
+
+/* One take run of `records` at the sweep's interval, timed whole. */
+static rt_err scale_run(bench *b, int i, uint64_t records, bench_scale_point *p, rt_error *e) {
+    char name[64], store_dir[640], work_dir[640];
+    snprintf(name, sizeof name, "scale-store-%d", i);
+    rt_err rc = sub_dir(b, name, store_dir, sizeof store_dir, e);
+    snprintf(name, sizeof name, "scale-work-%d", i);
+    if (rc == RT_OK) rc = sub_dir(b, name, work_dir, sizeof work_dir, e);
+    rt_store *store = NULL;
+    if (rc == RT_OK) rc = rt_store_open_dir(&store, store_dir, 1, e);
+    if (rc != RT_OK) return rc;
+    sim_config cfg;
+    sim_config_defaults(&cfg);
+    cfg.seed = cfg.source_seed = b->o.seed;
+    cfg.backend = "rocksdb";
+    cfg.incremental = 1;
+    cfg.interval_ms = b->o.scale_interval_ms;
+    cfg.store = store;
+    cfg.work_dir = work_dir;
+    sim_run *run = NULL;
+    char dir[512];
+    stopwatch sw = sw_start();
+    bench_sample s;
+    rc = sim_run_create(&run, &cfg, e);
+    if (rc == RT_OK) rc = sim_run_records(run, records, e);
+    if (rc == RT_OK) rc = sim_run_snapshot(run, SIM_KIND_NATIVE, "", dir, sizeof dir, e);
+    sw_stop(&sw, &s);
+    if (rc == RT_OK) {
+        const sim_stats *st = sim_run_stats(run);
+        p->records = records;
+        p->checkpoints = st->checkpoints_completed;
+        p->wall_ms = s.wall_ms;
+        p->cpu_ms = s.cpu_ms;
+        p->bytes_written = st->bytes_written;
+        p->files_written = st->files_written;
+        p->sst_bytes_uploaded = st->sst_bytes_uploaded;
+        p->sst_bytes_new = st->sst_bytes_new;
+    }
+    sim_run_destroy(run);
+    rt_store_close(store);
+    if (rc == RT_OK) tree_count(store_dir, &p->bytes_kept, &p->files_kept);
+    remove_tree(store_dir);
+    remove_tree(work_dir);
+    if (rc != RT_OK) rt_error_prefix(e, "bench: scale run of %" PRIu64 " records: ", records);
+    return rc;
+}
+
+/* Record counts from scale_max/100 to scale_max, half a decade apart. */
+static rt_err bench_scale_sweep(bench *b, rt_error *e) {
+    bench_scale *sc = &b->scale;
+    sim_job job;
+    sim_job_default(&job);
+    sc->interval_ms = b->o.scale_interval_ms;
+    sc->keys = job.keys;
+    sc->backend = "rocksdb";
+    sc->kind = "native";
+    sc->n = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t records = (uint64_t)((double)b->o.scale_max * pow(10.0, (i - 4) / 2.0) + 0.5);
+        bench_scale_point *p = &sc->p[sc->n];
+        rt_err rc = scale_run(b, i, records, p, e);
+        if (rc != RT_OK) return rc;
+        sc->n++;
+        fprintf(stderr, "bench: scale %8" PRIu64 " records: %4" PRIu64 " checkpoints, %.1f s (cpu %.1f s), %.1f MB "
+                        "written, %.1f MB kept, SST uploaded/new %.2f\n",
+                records, p->checkpoints, p->wall_ms / 1e3, p->cpu_ms / 1e3, (double)p->bytes_written / 1e6,
+                (double)p->bytes_kept / 1e6,
+                p->sst_bytes_new ? (double)p->sst_bytes_uploaded / (double)p->sst_bytes_new : 0.0);
+    }
+    return RT_OK;
+}
+
 /* ---- the whole run ---- */
 
 static rt_err verify_run(bench *b, brun *r, rt_error *e) {
@@ -526,10 +620,12 @@ static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
     run_close(&b->incr);
     run_close(&b->full);
     run_close(&b->heap);
+    if (rc == RT_OK) rc = bench_scale_sweep(b, e);
     return rc;
 }
 
-enum { OPT_OUT = 256, OPT_QUICK, OPT_REPS, OPT_KEYS, OPT_RECORDS, OPT_CHANGE, OPT_SEED, OPT_TMP, OPT_KEEP };
+enum { OPT_OUT = 256, OPT_QUICK, OPT_REPS, OPT_KEYS, OPT_RECORDS, OPT_CHANGE, OPT_SEED, OPT_TMP, OPT_KEEP,
+       OPT_SCALE_MAX, OPT_SCALE_INTERVAL };
 
 static int parse_opts(bench_opts *o, int argc, char **argv) {
     static const struct option longs[] = {
@@ -537,8 +633,9 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
         {"rounds", required_argument, 0, OPT_REPS},     {"keys", required_argument, 0, OPT_KEYS},
         {"records", required_argument, 0, OPT_RECORDS}, {"change", required_argument, 0, OPT_CHANGE},
         {"seed", required_argument, 0, OPT_SEED},       {"tmp", required_argument, 0, OPT_TMP},
-        {"keep", no_argument, 0, OPT_KEEP},             {0, 0, 0, 0}};
-    uint64_t reps = 0, keys = 0, records = 0, change = 0;
+        {"keep", no_argument, 0, OPT_KEEP},             {"scale-max", required_argument, 0, OPT_SCALE_MAX},
+        {"scale-interval", required_argument, 0, OPT_SCALE_INTERVAL}, {0, 0, 0, 0}};
+    uint64_t reps = 0, keys = 0, records = 0, change = 0, scale_max = 0, scale_interval = 0;
     memset(o, 0, sizeof *o);
     o->out = "reports";
     o->seed = 1;
@@ -547,7 +644,8 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         uint64_t *dst = c == OPT_REPS ? &reps : c == OPT_KEYS ? &keys : c == OPT_RECORDS ? &records
-                      : c == OPT_CHANGE ? &change : c == OPT_SEED ? &o->seed : NULL;
+                      : c == OPT_CHANGE ? &change : c == OPT_SEED ? &o->seed : c == OPT_SCALE_MAX ? &scale_max
+                      : c == OPT_SCALE_INTERVAL ? &scale_interval : NULL;
         switch (c) {
         case OPT_OUT: o->out = optarg; break;
         case OPT_TMP: o->tmp = optarg; break;
@@ -558,6 +656,8 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
         case OPT_RECORDS:
         case OPT_CHANGE:
         case OPT_SEED:
+        case OPT_SCALE_MAX:
+        case OPT_SCALE_INTERVAL:
             if (cli_parse_u64(optarg, dst) != 0)
                 return cli_usage_error("bench: --%s wants a number, not '%s'", argv[optind - 1] + 2, optarg);
             break;
@@ -571,6 +671,11 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
     o->records = records ? records : o->quick ? 8000 : 200000;
     o->change = change ? change : o->quick ? 100 : 1000;
     o->reps = reps ? reps : o->quick ? 3 : 15;
+    o->scale_max = scale_max ? scale_max : o->quick ? 20000 : 2000000;
+    o->scale_interval_ms = scale_interval ? scale_interval : o->quick ? 1000 : 10000;
+    if (o->scale_max < 100 || o->scale_max > 10000000)
+        return cli_usage_error("bench: --scale-max wants 100..10000000 records");
+    if (o->scale_interval_ms > 3600000) return cli_usage_error("bench: --scale-interval wants 1..3600000 ms");
     o->warmup = 1;
     if (o->reps + o->warmup > BENCH_REPS_MAX)
         return cli_usage_error("bench: --rounds wants 1..%d", BENCH_REPS_MAX - 1);
@@ -595,8 +700,11 @@ static rt_err make_root(bench *b, rt_error *e) {
 static rt_err write_reports(const bench *b, const bench_cmp *cmp, char *md, char *js, size_t cap, rt_error *e) {
     snprintf(md, cap, "%s/bench.md", b->o.out);
     snprintf(js, cap, "%s/bench.json", b->o.out);
-    rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, e);
-    if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, e);
+    char svg[700];
+    snprintf(svg, sizeof svg, "%s/bench-scale.svg", b->o.out);
+    rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, &b->scale, "bench-scale.svg", e);
+    if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, &b->scale, e);
+    if (rc == RT_OK) rc = bench_write_scale_svg(svg, &b->scale, e);
     return rc;
 }
 
