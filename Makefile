@@ -66,6 +66,7 @@ targets: snapsim
 	$(MAKE) --no-print-directory coverage COVERAGE_RUN=quick COVERAGE_OUT=build-cov/report >build/coverage-quick.log 2>&1 \
 	  || { cat build/coverage-quick.log; exit 1; }
 	./snapsim bench --quick --out build/bench-quick >build/bench-quick.log 2>&1 || { cat build/bench-quick.log; exit 1; }
+	@test -s build/bench-quick/bench-scale.svg || { echo "bench: no scale plot written"; exit 1; }
 
 unit: $(BUILD)/run_tests snapsim
 	$(BUILD)/run_tests

@@ -630,6 +630,8 @@ static rt_err finalize(sim_run *r, sim_pending *p, rt_error *e) {
         r->stats.last_checkpoint_id = id;
         r->stats.last_sst_bytes_uploaded = p->sst_bytes_uploaded;
         r->stats.last_sst_bytes_new = p->sst_bytes_new;
+        r->stats.sst_bytes_uploaded += p->sst_bytes_uploaded;
+        r->stats.sst_bytes_new += p->sst_bytes_new;
     }
     end_pending(r, p);
     r->last_complete_at = rt_loop_now(&r->loop);

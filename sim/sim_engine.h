@@ -99,6 +99,8 @@ typedef struct sim_stats {
      * upload no more than those: FLINK-23949). */
     int64_t last_checkpoint_id;
     uint64_t last_sst_bytes_uploaded, last_sst_bytes_new;
+    /* The same two, summed over every completed checkpoint. */
+    uint64_t sst_bytes_uploaded, sst_bytes_new;
 } sim_stats;
 
 rt_err sim_run_create(sim_run **out, const sim_config *cfg, rt_error *e);

@@ -304,6 +304,57 @@ static void test_put_get_scan(void) {
     sim_backend_destroy(b);
 }
 
+/* Puts go through a write batch (RocksDBWriteBatchWrapper's 500 entries);
+ * a read of a key still in it sees the put, a second put of a key wins,
+ * and a snapshot taken with puts still batched holds them. */
+static void test_write_batch_reads_own_writes(void) {
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    rt_error e;
+    rt_error_clear(&e);
+    uint8_t v[VAL_MAX], want[VAL_MAX];
+    size_t len = 0;
+    int found = 0, misses = 0;
+    for (int i = 0; i < N_KEYS; i++) { /* put, then read back at once: always in the batch */
+        uint64_t key = test_key(i);
+        size_t n = test_value(0, key, 1, want);
+        CU_ASSERT_EQUAL_FATAL(b->ops->put(b, 0, test_kg(key), key, want, n, &e), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(b->ops->get(b, 0, test_kg(key), key, v, sizeof v, &len, &found, &e), RT_OK);
+        misses += !found || len != n || memcmp(v, want, n) != 0;
+    }
+    CU_ASSERT_EQUAL(misses, 0);
+    uint64_t key = test_key(3);
+    uint8_t a[1] = {'a'}, z[2] = {'z', 'z'};
+    CU_ASSERT_EQUAL(b->ops->put(b, 1, test_kg(key), key, a, 1, &e), RT_OK);
+    CU_ASSERT_EQUAL(b->ops->put(b, 1, test_kg(key), key, z, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL(b->ops->get(b, 1, test_kg(key), key, v, sizeof v, &len, &found, &e), RT_OK);
+    CU_ASSERT_EQUAL(found, 1);
+    CU_ASSERT_EQUAL(len, 2);
+    CU_ASSERT_EQUAL(memcmp(v, z, 2), 0);
+    /* Fewer puts than a batch holds, no read: the snapshot must hold them. */
+    sim_backend *c = make_backend(0, MAX_PAR - 1, 1);
+    for (int i = 0; i < 40; i++) {
+        uint64_t k = test_key(i);
+        size_t n = test_value(1, k, 1, want);
+        CU_ASSERT_EQUAL_FATAL(c->ops->put(c, 1, test_kg(k), k, want, n, &e), RT_OK);
+    }
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(c, 1, SIM_SHARE_FORWARD_BACKWARD, NULL, &h, NULL), RT_OK);
+    sim_backend *r = make_backend(0, MAX_PAR - 1, 1);
+    CU_ASSERT_EQUAL_FATAL(restore(r, &h), RT_OK);
+    misses = 0;
+    for (int i = 0; i < 40; i++) {
+        uint64_t k = test_key(i);
+        size_t n = test_value(1, k, 1, want);
+        CU_ASSERT_EQUAL_FATAL(r->ops->get(r, 1, test_kg(k), k, v, sizeof v, &len, &found, &e), RT_OK);
+        misses += !found || len != n || memcmp(v, want, n) != 0;
+    }
+    CU_ASSERT_EQUAL(misses, 0);
+    sim_handle_free(&h);
+    sim_backend_destroy(r);
+    sim_backend_destroy(c);
+    sim_backend_destroy(b);
+}
+
 static void test_out_of_range_put(void) {
     sim_backend *b = make_backend(10, 20, 0);
     rt_error e;
@@ -547,6 +598,40 @@ static void test_upload_after_savepoint(void) {
     CU_ASSERT(fresh > 0);
     upload_after_savepoint(SIM_BACKEND_BUG_SAVEPOINT_IS_BASE, &up, &fresh);
     CU_ASSERT(up > fresh); /* everything again */
+}
+
+/* Each incremental checkpoint, its predecessor confirmed, uploads exactly
+ * the SST bytes RocksDB's live-file metadata shows as created since that
+ * predecessor, and references every other SST where it was first uploaded
+ * (RocksIncrementalSnapshotStrategy: only files not in the confirmed set). */
+static void test_incremental_uploads_each_sst_once(void) {
+    sim_registry reg;
+    sim_registry_init(&reg);
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    fill(b, 0);
+    sim_keyed_handle h[4];
+    sim_snap_ctx c[4];
+    for (int id = 1; id <= 3; id++) {
+        CU_ASSERT_EQUAL_FATAL(checkpoint(b, id, SIM_SHARE_FORWARD_BACKWARD, &reg, &h[id], &c[id]), RT_OK);
+        CU_ASSERT_EQUAL(c[id].sst_bytes_uploaded, c[id].sst_bytes_new);
+        CU_ASSERT(c[id].sst_bytes_new > 0);
+        uint64_t sst_bytes = 0;
+        for (int i = 0; i < h[id].n_files; i++) {
+            const sim_file_ref *f = &h[id].files[i];
+            if (!ends_with_sst(f->local_name)) continue;
+            sst_bytes += f->size;
+            for (int j = 0; id > 1 && j < h[id - 1].n_files; j++) /* unchanged: the earlier upload */
+                if (strcmp(h[id - 1].files[j].local_name, f->local_name) == 0)
+                    CU_ASSERT_STRING_EQUAL(h[id - 1].files[j].path, f->path);
+        }
+        if (id > 1) CU_ASSERT(c[id].sst_bytes_uploaded < sst_bytes);
+        register_handle(&reg, &h[id], id);
+        b->ops->notify_complete(b, id);
+        fill(b, 1); /* a small change: a few new SSTs */
+    }
+    for (int id = 1; id <= 3; id++) sim_handle_free(&h[id]);
+    sim_backend_destroy(b);
+    sim_registry_free(&reg);
 }
 
 /* FLINK-25395's bug: a checkpoint taken while the previous one is not
@@ -1022,6 +1107,7 @@ int suite_rocksdb(void) {
     } tests[] = {
         {"put/get/scan in (kg, key) order", test_put_get_scan},
         {"put outside the key-group range", test_out_of_range_put},
+        {"write batch: reads see batched puts, snapshots hold them", test_write_batch_reads_own_writes},
         {"native snapshot and restore", test_snapshot_restore},
         {"incremental uploads only new SSTs", test_incremental},
         {"non-incremental uploads all", test_non_incremental_uploads_all},
@@ -1029,6 +1115,7 @@ int suite_rocksdb(void) {
         {"savepoint: own dir, base kept", test_savepoint},
         {"uploads after a savepoint: only new SSTs (FLINK-23949)", test_upload_after_savepoint},
         {"reuse of unconfirmed uploads (FLINK-25395)", test_reuse_unconfirmed_bug},
+        {"incremental: each SST uploaded once (live-file metadata)", test_incremental_uploads_each_sst_once},
         {"restore seeds the incremental base", test_restore_seeds_base},
         {"rescale 2 -> 3 and 2 -> 1", test_rescale_2_to_3},
         {"SST format_version gate", test_sst_version_gate},

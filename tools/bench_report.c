@@ -170,7 +170,10 @@ static rt_err io_fail(rt_error *e, const char *path, const char *what) {
     return RT_FAIL(e, RT_EIO, "bench: cannot %s %s: %s", what, path, strerror(errno));
 }
 
-rt_err bench_write_md(const char *path, const bench_facts *fa, const bench_cmp *c, int n, rt_error *e) {
+static void md_scale(FILE *f, const bench_scale *sc, const char *svg_name);
+
+rt_err bench_write_md(const char *path, const bench_facts *fa, const bench_cmp *c, int n,
+                      const bench_scale *sc, const char *svg_name, rt_error *e) {
     FILE *f = fopen(path, "w");
     if (f == NULL) return io_fail(e, path, "write");
     char local[32];
@@ -220,6 +223,7 @@ rt_err bench_write_md(const char *path, const bench_facts *fa, const bench_cmp *
     }
     fprintf(f, "\n## Comparisons\n\n");
     for (int i = 0; i < n; i++) md_cmp(f, &c[i]);
+    if (sc != NULL && sc->n > 0) md_scale(f, sc, svg_name);
     if (ferror(f)) {
         fclose(f);
         return io_fail(e, path, "write");
@@ -268,7 +272,25 @@ static json_t *cmp_json(const bench_cmp *c) {
                      c->flag[0] ? c->flag : NULL);
 }
 
-rt_err bench_write_json(const char *path, const bench_facts *fa, const bench_cmp *c, int n, rt_error *e) {
+static json_t *scale_json(const bench_scale *sc) {
+    json_t *pts = json_array();
+    for (int i = 0; sc != NULL && i < sc->n; i++) {
+        const bench_scale_point *p = &sc->p[i];
+        json_array_append_new(
+            pts, json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)p->records,
+                           "checkpoints", (json_int_t)p->checkpoints, "wall_ms", num(p->wall_ms), "cpu_ms",
+                           num(p->cpu_ms), "bytes_written", (json_int_t)p->bytes_written, "files_written",
+                           (json_int_t)p->files_written, "bytes_kept", (json_int_t)p->bytes_kept, "files_kept",
+                           (json_int_t)p->files_kept, "sst_bytes_uploaded", (json_int_t)p->sst_bytes_uploaded,
+                           "sst_bytes_new", (json_int_t)p->sst_bytes_new));
+    }
+    if (sc == NULL) return pts;
+    return json_pack("{s:I, s:I, s:s, s:s, s:o}", "interval_ms", (json_int_t)sc->interval_ms, "keys",
+                     (json_int_t)sc->keys, "backend", sc->backend, "kind", sc->kind, "points", pts);
+}
+
+rt_err bench_write_json(const char *path, const bench_facts *fa, const bench_cmp *c, int n,
+                        const bench_scale *sc, rt_error *e) {
     json_t *cmps = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(cmps, cmp_json(&c[i]));
     json_t *root = json_pack(
@@ -282,9 +304,153 @@ rt_err bench_write_json(const char *path, const bench_facts *fa, const bench_cmp
         "splits", (int)fa->splits, "parallelism", (int)fa->parallelism, "max_parallelism",
         (int)fa->max_parallelism, "rocks_local_bytes", (json_int_t)fa->rocks_local_bytes, "oracle", "all_agree",
         fa->all_verified, "runs_checked", fa->n_verified, "noisy_spread", BENCH_NOISY_SPREAD, "comparisons", cmps);
+    if (root != NULL) json_object_set_new(root, "scale", scale_json(sc));
     if (root == NULL) return RT_FAIL(e, RT_EINTERNAL, "bench: cannot build the JSON report");
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     json_decref(root);
     if (rc != 0) return io_fail(e, path, "write");
+    return RT_OK;
+}
+
+/* ---- the scale sweep ---- */
+
+static double per_record(double v, uint64_t records) { return records ? v / (double)records : 0; }
+
+/* How far the last point's cost per record is from the first one's. */
+static double growth(const bench_scale *sc, double (*get)(const bench_scale_point *)) {
+    const bench_scale_point *a = &sc->p[0], *z = &sc->p[sc->n - 1];
+    double pa = per_record(get(a), a->records), pz = per_record(get(z), z->records);
+    return pa > 0 ? pz / pa : 0;
+}
+
+static double get_cpu(const bench_scale_point *p) { return p->cpu_ms; }
+static double get_written(const bench_scale_point *p) { return (double)p->bytes_written; }
+
+static void md_scale(FILE *f, const bench_scale *sc, const char *svg_name) {
+    fprintf(f, "## Scale: cost against records at a fixed interval\n\n"
+               "One run per row, as `snapsim take --kind %s --backend %s --incremental --records N --interval %" PRIu64
+               "` does it (the built-in job, %" PRIu64 " keys): the records, the periodic checkpoints, the final "
+               "snapshot. Time is the whole run (wall and CPU, one process); bytes written are everything the run "
+               "wrote to the snapshot storage; bytes kept is what the storage holds at the end (retained "
+               "checkpoints and the snapshot). SST uploaded / new: the SST bytes the completed checkpoints "
+               "uploaded, against the bytes of the SSTs RocksDB's live-file metadata showed as created since each "
+               "subtask's previous checkpoint (an incremental checkpoint uploads a file once: 1.00).\n\n",
+            sc->kind, sc->backend, sc->interval_ms, sc->keys);
+    if (svg_name != NULL) fprintf(f, "![records against time, bytes written and bytes kept](%s)\n\n", svg_name);
+    fprintf(f, "| records | checkpoints | wall | CPU | CPU per record | bytes written | written per record | "
+               "bytes kept | SST uploaded / new |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < sc->n; i++) {
+        const bench_scale_point *p = &sc->p[i];
+        char bw[32], bk[32], bpr[32];
+        fmt_bytes(bw, sizeof bw, (double)p->bytes_written);
+        fmt_bytes(bk, sizeof bk, (double)p->bytes_kept);
+        fmt_bytes(bpr, sizeof bpr, per_record((double)p->bytes_written, p->records));
+        fprintf(f, "| %" PRIu64 " | %" PRIu64 " | %.2f s | %.2f s | %.1f µs | %s | %s | %s | %.2f |\n", p->records,
+                p->checkpoints, p->wall_ms / 1e3, p->cpu_ms / 1e3, 1e3 * per_record(p->cpu_ms, p->records), bw, bpr, bk,
+                p->sst_bytes_new ? (double)p->sst_bytes_uploaded / (double)p->sst_bytes_new : 0.0);
+    }
+    for (int i = 0; i < sc->n; i++)
+        if (sc->p[i].sst_bytes_uploaded > sc->p[i].sst_bytes_new)
+            fprintf(f, "\n**Check:** the run of %" PRIu64 " records uploaded %" PRIu64 " SST bytes where RocksDB "
+                       "created %" PRIu64 ": some checkpoint uploaded an SST it had uploaded before (a defect in the "
+                       "incremental path, not noise).\n",
+                    sc->p[i].records, sc->p[i].sst_bytes_uploaded, sc->p[i].sst_bytes_new);
+    if (sc->n >= 2)
+        fprintf(f, "\nFrom %" PRIu64 " to %" PRIu64 " records (x%.0f): CPU per record x%.2f, bytes written per record "
+                   "x%.2f (1.00 is linear).\n\n",
+                sc->p[0].records, sc->p[sc->n - 1].records,
+                (double)sc->p[sc->n - 1].records / (double)sc->p[0].records, growth(sc, get_cpu),
+                growth(sc, get_written));
+}
+
+/* ---- SVG ---- */
+
+#define SVG_W 300 /* one panel */
+#define SVG_H 240
+#define SVG_PAD 48
+
+typedef struct svg_axis {
+    double lo, hi; /* log10 range */
+} svg_axis;
+
+static svg_axis log_axis(double lo, double hi) {
+    svg_axis a = {floor(log10(lo > 0 ? lo : 1)), ceil(log10(hi > 0 ? hi : 1))};
+    if (a.hi <= a.lo) a.hi = a.lo + 1;
+    return a;
+}
+
+static double svg_x(const svg_axis *a, int panel, double v) {
+    double t = (log10(v) - a->lo) / (a->hi - a->lo);
+    return panel * SVG_W + SVG_PAD + t * (SVG_W - SVG_PAD - 12);
+}
+
+static double svg_y(const svg_axis *a, double v) {
+    double t = (log10(v > 0 ? v : 1) - a->lo) / (a->hi - a->lo);
+    return SVG_H - SVG_PAD + 8 - t * (SVG_H - SVG_PAD - 20);
+}
+
+static void svg_panel(FILE *f, int panel, const char *title, const char *unit, const bench_scale *sc,
+                      const double *vals, const svg_axis *xa) {
+    double lo = vals[0], hi = vals[0];
+    for (int i = 0; i < sc->n; i++) {
+        if (vals[i] < lo) lo = vals[i];
+        if (vals[i] > hi) hi = vals[i];
+    }
+    /* the linear reference from the first point spans the whole x range */
+    double lin_hi = vals[0] * (double)sc->p[sc->n - 1].records / (double)sc->p[0].records;
+    svg_axis ya = log_axis(lo, lin_hi > hi ? lin_hi : hi);
+    int x0 = panel * SVG_W;
+    fprintf(f, "<text x=\"%d\" y=\"16\" font-size=\"13\">%s (%s, log)</text>\n", x0 + SVG_PAD, title, unit);
+    for (double d = xa->lo; d <= xa->hi + 1e-9; d += 1) {
+        double x = svg_x(xa, panel, pow(10, d));
+        fprintf(f, "<line x1=\"%.1f\" y1=\"28\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
+                   "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">1e%.0f</text>\n",
+                x, x, SVG_H - SVG_PAD + 8, x, SVG_H - SVG_PAD + 22, d);
+    }
+    for (double d = ya.lo; d <= ya.hi + 1e-9; d += 1) {
+        double y = svg_y(&ya, pow(10, d));
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">1e%.0f</text>\n",
+                x0 + SVG_PAD, y, x0 + SVG_W - 12, y, x0 + SVG_PAD - 4, y + 3, d);
+    }
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
+            svg_x(xa, panel, (double)sc->p[0].records), svg_y(&ya, vals[0]),
+            svg_x(xa, panel, (double)sc->p[sc->n - 1].records), svg_y(&ya, lin_hi));
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+    for (int i = 0; i < sc->n; i++)
+        fprintf(f, "%.1f,%.1f ", svg_x(xa, panel, (double)sc->p[i].records), svg_y(&ya, vals[i]));
+    fprintf(f, "\"/>\n");
+    for (int i = 0; i < sc->n; i++)
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#1f77b4\"/>\n",
+                svg_x(xa, panel, (double)sc->p[i].records), svg_y(&ya, vals[i]));
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">records</text>\n",
+            x0 + SVG_W / 2 + SVG_PAD / 2, SVG_H - 6);
+}
+
+rt_err bench_write_scale_svg(const char *path, const bench_scale *sc, rt_error *e) {
+    if (sc == NULL || sc->n < 2) return RT_FAIL(e, RT_EINTERNAL, "bench: the scale sweep needs 2 points to plot");
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return io_fail(e, path, "open");
+    double t[BENCH_SCALE_POINTS_MAX], w[BENCH_SCALE_POINTS_MAX], k[BENCH_SCALE_POINTS_MAX];
+    for (int i = 0; i < sc->n; i++) {
+        t[i] = sc->p[i].wall_ms / 1e3;
+        w[i] = (double)sc->p[i].bytes_written / 1e6;
+        k[i] = (double)sc->p[i].bytes_kept / 1e6;
+    }
+    svg_axis xa = log_axis((double)sc->p[0].records, (double)sc->p[sc->n - 1].records);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            3 * SVG_W, SVG_H + 14);
+    svg_panel(f, 0, "wall time", "s", sc, t, &xa);
+    svg_panel(f, 1, "bytes written", "MB", sc, w, &xa);
+    svg_panel(f, 2, "bytes kept", "MB", sc, k, &xa);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#666\">dashed: linear in records from the smallest "
+               "run; interval %" PRIu64 " ms</text>\n</svg>\n",
+            SVG_PAD, SVG_H + 10, sc->interval_ms);
+    if (ferror(f)) {
+        fclose(f);
+        return io_fail(e, path, "write");
+    }
+    if (fclose(f) != 0) return io_fail(e, path, "close");
     return RT_OK;
 }

@@ -73,8 +73,33 @@ typedef struct bench_facts {
     int n_verified;
 } bench_facts;
 
-rt_err bench_write_md(const char *path, const bench_facts *f, const bench_cmp *c, int n, rt_error *e);
+/* The scale sweep: one `take` run per record count at one fixed checkpoint
+ * interval (what `snapsim take --records N --interval MS` does), measured
+ * whole: cost per record should stay flat as records grow. */
+#define BENCH_SCALE_POINTS_MAX 8
+
+typedef struct bench_scale_point {
+    uint64_t records, checkpoints;
+    double wall_ms, cpu_ms;
+    uint64_t bytes_written, files_written;
+    uint64_t bytes_kept, files_kept; /* the store after the run: what a user keeps */
+    uint64_t sst_bytes_uploaded, sst_bytes_new; /* summed over completed checkpoints */
+} bench_scale_point;
+
+typedef struct bench_scale {
+    uint64_t interval_ms, keys;
+    const char *backend, *kind; /* "rocksdb", the final snapshot's kind */
+    int n;
+    bench_scale_point p[BENCH_SCALE_POINTS_MAX];
+} bench_scale;
+
+rt_err bench_write_md(const char *path, const bench_facts *f, const bench_cmp *c, int n,
+                      const bench_scale *sc, const char *svg_name, rt_error *e);
 rt_err bench_write_json(const char *path, const bench_facts *f, const bench_cmp *c, int n,
-                        rt_error *e);
+                        const bench_scale *sc, rt_error *e);
+/* An SVG (hand-written, no dependency) of the sweep: three log-log panels,
+ * records against time, bytes written and bytes kept, each with the line
+ * a cost linear in records would follow from the smallest run. */
+rt_err bench_write_scale_svg(const char *path, const bench_scale *sc, rt_error *e);
 
 #endif

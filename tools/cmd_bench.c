@@ -10,6 +10,7 @@
  * checkpoints, so the only snapshots are the ones being measured. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 typedef struct bench_opts {
     const char *out, *tmp;
     uint64_t keys, records, change, reps, warmup, seed;
+    uint64_t scale_max, scale_interval_ms;
     int quick, keep;
 } bench_opts;
 
@@ -44,6 +46,7 @@ typedef struct bench {
     bench_opts o;
     char root[512];
     bench_facts facts;
+    bench_scale scale;
     brun incr, full, heap; /* rocksdb incremental, rocksdb full, heap */
     int n_restores;
 } bench;
@@ -475,6 +478,97 @@ static void gather_facts(bench *b) {
     f->all_verified = 1;
 }
 
+/* ---- the scale sweep ---- */
+
+/* Files and bytes under a store directory. */
+static void tree_count(const char *dir, uint64_t *bytes, uint64_t *files) {
+    rt_store *s = NULL;
+    rt_error e;
+    rt_strlist l = {0};
+    *bytes = 0;
+    *files = 0;
+    if (rt_store_open_dir(&s, dir, 0, &e) != RT_OK) return;
+    if (rt_store_list(s, "", &l, &e) == RT_OK)
+        for (size_t i = 0; i < l.len; i++) {
+            uint64_t sz = 0;
+            if (rt_store_size(s, l.items[i], &sz, &e) == RT_OK) *bytes += sz;
+        }
+    *files = l.len;
+    rt_strlist_free(&l);
+    rt_store_close(s);
+}
+
+/* One take run of `records` at the sweep's interval, timed whole. */
+static rt_err scale_run(bench *b, int i, uint64_t records, bench_scale_point *p, rt_error *e) {
+    char name[64], store_dir[640], work_dir[640];
+    snprintf(name, sizeof name, "scale-store-%d", i);
+    rt_err rc = sub_dir(b, name, store_dir, sizeof store_dir, e);
+    snprintf(name, sizeof name, "scale-work-%d", i);
+    if (rc == RT_OK) rc = sub_dir(b, name, work_dir, sizeof work_dir, e);
+    rt_store *store = NULL;
+    if (rc == RT_OK) rc = rt_store_open_dir(&store, store_dir, 1, e);
+    if (rc != RT_OK) return rc;
+    sim_config cfg;
+    sim_config_defaults(&cfg);
+    cfg.seed = cfg.source_seed = b->o.seed;
+    cfg.backend = "rocksdb";
+    cfg.incremental = 1;
+    cfg.interval_ms = b->o.scale_interval_ms;
+    cfg.store = store;
+    cfg.work_dir = work_dir;
+    sim_run *run = NULL;
+    char dir[512];
+    stopwatch sw = sw_start();
+    bench_sample s;
+    rc = sim_run_create(&run, &cfg, e);
+    if (rc == RT_OK) rc = sim_run_records(run, records, e);
+    if (rc == RT_OK) rc = sim_run_snapshot(run, SIM_KIND_NATIVE, "", dir, sizeof dir, e);
+    sw_stop(&sw, &s);
+    if (rc == RT_OK) {
+        const sim_stats *st = sim_run_stats(run);
+        p->records = records;
+        p->checkpoints = st->checkpoints_completed;
+        p->wall_ms = s.wall_ms;
+        p->cpu_ms = s.cpu_ms;
+        p->bytes_written = st->bytes_written;
+        p->files_written = st->files_written;
+        p->sst_bytes_uploaded = st->sst_bytes_uploaded;
+        p->sst_bytes_new = st->sst_bytes_new;
+    }
+    sim_run_destroy(run);
+    rt_store_close(store);
+    if (rc == RT_OK) tree_count(store_dir, &p->bytes_kept, &p->files_kept);
+    remove_tree(store_dir);
+    remove_tree(work_dir);
+    if (rc != RT_OK) rt_error_prefix(e, "bench: scale run of %" PRIu64 " records: ", records);
+    return rc;
+}
+
+/* Record counts from scale_max/100 to scale_max, half a decade apart. */
+static rt_err bench_scale_sweep(bench *b, rt_error *e) {
+    bench_scale *sc = &b->scale;
+    sim_job job;
+    sim_job_default(&job);
+    sc->interval_ms = b->o.scale_interval_ms;
+    sc->keys = job.keys;
+    sc->backend = "rocksdb";
+    sc->kind = "native";
+    sc->n = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t records = (uint64_t)((double)b->o.scale_max * pow(10.0, (i - 4) / 2.0) + 0.5);
+        bench_scale_point *p = &sc->p[sc->n];
+        rt_err rc = scale_run(b, i, records, p, e);
+        if (rc != RT_OK) return rc;
+        sc->n++;
+        fprintf(stderr, "bench: scale %8" PRIu64 " records: %4" PRIu64 " checkpoints, %.1f s (cpu %.1f s), %.1f MB "
+                        "written, %.1f MB kept, SST uploaded/new %.2f\n",
+                records, p->checkpoints, p->wall_ms / 1e3, p->cpu_ms / 1e3, (double)p->bytes_written / 1e6,
+                (double)p->bytes_kept / 1e6,
+                p->sst_bytes_new ? (double)p->sst_bytes_uploaded / (double)p->sst_bytes_new : 0.0);
+    }
+    return RT_OK;
+}
+
 /* ---- the whole run ---- */
 
 static rt_err verify_run(bench *b, brun *r, rt_error *e) {
@@ -525,6 +619,7 @@ static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
     run_close(&b->incr);
     run_close(&b->full);
     run_close(&b->heap);
+    if (rc == RT_OK) rc = bench_scale_sweep(b, e);
     return rc;
 }
 
@@ -539,6 +634,10 @@ const cli_opt bench_options[] = {
     CLI_U64(bench_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the runs (default 1)"),
     CLI_STRING(bench_opts, tmp, "tmp", "DIR", "where the temporary files go (default $TMPDIR or /tmp)"),
     CLI_FLAG(bench_opts, keep, "keep", "keep the temporary files and print where they are"),
+    CLI_U64(bench_opts, scale_max, "scale-max", "N", 0, UINT64_MAX,
+            "records of the largest scale-sweep run (default 2000000, quick 20000)"),
+    CLI_U64(bench_opts, scale_interval_ms, "scale-interval", "MS", 0, UINT64_MAX,
+            "checkpoint interval of the sweep, virtual ms (default 10000, quick 1000)"),
     CLI_END,
 };
 
@@ -550,11 +649,17 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
     int rc = cli_parse(bench_options, o, argc, argv, "bench", &first);
     if (rc) return rc;
     uint64_t reps = o->reps, keys = o->keys, records = o->records, change = o->change;
+    uint64_t scale_max = o->scale_max, scale_interval = o->scale_interval_ms;
     if (first < argc) return cli_usage_error("bench: unexpected argument '%s'", argv[first]);
     o->keys = keys ? keys : o->quick ? 2000 : 50000;
     o->records = records ? records : o->quick ? 8000 : 200000;
     o->change = change ? change : o->quick ? 100 : 1000;
     o->reps = reps ? reps : o->quick ? 3 : 15;
+    o->scale_max = scale_max ? scale_max : o->quick ? 20000 : 2000000;
+    o->scale_interval_ms = scale_interval ? scale_interval : o->quick ? 1000 : 10000;
+    if (o->scale_max < 100 || o->scale_max > 10000000)
+        return cli_usage_error("bench: --scale-max wants 100..10000000 records");
+    if (o->scale_interval_ms > 3600000) return cli_usage_error("bench: --scale-interval wants 1..3600000 ms");
     o->warmup = 1;
     if (o->reps + o->warmup > BENCH_REPS_MAX)
         return cli_usage_error("bench: --rounds wants 1..%d", BENCH_REPS_MAX - 1);
@@ -579,8 +684,11 @@ static rt_err make_root(bench *b, rt_error *e) {
 static rt_err write_reports(const bench *b, const bench_cmp *cmp, char *md, char *js, size_t cap, rt_error *e) {
     snprintf(md, cap, "%s/bench.md", b->o.out);
     snprintf(js, cap, "%s/bench.json", b->o.out);
-    rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, e);
-    if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, e);
+    char svg[700];
+    snprintf(svg, sizeof svg, "%s/bench-scale.svg", b->o.out);
+    rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, &b->scale, "bench-scale.svg", e);
+    if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, &b->scale, e);
+    if (rc == RT_OK) rc = bench_write_scale_svg(svg, &b->scale, e);
     return rc;
 }
 

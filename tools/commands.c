@@ -170,7 +170,8 @@ const cli_command cli_commands[] = {
      "processed first. If the savepoint fails the job keeps running.\n", stop_options, NULL},
     {"bench", cmd_bench, "side-by-side benchmarks of snapshots and restores (make bench)",
      "usage: snapsim bench [--out DIR] [--quick] [--rounds N] [--keys N] [--records N]\n"
-     "                     [--change N] [--seed N] [--tmp DIR] [--keep]\n"
+     "                     [--change N] [--seed N] [--tmp DIR] [--keep] [--scale-max N]\n"
+     "                     [--scale-interval MS]\n"
      "Measures, on real files (a directory store and RocksDB work dirs under a temporary\n"
      "directory), pairs of operations side by side, interleaved (A B, B A, ...) in one process\n"
      "after a warm-up round, and reports each side's min/median/max wall and CPU time, the bytes and\n"
@@ -180,7 +181,11 @@ const cli_command cli_commands[] = {
      "  2 restoring from the canonical vs the native savepoint (rocksdb; heap)\n"
      "  3 an incremental vs a full rocksdb checkpoint after a small change\n"
      "  4 a heap vs a rocksdb checkpoint of the same state (full; incremental)\n"
-     "Writes DIR/bench.md and DIR/bench.json (with nproc and the RocksDB header version);\n"
-     "progress goes to stderr. Every run is checked against the oracle after measuring.\n", bench_options, NULL},
+     "then the scale sweep: one take run (native, rocksdb incremental, the built-in job) per\n"
+     "record count from scale-max/100 to scale-max at one fixed interval: records against time,\n"
+     "bytes written, bytes kept, and SST bytes uploaded against those RocksDB created.\n"
+     "Writes DIR/bench.md, DIR/bench.json and DIR/bench-scale.svg (with nproc and the RocksDB\n"
+     "header version); progress goes to stderr. Every run is checked against the oracle after\n"
+     "measuring.\n", bench_options, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };

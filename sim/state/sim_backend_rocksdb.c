@@ -5,7 +5,11 @@
  *
  * RocksDB runs synchronously: no automatic compaction, no WAL, an explicit
  * flush before every snapshot, so its background threads have no work to
- * race on and file names and sizes follow from the operations alone. Block
+ * race on and file names and sizes follow from the operations alone. State
+ * updates reach RocksDB in write batches (written before any read of a key
+ * they hold, and before every scan, snapshot and restore) into a hash
+ * memtable updated in place: the cost of one record stays a few hash
+ * lookups, whatever the state's size. Block
  * checksum verification stays on everywhere: with it off, RocksDB 7.8.3
  * aborts the process on a damaged file instead of returning an error.
  *
@@ -43,6 +47,10 @@
 #define ROCKS_DIR_FILES_MAX 8192       /* files in one local checkpoint */
 #define ROCKS_L0_COMPACT_AT 8          /* L0 files per state before we compact */
 #define ROCKS_NAME_MAX 64              /* sizeof(sim_file_ref.local_name) */
+#define ROCKS_BATCH_MAX 500            /* RocksDBWriteBatchWrapper's default capacity */
+#define ROCKS_MANIFEST_BYTES_MAX (64 * 1024) /* max_manifest_file_size */
+#define ROCKS_MEMTABLE_BUCKETS 16384  /* hash buckets of one memtable (8 bytes each) */
+#define ROCKS_BATCH_SLOTS 1024         /* the batch's key set: a power of two > 2 x max */
 
 /* The SSTs one checkpoint uploaded or referenced, by local name (Flink's
  * uploadedSstFiles entry for that checkpoint): sorted, bounded. */
@@ -61,8 +69,22 @@ typedef struct rocks_db {
     rocksdb_column_family_handle_t *cf[ROCKS_CF_MAX];
 } rocks_db;
 
+/* Puts not yet written to RocksDB (Flink's RocksDBWriteBatchWrapper: a
+ * WriteBatch of at most 500 entries, written with the WAL off), and the set
+ * of (state, encoded key) it holds, so that a read of a key still in the
+ * batch writes the batch first and every read sees every earlier write. */
+typedef struct rocks_batch {
+    rocksdb_writebatch_t *wb;
+    int n;                               /* entries in wb == keys in the set */
+    uint16_t used[ROCKS_BATCH_MAX];      /* occupied slots, to clear them */
+    uint8_t full[ROCKS_BATCH_SLOTS];     /* slot occupied */
+    uint8_t state[ROCKS_BATCH_SLOTS];
+    uint8_t key[ROCKS_BATCH_SLOTS][ROCKS_KEY_BYTES];
+} rocks_batch;
+
 typedef struct rocks_backend {
     sim_backend base; /* first: the interface's pointer is ours */
+    rocks_batch batch;
     char work_dir[PATH_MAX];
     char db_dir[PATH_MAX];
     unsigned dir_seq; /* names fresh directories: db-N, snap-N, restore-N */
@@ -456,11 +478,18 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     b->ropts = rocksdb_readoptions_create();
     b->wopts = rocksdb_writeoptions_create();
     b->fopts = rocksdb_flushoptions_create();
-    if (t == NULL || !b->opts || !b->ropts || !b->wopts || !b->fopts) {
+    b->batch.wb = rocksdb_writebatch_create();
+    if (t == NULL || !b->opts || !b->ropts || !b->wopts || !b->fopts || !b->batch.wb) {
         if (t != NULL) rocksdb_block_based_options_destroy(t);
         return RT_FAIL(e, RT_ENOMEM, "rocksdb: cannot allocate options");
     }
     rocksdb_block_based_options_set_format_version(t, b->base.engine->sst_format_write);
+    /* A full bloom filter of 10 bits per key in every SST, as Flink's
+     * RocksDBResourceContainer builds with state.backend.rocksdb.use-bloom-filter
+     * (bits-per-key 10, block-based-mode false): a read of a key an SST
+     * does not hold (a key seen for the first time, or one held only by an
+     * older file) skips that file instead of searching its blocks. */
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
     rocksdb_options_set_block_based_table_factory(b->opts, t); /* copies t */
     rocksdb_block_based_options_destroy(t);
     rocksdb_options_set_create_if_missing(b->opts, 1);
@@ -472,10 +501,95 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     rocksdb_options_set_info_log_level(b->opts, 3 /* ERROR: keep LOG small */);
     rocksdb_options_set_keep_log_file_num(b->opts, 1);
     rocksdb_options_set_paranoid_checks(b->opts, 1);
+    /* The MANIFEST gains a record with every flush and compaction, and
+     * every checkpoint uploads it whole (private state): left at RocksDB's
+     * 1 GiB it grows with the run, and so does each checkpoint. Rolled over
+     * at this size, RocksDB starts a new one holding only the live files. */
+    rocksdb_options_set_max_manifest_file_size(b->opts, ROCKS_MANIFEST_BYTES_MAX);
+    /* A state update overwrites its key's value in the memtable when the new
+     * one is no longer (inplace_update_support; needs the memtable written
+     * by one thread): the memtable then holds one entry per key instead of
+     * one per update, so reads and writes search a small skip list. Nothing
+     * iterates while we write (a scan writes the batch first and runs to
+     * its end before the next record), the case the option warns about. */
+    rocksdb_options_set_allow_concurrent_memtable_write(b->opts, 0);
+    rocksdb_options_set_inplace_update_support(b->opts, 1);
+    /* The memtable is a hash table of whole keys (a prefix extractor of the
+     * key's full length and the hash-link-list memtable, made for point
+     * lookups): a read or an update hashes its key instead of searching a
+     * skip list. Iterators ask for total order (a scan, a restore's copy, a
+     * verification), which the memtable gives by sorting a copy of itself;
+     * the SST files are the same block-based tables. */
+    rocksdb_options_set_prefix_extractor(b->opts,
+                                         rocksdb_slicetransform_create_fixed_prefix(ROCKS_KEY_BYTES));
+    rocksdb_options_set_hash_link_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS);
+    rocksdb_readoptions_set_total_order_seek(b->ropts, 1);
     rocksdb_readoptions_set_verify_checksums(b->ropts, 1); /* never off: see the top */
     rocksdb_writeoptions_disable_WAL(b->wopts, 1); /* durability comes from snapshots */
     rocksdb_flushoptions_set_wait(b->fopts, 1);
     return RT_OK;
+}
+
+/* ---- the write batch ---------------------------------------------------- */
+
+static uint32_t batch_hash(int state, const uint8_t k[ROCKS_KEY_BYTES]) {
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)state;
+    for (int i = 0; i < ROCKS_KEY_BYTES; i++) h = (h ^ k[i]) * 0x100000001b3ULL; /* FNV-1a */
+    return (uint32_t)(h ^ h >> 29) & (ROCKS_BATCH_SLOTS - 1);
+}
+
+/* The slot of (state, k) in the batch's key set, or the free slot where it
+ * would go (the set is at most half full: there always is one). */
+static int batch_slot(const rocks_batch *q, int state, const uint8_t k[ROCKS_KEY_BYTES]) {
+    uint32_t at = batch_hash(state, k);
+    for (int probe = 0; probe < ROCKS_BATCH_SLOTS; probe++) {
+        if (!q->full[at] || (q->state[at] == state && memcmp(q->key[at], k, ROCKS_KEY_BYTES) == 0))
+            return (int)at;
+        at = (at + 1) & (ROCKS_BATCH_SLOTS - 1);
+    }
+    assert(0 && "the batch's key set is never full");
+    return -1;
+}
+
+/* Writes the batch into RocksDB in one write (WAL off) and empties it. */
+static rt_err batch_flush(rocks_backend *b, rt_error *e) {
+    rocks_batch *q = &b->batch;
+    if (q->n == 0) return RT_OK;
+    char *err = NULL;
+    rocksdb_write(b->live.db, b->wopts, q->wb, &err);
+    rocksdb_writebatch_clear(q->wb);
+    for (int i = 0; i < q->n; i++) q->full[q->used[i]] = 0;
+    q->n = 0;
+    if (err != NULL) return ROCKS_FAIL(e, err, "writing a batch into", b->db_dir);
+    return RT_OK;
+}
+
+/* Before RocksDB is read for (state, k): the batch must not hold it. */
+static rt_err batch_before_read(rocks_backend *b, int state, const uint8_t k[ROCKS_KEY_BYTES],
+                                rt_error *e) {
+    rocks_batch *q = &b->batch;
+    if (q->n == 0 || !q->full[batch_slot(q, state, k)]) return RT_OK;
+    return batch_flush(b, e);
+}
+
+static rt_err batch_put(rocks_backend *b, int state, const uint8_t k[ROCKS_KEY_BYTES],
+                        const uint8_t *val, size_t len, rt_error *e) {
+    rocks_batch *q = &b->batch;
+    int at = batch_slot(q, state, k);
+    if (q->full[at]) { /* a second put of the same key: write the first one */
+        rt_err rc = batch_flush(b, e);
+        if (rc != RT_OK) return rc;
+        at = batch_slot(q, state, k);
+    }
+    assert(!q->full[at]);
+    assert(q->n < ROCKS_BATCH_MAX);
+    q->full[at] = 1;
+    q->state[at] = (uint8_t)state;
+    memcpy(q->key[at], k, ROCKS_KEY_BYTES);
+    q->used[q->n++] = (uint16_t)at;
+    rocksdb_writebatch_put_cf(q->wb, b->state_cf[state], (const char *)k, ROCKS_KEY_BYTES,
+                              (const char *)val, len);
+    return q->n == ROCKS_BATCH_MAX ? batch_flush(b, e) : RT_OK;
 }
 
 /* ---- get / put / scan ------------------------------------------------- */
@@ -493,6 +607,8 @@ static rt_err rocks_get(sim_backend *sb, int state, uint32_t kg, uint64_t key, u
     if (rc != RT_OK) return rc;
     uint8_t k[ROCKS_KEY_BYTES];
     key_encode(kg, key, k);
+    rc = batch_before_read(b, state, k, e);
+    if (rc != RT_OK) return rc;
     char *err = NULL;
     rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(b->live.db, b->ropts, b->state_cf[state],
                                                        (const char *)k, sizeof k, &err);
@@ -521,12 +637,10 @@ static rt_err rocks_put(sim_backend *sb, int state, uint32_t kg, uint64_t key, c
                        b->base.kg_lo, b->base.kg_hi);
     uint8_t k[ROCKS_KEY_BYTES];
     key_encode(kg, key, k);
-    char *err = NULL;
-    rocksdb_put_cf(b->live.db, b->wopts, b->state_cf[state], (const char *)k, sizeof k,
-                   (const char *)val, len, &err);
-    if (err != NULL) return ROCKS_FAIL(e, err, "put in state", b->base.states[state].name);
     b->written = 1;
-    return RT_OK;
+    rc = batch_put(b, state, k, val, len, e);
+    if (rc != RT_OK) rt_error_prefix(e, "put in state %s: ", b->base.states[state].name);
+    return rc;
 }
 
 /* Visits every entry of one column family with checksums verified; fn
@@ -580,6 +694,8 @@ static rt_err rocks_scan(sim_backend *sb, int state, sim_scan_fn fn, void *ctx, 
     rocks_backend *b = as_rocks(sb);
     rt_err rc = check_state(b, state, e);
     if (rc != RT_OK) return rc;
+    rc = batch_flush(b, e);
+    if (rc != RT_OK) return rc;
     scan_ctx s = {b->base.states[state].name, state, fn, ctx};
     return cf_iterate(b->live.db, b->ropts, b->state_cf[state], s.state_name, scan_visit, &s, e);
 }
@@ -590,6 +706,8 @@ static rt_err rocks_scan(sim_backend *sb, int state, sim_scan_fn fn, void *ctx, 
  * bound (synchronously: CompactRange returns when done), so file counts
  * stay bounded over long runs without any background compaction. */
 static rt_err flush_all(rocks_backend *b, rt_error *e) {
+    rt_err rc = batch_flush(b, e);
+    if (rc != RT_OK) return rc;
     for (int i = 0; i < b->live.n_cf; i++) {
         char *err = NULL;
         rocksdb_flush_cf(b->live.db, b->fopts, b->live.cf[i], &err);
@@ -689,8 +807,6 @@ static rt_err snapshot_file(rocks_backend *b, sim_snap_ctx *ctx, const char *dir
     sim_file_ref ref;
     int confirmed = 0;
     const sim_file_ref *old = is_sst(name) ? reusable(b, ctx, name, (uint64_t)sbuf.st_size, &confirmed) : NULL;
-    if (is_sst(name) && !sst_in(&b->last_taken, name, (uint64_t)sbuf.st_size))
-        ctx->sst_bytes_new += (uint64_t)sbuf.st_size;
     if (old != NULL) {
         ref = *old; /* a placeholder: the earlier upload, confirmed */
         /* Unconfirmed (FLINK-25395's bug), the original handle is sent
@@ -752,6 +868,44 @@ static void trace_snapshot(const rocks_backend *b, const sim_snap_ctx *ctx,
                    st->reused, st->bytes_uploaded, st->bytes_reused);
 }
 
+/* The SST files RocksDB's own metadata lists as live (rocksdb_livefiles,
+ * every column family), by name and size: measured beside the upload, not
+ * from the local checkpoint the upload reads. */
+static rt_err live_ssts(const rocks_backend *b, rocks_sst_map *out, rt_error *e) {
+    const rocksdb_livefiles_t *lf = rocksdb_livefiles(b->live.db);
+    if (lf == NULL) return RT_FAIL(e, RT_EROCKSDB, "rocksdb: no live-file metadata for %s", b->db_dir);
+    rt_err rc = RT_OK;
+    int n = rocksdb_livefiles_count(lf);
+    for (int i = 0; i < n && rc == RT_OK; i++) {
+        const char *name = rocksdb_livefiles_name(lf, i);
+        while (*name == '/') name++; /* "/000012.sst" */
+        sim_file_ref f;
+        memset(&f, 0, sizeof f);
+        if (strlen(name) >= sizeof f.local_name || !is_sst(name))
+            rc = RT_FAIL(e, RT_EINTERNAL, "rocksdb: unexpected live file '%s'", name);
+        else {
+            snprintf(f.local_name, sizeof f.local_name, "%s", name);
+            f.size = (uint64_t)rocksdb_livefiles_size(lf, i);
+            rc = map_add(out, &f, e);
+        }
+    }
+    rocksdb_livefiles_destroy(lf);
+    if (rc == RT_OK) map_sort(out);
+    return rc;
+}
+
+/* Bytes of the live SSTs RocksDB created since the last checkpoint snapshot
+ * taken (a name and size it did not have then); *live keeps the live set,
+ * for the caller to remember once a checkpoint's snapshot worked. */
+static rt_err measure_new_ssts(rocks_backend *b, sim_snap_ctx *ctx, rocks_sst_map *live,
+                               rt_error *e) {
+    rt_err rc = live_ssts(b, live, e);
+    for (int i = 0; rc == RT_OK && i < live->n; i++)
+        if (!sst_in(&b->last_taken, live->f[i].local_name, live->f[i].size))
+            ctx->sst_bytes_new += live->f[i].size;
+    return rc;
+}
+
 /* Fills out from scratch (anything it held is overwritten, not freed). On
  * failure out keeps the files uploaded so far, for the caller to clean up,
  * and nothing is remembered for later checkpoints. */
@@ -773,10 +927,15 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     }
     fill_header(b, ctx, out);
     rt_err rc = check_usable(b, e);
+    rocks_sst_map live = {.checkpoint_id = ctx->checkpoint_id};
     if (rc == RT_OK) rc = flush_all(b, e);
+    if (rc == RT_OK) rc = measure_new_ssts(b, ctx, &live, e);
     char dir[PATH_MAX];
     if (rc == RT_OK) rc = fresh_dir(b, "snap", dir, sizeof dir, e);
-    if (rc != RT_OK) return rc;
+    if (rc != RT_OK) {
+        map_free(&live);
+        return rc;
+    }
     rocks_sst_map made = {.checkpoint_id = ctx->checkpoint_id};
     snap_stats st = {0, 0, 0, 0};
     rc = make_checkpoint(b, dir, e);
@@ -785,20 +944,19 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     if (rc == RT_OK) rc = rm;
     if (rc != RT_OK) {
         map_free(&made);
+        map_free(&live);
         return rc;
     }
     /* A savepoint (NO_SHARING) is never a base: the next checkpoint stays
-     * incremental against the last checkpoint. */
+     * incremental against the last checkpoint, and is measured against it. */
     if (ctx->sharing != SIM_SHARE_NO_SHARING) {
         map_sort(&made);
-        rc = remember_taken(b, &made, e);
-        if (rc != RT_OK) {
-            map_free(&made);
-            return rc;
-        }
         pending_put(b, &made);
+        map_free(&b->last_taken);
+        b->last_taken = live;
     } else {
         map_free(&made);
+        map_free(&live);
     }
     trace_snapshot(b, ctx, out, &st);
     return RT_OK;
@@ -1106,6 +1264,7 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
     assert(ctx->engine != NULL);
     assert(h != NULL);
     rt_err rc = check_usable(b, e);
+    if (rc == RT_OK) rc = batch_flush(b, e); /* earlier writes come before the restored ones */
     if (rc != RT_OK) return rc;
     if (sim_handle_is_key_groups(h))
         rc = restore_key_groups(b, ctx, h, e);
@@ -1123,6 +1282,7 @@ static rt_err rocks_restore(sim_backend *sb, const sim_restore_ctx *ctx, const s
 
 static void rocks_destroy(sim_backend *sb) {
     rocks_backend *b = as_rocks(sb);
+    if (b->batch.wb != NULL) rocksdb_writebatch_destroy(b->batch.wb); /* the DB goes too */
     db_close(&b->live);
     if (b->opts) rocksdb_options_destroy(b->opts);
     if (b->ropts) rocksdb_readoptions_destroy(b->ropts);
