@@ -65,6 +65,7 @@ targets: snapsim
 	@mkdir -p build
 	$(MAKE) --no-print-directory coverage COVERAGE_RUN=quick COVERAGE_OUT=build-cov/report >build/coverage-quick.log 2>&1 \
 	  || { cat build/coverage-quick.log; exit 1; }
+	@grep -q "functions reached by some cell" build-cov/report/restore-map.md || { echo "coverage: no restore map"; exit 1; }
 	./snapsim bench --quick --out build/bench-quick >build/bench-quick.log 2>&1 || { cat build/bench-quick.log; exit 1; }
 	@test -s build/bench-quick/bench-scale.svg || { echo "bench: no scale plot written"; exit 1; }
 
@@ -94,7 +95,9 @@ coverage: $(DEPS_OK)
 	lcov -q --capture -d build-cov -o build-cov/coverage.info
 	lcov -q --remove build-cov/coverage.info '/usr/*' '*/tests/*' -o build-cov/coverage.info
 	genhtml -q build-cov/coverage.info -o $(COVERAGE_OUT)
-	@echo "coverage report: $(COVERAGE_OUT)/index.html"
+	@# which restore and format-reading functions each cell reaches
+	sh tools/coverage_map.sh build-cov/snapsim $(COVERAGE_OUT) $(COVERAGE_RUN)
+	@echo "coverage report: $(COVERAGE_OUT)/index.html, restore map: $(COVERAGE_OUT)/restore-map.md"
 
 matrix: snapsim
 	./snapsim matrix --db reports/matrix.db --out reports
