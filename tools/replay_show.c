@@ -199,7 +199,8 @@ static void tasks_text(const sim_run *r) {
         char n[96];
         task_name(r, t, n, sizeof n);
         printf("  %-10s %s", n, sim_task_state_name(v.state));
-        if (v.checkpoint) printf(", barrier of chk %" PRId64 " from %d of %d inputs", v.checkpoint, v.barriers, v.inputs);
+        if (v.checkpoint && v.inputs) printf(", barrier of chk %" PRId64 " from %d of %d inputs", v.checkpoint, v.barriers, v.inputs);
+        else if (v.checkpoint) printf(", barrier of chk %" PRId64, v.checkpoint);
         printf(", acked chk %" PRId64, v.last_acked);
         for (uint32_t s = 0; v.source && p && s < sim_run_split_count(r); s++)
             if (s % p == v.subtask) printf(", split %u at %" PRIu64, s, sim_run_split_offset(r, s));
