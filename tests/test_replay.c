@@ -116,6 +116,7 @@ static void test_until_stops_at_time(void) {
     CU_ASSERT_STRING_EQUAL(s.why, "time");
     CU_ASSERT(b.stopped);
     CU_ASSERT_STRING_EQUAL(b.outcome, "stopped");
+    CU_ASSERT(b.virtual_ms <= T); /* no event ran after the stop */
     /* The same run up to the stop. */
     size_t plen = strlen(part);
     CU_ASSERT(plen > 0 && plen < strlen(full));
