@@ -19,6 +19,17 @@ static const char *ordinal_suffix(uint64_t n) {
     return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
 }
 
+/* The source's parallelism: split s is read by source subtask s % p. */
+static uint32_t source_parallelism(const sim_run *r) {
+    uint32_t p = 0;
+    for (int t = 0; t < sim_run_task_count(r); t++) {
+        sim_task_view w;
+        sim_run_task_get(r, t, &w);
+        p += w.source != 0;
+    }
+    return p;
+}
+
 /* ---- JSON ---- */
 
 static json_t *stop_json(const replay_show_ctx *c, const drv_fuzz_stop_at *at) {
@@ -81,12 +92,7 @@ static json_t *registry_json(const sim_run *r) {
 
 static json_t *offsets_json(const sim_run *r, const sim_task_view *v) {
     json_t *a = json_array();
-    uint32_t p = 0;
-    for (int t = 0; t < sim_run_task_count(r); t++) {
-        sim_task_view w;
-        sim_run_task_get(r, t, &w);
-        if (w.source) p++;
-    }
+    uint32_t p = source_parallelism(r);
     for (uint32_t s = 0; v->source && p && s < sim_run_split_count(r); s++)
         if (s % p == v->subtask)
             json_array_append_new(a, json_pack("{s:i, s:I}", "split", (int)s, "offset",
@@ -187,12 +193,7 @@ static void registry_text(const sim_run *r) {
 
 static void tasks_text(const sim_run *r) {
     printf("tasks\n");
-    uint32_t p = 0;
-    for (int t = 0; t < sim_run_task_count(r); t++) {
-        sim_task_view w;
-        sim_run_task_get(r, t, &w);
-        if (w.source) p++;
-    }
+    uint32_t p = source_parallelism(r);
     for (int t = 0; t < sim_run_task_count(r); t++) {
         sim_task_view v;
         sim_run_task_get(r, t, &v);
