@@ -40,6 +40,73 @@ const char *drv_fuzz_seq_name(drv_fuzz_seq s) { return (unsigned)s < DRV_SEQ_COU
 /* The current job's virtual time, for the driver's own trace events. */
 static uint64_t now_of(fuzz_case *fc) { return fc->run ? sim_run_stats(fc->run)->virtual_ms : 0; }
 
+/* Kept by hand; tests/cli.sh checks it against every event name the
+ * sources write. */
+const char *const drv_trace_events[] = {
+    "abort", "alignment_timeout", "channel_state", "complete", "coordinator_failover", "delete", "discard",
+    "drained", "failover", "fault_plan", "fuzz_action", "fuzz_case", "fuzz_concurrency", "fuzz_end",
+    "fuzz_rejected", "job", "oracle", "relocate", "restore", "rocksdb_restore", "rocksdb_snapshot", "scenario",
+    "spa_write_operator", "state_registered", "step_rejected", "stop_failed", "stopped", "store_recovered",
+    "store_write_failed", "subsume", "trigger", NULL};
+
+int drv_trace_event_known(const char *name) {
+    for (int i = 0; drv_trace_events[i]; i++)
+        if (strcmp(drv_trace_events[i], name) == 0) return 1;
+    return 0;
+}
+
+/* ---- stopping the case (drv_fuzz_stop) ---- */
+
+/* The trace's watcher: remembers the stop's event when it is written. */
+static void stop_watch(void *ctx, uint64_t line, uint64_t t_ms, const char *ev, const char *text) {
+    fuzz_case *fc = ctx;
+    if (fc->stop_line || fc->halted || strcmp(ev, fc->stop->event) != 0) return;
+    if (++fc->stop_seen < (fc->stop->nth ? fc->stop->nth : 1)) return;
+    fc->stop_line = line;
+    fc->stop_event_ms = t_ms;
+    snprintf(fc->stop_text, sizeof fc->stop_text, "%s", text);
+}
+
+/* Shows the run where the case stops; after a real stop the trace gets
+ * nothing more (what the driver does while unwinding is no step of the
+ * case). */
+static void show_stop(fuzz_case *fc, const sim_run *r, const char *why, uint64_t next_at) {
+    drv_fuzz_stop_at at;
+    memset(&at, 0, sizeof at);
+    at.why = why;
+    at.job = fc->runs + 1;
+    at.job_ms = sim_run_now(r);
+    at.case_ms = strcmp(why, "time") == 0 ? fc->stop->until_ms : fc->virtual_ms + at.job_ms;
+    at.next_ms = next_at;
+    at.line = fc->stop_line;
+    at.event_ms = fc->stop_event_ms;
+    at.text = fc->stop_text;
+    at.action = fc->action ? fc->action : "start";
+    if (strcmp(why, "end") != 0) {
+        fc->halted = 1;
+        if (fc->trace.out) fflush(fc->trace.out);
+        fc->trace.out = NULL;
+    }
+    fc->stop->show(fc->stop->ctx, r, &at);
+}
+
+/* sim_config.halt: before each event of the current job. */
+static int stop_halt(void *ctx, const sim_run *r, uint64_t next_at) {
+    fuzz_case *fc = ctx;
+    if (fc->halted) return 1;
+    int late = fc->stop->has_until && next_at != UINT64_MAX && fc->virtual_ms + next_at > fc->stop->until_ms;
+    if (!late && !fc->stop_line) return 0;
+    show_stop(fc, r, fc->stop_line ? "event" : "time", next_at);
+    return 1;
+}
+
+/* Between two actions: the stop's event came outside the loop's events
+ * (a restore, the driver's own). True when the case stopped. */
+static int stopped_between(fuzz_case *fc) {
+    if (fc->stop && !fc->halted && fc->stop_line) show_stop(fc, fc->run, "event", UINT64_MAX);
+    return fc->halted;
+}
+
 static void append(char *buf, size_t cap, const char *fmt, const char *s) {
     size_t n = strlen(buf);
     if (n < cap) snprintf(buf + n, cap - n, fmt, s);
@@ -328,6 +395,8 @@ static rt_err do_action(fuzz_case *fc, const fuzz_step *st, int *own, rt_error *
 }
 
 static rt_err run_step(fuzz_case *fc, int i, const fuzz_step *st, rt_error *e) {
+    if (stopped_between(fc)) return RT_FAIL(e, RT_EHALTED, "the case was stopped");
+    fc->action = drv_fuzz_action_names[st->a];
     append(fc->res->actions, sizeof fc->res->actions, "%s ", drv_fuzz_action_names[st->a]);
     rt_trace_event(&fc->trace, now_of(fc), "fuzz_action", "\"i\":%d,\"action\":\"%s\"", i,
                    drv_fuzz_action_names[st->a]);
@@ -336,6 +405,7 @@ static rt_err run_step(fuzz_case *fc, int i, const fuzz_step *st, rt_error *e) {
     uint64_t reads = fuzz_engine_damaged_reads(fc);
     int own = 0;
     rt_err rc = do_action(fc, st, &own, e);
+    if (fc->halted) return RT_FAIL(e, RT_EHALTED, "the case was stopped");
     return fuzz_judge(fc, rc, st->a, own, reads, e);
 }
 
@@ -364,14 +434,19 @@ static rt_err fault_phase(fuzz_case *fc, fuzz_motif motif, rt_error *e) {
 /* The faults stop; a checkpoint must complete within the bound, and the
  * result must match the oracle. */
 static rt_err liveness_phase(fuzz_case *fc, rt_error *e) {
+    if (stopped_between(fc)) return RT_FAIL(e, RT_EHALTED, "the case was stopped");
+    fc->action = "liveness";
     rt_store_set_faults(fc->store, NULL);
     rt_strlist_free(&fc->faulted);
     uint64_t reads = fuzz_engine_damaged_reads(fc);
     rt_err rc = sim_run_records(fc->run, FUZZ_LIVENESS_RECORDS, e);
+    if (fc->halted) return rc;
     if (rc != RT_OK) return fuzz_judge(fc, rc, A_RUN, 0, reads, e);
     rc = sim_run_await_checkpoint(fc->run, FUZZ_LIVENESS_BOUND_MS, e);
+    if (fc->halted) return rc;
     if (rc != RT_OK) return fuzz_violation(fc, e, "stuck after the faults stopped", e->msg);
     rc = sim_run_verify(fc->run, e);
+    if (fc->halted) return rc;
     return fuzz_judge(fc, rc, A_RUN, 0, reads, e);
 }
 
@@ -403,8 +478,24 @@ static void free_case(fuzz_case *fc) {
     rt_store_close(fc->store);
 }
 
+/* A stopped case: what it knows so far, no judgement. */
+static void finish_stopped(fuzz_case *fc) {
+    drv_fuzz_result *res = fc->res;
+    res->stopped = 1;
+    snprintf(res->outcome, sizeof res->outcome, "stopped");
+    rt_trace_digest_hex(&fc->trace, res->digest);
+    res->virtual_ms = fc->virtual_ms + (fc->run ? sim_run_now(fc->run) : 0);
+    res->files = fc->files;
+    res->bytes = fc->bytes;
+}
+
 rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
                     drv_fuzz_result *out, rt_error *e) {
+    return drv_fuzz_one_stop(seed, work_dir, trace, mutant, NULL, out, e);
+}
+
+rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                         const drv_fuzz_stop *stop, drv_fuzz_result *out, rt_error *e) {
     fuzz_case *fc = calloc(1, sizeof *fc);
     if (fc == NULL) return RT_FAIL(e, RT_ENOMEM, "fuzz: out of memory");
     memset(out, 0, sizeof *out);
@@ -425,6 +516,12 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
     }
     fuzz_motif motif = draw_motif(&fc->prng);
     draw_config(fc, work_dir, mutant, motif);
+    if (stop) {
+        fc->stop = stop;
+        fc->cfg.halt = stop_halt;
+        fc->cfg.halt_ctx = fc;
+        if (stop->event) rt_trace_watch(&fc->trace, stop_watch, fc);
+    }
     rt_fault_plan plan;
     rt_prng faults;
     rt_prng_stream(&faults, seed, RT_STREAM_FAULTS);
@@ -446,7 +543,12 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
         rc = fault_phase(fc, motif, &why);
         if (rc == RT_OK) rc = liveness_phase(fc, &why);
     }
-    finish(fc, rc, &why);
+    if (fc->halted) {
+        finish_stopped(fc);
+    } else {
+        finish(fc, rc, &why);
+        if (stop && fc->run) show_stop(fc, fc->run, fc->stop_line ? "event" : "end", UINT64_MAX);
+    }
     free_case(fc);
     free(fc);
     return RT_OK;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "rt_err.h"
+#include "sim_engine.h"
 #include "sim_mutant.h"
 
 /* The risky sequences a case may go through (counted by `snapsim fuzz`;
@@ -49,6 +50,7 @@ typedef struct drv_fuzz_result {
     char actions[512];   /* the actions, for humans */
     uint64_t virtual_ms, files, bytes;
     unsigned sequences;  /* bit (1u << drv_fuzz_seq) per sequence gone through */
+    int stopped;         /* a drv_fuzz_stop halted the case before its end (outcome "stopped") */
 } drv_fuzz_result;
 
 /* Runs the case of one seed. Returns RT_OK when the case ran (violated or
@@ -67,5 +69,46 @@ typedef rt_err (*drv_fuzz_fn)(uint64_t seed, const char *work_dir, FILE *trace, 
  * them for ever. */
 rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
                          drv_fuzz_result *out, rt_error *e);
+
+/* Where a stopped case stopped (replay --until, --break). A case's time
+ * runs on over its jobs (a restore starts a new job whose clock, the "t"
+ * of its trace events, starts at 0): case_ms is every earlier job's time
+ * plus the current job's clock. */
+typedef struct drv_fuzz_stop_at {
+    const char *why;   /* "time": before the first event after until_ms;
+                        * "event": after the step that wrote the matching event;
+                        * "end": the case ended first (the final state) */
+    uint64_t case_ms;  /* the case's virtual time of the stop */
+    int job;           /* which job of the case (1: the first) */
+    uint64_t job_ms;   /* the job's own clock */
+    uint64_t next_ms;  /* "time": the job clock of the event that did not run */
+    uint64_t line;     /* "event": the matching line's number in the trace (1-based) */
+    uint64_t event_ms; /* "event": its "t" */
+    const char *text;  /* "event": the line itself */
+    const char *action; /* the case's action in progress ("liveness": its last phase) */
+} drv_fuzz_stop_at;
+
+/* Stops a case at a virtual time, or at the nth trace event named event,
+ * whichever comes first; show is called once, with the run as it is there
+ * (between two events; read it with sim_engine.h's views), or at the end of
+ * the case if it never stopped. A stop changes nothing the case computed
+ * before it: its trace up to the stop is a prefix of the full one. */
+typedef struct drv_fuzz_stop {
+    int has_until;
+    uint64_t until_ms;  /* case time */
+    const char *event;  /* a name of drv_trace_events, or NULL */
+    uint64_t nth;       /* the event's nth occurrence (0 counts as 1) */
+    void (*show)(void *ctx, const sim_run *run, const drv_fuzz_stop_at *at);
+    void *ctx;
+} drv_fuzz_stop;
+
+/* drv_fuzz_one that stops where stop says (stop NULL: runs to the end). */
+rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
+                         const drv_fuzz_stop *stop, drv_fuzz_result *out, rt_error *e);
+
+/* Every event name ("ev") the engine and its drivers write into a trace,
+ * NULL-terminated; known: whether name is one. */
+extern const char *const drv_trace_events[];
+int drv_trace_event_known(const char *name);
 
 #endif

@@ -89,6 +89,13 @@ typedef struct fuzz_case {
     char offender[320];
     drv_fuzz_result *res;
     uint64_t files, bytes, virtual_ms;
+    /* replay --until/--break (NULL: none) */
+    const drv_fuzz_stop *stop;
+    uint64_t stop_seen;  /* the stop's event met so often */
+    uint64_t stop_line, stop_event_ms; /* the matching event (0: not yet) */
+    char stop_text[2048];
+    int halted;          /* the case stopped: it does nothing more */
+    const char *action;  /* the action in progress */
 } fuzz_case;
 
 /* drv_fuzz_judge.c */

@@ -33,7 +33,8 @@
     X(RT_ECORRUPT,    "corrupted",      RT_CLASS_CORRUPT,  "state differs from the oracle") \
     X(RT_ENOMEM,      "no-memory",      RT_CLASS_INTERNAL, "out of memory")    \
     X(RT_EINTERNAL,   "internal",       RT_CLASS_INTERNAL, "internal error")   \
-    X(RT_ENOTIMPL,    "not-implemented",RT_CLASS_USAGE,    "not implemented yet")
+    X(RT_ENOTIMPL,    "not-implemented",RT_CLASS_USAGE,    "not implemented yet") \
+    X(RT_EHALTED,     "halted",         RT_CLASS_REJECT,   "the run was halted by its driver")
 
 typedef enum {
 #define RT_ERR_ENUM(code, name, cls, msg) code,

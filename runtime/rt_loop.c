@@ -20,6 +20,7 @@ void rt_loop_free(rt_loop *loop) { loop->len = 0; }
 uint64_t rt_loop_now(const rt_loop *loop) { return loop->now_ms; }
 size_t rt_loop_pending(const rt_loop *loop) { return loop->len; }
 void rt_loop_stop(rt_loop *loop) { loop->stopped = 1; }
+uint64_t rt_loop_next_at(const rt_loop *loop) { return loop->len ? loop->heap[0].at_ms : UINT64_MAX; }
 
 static int ev_less(const rt_event *a, const rt_event *b) {
     if (a->at_ms != b->at_ms) return a->at_ms < b->at_ms;

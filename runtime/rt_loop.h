@@ -53,5 +53,7 @@ int rt_loop_run_until(rt_loop *loop, uint64_t until_ms);
 int rt_loop_run(rt_loop *loop);
 void rt_loop_stop(rt_loop *loop);
 size_t rt_loop_pending(const rt_loop *loop);
+/* The virtual time of the earliest pending event; UINT64_MAX if none. */
+uint64_t rt_loop_next_at(const rt_loop *loop);
 
 #endif

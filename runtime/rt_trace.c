@@ -17,6 +17,8 @@ int rt_trace_init(rt_trace *tr, FILE *out) {
     tr->out = out;
     tr->events = 0;
     tr->owns_out = 0;
+    tr->watch = NULL;
+    tr->watch_ctx = NULL;
     return 0;
 }
 
@@ -61,6 +63,15 @@ void rt_trace_event(rt_trace *tr, uint64_t t_ms, const char *ev, const char *fie
     XXH3_64bits_update(tr->xxh_state, line, (size_t)n);
     tr->events++;
     if (tr->out) fputs(line, tr->out);
+    if (tr->watch) {
+        line[n - 1] = '\0';
+        tr->watch(tr->watch_ctx, tr->events, t_ms, ev, line);
+    }
+}
+
+void rt_trace_watch(rt_trace *tr, rt_trace_watch_fn fn, void *ctx) {
+    tr->watch = fn;
+    tr->watch_ctx = ctx;
 }
 
 uint64_t rt_trace_digest(const rt_trace *tr) {

@@ -303,6 +303,7 @@ static void acknowledge(sim_run *r, sim_pending *p, unsigned task) {
     if (!s->taken || s->acked) return;
     s->acked = 1;
     p->acks++;
+    r->tasks[task].last_acked = p->id;
     assert(p->acks <= r->n_tasks);
     if (p->failed) return;
     rt_error e;

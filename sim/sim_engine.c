@@ -177,14 +177,26 @@ static int sources_done(const sim_run *r) {
     return 1;
 }
 
-/* Steps events until pred holds; an internal error or the event bound ends
- * it with an error. */
+int sim_step(sim_run *r) {
+    if (!r->halted && r->cfg.halt && r->cfg.halt(r->cfg.halt_ctx, r, rt_loop_next_at(&r->loop))) r->halted = 1;
+    if (r->halted) return -1;
+    return rt_loop_step(&r->loop);
+}
+
+static rt_err halted(sim_run *r, rt_error *e) {
+    return RT_FAIL(e, RT_EHALTED, "the run was halted at %" PRIu64 " ms", rt_loop_now(&r->loop));
+}
+
+/* Steps events until pred holds; an internal error, the event bound or a
+ * halt ends it with an error. */
 static rt_err run_until(sim_run *r, int (*pred)(const sim_run *), rt_error *e) {
     while (!pred(r)) {
         if (r->loop.events_run >= r->loop.events_max)
             return RT_FAIL(e, RT_ETIMEOUT, "the run exceeded its bound of %" PRIu64 " events (stuck)",
                            r->loop.events_max);
-        if (!rt_loop_step(&r->loop))
+        int ran = sim_step(r);
+        if (ran < 0) return halted(r, e);
+        if (ran == 0)
             return RT_FAIL(e, RT_EINTERNAL, "the job stalled: no events left before the goal");
         if (r->async_err.code != RT_OK) {
             *e = r->async_err;
@@ -195,6 +207,7 @@ static rt_err run_until(sim_run *r, int (*pred)(const sim_run *), rt_error *e) {
 }
 
 rt_err sim_run_records(sim_run *r, uint64_t n, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     set_ends(r, n);
     return run_until(r, sources_done, e);
@@ -229,6 +242,7 @@ static rt_err snapshot_now(sim_run *r, sim_kind kind, int terminate, const char 
 
 rt_err sim_run_snapshot(sim_run *r, sim_kind kind, const char *target_dir, char *dir_out,
                         size_t cap, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     /* Keep data flowing while the snapshot is taken, so in-flight data
      * exists exactly as it would in a running job. */
@@ -249,18 +263,22 @@ static int drained(const sim_run *r) {
 }
 
 rt_err sim_run_await_checkpoint(sim_run *r, uint64_t bound_ms, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     resume_periodic(r);
     unbounded_sources(r);
     uint64_t want = r->stats.checkpoints_completed + 1;
     uint64_t deadline = rt_loop_now(&r->loop) + bound_ms;
     rt_err rc = RT_OK;
+    int ran;
     while (rc == RT_OK && r->stats.checkpoints_completed < want) {
         if (rt_loop_now(&r->loop) > deadline)
             rc = RT_FAIL(e, RT_ETIMEOUT, "no checkpoint completed within %" PRIu64 " ms", bound_ms);
         else if (r->loop.events_run >= r->loop.events_max)
             rc = RT_FAIL(e, RT_ETIMEOUT, "the run exceeded its bound of %" PRIu64 " events (stuck)", r->loop.events_max);
-        else if (!rt_loop_step(&r->loop))
+        else if ((ran = sim_step(r)) < 0)
+            rc = halted(r, e);
+        else if (ran == 0)
             rc = RT_FAIL(e, RT_ETIMEOUT, "no checkpoint can complete: no events left");
         else if (r->async_err.code != RT_OK) {
             *e = r->async_err;
@@ -282,6 +300,7 @@ static rt_err drain_quiesced(sim_run *r, rt_error *e) {
 }
 
 rt_err sim_run_drain(sim_run *r, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     rt_err rc = drain_quiesced(r, e);
     resume_periodic(r); /* the job goes on when more records come */
@@ -294,6 +313,7 @@ rt_err sim_run_drain(sim_run *r, rt_error *e) {
  * beside the savepoint. */
 rt_err sim_run_stop_with_savepoint(sim_run *r, sim_kind kind, int drain, const char *target_dir,
                                    char *dir_out, size_t cap, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     rt_err rc = drain ? drain_quiesced(r, e) : quiesce_coordinator(r, e);
     if (rc != RT_OK && drain) resume_periodic(r);
@@ -319,6 +339,7 @@ static rt_err abort_in_flight(sim_run *r, const char *why, rt_error *e) {
 }
 
 rt_err sim_run_failover(sim_run *r, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     sim_trace(r, "failover", "\"latest\":\"%s\"", r->latest[0] ? "checkpoint" : "none");
     rt_err rc = abort_in_flight(r, "a task failed", e);
@@ -327,6 +348,7 @@ rt_err sim_run_failover(sim_run *r, rt_error *e) {
 
 rt_err sim_run_restore(sim_run *r, const char *dir, sim_restore_mode mode, int allow_non_restored,
                        rt_error *e) {
+    if (r->halted) return halted(r, e);
     if (r->started) return RT_FAIL(e, RT_EUSAGE, "restore must come before the job starts");
     return sim_restore_into(r, dir, mode, allow_non_restored, 0, e);
 }
@@ -354,6 +376,7 @@ int64_t sim_run_newest_pending(const sim_run *r) { return r->n_pend ? r->pend[r-
  * completed-checkpoint store back and restarts the tasks from the latest
  * checkpoint (a global failover, as Flink's JobManager failover does). */
 rt_err sim_run_coordinator_failover(sim_run *r, rt_error *e) {
+    if (r->halted) return halted(r, e);
     start(r);
     sim_trace(r, "coordinator_failover", "\"retained\":%d", r->n_done);
     rt_err rc = abort_in_flight(r, "the coordinator failed", e);

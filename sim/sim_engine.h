@@ -14,6 +14,7 @@
 #include "sim_job.h"
 #include "sim_metadata.h"
 #include "sim_mutant.h"
+#include "sim_registry.h"
 #include "sim_version.h"
 
 typedef enum { SIM_KIND_CANONICAL, SIM_KIND_NATIVE, SIM_KIND_ALIGNED, SIM_KIND_UNALIGNED } sim_kind;
@@ -46,6 +47,13 @@ typedef struct sim_deletion {
 } sim_deletion;
 typedef void (*sim_deletion_fn)(void *ctx, const sim_deletion *d);
 
+/* A driver's stop between two events (replay --until, --break): called
+ * before each event the run's loop would run, with that event's virtual
+ * time (the run's own clock). Non-zero halts the run there: the event does
+ * not run, and this and every later call that would run events fails with
+ * RT_EHALTED (no event runs any more). It must not change the run. */
+typedef int (*sim_halt_fn)(void *ctx, const sim_run *r, uint64_t next_at_ms);
+
 typedef struct sim_config {
     uint64_t seed;               /* this run's randomness (delays, ids, faults) */
     uint64_t source_seed;        /* the data: kept across restores */
@@ -76,6 +84,8 @@ typedef struct sim_config {
     void *observer;              /* on_completed's ctx */
     sim_deletion_fn on_delete;   /* told of every file deleted (may be NULL) */
     void *on_delete_ctx;
+    sim_halt_fn halt;            /* NULL: the run never halts early */
+    void *halt_ctx;
 } sim_config;
 
 /* FsCheckpointStreamFactory: the default of state.storage.fs.memory-threshold
@@ -161,6 +171,57 @@ typedef struct sim_store_entry {
  * cap), *n = 0 when nothing was ever persisted. Reads through the store:
  * a harness suspends the faults first. A damaged store is RT_ECHECKSUM. */
 rt_err sim_run_read_store(const sim_run *r, sim_store_entry *out, int cap, int *n, rt_error *e);
+
+/* ---- Read-only views of a run between two events (what `replay --until`
+ * and `--break` print). Each index runs from 0 below its count. */
+/* The run's own clock (the "t" of its trace events). */
+uint64_t sim_run_now(const sim_run *r);
+/* A checkpoint in progress (PendingCheckpoint). */
+typedef struct sim_pending_view {
+    int64_t id;
+    sim_kind kind;
+    int savepoint, terminate, unaligned;
+    uint64_t triggered_at;
+    int acks, tasks; /* acknowledged subtasks of all */
+    int failed;
+    const char *dir; /* store-relative */
+} sim_pending_view;
+int sim_run_pending_count(const sim_run *r);
+void sim_run_pending_get(const sim_run *r, int i, sim_pending_view *out);
+/* Whether task t acknowledged pending checkpoint i. */
+int sim_run_pending_acked(const sim_run *r, int i, int t);
+/* A retained completed checkpoint or savepoint, oldest first. */
+typedef struct sim_retained_view {
+    int64_t id;
+    const char *dir;
+    int savepoint, owned, unclaimed;
+    size_t files, shared; /* its private and its registered shared files */
+} sim_retained_view;
+int sim_run_retained_count(const sim_run *r);
+void sim_run_retained_get(const sim_run *r, int i, sim_retained_view *out);
+/* The SharedStateRegistry's entries, by key; and its highest checkpoint
+ * the job does not own (files up to it are never deleted; 0: none). */
+int sim_run_registry_count(const sim_run *r);
+const sim_registry_entry *sim_run_registry_get(const sim_run *r, int i);
+int64_t sim_run_registry_not_claimed(const sim_run *r);
+/* One subtask: what it does now. */
+typedef enum { SIM_TASK_RUNNING, SIM_TASK_ALIGNING, SIM_TASK_FINISHED } sim_task_state;
+const char *sim_task_state_name(sim_task_state s);
+typedef struct sim_task_view {
+    const char *uid;
+    uint32_t subtask;
+    int source;
+    sim_task_state state; /* ALIGNING: an input is blocked on an aligned barrier */
+    int64_t checkpoint;   /* the newest checkpoint whose barrier reached it (0: none) */
+    int barriers, inputs; /* the inputs that delivered that barrier, of all its inputs */
+    int64_t last_acked;   /* the last checkpoint the coordinator got its ack for (0: none) */
+} sim_task_view;
+int sim_run_task_count(const sim_run *r);
+void sim_run_task_get(const sim_run *r, int t, sim_task_view *out);
+/* The source splits and their next offsets (split s is read by source
+ * subtask s % parallelism). */
+uint32_t sim_run_split_count(const sim_run *r);
+uint64_t sim_run_split_offset(const sim_run *r, uint32_t s);
 
 /* Appends an event to the run's trace (drivers name their own steps). */
 void sim_trace(sim_run *r, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

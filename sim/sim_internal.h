@@ -92,6 +92,7 @@ typedef struct sim_task {
     int barriers;
     int unaligned;
     sim_task_snap snap;
+    int64_t last_acked; /* the last checkpoint whose ack the coordinator took */
 } sim_task;
 
 /* A restore starts an epoch: records below `start` (minus those in
@@ -202,7 +203,12 @@ struct sim_run {
     int64_t deleting_after;
     const char *deleting_cause;
     rt_error async_err; /* first internal error raised inside an event */
+    int halted;         /* cfg.halt said stop: no event runs any more */
 };
+
+/* Runs the earliest event unless the run halts first (sim_config.halt):
+ * 1 an event ran, 0 none is left, -1 halted. */
+int sim_step(sim_run *r);
 
 /* True if anything is stored under dir. */
 int sim_store_has_dir(rt_store *store, const char *dir);

@@ -63,6 +63,50 @@ fi
 expect 0 "replay --json" "$bin" replay --seed 5 --json
 grep -q '"plan":\["put#' "$tmp/out" && grep -q '"actions":\["run","savepoint"' "$tmp/out" \
     || { echo "cli: replay --json: plan and actions are not arrays: $(head -c 300 "$tmp/out")"; bad=1; }
+# replay --until/--break: stop, print the state there, the trace a prefix of the full one.
+expect 0 "replay --trace (the full trace)" "$bin" replay --seed 7 --trace "$tmp/full.jsonl"
+expect 0 "replay --until 600" "$bin" replay --seed 7 --until 600 --trace "$tmp/until.jsonl"
+grep -q "^stopped   at case time 600 ms" "$tmp/out" && grep -q "^  pending   chk [0-9]" "$tmp/out" \
+    && grep -q "^registry  [0-9]* entr" "$tmp/out" && grep -q "^  src-0 .*split 0 at [0-9]" "$tmp/out" \
+    || { echo "cli: replay --until printed no state: $(head -c 300 "$tmp/out")"; bad=1; }
+prefix_of_full() { # the trace $1 is a non-empty strict prefix of full.jsonl
+    n=$(wc -c < "$1")
+    [ "$n" -gt 0 ] && [ "$n" -lt "$(wc -c < "$tmp/full.jsonl")" ] && head -c "$n" "$tmp/full.jsonl" | cmp -s - "$1"
+}
+prefix_of_full "$tmp/until.jsonl" || { echo "cli: replay --until: its trace is no prefix of the full one"; bad=1; }
+expect 0 "replay --break restore --json" "$bin" replay --seed 7 --break restore --json --trace "$tmp/brk.jsonl"
+line=$(sed -n 's/.*"event":{"name":"restore","nth":1,"line":\([0-9]*\).*/\1/p' "$tmp/out")
+if [ -z "$line" ] || ! sed -n "${line}p" "$tmp/full.jsonl" | grep -q '"ev":"restore"' || ! prefix_of_full "$tmp/brk.jsonl"; then
+    echo "cli: replay --break restore: line '$line' is not the full trace's restore, or no prefix: $(head -c 300 "$tmp/out")"; bad=1
+fi
+expect 1 "replay --until after the case's end" "$bin" replay --seed 7 --until 99999999
+grep -q "^ended     the case ended before case time 99999999 ms" "$tmp/out" \
+    || { echo "cli: replay --until past the end: $(head -c 200 "$tmp/out")"; bad=1; }
+expect 2 "replay --until x" "$bin" replay --seed 7 --until x
+expect 2 "replay --break subsume:0" "$bin" replay --seed 7 --break subsume:0
+expect 2 "replay --break with an unknown event" "$bin" replay --seed 7 --break nosuch
+# ...naming every event the sources write (the list is kept by hand).
+for ev in $(perl -0777 -ne 'while (/(?:sim_trace|rt_trace_event)\s*\((?:[^;"]*?),\s*"([a-z_0-9]+)"/g) { print "$1\n" }' \
+        $(find "$(dirname "$0")/../runtime" "$(dirname "$0")/../sim" "$(dirname "$0")/../driver" -name '*.c') | sort -u); do
+    grep -q " $ev\( \|$\)" "$tmp/err" || { echo "cli: replay --break: the event list lacks '$ev'"; bad=1; }
+done
+# README's jq recipes, each on the real trace.
+sed -n '/<!-- jq-recipes/,/<!-- \/jq-recipes/p' "$(dirname "$0")/../README.md" | grep '^jq ' > "$tmp/recipes"
+[ "$(wc -l < "$tmp/recipes")" -eq 3 ] || { echo "cli: README has $(wc -l < "$tmp/recipes") jq recipes, want 3"; bad=1; }
+i=0
+while read -r recipe; do
+    i=$((i + 1))
+    (cd "$tmp" && cp full.jsonl trace.jsonl && sh -c "$recipe") > "$tmp/jq.out" 2> "$tmp/jq.err" \
+        || { echo "cli: jq recipe $i failed: $(head -c 200 "$tmp/jq.err")"; bad=1; }
+    n=$(wc -l < "$tmp/jq.out")
+    case $i in
+        1) want=$(grep -c '"ev":"complete"' "$tmp/full.jsonl") ;;
+        *) want=nonzero ;;
+    esac
+    if [ "$want" = nonzero ] && [ "$n" -eq 0 ] || [ "$want" != nonzero ] && [ "$n" -ne "$want" ]; then
+        echo "cli: jq recipe $i printed $n lines, want $want"; bad=1
+    else echo "ok    jq recipe $i ($n lines)"; fi
+done < "$tmp/recipes"
 # Every option a command's --help names is one it parses, and the options
 # of other commands are refused: tests/test_cli.c checks that for every
 # command through its own entry point. Here, on the binary, a few by name:

@@ -12,6 +12,7 @@
     X(coordinator)     \
     X(upgrade)         \
     X(fuzz)            \
+    X(replay)          \
     X(spa)             \
     X(scenario)         \
     X(registry)        \

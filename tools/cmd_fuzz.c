@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "mx.h"
 #include "drv_fuzz.h"
+#include "replay_show.h"
 #include "runner.h"
 
 typedef struct fuzz_opts {
@@ -20,6 +21,9 @@ typedef struct fuzz_opts {
     const char *db, *trace;
     sim_mutant mutant;
     int have_seed;
+    uint64_t until;
+    int have_until;
+    const char *brk;
 } fuzz_opts;
 
 /* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
@@ -37,6 +41,12 @@ const cli_opt replay_options[] = {
     CLI_U64_SEEN(fuzz_opts, from, have_seed, "seed", "N", 0, UINT64_MAX, "the seed to replay (required)"),
     CLI_STRING(fuzz_opts, trace, "trace", "FILE", "write the seed's JSONL trace to FILE"),
     CLI_FLAG(fuzz_opts, json, "json", "print the case as one JSON object"),
+    CLI_U64_SEEN(fuzz_opts, until, have_until, "until", "T", 0, UINT64_MAX,
+                 "stop before the first event after case time T ms and print the\n"
+                 "coordinator, registry and task state there"),
+    CLI_STRING(fuzz_opts, brk, "break", "EVENT[:N]",
+               "stop after the step that wrote the (N-th) trace event EVENT and\n"
+               "print the state there"),
     CLI_INCLUDE(fuzz_opts, mutant, sim_mutant, runner_mutant_option),
     CLI_END,
 };
@@ -166,11 +176,38 @@ int cmd_fuzz(int argc, char **argv) {
     return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
+/* --break EVENT or EVENT:N (N >= 1) into event and *nth. */
+static int parse_break(const char *v, char *event, size_t cap, uint64_t *nth) {
+    const char *colon = strchr(v, ':');
+    size_t len = colon ? (size_t)(colon - v) : strlen(v);
+    *nth = 1;
+    if (colon && (cli_parse_u64(colon + 1, nth) != 0 || *nth == 0))
+        return cli_usage_error("replay: --break wants EVENT or EVENT:N with N >= 1, not '%s'", v);
+    if (len < cap) {
+        memcpy(event, v, len);
+        event[len] = '\0';
+    }
+    if (len == 0 || len >= cap || !drv_trace_event_known(event)) {
+        fprintf(stderr, "error: replay: --break: no trace event is named '%.*s'; the events are:", (int)len, v);
+        for (int i = 0; drv_trace_events[i]; i++) fprintf(stderr, " %s", drv_trace_events[i]);
+        fprintf(stderr, "\n");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cmd_replay(int argc, char **argv) {
     fuzz_opts o;
     int rc = parse(&o, argc, argv, "replay");
     if (rc) return rc;
     if (!o.have_seed) return cli_usage_error("replay: --seed N is required");
+    replay_show_ctx show = {.seed = o.from, .json = o.json, .has_until = o.have_until, .until_ms = o.until};
+    char event[64];
+    if (o.brk && (rc = parse_break(o.brk, event, sizeof event, &show.nth)) != 0) return rc;
+    if (o.brk) show.event = event;
+    int stopping = o.brk || o.have_until;
+    drv_fuzz_stop stop = {.has_until = o.have_until, .until_ms = o.until, .event = show.event, .nth = show.nth,
+                          .show = replay_show, .ctx = &show};
     char work[512];
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("replay: cannot make a work directory");
     FILE *trace = NULL;
@@ -181,10 +218,11 @@ int cmd_replay(int argc, char **argv) {
     drv_fuzz_result r;
     rt_error e;
     rt_error_clear(&e);
-    rt_err err = drv_fuzz_one(o.from, work, trace, o.mutant, &r, &e);
+    rt_err err = drv_fuzz_one_stop(o.from, work, trace, o.mutant, stopping ? &stop : NULL, &r, &e);
     cli_remove_tree(work);
     if (trace) fclose(trace);
     if (err != RT_OK) return cli_report_error(&e);
+    if (show.shown) return show.reached ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
     if (o.json) {
         print_json(&r);
     } else {

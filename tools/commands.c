@@ -143,9 +143,17 @@ const cli_command cli_commands[] = {
      fuzz_options, NULL},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
      "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
+     "                      [--until T] [--break EVENT[:N]]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
      "faults, actions, outcome, trace digest and the unseed (the next PRNG draws after the run:\n"
-     "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n", replay_options, NULL},
+     "a replay that prints another unseed diverged). Exit 1 if an invariant is violated.\n"
+     "--until T stops before the first event after the case's virtual time T ms (over all its\n"
+     "jobs: a restore's new job starts its own clock, the trace's t, at 0); --break EVENT[:N]\n"
+     "after the step that wrote the N-th (default 1st) trace event EVENT. Either prints where it\n"
+     "stopped and the coordinator, SharedStateRegistry and task state there (JSON with --json);\n"
+     "the trace ends at the stop, a prefix of the full one. Exit 0 when it stopped, 1 (with the\n"
+     "final state) when the case ended first, 2 for an unknown EVENT (the known ones are listed).\n",
+     replay_options, NULL},
     {"mutants", cmd_mutants, "check that the matrix, the shipped-bug scenarios and fuzzing kill every mutant",
      "usage: snapsim mutants [--jobs N] [--scenarios DIR] [--shipped DIR] [--seeds N]\n"
      "                       [--mutant NAME]... [--out DIR]\n"

@@ -4,7 +4,7 @@
 #   sh tools/deps.sh            the build's and the suite's packages
 #   sh tools/deps.sh PKG...     these instead (make fuzz-metadata: clang, libFuzzer)
 set -u
-PKGS="build-essential pkg-config cppcheck librocksdb-dev libsqlite3-dev libjansson-dev libcunit1-dev libxxhash-dev lcov faketime libfaketime parallel"
+PKGS="build-essential pkg-config cppcheck librocksdb-dev libsqlite3-dev libjansson-dev libcunit1-dev libxxhash-dev lcov faketime libfaketime parallel jq"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
