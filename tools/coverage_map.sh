@@ -60,6 +60,14 @@ cell_functions() { # DIR
 
 : > "$out/restore-map.tsv"
 n=0
+# One cell's run is done: its functions into the table as (scenario,
+# kind/backend), its .gcda tree gone.
+record() { # DIR SCENARIO KIND/BACKEND
+    cell_functions "$1" | sed "s|^|$2\t$3\t|" >> "$out/restore-map.tsv"
+    rm -rf "$1"
+    n=$((n + 1))
+    [ -t 2 ] && printf 'coverage_map: %d cells\r' "$n" >&2
+}
 for s in $scenarios; do
     name=$(basename "$s" .json)
     for k in canonical native aligned unaligned; do
@@ -70,10 +78,7 @@ for s in $scenarios; do
             # 2: not a cell of this scenario (its kinds); above 4: the run died
             [ $st -eq 2 ] && { rm -rf "$d"; continue; }
             [ $st -gt 4 ] && { echo "coverage_map: $name $k $b died (exit $st): $(head -c 200 "$work/err")" >&2; exit 1; }
-            cell_functions "$d" | sed "s|^|$name\t$k/$b\t|" >> "$out/restore-map.tsv"
-            rm -rf "$d"
-            n=$((n + 1))
-            [ -t 2 ] && printf 'coverage_map: %d cells\r' "$n" >&2
+            record "$d" "$name" "$k/$b"
         done
     done
 done
@@ -86,9 +91,7 @@ for p in tests/fixtures/flink/*/*/PATH; do
     d="$work/flink-$rel-$cell"
     GCOV_PREFIX="$d" "$bin" check "$dir/$(cat "$p")" --to 2.2.0 >/dev/null 2>&1
     [ $? -gt 4 ] && { echo "coverage_map: check of $dir died" >&2; exit 1; }
-    cell_functions "$d" | sed "s|^|check-of-real-flink\t$k/$b\t|" >> "$out/restore-map.tsv"
-    rm -rf "$d"
-    n=$((n + 1))
+    record "$d" check-of-real-flink "$k/$b"
     [ "$mode" = quick ] && break
 done
 [ $n -gt 0 ] || { echo "coverage_map: no cell ran" >&2; exit 1; }
