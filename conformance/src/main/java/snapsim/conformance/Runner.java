@@ -694,10 +694,10 @@ public final class Runner {
         // is one hold at the end of the input
         long[] holds = holdsArg != null ? cuts(holdsArg, "--holds") : ownership ? new long[] {until} : new long[0];
         if (holds.length > 0 && holds[holds.length - 1] > until) throw new Usage("--holds: offsets must not exceed --records-until");
-        Set<Integer> failAfter = new java.util.TreeSet<>();
+        java.util.TreeSet<Integer> failAfter = new java.util.TreeSet<>();
         if (failArg != null) {
             for (long i : cuts(failArg, "--failover-after")) failAfter.add((int) i - 1);
-            if (((java.util.TreeSet<Integer>) failAfter).last() >= holds.length)
+            if (failAfter.last() >= holds.length)
                 throw new Usage("--failover-after: a hold number beyond --holds");
         }
         ownership = holds.length > 0;
