@@ -140,6 +140,12 @@ static rt_err fl_skip(fl_ctx *c, rt_error *e, const char *what) {
                    what);
 }
 
+/* How far a run step moves each split: the model counts records over all
+ * splits, the runner offsets per split. */
+static uint64_t fl_run_offsets(json_t *run) {
+    return (uint64_t)json_integer_value(json_object_get(run, "records")) / FL_SPLITS;
+}
+
 static const char *fl_expand(fl_ctx *c, const char *v) { return drv_scn_expand(v, c->kind, c->backend, c->from, c->to); }
 
 static const char *fl_field(fl_ctx *c, json_t *step, const char *key) {
@@ -501,7 +507,7 @@ static rt_err fl_snapshot(fl_ctx *c, json_t *step, rt_error *e) {
         json_t *next = json_array_get(steps, i);
         const char *op = json_string_value(json_object_get(next, "op"));
         if (strcmp(op, "run") == 0) {
-            offset += (uint64_t)json_integer_value(json_object_get(next, "records")) / FL_SPLITS;
+            offset += fl_run_offsets(next);
             continue;
         }
         sim_kind k2;
@@ -670,7 +676,7 @@ static rt_err fl_plan_job(fl_ctx *c, json_t *step, fl_plan *p, rt_error *e) {
         json_t *st = json_array_get(steps, j);
         const char *op = json_string_value(json_object_get(st, "op"));
         if (strcmp(op, "run") == 0) {
-            off += (uint64_t)json_integer_value(json_object_get(st, "records")) / FL_SPLITS;
+            off += fl_run_offsets(st);
         } else if (strcmp(op, "failover") == 0) {
             rc = fl_plan_hold(c, p, off, 1, e);
         } else if (strcmp(op, "check") == 0) {
@@ -828,8 +834,7 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
     const char *op = json_string_value(json_object_get(step, "op"));
     if (strcmp(op, "start") == 0) return fl_start(c, step, e);
     if (strcmp(op, "run") == 0) {
-        json_int_t n = json_integer_value(json_object_get(step, "records"));
-        c->offset += (uint64_t)n / FL_SPLITS;
+        c->offset += fl_run_offsets(step);
         return RT_OK;
     }
     if (strcmp(op, "snapshot") == 0) return fl_snapshot(c, step, e);
