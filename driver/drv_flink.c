@@ -210,31 +210,66 @@ static rt_err fl_job_fields(fl_ctx *c, json_t *step, fl_job *job, rt_error *e) {
 
 /* ---- the JVM ---- */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Reads the child's stdout until it closes or the deadline passes. */
-static int read_until(int fd, char *buf, size_t cap, size_t *len, double deadline) {
-    for (;;) {
-        double left = deadline - now_s();
-        if (left <= 0) return -1;
-        struct pollfd p = {fd, POLLIN, 0};
-        int r = poll(&p, 1, (int)(left * 1000) + 1);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
-        ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return 0;
-        *len += (size_t)n;
-        if (*len >= cap - 1) return 0; /* a broken runner: stop reading, judge what came */
+/* Starts `java -jar jar args...` with stdout into a pipe (*fd) and stderr
+ * into err_log; 0, or -1 with why filled. */
+static int spawn_jvm(const char *java, const char *const *args, const char *err_log, pid_t *pid, int *fd, char *why,
+                     size_t why_cap) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) {
+        snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
+        return -1;
     }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    int rc = posix_spawnp(pid, java, &fa, NULL, (char *const *)args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        snprintf(why, why_cap, "cannot start %s: %s", java, strerror(rc));
+        return -1;
+    }
+    *fd = pipefd[0];
+    return 0;
 }
 
-/* Runs `java -jar <runner of release> argv...`; *out receives its JSON
- * answer (or NULL with *why filled: no runner, killed, died, no JSON). */
+/* One runner command in a fresh JVM: its stdout until it closes. */
+static drv_fl_call one_shot(fl_ctx *c, const char *jar, const char *const *cmd, double deadline, const char *err_log,
+                            char *buf, size_t cap, size_t *len, int *status, char *why, size_t why_cap) {
+    const char *args[FL_MAX_ARGS + 4];
+    int n = 0;
+    args[n++] = c->o->java;
+    args[n++] = "-jar";
+    args[n++] = jar;
+    for (int i = 0; cmd[i] != NULL; i++) args[n++] = cmd[i];
+    args[n] = NULL;
+    pid_t pid;
+    int fd;
+    if (spawn_jvm(c->o->java, args, err_log, &pid, &fd, why, why_cap) != 0) return DRV_FL_ERROR;
+    int timed_out = drv_fl_read(fd, buf, cap, len, deadline, 0) != 0;
+    close(fd);
+    if (timed_out) kill(pid, SIGKILL);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {}
+    buf[*len] = '\0';
+    if (timed_out) return DRV_FL_TIMEOUT;
+    if (WIFSIGNALED(*status)) return DRV_FL_DIED;
+    /* The answer is the last line of stdout. */
+    while (*len > 0 && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r')) buf[--*len] = '\0';
+    char *line = strrchr(buf, '\n');
+    if (line != NULL) {
+        *len = strlen(line + 1);
+        memmove(buf, line + 1, *len + 1);
+    }
+    return DRV_FL_ANSWER;
+}
+
+/* Runs a runner command on release (a fresh JVM, or the pool's serving
+ * JVM); *out receives its JSON answer (or NULL with *why filled: no
+ * runner, killed, died, no JSON). */
 static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, json_t **out, char *why,
                     size_t why_cap) {
     *out = NULL;
@@ -253,67 +288,44 @@ static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, jso
     snprintf(timeout, sizeof timeout, "%u", c->o->timeout_s);
     snprintf(log, sizeof log, "%s/step-%zu-%s.log", c->root, c->step + 1, argv[0]);
     snprintf(err_log, sizeof err_log, "%s/step-%zu-%s.stderr", c->root, c->step + 1, argv[0]);
-    const char *args[FL_MAX_ARGS];
+    const char *cmd[FL_MAX_ARGS];
     int n = 0;
-    args[n++] = c->o->java;
-    args[n++] = "-jar";
-    args[n++] = jar;
-    for (int i = 0; argv[i] != NULL && n < FL_MAX_ARGS - 6; i++) args[n++] = argv[i];
-    args[n++] = "--timeout-s";
-    args[n++] = timeout;
-    args[n++] = "--log";
-    args[n++] = log;
-    args[n] = NULL;
-    int pipefd[2];
-    if (pipe(pipefd) != 0) {
-        snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
-        return;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, c->o->java, &fa, NULL, (char *const *)args, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
-        snprintf(why, why_cap, "cannot start %s: %s", c->o->java, strerror(rc));
-        return;
-    }
-    c->jvm_steps++;
+    for (int i = 0; argv[i] != NULL && n < FL_MAX_ARGS - 5; i++) cmd[n++] = argv[i];
+    cmd[n++] = "--timeout-s";
+    cmd[n++] = timeout;
+    cmd[n++] = "--log";
+    cmd[n++] = log;
+    cmd[n] = NULL;
     char *buf = malloc(FL_OUT_MAX);
-    size_t len = 0;
-    int timed_out = buf == NULL ||
-                    read_until(pipefd[0], buf, FL_OUT_MAX, &len, now_s() + c->o->timeout_s + FL_GRACE_S) != 0;
-    close(pipefd[0]);
-    if (timed_out) kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (buf == NULL) {
         snprintf(why, why_cap, "out of memory reading the runner");
         return;
     }
-    buf[len] = '\0';
-    if (timed_out) {
+    size_t len = 0;
+    int status = 0;
+    double deadline = drv_fl_now() + c->o->timeout_s + FL_GRACE_S;
+    char died_log[1200];
+    snprintf(died_log, sizeof died_log, "%s", err_log);
+    drv_fl_call r = c->o->pool ? drv_flink_pool_call(c->o->pool, c->o->java, jar, cmd, deadline, err_log, buf,
+                                                     FL_OUT_MAX, &len, &status, died_log, sizeof died_log)
+                               : one_shot(c, jar, cmd, deadline, err_log, buf, FL_OUT_MAX, &len, &status, died_log,
+                                          sizeof died_log);
+    c->jvm_steps++;
+    if (r == DRV_FL_ERROR) {
+        snprintf(why, why_cap, "%s", died_log);
+    } else if (r == DRV_FL_TIMEOUT) {
         snprintf(why, why_cap, "Flink %s: the runner did not finish within %u s and was killed (log: %s)", release,
                  c->o->timeout_s + FL_GRACE_S, log);
-    } else if (WIFSIGNALED(status)) {
+    } else if (r == DRV_FL_DIED && WIFSIGNALED(status)) {
         snprintf(why, why_cap, "Flink %s: the JVM died of signal %d (log: %.500s)", release, WTERMSIG(status), log);
     } else {
-        /* The answer is the last line of stdout. */
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = '\0';
-        char *line = strrchr(buf, '\n');
         json_error_t je;
-        *out = json_loads(line ? line + 1 : buf, 0, &je);
+        *out = r == DRV_FL_ANSWER ? json_loads(buf, 0, &je) : NULL;
         if (*out == NULL || !json_is_object(*out) || !json_is_string(json_object_get(*out, "outcome"))) {
             json_decref(*out);
             *out = NULL;
-            snprintf(why, why_cap, "Flink %s: the runner exited %d without a JSON answer (see %s)", release,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, err_log);
+            snprintf(why, why_cap, "Flink %s: the runner exited %d without a JSON answer (see %.500s)", release,
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, died_log);
         } else {
             /* the answer beside the step's logs: the evidence of its result */
             char answer[1200];
@@ -322,6 +334,9 @@ static void run_jvm(fl_ctx *c, const char *release, const char *const *argv, jso
                 fprintf(stderr, "snapsim: warning: cannot write %s\n", answer);
         }
     }
+    /* a failed command never shares its JVM with the next one */
+    const char *o = *out ? json_string_value(json_object_get(*out, "outcome")) : NULL;
+    if (c->o->pool && (o == NULL || strcmp(o, "works") != 0)) drv_flink_pool_drop(c->o->pool, jar);
     free(buf);
 }
 

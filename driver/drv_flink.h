@@ -1,6 +1,7 @@
 /* drv_flink: the scenario interpreter's second executor. It runs a scenario
  * on real Apache Flink releases through the conformance runner
- * (conformance/README.md): one JVM per engine step, `take` for the job up to
+ * (conformance/README.md): one runner command per engine step (a fresh JVM,
+ * or a serving JVM of the step's release kept in a pool), `take` for the job up to
  * its snapshot and `restore` for the restored job up to its check, so a
  * snapshot taken on one release is restored on another. Results have the
  * model's shape (drv_scn_result) with impl "flink" and real release names.
@@ -19,11 +20,20 @@
 
 #include "rt_err.h"
 
+/* Serving runner JVMs kept between steps (drv_flink_pool.c): one per
+ * release and process, each command still on its own MiniCluster. */
+typedef struct drv_flink_pool drv_flink_pool;
+drv_flink_pool *drv_flink_pool_new(void);
+/* Ends every serving JVM and frees the pool (NULL: nothing). */
+void drv_flink_pool_free(drv_flink_pool *p);
+
 typedef struct drv_flink_opts {
     const char *runners_dir;     /* where runner-<release>.jar live (conformance/target) */
     const char *default_release; /* for steps that name no engine */
     const char *java;            /* the java launcher ("java") */
     unsigned timeout_s;          /* per JVM step; the runner gets the same bound */
+    int jvm_per_step;            /* --jvm-per-step: the runner (tools/runner.c) makes no pool */
+    drv_flink_pool *pool;        /* NULL: a fresh JVM per step */
 } drv_flink_opts;
 
 void drv_flink_defaults(drv_flink_opts *o);

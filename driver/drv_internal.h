@@ -23,4 +23,21 @@ const char *drv_scn_expand(const char *v, sim_kind kind, const char *backend, co
 rt_err drv_flink_run(const drv_scn *s, sim_kind kind, const char *backend, int variant, uint64_t seed,
                      const drv_scn_env *env, drv_scn_result *res, rt_error *e);
 
+/* The lane's clock (monotonic seconds) and a read of a runner's stdout
+ * until it closes, or (line) until a whole line came, or deadline: -1 when
+ * the deadline passed, else 0 (drv_flink_pool.c). */
+double drv_fl_now(void);
+int drv_fl_read(int fd, char *buf, size_t cap, size_t *len, double deadline, int line);
+
+/* One command on the serving JVM of jar (started when there is none, its
+ * stderr into err_log): DRV_FL_ANSWER with the answer line in buf (*len
+ * bytes, no newline); DRV_FL_TIMEOUT (killed) or DRV_FL_DIED with *status
+ * its wait status; DRV_FL_ERROR with why filled (no JVM could be asked). */
+typedef enum { DRV_FL_ANSWER, DRV_FL_TIMEOUT, DRV_FL_DIED, DRV_FL_ERROR } drv_fl_call;
+drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char *jar, const char *const *args,
+                                double deadline, const char *err_log, char *buf, size_t cap, size_t *len,
+                                int *status, char *why, size_t why_cap);
+/* Ends the serving JVM of jar, if any (after an answer other than works). */
+void drv_flink_pool_drop(drv_flink_pool *p, const char *jar);
+
 #endif

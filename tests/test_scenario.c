@@ -141,14 +141,26 @@ static void test_trace_every_line_parses(void) {
 
 static const char *const fake_java =
     "#!/bin/sh\n"
-    "# fake java: -jar JAR COMMAND --key value ...\n"
-    "dir=$(dirname \"$0\"); cmd=$3; shift 3; echo \"$cmd $*\" >> \"$dir/argv.log\"\n"
-    "while [ $# -gt 1 ]; do case $1 in --work) w=$2;; --records) r=$2;; esac; shift 2; done\n"
-    "if [ \"$cmd\" = take ]; then\n"
-    "  s=''; i=0; for c in $(echo \"$r\" | tr , ' '); do i=$((i+1));\n"
-    "    s=\"$s${s:+,}{\\\"path\\\":\\\"$w/chk-$i\\\",\\\"cut\\\":$c}\"; done\n"
-    "  echo \"{\\\"outcome\\\":\\\"works\\\",\\\"path\\\":\\\"$w/chk-$i\\\",\\\"snapshots\\\":[$s]}\"\n"
-    "else cat \"$dir/facts.json\"; fi\n";
+    "# fake java: -jar JAR COMMAND --key value ..., or -jar JAR serve (a command per line)\n"
+    "dir=$(dirname \"$0\")\n"
+    "answer() {\n"
+    "  cmd=$1; shift; echo \"$cmd $*\" >> \"$dir/argv.log\"\n"
+    "  while [ $# -gt 1 ]; do case $1 in --work) w=$2;; --records) r=$2;; esac; shift 2; done\n"
+    "  if [ \"$cmd\" = take ]; then\n"
+    "    s=''; i=0; for c in $(echo \"$r\" | tr , ' '); do i=$((i+1));\n"
+    "      s=\"$s${s:+,}{\\\"path\\\":\\\"$w/chk-$i\\\",\\\"cut\\\":$c}\"; done\n"
+    "    echo \"{\\\"outcome\\\":\\\"works\\\",\\\"path\\\":\\\"$w/chk-$i\\\",\\\"snapshots\\\":[$s]}\"\n"
+    "  elif grep -q die \"$dir/facts.json\"; then kill -9 $$\n"
+    "  else cat \"$dir/facts.json\"; fi\n"
+    "}\n"
+    "if [ \"$3\" = serve ]; then\n"
+    "  echo serve >> \"$dir/jvm.log\"; us=$(printf '\\037'); set -f\n"
+    "  while IFS= read -r line; do IFS=$us; set -- $line; IFS=' '; answer \"$@\"; done; exit 0\n"
+    "fi\n"
+    "shift 2; answer \"$@\"\n";
+
+/* non-NULL: the fake runner's steps go to its serving JVMs */
+static drv_flink_pool *fake_pool;
 
 static void fake_runner(drv_flink_opts *o, char *java, size_t cap) {
     drv_flink_defaults(o);
@@ -159,6 +171,7 @@ static void fake_runner(drv_flink_opts *o, char *java, size_t cap) {
     o->java = java;
     o->runners_dir = work;
     o->timeout_s = 20;
+    o->pool = fake_pool;
 }
 
 /* Runs the scenario text (written to name) on the fake runner for one
@@ -283,6 +296,60 @@ static void test_flink_failover_holds(void) {
     const char *short_ = "{\"outcome\":\"works\",\"holds\":[" FL_FACTS("") "]}\n";
     failover_run(short_, out, sizeof out);
     CU_ASSERT_STRING_EQUAL(out, "crashed");
+}
+
+/* Runs take -> restore -> check on the fake runner, the restore answering
+ * facts; *outcome receives the result. */
+static void serve_run(const char *facts, char *outcome, size_t cap) {
+    write_file("facts.json", facts);
+    flink_run("serve.json",
+              "{\"name\":\"serve\",\"row\":\"relocatable\",\"steps\":["
+              "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":400},"
+              "{\"op\":\"snapshot\",\"kind\":\"canonical\"},{\"op\":\"restore\",\"backend\":\"heap\"},"
+              "{\"op\":\"run\",\"records\":400},{\"op\":\"check\"}]}",
+              SIM_KIND_CANONICAL, "heap", outcome, cap);
+}
+
+/* With a pool, the steps of many runs go to one serving JVM per release;
+ * an answer other than works ends that JVM (the next step meets a fresh
+ * one), and a JVM that dies mid-command is a named crash. */
+static void test_flink_serving_jvm(void) {
+    char out[32], jvms[600], log[600];
+    snprintf(jvms, sizeof jvms, "%s/jvm.log", work);
+    snprintf(log, sizeof log, "%s/argv.log", work);
+    remove(jvms);
+    remove(log);
+    fake_pool = drv_flink_pool_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fake_pool);
+    const char *ok = "{\"outcome\":\"works\"}\n";
+    serve_run(ok, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    serve_run(ok, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    char *text = tu_read_file(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "take "), 2);
+    CU_ASSERT_EQUAL(count(text, "restore "), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "--timeout-s 20 --log "));
+    free(text);
+    text = tu_read_file(jvms, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "serve"), 1); /* four commands, one JVM */
+    free(text);
+    serve_run("{\"outcome\":\"rejected\",\"exception\":\"E\",\"message\":\"m\"}\n", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "rejected");
+    serve_run(ok, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    text = tu_read_file(jvms, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "serve"), 2); /* the rejection ended the first */
+    free(text);
+    serve_run("die\n", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "crashed");
+    serve_run(ok, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    drv_flink_pool_free(fake_pool);
+    fake_pool = NULL;
 }
 
 /* A discard that deletes shared files later checkpoints still use is seen
@@ -520,6 +587,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "real-Flink lane: snapshots of one job are cuts of one take", test_flink_snapshots_cut_one_take) ||
         !CU_add_test(s, "real-Flink lane: checks and failovers of one restored job are holds of one JVM", test_flink_failover_holds) ||
         !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
+        !CU_add_test(s, "real-Flink lane: steps go to a serving JVM per release, fresh after a failure", test_flink_serving_jvm) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||
         !CU_add_test(s, "a scenario may name its kinds", test_kinds) ||

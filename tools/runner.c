@@ -32,6 +32,8 @@ const cli_opt runner_lane_options[] = {
              "run on the model (default) or on real Apache Flink"),
     CLI_STRING(runner_lane, fo.default_release, "release", "R", "Flink release of the steps that name no engine\n(default 1.20.3)"),
     CLI_STRING(runner_lane, fo.runners_dir, "runners", "DIR", "where runner-<release>.jar are (default\nconformance/target)"),
+    CLI_FLAG(runner_lane, fo.jvm_per_step, "jvm-per-step",
+             "a fresh JVM for every runner command (default: one\nserving JVM per release, each command on its own\nMiniCluster)"),
     CLI_END,
 };
 
@@ -201,6 +203,22 @@ static void progress_line(const runner *r, int i, int done, const mx_result *res
     (void)i;
 }
 
+/* The lane keeps a serving JVM per release for the process's steps (unless
+ * --jvm-per-step): each process makes its own pool after it forked, so no
+ * JVM is shared across processes. */
+static void lane_pool_begin(runner *r, drv_flink_opts *fo) {
+    if (r->flink == NULL || r->flink->jvm_per_step || r->flink->pool) return;
+    *fo = *r->flink;
+    fo->pool = drv_flink_pool_new(); /* NULL (out of memory): a JVM per step */
+    r->flink = fo;
+}
+
+static void lane_pool_end(runner *r, drv_flink_opts *fo) {
+    if (r->flink != fo) return;
+    drv_flink_pool_free(fo->pool);
+    fo->pool = NULL;
+}
+
 /* One result per write, whole: a write of at most PIPE_BUF bytes is never
  * interleaved with another worker's. */
 typedef struct { int i; mx_result res; } worker_msg;
@@ -216,12 +234,15 @@ static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir
         if (pid < 0) return RT_FAIL(e, RT_EIO, "fork: %s", strerror(errno));
         if (pid == 0) {
             close(fds[0]);
+            drv_flink_opts fo;
+            lane_pool_begin(r, &fo);
             for (int i = w; i < r->n_combos; i += jobs) {
                 worker_msg msg;
                 msg.i = i;
                 run_one(r, i, out_dir, &msg.res);
                 if (write(fds[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(2);
             }
+            lane_pool_end(r, &fo);
             _exit(0);
         }
     }
@@ -247,9 +268,14 @@ static rt_err run_workers(runner *r, int jobs, int progress, const char *out_dir
 rt_err runner_run(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
                   rt_error *e) {
     if (jobs > 1 && r->n_combos > 1) return run_workers(r, jobs, progress, out_dir, results, e);
+    const drv_flink_opts *given = r->flink;
+    drv_flink_opts fo;
+    lane_pool_begin(r, &fo);
     for (int i = 0; i < r->n_combos; i++) {
         run_one(r, i, out_dir, &results[i]);
         if (progress) progress_line(r, i, i + 1, &results[i]);
     }
+    lane_pool_end(r, &fo);
+    r->flink = given;
     return RT_OK;
 }

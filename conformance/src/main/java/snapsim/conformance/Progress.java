@@ -30,10 +30,21 @@ public final class Progress {
     static final AtomicLong READER_STARTS = new AtomicLong();
 
     static {
+        reset();
+    }
+
+    /** The state of a fresh JVM: each command of a serving JVM starts from it (Launcher.serve). */
+    static void reset() {
         for (int i = 0; i < MAX_SPLITS; i++) {
             EMITTED.set(i, -1);
             START.set(i, -1);
         }
+        PROCESSED.set(0);
+        EMITTED_RESULTS.set(0);
+        LIMIT.set(Long.MAX_VALUE);
+        HOLD = false;
+        FAIL_ONCE.set(false);
+        READER_STARTS.set(0);
     }
 
     static void started(int split, long offset) {

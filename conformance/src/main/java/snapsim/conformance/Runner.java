@@ -61,6 +61,9 @@ public final class Runner {
     private static PrintStream out;
     private static Logger log;
     private static long t0;
+    private static Thread watchdog;
+    /** false after a command whose MiniCluster did not close: a serving JVM ends (Launcher.serve) */
+    private static volatile boolean reusable = true;
 
     /** Thrown for malformed arguments (exit 2). */
     static final class Usage extends RuntimeException {
@@ -70,6 +73,12 @@ public final class Runner {
     public static int run(String[] args, PrintStream realOut) {
         t0 = System.nanoTime();
         out = realOut;
+        PRINTED.set(false);
+        Progress.reset();
+        if (Boolean.getBoolean("snapsim.serve")) {
+            // a serving JVM: this command's log file (Launcher.logTo set the properties)
+            ((org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false)).reconfigure();
+        }
         log = LoggerFactory.getLogger(Runner.class);
         Map<String, Object> res;
         try {
@@ -98,8 +107,13 @@ public final class Runner {
             res.put("reason", "runner error");
             putException(res, t);
         }
-        return emit(res);
+        int code = emit(res);
+        if (watchdog != null) watchdog.interrupt();
+        return code;
     }
+
+    /** Whether a serving JVM may run another command (Launcher.serve). */
+    public static boolean reusable() { return reusable; }
 
     static Logger log() { return log; }
 
@@ -141,6 +155,7 @@ public final class Runner {
             Runtime.getRuntime().halt(code);
         }, "snapsim-watchdog");
         t.setDaemon(true);
+        watchdog = t;
         t.start();
     }
 
@@ -620,6 +635,7 @@ public final class Runner {
         try {
             mc.closeAsync().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
+            reusable = false;
             log.warn("closing the MiniCluster failed", e);
         }
     }
