@@ -112,13 +112,15 @@ bench: snapsim
 	./snapsim bench --out reports
 
 # The real-Flink lane: one runner jar per Flink release from Maven Central
-# (conformance/build.sh), then every scenario on real Flink; the results are
-# data in matrix/observed/flink.json (commit it), shown by make matrix.
+# (conformance/build.sh), then every run of conformance/lane.tsv on real
+# Flink (tools/conformance.sh, CONFORMANCE_JOBS workers); the results are
+# data in matrix/observed/*.json (commit them), shown by make matrix.
+# CONFORMANCE_ONLY=FILE runs one line of the plan.
 CONFORMANCE_RELEASE ?= 1.20.3
+CONFORMANCE_JOBS ?= 2
 conformance: snapsim
 	bash conformance/build.sh $(CONFORMANCE_RELEASES)
-	./snapsim matrix --impl flink --release $(CONFORMANCE_RELEASE) --jobs 1 --db build/conformance.db \
-	  --out build/conformance-reports --observed-out matrix/observed/flink.json
+	bash tools/conformance.sh --jobs $(CONFORMANCE_JOBS) $(if $(CONFORMANCE_ONLY),--only $(CONFORMANCE_ONLY))
 
 # A step of make test: one release, one scenario, one kind on real Flink.
 conformance-smoke: snapsim

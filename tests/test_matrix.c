@@ -930,6 +930,31 @@ static void test_bad_expectation_file(void) {
  * scenario set: each names a scenario file that exists and whose row is the
  * result's row, a known kind and outcome, and says what made it. A renamed
  * scenario or a moved row makes the data stale: run make conformance. */
+/* The plan line of conformance/lane.tsv for file (tab-separated: file,
+ * release, filter, scenarios) into line (cap bytes); 0 when found. */
+static int lane_line(const char *file, char *line, size_t cap) {
+    FILE *f = fopen("conformance/lane.tsv", "r");
+    if (f == NULL) return -1;
+    size_t n = strlen(file);
+    int found = -1;
+    while (fgets(line, (int)cap, f))
+        if (strncmp(line, file, n) == 0 && line[n] == '\t') {
+            found = 0;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+/* Whether word is one of the space-separated words of list. */
+static int has_word(const char *list, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static void test_observed_matches_scenarios(void) {
     DIR *d = opendir("matrix/observed");
     if (d == NULL) return; /* no real-Flink data committed */
@@ -948,9 +973,17 @@ static void test_observed_matches_scenarios(void) {
         CU_ASSERT(json_is_string(json_object_get(root, "command")));
         json_t *results = json_object_get(root, "results");
         CU_ASSERT_FATAL(json_is_array(results));
+        /* make conformance remakes it: its plan line names its release and scenarios */
+        char plan[1024], release[40];
+        int planned = lane_line(de->d_name, plan, sizeof plan) == 0;
+        if (!planned) fprintf(stderr, "\n  %s: no line of conformance/lane.tsv makes it\n", path);
+        CU_ASSERT_FATAL(planned);
+        snprintf(release, sizeof release, "\t%s\t", json_string_value(json_object_get(root, "default_release")));
+        CU_ASSERT_PTR_NOT_NULL(strstr(plan, release));
         for (size_t i = 0; i < json_array_size(results); i++) {
             json_t *r = json_array_get(results, i);
             const char *sc = json_string_value(json_object_get(r, "scenario"));
+            CU_ASSERT(sc != NULL && has_word(strrchr(plan, '\t') + 1, sc));
             const char *row = json_string_value(json_object_get(r, "guarantee"));
             const char *kind = json_string_value(json_object_get(r, "kind"));
             const char *out = json_string_value(json_object_get(r, "outcome"));
@@ -972,6 +1005,18 @@ static void test_observed_matches_scenarios(void) {
     }
     closedir(d);
     CU_ASSERT(files > 0);
+    /* and every line of the plan has its file */
+    FILE *f = fopen("conformance/lane.tsv", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char path[600];
+        snprintf(path, sizeof path, "matrix/observed/%.*s", (int)strcspn(line, "\t"), line);
+        if (access(path, R_OK) != 0) fprintf(stderr, "\n  conformance/lane.tsv plans %s, which is missing\n", path);
+        CU_ASSERT(access(path, R_OK) == 0);
+    }
+    fclose(f);
 }
 
 /* Real-Flink results sit beside the model's in one run: the model's cells
