@@ -147,14 +147,31 @@ rt_err sim_coord_adopt_restored(sim_run *r, const sim_meta *m, const char *dir, 
 }
 
 /* One retained checkpoint back from its _metadata. */
+void sim_coord_hold(sim_run *r, const char *dir, char *text, size_t len) {
+    for (int i = 0; i < r->n_done && text; i++)
+        if (strcmp(r->done[i].dir, dir) == 0 && r->done[i].held == NULL) {
+            r->done[i].held = text;
+            r->done[i].held_len = len;
+            return;
+        }
+    free(text);
+}
+
+/* A recovering coordinator loads each retained checkpoint once
+ * (DefaultCompletedCheckpointStoreUtils.retrieveCompletedCheckpoints) and
+ * keeps what it read in memory. */
 static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const char *dir, rt_error *e) {
     sim_meta m;
-    rt_err rc = sim_meta_load(&m, r->cfg.store, dir, e);
+    char *text = NULL;
+    size_t len = 0;
+    rt_err rc = sim_meta_load_kept(&m, r->cfg.store, dir, &text, &len, e);
     if (rc != RT_OK) return rc;
     if (m.checkpoint_id != id)
         rc = RT_FAIL(e, RT_EFORMAT, "completed store names checkpoint %" PRId64 " at %s, which holds %" PRId64, id,
                      dir, m.checkpoint_id);
     if (rc == RT_OK) rc = sim_coord_adopt(r, &m, dir, owned, unclaimed, e);
+    if (rc == RT_OK) sim_coord_hold(r, dir, text, len);
+    else free(text);
     sim_meta_free(&m);
     return rc;
 }

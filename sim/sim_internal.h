@@ -110,10 +110,11 @@ typedef struct sim_completed {
     rt_strlist shared; /* registered shared files */
     sim_file_ref *shared_refs; /* the handle of each, as written (uploader, size, xxh3) */
     /* The checkpoint as the coordinator holds it in memory (Flink's
-     * CompletedCheckpoint object), when that differs from its _metadata:
-     * a reused foreign relative handle still names its own directory
+     * CompletedCheckpoint object): the _metadata it wrote or loaded, except
+     * that a reused foreign relative handle still names its own directory
      * (FLINK-39964 breaks only the file). A task failover restores from
-     * this; NULL when the _metadata says the same. */
+     * this, never reading the _metadata back; NULL only for an entry whose
+     * text could not be kept. */
     char *held;
     size_t held_len;
 } sim_completed;
@@ -277,6 +278,10 @@ rt_err sim_coord_save_store(sim_run *r, rt_error *e);
 /* Adds a restored snapshot to the retained checkpoints and registers its
  * shared files; unclaimed (NO_CLAIM, LEGACY) protects them for good. */
 rt_err sim_coord_adopt(sim_run *r, const sim_meta *m, const char *dir, int owned, int unclaimed, rt_error *e);
+/* The coordinator keeps text (taken over) as its in-memory copy of the
+ * retained entry at dir (the CompletedCheckpoint it loaded), unless that
+ * entry has one or is not retained (then text is freed). */
+void sim_coord_hold(sim_run *r, const char *dir, char *text, size_t len);
 /* A restore's adoption, all or nothing: the completed-checkpoint store as
  * it will be (the snapshot appended, force_full) is written first, and
  * only once that worked do the retained list, the registry, force_full

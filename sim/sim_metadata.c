@@ -240,8 +240,10 @@ static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_erro
     return RT_OK;
 }
 
-/* Dumps, seals and stores dir/_metadata. */
-static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, rt_error *e) {
+/* Dumps, seals and stores dir/_metadata; *kept (unless NULL) receives the
+ * stored text (the caller frees it). */
+static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, char **kept,
+                             rt_error *e) {
     char *text;
     size_t len;
     rt_err rc0 = seal_document(m, &text, &len, e);
@@ -258,7 +260,8 @@ static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t
     }
 #endif
     rt_err rc = rt_store_put(store, path, text, len, e);
-    free(text);
+    if (kept && rc == RT_OK) *kept = text;
+    else free(text);
     *len_out = len;
     return rc;
 }
@@ -357,8 +360,11 @@ rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt
         json_decref(m);
         return rc;
     }
-    rc = store_document(r->cfg.store, p->dir, m, &len, e);
+    /* Without a foreign handle the coordinator's copy is the stored text. */
+    int same = c->held == NULL;
+    rc = store_document(r->cfg.store, p->dir, m, &len, same ? &c->held : NULL, e);
     if (rc != RT_OK) return rc;
+    if (same) c->held_len = len;
     r->stats.files_written++;
     r->stats.bytes_written += len;
     char path[SIM_PATH_MAX + 16];
@@ -405,7 +411,7 @@ rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_m
         return w.rc;
     }
     size_t len = 0;
-    return store_document(store, dir, doc, &len, e);
+    return store_document(store, dir, doc, &len, NULL, e);
 }
 
 /* ---- parsing ---- */
@@ -704,6 +710,12 @@ void sim_meta_free(sim_meta *m) {
 }
 
 rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e) {
+    return sim_meta_load_kept(m, store, dir, NULL, NULL, e);
+}
+
+rt_err sim_meta_load_kept(sim_meta *m, rt_store *store, const char *dir, char **text, size_t *text_len,
+                          rt_error *e) {
+    if (text) *text = NULL;
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
     uint8_t *data = NULL;
@@ -717,7 +729,12 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
         return rc;
     }
     rc = sim_meta_parse(m, (const char *)data, len, store, dir, path, e);
-    free(data);
+    if (rc == RT_OK && text) {
+        *text = (char *)data;
+        *text_len = len;
+    } else {
+        free(data);
+    }
     return rc;
 }
 

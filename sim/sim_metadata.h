@@ -95,6 +95,11 @@ int sim_meta_seal(char *text, size_t len);
 rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e);
 /* Reads and parses dir/_metadata from the store. */
 rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e);
+/* The same, and (when it parsed) *text receives the bytes read (the caller
+ * frees them): what a coordinator keeps in memory once it loaded a
+ * checkpoint (sim_coord_hold). */
+rt_err sim_meta_load_kept(sim_meta *m, rt_store *store, const char *dir, char **text, size_t *text_len,
+                          rt_error *e);
 /* Every file the snapshot references, in a stable order. */
 typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);

@@ -423,8 +423,9 @@ static rt_err restore_checked(restore_job *rj) {
 /* A task failover restores the latest completed checkpoint the
  * coordinator holds (CheckpointCoordinator.restoreLatestCheckpointedState:
  * the CompletedCheckpoint object in its store, not its _metadata read
- * back). Where the two differ (c->held), the one in memory; else the
- * _metadata. On real Flink 1.20.3 a failover after a CLAIM restore of a
+ * back): c->held, which the coordinator kept when it wrote or loaded the
+ * checkpoint, so a damaged or unreadable _metadata does not fail a task
+ * failover. On real Flink 1.20.3 a failover after a CLAIM restore of a
  * native RocksDB savepoint restarted from a checkpoint whose _metadata
  * names a missing file (FLINK-39964), and went on (matrix/observed). */
 static rt_err load_latest(sim_run *r, const char *dir, sim_meta *m, rt_error *e) {
@@ -459,8 +460,13 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
     }
     rj.src.store = r->cfg.store;
     rj.src.pool = &rj.m.inline_pool;
-    rt_err rc = failover ? load_latest(r, dir, &rj.m, e) : sim_meta_load(&rj.m, r->cfg.store, dir, e);
+    char *text = NULL; /* a restored snapshot's _metadata, kept by the coordinator */
+    size_t text_len = 0;
+    rt_err rc = failover ? load_latest(r, dir, &rj.m, e)
+                         : sim_meta_load_kept(&rj.m, r->cfg.store, dir, &text, &text_len, e);
     if (rc == RT_OK) rc = restore_checked(&rj);
+    if (rc == RT_OK) sim_coord_hold(r, dir, text, text_len);
+    else free(text);
     if (rc != RT_OK) {
         rt_error ignored;
         rebuild_empty(r, &ignored); /* nothing half-restored stays in use */

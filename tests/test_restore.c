@@ -528,6 +528,70 @@ static void test_claimed_savepoint_files_resolve(void) {
     CU_ASSERT_EQUAL(task_rc, RT_OK); /* from memory, as Flink's CompletedCheckpoint */
 }
 
+/* The coordinator restores a task failover from the CompletedCheckpoint it
+ * holds in memory, never reading the _metadata back: with the latest
+ * checkpoint's _metadata damaged, a task failover restores it and the state
+ * is exact, also after a coordinator failover recovered the store once (it
+ * keeps what it read); a second coordinator failover, which reads the file
+ * again, meets the damage. A restored snapshot is held the same way. */
+static void damage_metadata(rt_store *s, const char *dir) {
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/_metadata", dir);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    SF_OK(SF_RC(rt_store_get(s, path, &data, &len, &sf_err)));
+    CU_ASSERT_FATAL(len > 40);
+    data[len / 2] ^= 0x5a;
+    SF_OK(SF_RC(rt_store_put(s, path, data, len, &sf_err)));
+    free(data);
+}
+
+static void test_task_failover_reads_no_metadata(void) {
+    rt_store *s = sf_mem_store();
+    sim_config c;
+    sf_config(&c, s, "rocksdb", 61);
+    sim_run *r = sf_run(&c);
+    sf_records(r, 600);
+    char latest[SIM_PATH_MAX];
+    snprintf(latest, sizeof latest, "%s", sim_run_latest_checkpoint(r));
+    CU_ASSERT_FATAL(latest[0] != '\0');
+    damage_metadata(s, latest);
+    SF_OK(SF_RC(sim_run_failover(r, &sf_err)));
+    CU_ASSERT_STRING_EQUAL(sim_run_latest_checkpoint(r), latest);
+    sf_verify(r);
+    sim_run_destroy(r);
+
+    /* recovered once by a new coordinator, then held */
+    sf_config(&c, s, "rocksdb", 62);
+    r = sf_run(&c);
+    sf_records(r, 600);
+    snprintf(latest, sizeof latest, "%s", sim_run_latest_checkpoint(r));
+    SF_OK(SF_RC(sim_run_coordinator_failover(r, &sf_err)));
+    damage_metadata(s, latest);
+    SF_OK(SF_RC(sim_run_failover(r, &sf_err)));
+    sf_verify(r);
+    CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
+    sim_run_destroy(r);
+
+    /* a restored savepoint, before the restored job's first checkpoint */
+    sf_config(&c, s, "heap", 63);
+    r = sf_run(&c);
+    sf_records(r, 300);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
+    sim_run_destroy(r);
+    sf_config(&c, s, "heap", 64);
+    c.interval_ms = 0; /* no checkpoint of its own before the failover */
+    r = sf_restored(&c, sp, SIM_MODE_CLAIM);
+    CU_ASSERT_STRING_EQUAL(sim_run_latest_checkpoint(r), sp);
+    damage_metadata(s, sp);
+    SF_OK(SF_RC(sim_run_failover(r, &sf_err)));
+    sf_records(r, 50);
+    sf_verify(r);
+    sim_run_destroy(r);
+    rt_store_close(s);
+}
+
 /* A claimed native savepoint shares nothing, so the SSTs later checkpoints
  * reuse lie in its own directory: once subsumed it is kept whole (its
  * _metadata too) while any of them is in use, and discarded whole after
@@ -1134,6 +1198,7 @@ int suite_restore(void) {
         {"a tiny checkpoint is inlined and relocates", test_tiny_checkpoint_relocates},
         {"inlined state is sealed in _metadata", test_inlined_state_sealed},
         {"claimed savepoint's reused files are re-anchored (FLINK-39964)", test_claimed_savepoint_files_resolve},
+        {"a task failover restores the checkpoint held in memory, not its _metadata", test_task_failover_reads_no_metadata},
         {"a restore whose store write fails leaves nothing behind", test_restore_all_or_nothing},
         {"claimed savepoint kept whole while its files are in use", test_claimed_savepoint_folder_kept},
         {"canonical savepoint heap -> rocksdb", test_canonical_heap_to_rocksdb},
