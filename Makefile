@@ -115,7 +115,7 @@ bench: snapsim
 # (conformance/build.sh), then every run of conformance/lane.tsv on real
 # Flink (tools/conformance.sh, CONFORMANCE_JOBS workers); the results are
 # data in matrix/observed/*.json (commit them), shown by make matrix.
-# CONFORMANCE_ONLY=FILE runs one line of the plan.
+# CONFORMANCE_ONLY=FILE[,FILE...] runs those lines of the plan.
 CONFORMANCE_RELEASE ?= 1.20.3
 CONFORMANCE_JOBS ?= 2
 conformance: snapsim

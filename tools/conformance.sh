@@ -1,7 +1,7 @@
 #!/bin/bash
 # conformance.sh: the whole real-Flink lane, as conformance/lane.tsv lists it.
 #
-#   tools/conformance.sh [--jobs N] [--only FILE] [--out DIR]
+#   tools/conformance.sh [--jobs N] [--only FILE[,FILE...]] [--out DIR]
 #
 # Each line of the plan is one `snapsim matrix --impl flink` run over the
 # scenarios it names, with its release and filter; its results replace
@@ -15,7 +15,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 jobs=2 only= out=build/conformance
-usage() { echo "usage: tools/conformance.sh [--jobs N] [--only FILE] [--out DIR]" >&2; exit 2; }
+usage() { echo "usage: tools/conformance.sh [--jobs N] [--only FILE[,FILE...]] [--out DIR]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
         --jobs) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
@@ -29,16 +29,15 @@ case $jobs in ''|*[!0-9]*) echo "conformance.sh: --jobs wants a number, not '$jo
 plan=conformance/lane.tsv
 snapsim=${SNAPSIM:-./snapsim}
 [ -x "$snapsim" ] || { echo "conformance.sh: $snapsim is not built (make snapsim)" >&2; exit 2; }
-if [ -n "$only" ] && ! grep -q "^$only	" "$plan"; then
-    echo "conformance.sh: $only is not a file of $plan" >&2
-    exit 2
-fi
+for f in ${only//,/ }; do
+    grep -q "^$f	" "$plan" || { echo "conformance.sh: $f is not a file of $plan" >&2; exit 2; }
+done
 mkdir -p "$out"
 t0=$(date +%s)
 failed=0 runs=0
 while IFS=$'\t' read -r file release filter scenarios; do
     case $file in ''|'#'*) continue ;; esac
-    [ -z "$only" ] || [ "$file" = "$only" ] || continue
+    [ -z "$only" ] || [[ ",$only," == *",$file,"* ]] || continue
     runs=$((runs + 1))
     dir="$out/$file.scenarios"
     rm -rf "$dir" && mkdir -p "$dir" || exit 1

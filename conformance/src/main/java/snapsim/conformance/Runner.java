@@ -890,16 +890,47 @@ public final class Runner {
             return Progress.PROCESSED.get() >= total;
         });
         if (terminal(mc, jobId)) return;
-        String pointer = triggerCheckpointWhenRunning(mc, jobId, budget);
-        String ck = localPath(pointer);
-        java.util.SortedSet<String> files = Inspect.files(ck);
+        // The job keeps checkpointing periodically: a newer checkpoint may complete and subsume
+        // the triggered one (discarding its own files, rightly) while its files are checked. Such
+        // an observation is void, and is taken again on a new checkpoint; a file missing from a
+        // checkpoint that nothing newer subsumed is the answer.
+        String ck = null;
+        java.util.SortedSet<String> files = new java.util.TreeSet<>();
+        List<String> gone = new ArrayList<>();
+        for (int attempt = 1; ; attempt++) {
+            ck = localPath(triggerCheckpointWhenRunning(mc, jobId, budget));
+            try {
+                files = Inspect.files(ck);
+                gone = missing(files);
+            } catch (Exception ex) {
+                if (!subsumed(ck) || attempt == 5) throw ex;
+                continue;
+            }
+            if (gone.isEmpty() || !subsumed(ck) || attempt == 5) break;
+            log.info("checkpoint {} was subsumed while its files were checked ({} gone); again", ck, gone.size());
+        }
         List<String> shared = new ArrayList<>();
         for (String f : files) if (restoredFiles.contains(f)) shared.add(f);
         res.put("ownership_checkpoint", ck);
         res.put("checkpoint_files", files.size());
-        res.put("checkpoint_missing", missing(files));
+        res.put("checkpoint_missing", gone);
         res.put("checkpoint_reuses_restored", shared);
         res.put("restored_missing", missing(restoredFiles));
+    }
+
+    /** Whether a checkpoint newer than ck (a sibling chk-N with a _metadata) has completed. */
+    static boolean subsumed(String ck) {
+        File dir = new File(ck);
+        String name = dir.getName();
+        File[] siblings = dir.getParentFile() == null ? null : dir.getParentFile().listFiles();
+        if (!name.startsWith("chk-") || siblings == null) return false;
+        long id = Long.parseLong(name.substring(4));
+        for (File f : siblings) {
+            String n = f.getName();
+            if (n.startsWith("chk-") && n.substring(4).matches("[0-9]+") && Long.parseLong(n.substring(4)) > id
+                    && new File(f, "_metadata").isFile()) return true;
+        }
+        return false;
     }
 
     /**
