@@ -73,6 +73,24 @@ void sim_job_default(sim_job *job) {
     }
 }
 
+void sim_job_payload(sim_job *job) {
+    sim_job_default(job);
+    strcpy(job->name, "payload");
+    job->keys = SIM_PAYLOAD_KEYS;
+    sim_op *store = &job->ops[1];
+    strcpy(store->uid, "store");
+    store->n_states = 1;
+    state(&store->states[0], "payload", SIM_STATE_PAYLOAD);
+    memset(&store->states[1], 0, sizeof store->states[1] * (SIM_MAX_STATES - 1));
+}
+
+int sim_job_builtin(sim_job *job, const char *name) {
+    if (strcmp(name, "default") == 0) sim_job_default(job);
+    else if (strcmp(name, "payload") == 0) sim_job_payload(job);
+    else return -1;
+    return 0;
+}
+
 int sim_job_find(const sim_job *job, const char *uid) {
     for (int i = 0; i < job->n_ops; i++)
         if (strcmp(job->ops[i].uid, uid) == 0) return i;

@@ -68,6 +68,16 @@ const char *sim_op_kind_name(sim_op_kind k);
 const char *sim_edge_kind_name(sim_edge_kind k);
 
 void sim_job_default(sim_job *job);
+/* The built-in job of a large state: the default job's graph, whose keyed
+ * operator "store" holds one payload state ("payload", SIM_PAYLOAD_BYTES
+ * random bytes a record) over SIM_PAYLOAD_KEYS keys, so nearly every record
+ * writes a key of its own and the state grows by about one payload a
+ * record. */
+#define SIM_PAYLOAD_KEYS 2147483647u
+void sim_job_payload(sim_job *job);
+/* Fills job with the built-in job called name ("default", "payload");
+ * 0 if there is one, -1 if not. */
+int sim_job_builtin(sim_job *job, const char *name);
 /* Parses a JSON job graph (see scenarios/jobs/ *.json); errors name the
  * field. `what` names the source (file name) in messages. */
 rt_err sim_job_load(sim_job *job, const char *path, rt_error *e);
