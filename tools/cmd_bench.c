@@ -595,7 +595,7 @@ static rt_err bench_size_part(bench *b, rt_error *e) {
                 (double)p->peak_rss_kb / 1024.0);
     }
     /* Memory against parallelism and retained checkpoints, at the smallest size. */
-    static const uint64_t axis_values[] = {1, 2, 4, 8};
+    static const uint64_t axis_values[] = {1, 2, 4};
     for (int a = 0; a < 2 && b->o.n_sizes > 0; a++)
         for (size_t i = 0; i < sizeof axis_values / sizeof axis_values[0]; i++) {
             bench_mem_point *m = &s->mem[s->n_mem];
