@@ -51,7 +51,7 @@ static void test_payload_value(void) {
 static sim_run *round_trip(rt_store *s, sim_kind kind, const char *from, const char *to, uint32_t keys) {
     sim_config c;
     payload_config(&c, s, from, 71);
-    if (keys) c.job.keys = keys;
+    if (keys) c.job.keys = keys, c.job.key_per_record = 0;
     sim_run *r = sf_run(&c);
     sf_records(r, 3000);
     char dir[SIM_PATH_MAX];
@@ -59,7 +59,7 @@ static sim_run *round_trip(rt_store *s, sim_kind kind, const char *from, const c
     sf_verify(r);
     sim_run_destroy(r);
     payload_config(&c, s, to, 72);
-    if (keys) c.job.keys = keys;
+    if (keys) c.job.keys = keys, c.job.key_per_record = 0;
     sim_run *back = sf_restored(&c, dir, SIM_MODE_NO_CLAIM);
     SF_OK(SF_RC(sim_run_verify(back, &sf_err)));
     return back;
