@@ -9,6 +9,7 @@
     X(guarantees)      \
     X(engine)          \
     X(restore)         \
+    X(payload)         \
     X(coordinator)     \
     X(upgrade)         \
     X(fuzz)            \

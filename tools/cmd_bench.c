@@ -21,13 +21,16 @@
 #include <unistd.h>
 
 #include "bench_report.h"
+#include "bench_size.h"
 #include "cli.h"
 #include "commands.h"
 #include "rt_storage.h"
 #include "sim_engine.h"
 
 typedef struct bench_opts {
-    const char *out, *tmp;
+    const char *out, *tmp, *sizes_arg;
+    int n_sizes;
+    uint64_t sizes[BENCH_SIZES_MAX];
     uint64_t keys, records, change, reps, warmup, seed;
     uint64_t scale_max, scale_interval_ms;
     int quick, keep;
@@ -47,6 +50,7 @@ typedef struct bench {
     char root[512];
     bench_facts facts;
     bench_scale scale;
+    bench_sizes sizes;
     brun incr, full, heap; /* rocksdb incremental, rocksdb full, heap */
     int n_restores;
 } bench;
@@ -569,6 +573,46 @@ static rt_err bench_scale_sweep(bench *b, rt_error *e) {
     return RT_OK;
 }
 
+/* ---- the payload sizes (each in a child process) ---- */
+
+static rt_err bench_size_part(bench *b, rt_error *e) {
+    bench_sizes *s = &b->sizes;
+    s->seed = b->o.seed;
+    char root[640];
+    snprintf(root, sizeof root, "%s/size", b->root);
+    for (int i = 0; i < b->o.n_sizes; i++) {
+        bench_size_point *p = &s->p[s->n];
+        rt_err rc = bench_size_measure(root, b->o.seed, b->o.sizes[i], p, e);
+        if (rc != RT_OK) return rc;
+        s->n++;
+        fprintf(stderr, "bench: size %4" PRIu64 " MiB: %.1f MiB SST, load %.1f s; savepoint native %.0f ms canonical %.0f "
+                        "ms (copy %.0f ms); restore native %.0f ms canonical %.0f ms (copy+open %.0f ms); incr "
+                        "uploaded/new %.2f; peak RSS %.0f MiB\n",
+                p->mib, (double)p->sst_bytes / 1048576.0, p->load_wall_ms / 1e3, p->sp_native.wall_ms,
+                p->sp_canonical.wall_ms, p->floor_copy.wall_ms, p->rs_native.wall_ms, p->rs_canonical.wall_ms,
+                p->floor_copy.wall_ms + p->floor_open.wall_ms,
+                p->incr_sst_new ? (double)p->incr_sst_uploaded / (double)p->incr_sst_new : 0.0,
+                (double)p->peak_rss_kb / 1024.0);
+    }
+    /* Memory against parallelism and retained checkpoints, at the smallest size. */
+    static const uint64_t axis_values[] = {1, 2, 4};
+    for (int a = 0; a < 2 && b->o.n_sizes > 0; a++)
+        for (size_t i = 0; i < sizeof axis_values / sizeof axis_values[0]; i++) {
+            bench_mem_point *m = &s->mem[s->n_mem];
+            memset(m, 0, sizeof *m);
+            m->axis = a == 0 ? "parallelism" : "retained";
+            m->mib = b->o.sizes[0];
+            m->parallelism = a == 0 ? axis_values[i] : 2;
+            m->retained = a == 1 ? axis_values[i] : 2;
+            rt_err rc = bench_mem_measure(root, b->o.seed, m, e);
+            if (rc != RT_OK) return rc;
+            s->n_mem++;
+            fprintf(stderr, "bench: memory %s %" PRIu64 ": peak RSS %.0f MiB (%.1f s)\n", m->axis,
+                    a == 0 ? m->parallelism : m->retained, (double)m->peak_rss_kb / 1024.0, m->wall_ms / 1e3);
+        }
+    return RT_OK;
+}
+
 /* ---- the whole run ---- */
 
 static rt_err verify_run(bench *b, brun *r, rt_error *e) {
@@ -596,7 +640,9 @@ static void check_results(const bench *b, bench_cmp *cmp) {
 }
 
 static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
-    rt_err rc = run_open(b, &b->incr, "rocksdb-incr", "rocksdb", 1, e);
+    /* First: the children must fork from a process that never opened RocksDB. */
+    rt_err rc = bench_size_part(b, e);
+    if (rc == RT_OK) rc = run_open(b, &b->incr, "rocksdb-incr", "rocksdb", 1, e);
     if (rc == RT_OK) rc = run_open(b, &b->full, "rocksdb-full", "rocksdb", 0, e);
     if (rc == RT_OK) rc = run_open(b, &b->heap, "heap", "heap", 0, e);
     if (rc == RT_OK) rc = run_load(b, &b->incr, e);
@@ -636,10 +682,31 @@ const cli_opt bench_options[] = {
     CLI_FLAG(bench_opts, keep, "keep", "keep the temporary files and print where they are"),
     CLI_U64(bench_opts, scale_max, "scale-max", "N", 0, UINT64_MAX,
             "records of the largest scale-sweep run (default 2000000, quick 20000)"),
+    CLI_STRING(bench_opts, sizes_arg, "sizes", "MIB,..",
+               "payload-state sizes in MiB against the floor (default 16,64,256,\nquick 2; \"none\" skips them)"),
     CLI_U64(bench_opts, scale_interval_ms, "scale-interval", "MS", 0, UINT64_MAX,
             "checkpoint interval of the sweep, virtual ms (default 10000, quick 1000)"),
     CLI_END,
 };
+
+/* "16,64,256": 1..BENCH_SIZES_MAX sizes of 1..4096 MiB, ascending; "none": no size. */
+static int parse_sizes(bench_opts *o) {
+    const char *s = o->sizes_arg ? o->sizes_arg : o->quick ? "2" : "16,64,256";
+    o->n_sizes = 0;
+    if (strcmp(s, "none") == 0) return 0;
+    while (*s) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (end == s || errno || v < 1 || v > 4096 || (*end != ',' && *end != '\0') || o->n_sizes == BENCH_SIZES_MAX ||
+            (o->n_sizes > 0 && v <= o->sizes[o->n_sizes - 1]))
+            return cli_usage_error("bench: --sizes wants up to %d ascending sizes of 1..4096 MiB, comma-separated, "
+                                   "or none (got '%s')", BENCH_SIZES_MAX, o->sizes_arg);
+        o->sizes[o->n_sizes++] = v;
+        s = *end ? end + 1 : end;
+    }
+    return 0;
+}
 
 static int parse_opts(bench_opts *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
@@ -660,6 +727,7 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
     if (o->scale_max < 100 || o->scale_max > 10000000)
         return cli_usage_error("bench: --scale-max wants 100..10000000 records");
     if (o->scale_interval_ms > 3600000) return cli_usage_error("bench: --scale-interval wants 1..3600000 ms");
+    if (parse_sizes(o)) return CLI_EXIT_USAGE;
     o->warmup = 1;
     if (o->reps + o->warmup > BENCH_REPS_MAX)
         return cli_usage_error("bench: --rounds wants 1..%d", BENCH_REPS_MAX - 1);
@@ -689,6 +757,14 @@ static rt_err write_reports(const bench *b, const bench_cmp *cmp, char *md, char
     rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, &b->scale, "bench-scale.svg", e);
     if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, &b->scale, e);
     if (rc == RT_OK) rc = bench_write_scale_svg(svg, &b->scale, e);
+    if (rc != RT_OK || b->sizes.n == 0) return rc;
+    char tsvg[700], msvg[700];
+    snprintf(tsvg, sizeof tsvg, "%s/bench-size-time.svg", b->o.out);
+    snprintf(msvg, sizeof msvg, "%s/bench-size-memory.svg", b->o.out);
+    rc = bench_sizes_append_md(md, &b->sizes, "bench-size-time.svg", "bench-size-memory.svg", e);
+    if (rc == RT_OK) rc = bench_sizes_add_json(js, &b->sizes, e);
+    if (rc == RT_OK) rc = bench_write_sizes_svg(tsvg, &b->sizes, e);
+    if (rc == RT_OK) rc = bench_write_memory_svg(msvg, &b->sizes, e);
     return rc;
 }
 

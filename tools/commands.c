@@ -182,8 +182,13 @@ const cli_command cli_commands[] = {
     {"bench", cmd_bench, "side-by-side benchmarks of snapshots and restores (make bench)",
      "usage: snapsim bench [--out DIR] [--quick] [--rounds N] [--keys N] [--records N]\n"
      "                     [--change N] [--seed N] [--tmp DIR] [--keep] [--scale-max N]\n"
-     "                     [--scale-interval MS]\n"
-     "Measures, on real files (a directory store and RocksDB work dirs under a temporary\n"
+     "                     [--scale-interval MS] [--sizes MIB,..|none]\n"
+     "First the payload-state sizes (--job payload state of 16, 64 and 256 MiB by default, each\n"
+     "in a child process): the full and the incremental checkpoint (after 1% more records), a\n"
+     "native and a canonical savepoint, the restore of each (checked against the oracle), beside\n"
+     "the physical floor of the same bytes (a plain copy of the live RocksDB directories; opening\n"
+     "the copy), and each child's peak RSS, also against parallelism and retained checkpoints.\n"
+     "Then it measures, on real files (a directory store and RocksDB work dirs under a temporary\n"
      "directory), pairs of operations side by side, interleaved (A B, B A, ...) in one process\n"
      "after a warm-up round, and reports each side's min/median/max wall and CPU time, the bytes and\n"
      "files written (or read), and the ratio B/A with its per-round spread (noisy when the middle\n"
@@ -195,7 +200,8 @@ const cli_command cli_commands[] = {
      "then the scale sweep: one take run (native, rocksdb incremental, the built-in job) per\n"
      "record count from scale-max/100 to scale-max at one fixed interval: records against time,\n"
      "bytes written, bytes kept, and SST bytes uploaded against those RocksDB created.\n"
-     "Writes DIR/bench.md, DIR/bench.json and DIR/bench-scale.svg (with nproc and the RocksDB\n"
+     "Writes DIR/bench.md, DIR/bench.json, DIR/bench-scale.svg, DIR/bench-size-time.svg and\n"
+     "DIR/bench-size-memory.svg (with nproc and the RocksDB\n"
      "header version); progress goes to stderr. Every run is checked against the oracle after\n"
      "measuring.\n", bench_options, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},

@@ -77,7 +77,7 @@ const cli_opt job_options[] = {
     CLI_U64(job_opts, records, "records", "N", 0, 10000000, "records the sources emit (default 2000)"),
     CLI_U64_SEEN(job_opts, parallelism, have_parallelism, "parallelism", "N", 1, 16,
                  "parallelism of the keyed operators (default 2)"),
-    CLI_STRING(job_opts, job_file, "job", "FILE", "JSON job graph instead of the built-in one"),
+    CLI_STRING(job_opts, job_file, "job", "FILE", "JSON job graph, or a built-in job: default, payload\n(100 random bytes a record, a key each: a large state)"),
     CLI_STRING(job_opts, trace_file, "trace", "FILE", "write the JSONL trace of the run to FILE"),
     CLI_FLAG(job_opts, json, "json", "print one JSON object with the result"),
     {.kind = CLI_OPT_U64, .name = "memory-threshold", .arg = "B", .off = CLI_OFF(job_opts, memory_threshold, uint64_t),
@@ -123,7 +123,7 @@ rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e) {
     cfg->incremental = o->incremental;
     cfg->memory_threshold = (uint32_t)o->memory_threshold;
     cfg->max_concurrent = o->max_concurrent ? (int)o->max_concurrent : 1;
-    if (o->job_file) {
+    if (o->job_file && sim_job_builtin(&cfg->job, o->job_file) != 0) {
         rt_err rc = sim_job_load(&cfg->job, o->job_file, e);
         if (rc != RT_OK) return rc;
     }

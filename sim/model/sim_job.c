@@ -18,7 +18,7 @@ sim_record sim_record_make(uint64_t source_seed, const sim_job *job, uint32_t sp
                            uint64_t offset) {
     sim_record r;
     r.id = SIM_RECORD_ID(split, offset);
-    r.key = rt_mix3(source_seed, split, offset) % job->keys;
+    r.key = job->key_per_record ? offset * job->splits + split : rt_mix3(source_seed, split, offset) % job->keys;
     r.value = (int64_t)(rt_mix3(source_seed ^ 0x76616c7565ULL, split, offset) % 1000003);
     return r;
 }
@@ -71,6 +71,25 @@ void sim_job_default(sim_job *job) {
         job->ops[i].max_parallelism = 128;
         job->ops[i].code_version = 1;
     }
+}
+
+void sim_job_payload(sim_job *job) {
+    sim_job_default(job);
+    strcpy(job->name, "payload");
+    job->keys = SIM_PAYLOAD_KEYS;
+    job->key_per_record = 1;
+    sim_op *store = &job->ops[1];
+    strcpy(store->uid, "store");
+    store->n_states = 1;
+    state(&store->states[0], "payload", SIM_STATE_PAYLOAD);
+    memset(&store->states[1], 0, sizeof store->states[1] * (SIM_MAX_STATES - 1));
+}
+
+int sim_job_builtin(sim_job *job, const char *name) {
+    if (strcmp(name, "default") == 0) sim_job_default(job);
+    else if (strcmp(name, "payload") == 0) sim_job_payload(job);
+    else return -1;
+    return 0;
 }
 
 int sim_job_find(const sim_job *job, const char *uid) {
@@ -265,11 +284,11 @@ static rt_err op_from_json(sim_op *op, json_t *j, const char *what, rt_error *e)
 rt_err sim_job_from_json(sim_job *job, json_t *root, const char *what, rt_error *e) {
     const char *name = "job";
     json_t *ops = NULL;
-    int splits = 4, keys = 256;
+    int splits = 4, keys = 256, per_record = 0;
     json_error_t je;
     memset(job, 0, sizeof *job);
-    if (json_unpack_ex(root, &je, JSON_STRICT, "{s?:s, s?:i, s?:i, s:o}", "name", &name, "splits",
-                       &splits, "keys", &keys, "operators", &ops) != 0)
+    if (json_unpack_ex(root, &je, JSON_STRICT, "{s?:s, s?:i, s?:i, s?:b, s:o}", "name", &name, "splits",
+                       &splits, "keys", &keys, "key_per_record", &per_record, "operators", &ops) != 0)
         return RT_FAIL(e, RT_EINPUT, "%s: job: %s", what, je.text);
     if (!json_is_array(ops) || json_array_size(ops) > SIM_MAX_OPS)
         return RT_FAIL(e, RT_EINPUT, "%s: operators must be an array of at most %d", what, SIM_MAX_OPS);
@@ -277,6 +296,7 @@ rt_err sim_job_from_json(sim_job *job, json_t *root, const char *what, rt_error 
     snprintf(job->name, sizeof job->name, "%s", name);
     job->splits = (uint32_t)splits;
     job->keys = (uint32_t)keys;
+    job->key_per_record = per_record;
     for (size_t i = 0; i < json_array_size(ops); i++) {
         rt_err rc = op_from_json(&job->ops[i], json_array_get(ops, i), what, e);
         if (rc != RT_OK) return rc;
@@ -314,8 +334,10 @@ json_t *sim_job_to_json(const sim_job *job) {
         }
         json_array_append_new(ops, o);
     }
-    return json_pack("{s:s, s:i, s:i, s:o}", "name", job->name, "splits", (int)job->splits, "keys",
-                     (int)job->keys, "operators", ops);
+    json_t *j = json_pack("{s:s, s:i, s:i, s:o}", "name", job->name, "splits", (int)job->splits, "keys",
+                          (int)job->keys, "operators", ops);
+    if (job->key_per_record) json_object_set_new(j, "key_per_record", json_true());
+    return j;
 }
 
 uint64_t sim_job_run_ms(const sim_job *job, uint64_t records) {

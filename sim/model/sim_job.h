@@ -36,6 +36,10 @@ typedef struct sim_job {
     char name[SIM_NAME_MAX];
     uint32_t splits;
     uint32_t keys;
+    /* 0: a record's key is drawn from its (seed, split, offset) below keys;
+     * 1: record (split, offset) has key offset * splits + split, a key of
+     * its own (JSON "key_per_record"; the payload job). */
+    int key_per_record;
     int n_ops;
     sim_op ops[SIM_MAX_OPS];
 } sim_job;
@@ -68,6 +72,15 @@ const char *sim_op_kind_name(sim_op_kind k);
 const char *sim_edge_kind_name(sim_edge_kind k);
 
 void sim_job_default(sim_job *job);
+/* The built-in job of a large state: the default job's graph, whose keyed
+ * operator "store" holds one payload state ("payload", SIM_PAYLOAD_BYTES
+ * random bytes a record), each record writing a key of its own
+ * (key_per_record), so the state grows by one payload a record. */
+#define SIM_PAYLOAD_KEYS 2147483647u
+void sim_job_payload(sim_job *job);
+/* Fills job with the built-in job called name ("default", "payload");
+ * 0 if there is one, -1 if not. */
+int sim_job_builtin(sim_job *job, const char *name);
 /* Parses a JSON job graph (see scenarios/jobs/ *.json); errors name the
  * field. `what` names the source (file name) in messages. */
 rt_err sim_job_load(sim_job *job, const char *path, rt_error *e);

@@ -9,18 +9,18 @@
 
 #include "rt_prng.h"
 
-static const char *const kind_names[] = {"value", "list", "map"};
+static const char *const kind_names[SIM_STATE_KIND_COUNT] = {"value", "list", "map", "payload"};
 static const char *const field_names[SIM_F_KIND_COUNT] = {"count", "sum", "xor", "max", "min"};
 static const char *const ftype_names[SIM_T_COUNT] = {"long", "string"};
 static const char *const compat_names[] = {"compatibleAsIs", "compatibleAfterMigration",
                                            "compatibleWithReconfiguredSerializer", "incompatible"};
 
 const char *sim_state_kind_name(sim_state_kind k) {
-    return (unsigned)k < 3 ? kind_names[k] : "?";
+    return (unsigned)k < SIM_STATE_KIND_COUNT ? kind_names[k] : "?";
 }
 
 int sim_state_kind_parse(const char *s, sim_state_kind *out) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < SIM_STATE_KIND_COUNT; i++)
         if (strcmp(s, kind_names[i]) == 0) {
             *out = (sim_state_kind)i;
             return 0;
@@ -118,6 +118,24 @@ static void apply_field(int64_t *x, sim_field f, int64_t value) {
     }
 }
 
+void sim_payload_draw(int64_t value, uint8_t out[SIM_PAYLOAD_BYTES]) {
+    rt_prng p;
+    rt_prng_stream(&p, (uint64_t)value, 0x7061796c6f6164ULL); /* "payload" */
+    for (size_t at = 0; at < SIM_PAYLOAD_BYTES; at += 8) {
+        uint64_t x = rt_prng_next(&p);
+        size_t n = SIM_PAYLOAD_BYTES - at < 8 ? SIM_PAYLOAD_BYTES - at : 8;
+        for (size_t i = 0; i < n; i++) out[at + i] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+/* Keeps the bytewise largest payload: commutative and idempotent, so the
+ * oracle need not know the order of a key's records. */
+static void apply_payload(sim_value *v, int64_t value) {
+    uint8_t drawn[SIM_PAYLOAD_BYTES];
+    sim_payload_draw(value, drawn);
+    if (!v->present || memcmp(drawn, v->payload, sizeof drawn) > 0) memcpy(v->payload, drawn, sizeof drawn);
+}
+
 static void apply_top(sim_value *v, int64_t value) {
     int n = v->n_top;
     if (n == SIM_TOP_N && value <= v->top[n - 1]) return;
@@ -131,8 +149,10 @@ static void apply_top(sim_value *v, int64_t value) {
 }
 
 void sim_value_apply(sim_value *v, const sim_state_desc *d, int64_t value) {
+    if (d->kind == SIM_STATE_PAYLOAD) apply_payload(v, value);
     v->present = 1;
     switch (d->kind) {
+    case SIM_STATE_PAYLOAD: break;
     case SIM_STATE_VALUE:
         for (int i = 0; i < d->n_fields; i++) apply_field(&v->f[i], d->fields[i], value);
         break;
@@ -221,7 +241,8 @@ rt_err sim_state_resolve(const sim_state_desc *prior, const sim_state_desc *next
     switch (next->kind) {
     case SIM_STATE_VALUE: return resolve_pojo(prior, next, out, e);
     case SIM_STATE_MAP: return resolve_enum(prior, next, out, serializer, e);
-    case SIM_STATE_LIST: *out = SIM_COMPAT_AS_IS; return RT_OK;
+    case SIM_STATE_LIST:
+    case SIM_STATE_PAYLOAD: *out = SIM_COMPAT_AS_IS; return RT_OK;
     }
     assert(0);
     return RT_FAIL(e, RT_EINTERNAL, "state '%s': unknown kind", next->name);
@@ -252,6 +273,7 @@ int sim_value_equal(const sim_value *a, const sim_value *b, const sim_state_desc
         return a->n_top == b->n_top &&
                memcmp(a->top, b->top, (size_t)a->n_top * sizeof a->top[0]) == 0;
     case SIM_STATE_MAP: return memcmp(a->bucket, b->bucket, sizeof a->bucket) == 0;
+    case SIM_STATE_PAYLOAD: return memcmp(a->payload, b->payload, sizeof a->payload) == 0;
     }
     return 0;
 }
@@ -280,6 +302,11 @@ void sim_value_format(const sim_value *v, const sim_state_desc *d, char *buf, si
                 first = 0;
             }
         OUT("}");
+        break;
+    case SIM_STATE_PAYLOAD: /* the first bytes, in hex: enough to tell two apart */
+        OUT("0x");
+        for (int i = 0; i < 8 && n < cap; i++) OUT("%02x", v->payload[i]);
+        OUT("..(%d bytes)", SIM_PAYLOAD_BYTES);
         break;
     }
 #undef OUT
@@ -359,6 +386,11 @@ size_t sim_value_encode(const sim_value *v, const sim_state_desc *d, uint8_t *bu
                 count++;
             }
         break;
+    case SIM_STATE_PAYLOAD: /* Flink's BytePrimitiveArraySerializer: the bytes */
+        memcpy(buf + at, v->payload, SIM_PAYLOAD_BYTES);
+        at += SIM_PAYLOAD_BYTES;
+        count = 1;
+        break;
     }
     buf[1] = (uint8_t)count;
     assert(at <= SIM_VALUE_BYTES_MAX);
@@ -409,6 +441,13 @@ rt_err sim_value_decode(sim_value *v, const sim_state_desc *d, const uint8_t *bu
     v->present = 1;
     if (d->kind == SIM_STATE_VALUE) return decode_pojo(v, d, buf, len, count, e);
     if (d->kind == SIM_STATE_MAP) return decode_map(v, d, buf, len, count, e);
+    if (d->kind == SIM_STATE_PAYLOAD) {
+        if (count != 1 || len != 2 + SIM_PAYLOAD_BYTES)
+            return RT_FAIL(e, RT_EFORMAT, "state '%s': payload value of %zu bytes, expected %d", d->name,
+                           len, 2 + SIM_PAYLOAD_BYTES);
+        memcpy(v->payload, buf + 2, SIM_PAYLOAD_BYTES);
+        return RT_OK;
+    }
     if (count > SIM_TOP_N || len != 2 + (size_t)count * 8)
         return RT_FAIL(e, RT_EFORMAT, "state '%s': value length %zu does not match its schema",
                        d->name, len);

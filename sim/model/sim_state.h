@@ -18,7 +18,15 @@
 #define SIM_NAME_MAX 32
 #define SIM_ENUM_MAX 16 /* constants of a map state's key enum */
 
-typedef enum { SIM_STATE_VALUE, SIM_STATE_LIST, SIM_STATE_MAP } sim_state_kind;
+/* A payload state (a ValueState<byte[]> of SIM_PAYLOAD_BYTES random bytes)
+ * is the shape of a large state: each record's value seeds the PRNG that
+ * draws the bytes, incompressible, and a key keeps the largest payload
+ * (bytewise) of the records it got, so the update stays commutative; a job
+ * whose keys are all distinct (sim_job_payload) stores one payload per
+ * record and its state grows with the records. */
+typedef enum { SIM_STATE_VALUE, SIM_STATE_LIST, SIM_STATE_MAP, SIM_STATE_PAYLOAD } sim_state_kind;
+#define SIM_STATE_KIND_COUNT 4
+#define SIM_PAYLOAD_BYTES 100
 
 /* The fields a value state may carry; each has a fixed update rule. */
 typedef enum { SIM_F_COUNT, SIM_F_SUM, SIM_F_XOR, SIM_F_MAX, SIM_F_MIN, SIM_F_KIND_COUNT } sim_field;
@@ -52,6 +60,7 @@ typedef struct sim_value {
     int n_top;
     int64_t top[SIM_TOP_N];     /* list state: largest first */
     int64_t bucket[SIM_BUCKETS]; /* map state: count per value bucket */
+    uint8_t payload[SIM_PAYLOAD_BYTES]; /* payload state */
 } sim_value;
 
 const char *sim_state_kind_name(sim_state_kind k);
@@ -74,6 +83,8 @@ void sim_key_group_range(uint32_t max_parallelism, uint32_t parallelism, uint32_
 uint32_t sim_key_group_owner(uint32_t kg, uint32_t max_parallelism, uint32_t parallelism);
 
 void sim_value_init(sim_value *v, const sim_state_desc *d);
+/* The payload a record value draws (rt_prng seeded from it). */
+void sim_payload_draw(int64_t value, uint8_t out[SIM_PAYLOAD_BYTES]);
 /* Applies one record value under the descriptor's schema. */
 void sim_value_apply(sim_value *v, const sim_state_desc *d, int64_t value);
 /* Moves v from schema `from` to schema `to` (same kind): fields matched by

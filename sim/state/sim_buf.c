@@ -142,7 +142,7 @@ void sim_read_schema(sim_reader *r, sim_state_desc *d) {
     d->schema_version = (int)sim_read_u32(r);
     uint8_t n = sim_read_u8(r);
     d->n_fields = n & ~SCHEMA_HAS_ENUM;
-    if (d->kind > SIM_STATE_MAP || d->n_fields > SIM_MAX_FIELDS) {
+    if (d->kind > SIM_STATE_PAYLOAD || d->n_fields > SIM_MAX_FIELDS) {
         r->bad = 1;
         return;
     }
