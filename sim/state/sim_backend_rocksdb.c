@@ -50,6 +50,9 @@
 #define ROCKS_BATCH_MAX 500            /* RocksDBWriteBatchWrapper's default capacity */
 #define ROCKS_MANIFEST_BYTES_MAX (64 * 1024) /* max_manifest_file_size */
 #define ROCKS_MEMTABLE_BUCKETS 16384  /* hash buckets of one memtable (8 bytes each) */
+#define ROCKS_INPLACE_LOCKS 1          /* inplace_update_num_locks (one writer thread) */
+#define ROCKS_SKIP_HEIGHT 4            /* HashSkipListRepFactory's defaults */
+#define ROCKS_SKIP_BRANCHING 4
 #define ROCKS_BATCH_SLOTS 1024         /* the batch's key set: a power of two > 2 x max */
 
 /* The SSTs one checkpoint uploaded or referenced, by local name (Flink's
@@ -514,6 +517,11 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
      * its end before the next record), the case the option warns about. */
     rocksdb_options_set_allow_concurrent_memtable_write(b->opts, 0);
     rocksdb_options_set_inplace_update_support(b->opts, 1);
+    /* The in-place updates take a lock striped by key hash, and every new
+     * memtable (one per flush, one per column family opened) builds all of
+     * them: RocksDB's 10000 cost more than the flush of a small memtable.
+     * One thread writes and reads: one stripe is enough. */
+    rocksdb_options_set_inplace_update_num_locks(b->opts, ROCKS_INPLACE_LOCKS);
     /* The memtable is a hash table of whole keys (a prefix extractor of the
      * key's full length and the hash-link-list memtable, made for point
      * lookups): a read or an update hashes its key instead of searching a
@@ -522,7 +530,7 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
      * the SST files are the same block-based tables. */
     rocksdb_options_set_prefix_extractor(b->opts,
                                          rocksdb_slicetransform_create_fixed_prefix(ROCKS_KEY_BYTES));
-    rocksdb_options_set_hash_link_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS);
+    rocksdb_options_set_hash_skip_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS, ROCKS_SKIP_HEIGHT, ROCKS_SKIP_BRANCHING);
     rocksdb_readoptions_set_total_order_seek(b->ropts, 1);
     rocksdb_readoptions_set_verify_checksums(b->ropts, 1); /* never off: see the top */
     rocksdb_writeoptions_disable_WAL(b->wopts, 1); /* durability comes from snapshots */
