@@ -504,6 +504,12 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     rocksdb_options_set_info_log_level(b->opts, 3 /* ERROR: keep LOG small */);
     rocksdb_options_set_keep_log_file_num(b->opts, 1);
     rocksdb_options_set_paranoid_checks(b->opts, 1);
+    /* With every file open (max_open_files -1), RocksDB loads the table
+     * readers of new files on each open and after each flush's MANIFEST
+     * write, in max_file_opening_threads threads made for that (16): a
+     * fuzz seed started some 160 threads, one flush at a time. One loads
+     * them in the caller's thread. */
+    rocksdb_options_set_max_file_opening_threads(b->opts, 1);
     /* The MANIFEST gains a record with every flush and compaction, and
      * every checkpoint uploads it whole (private state): left at RocksDB's
      * 1 GiB it grows with the run, and so does each checkpoint. Rolled over
