@@ -154,6 +154,23 @@ for i in 1 2; do tail -n 1 "$tmp/two$i.log" | grep -q "results in" || { echo "cl
 expect 0 "matrix merge of two concurrent runs" "$bin" matrix merge "$tmp/two-merged.db" "$tmp/two.db"
 runs=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(distinct uid) from runs").fetchone()[0])' "$tmp/two-merged.db")
 [ "$runs" = 2 ] || { echo "cli: two concurrent matrix runs merged into $runs run(s), want 2"; bad=1; }
+# The README's local sweep: shards under GNU parallel, merged; the merged
+# database holds every seed exactly once (a shard that skipped or repeated
+# a seed, or a merge that lost a run, fails it). Skipped without parallel.
+if command -v parallel >/dev/null 2>&1; then
+    abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+    ( cd "$tmp" && parallel -j 2 "'$abs' fuzz --seeds 7 --from 40 --shard {}/3 --db sweep-{}.db > sweep-{}.log 2>&1" ::: 0 1 2 )
+    expect 0 "matrix merge of three fuzz shards" "$bin" matrix merge "$tmp/sweep.db" "$tmp/sweep-0.db" "$tmp/sweep-1.db" "$tmp/sweep-2.db"
+    seeds=$(python3 -c 'import sqlite3,sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("select seed, count(*) from results where scenario = ? group by seed order by seed", ("fuzz",)).fetchall()
+print(",".join("%d:%d" % r for r in rows))' "$tmp/sweep.db")
+    want="40:1,41:1,42:1,43:1,44:1,45:1,46:1"
+    if [ "$seeds" = "$want" ]; then echo "ok    a parallel sweep merged holds each seed once"
+    else echo "cli: parallel sweep: seed:count $seeds, want $want"; bad=1; fi
+else
+    echo "skip  a parallel sweep (GNU parallel is not installed)"
+fi
 # Piped into head: the early close is not a crash (no SIGPIPE death,
 # 141): the trace goes on long after head has gone.
 ( "$bin" scenario run scenarios/rescaling.json --kind unaligned --backend heap --trace /dev/stdout 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null

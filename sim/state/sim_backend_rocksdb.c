@@ -50,6 +50,9 @@
 #define ROCKS_BATCH_MAX 500            /* RocksDBWriteBatchWrapper's default capacity */
 #define ROCKS_MANIFEST_BYTES_MAX (64 * 1024) /* max_manifest_file_size */
 #define ROCKS_MEMTABLE_BUCKETS 16384  /* hash buckets of one memtable (8 bytes each) */
+#define ROCKS_INPLACE_LOCKS 1          /* inplace_update_num_locks (one writer thread) */
+#define ROCKS_SKIP_HEIGHT 4            /* HashSkipListRepFactory's defaults */
+#define ROCKS_SKIP_BRANCHING 4
 #define ROCKS_BATCH_SLOTS 1024         /* the batch's key set: a power of two > 2 x max */
 
 /* The SSTs one checkpoint uploaded or referenced, by local name (Flink's
@@ -508,6 +511,12 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     rocksdb_options_set_info_log_level(b->opts, 3 /* ERROR: keep LOG small */);
     rocksdb_options_set_keep_log_file_num(b->opts, 1);
     rocksdb_options_set_paranoid_checks(b->opts, 1);
+    /* With every file open (max_open_files -1), RocksDB loads the table
+     * readers of new files on each open and after each flush's MANIFEST
+     * write, in max_file_opening_threads threads made for that (16): a
+     * fuzz seed started some 160 threads, one flush at a time. One loads
+     * them in the caller's thread. */
+    rocksdb_options_set_max_file_opening_threads(b->opts, 1);
     /* The MANIFEST gains a record with every flush and compaction, and
      * every checkpoint uploads it whole (private state): left at RocksDB's
      * 1 GiB it grows with the run, and so does each checkpoint. Rolled over
@@ -521,6 +530,11 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
      * its end before the next record), the case the option warns about. */
     rocksdb_options_set_allow_concurrent_memtable_write(b->opts, 0);
     rocksdb_options_set_inplace_update_support(b->opts, 1);
+    /* The in-place updates take a lock striped by key hash, and every new
+     * memtable (one per flush, one per column family opened) builds all of
+     * them: RocksDB's 10000 cost more than the flush of a small memtable.
+     * One thread writes and reads: one stripe is enough. */
+    rocksdb_options_set_inplace_update_num_locks(b->opts, ROCKS_INPLACE_LOCKS);
     /* The memtable is a hash table of whole keys (a prefix extractor of the
      * key's full length and the hash-link-list memtable, made for point
      * lookups): a read or an update hashes its key instead of searching a
@@ -534,7 +548,8 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
     if (!payload_only(&b->base)) {
         rocksdb_options_set_prefix_extractor(b->opts,
                                              rocksdb_slicetransform_create_fixed_prefix(ROCKS_KEY_BYTES));
-        rocksdb_options_set_hash_link_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS);
+        rocksdb_options_set_hash_skip_list_rep(b->opts, ROCKS_MEMTABLE_BUCKETS, ROCKS_SKIP_HEIGHT,
+                                               ROCKS_SKIP_BRANCHING);
     }
     rocksdb_readoptions_set_total_order_seek(b->ropts, 1);
     rocksdb_readoptions_set_verify_checksums(b->ropts, 1); /* never off: see the top */
