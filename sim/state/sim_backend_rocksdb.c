@@ -536,9 +536,11 @@ static rt_err make_options(rocks_backend *b, rt_error *e) {
      * One thread writes and reads: one stripe is enough. */
     rocksdb_options_set_inplace_update_num_locks(b->opts, ROCKS_INPLACE_LOCKS);
     /* The memtable is a hash table of whole keys (a prefix extractor of the
-     * key's full length and the hash-link-list memtable, made for point
-     * lookups): a read or an update hashes its key instead of searching a
-     * skip list. Iterators ask for total order (a scan, a restore's copy, a
+     * key's full length and the hash-skip-list memtable, made for point
+     * lookups): a read or an update hashes its key to a bucket instead of
+     * searching one skip list of the whole memtable (the hash-link-list one
+     * cost more: its flush iterator adds every bucket's size to a
+     * histogram). Iterators ask for total order (a scan, a restore's copy, a
      * verification), which the memtable gives by sorting a copy of itself;
      * the SST files are the same block-based tables. */
     /* Not for payload states (a key written once, by one record): there
