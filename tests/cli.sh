@@ -18,6 +18,7 @@ expect 2 "matrix diff --impls with an unknown implementation" "$bin" matrix diff
 expect 2 "matrix diff with an unknown option" "$bin" matrix diff "$tmp/junk.db" "$tmp/junk.db" --color
 expect 2 "an unknown command" "$bin" frobnicate
 expect 2 "scenario --impl with a bad value" "$bin" scenario run scenarios/relocatable.json --impl jvm
+expect 2 "matrix with a scenario directory that does not exist" "$bin" matrix --scenarios "$tmp/no-such-dir" --db "$tmp/nodir.db" --out "$tmp/nodir-out"
 mkdir -p "$tmp/empty"
 expect 1 "inspect of a directory without _metadata" "$bin" inspect "$tmp/empty"
 expect 1 "restore of a directory without _metadata" "$bin" restore "$tmp/empty" --backend heap

@@ -71,6 +71,7 @@ rt_err runner_load(runner *r, const char *const *paths, int n, rt_error *e) {
 }
 
 rt_err runner_load_dir(runner *r, const char *dir, rt_error *e) {
+    memset(r, 0, sizeof *r); /* runner_free is safe whatever fails */
     DIR *d = opendir(dir);
     if (d == NULL) return RT_FAIL(e, RT_EINPUT, "%s: cannot open the scenario directory", dir);
     rt_strlist l = {0};
