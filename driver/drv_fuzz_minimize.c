@@ -151,7 +151,7 @@ static rt_err lower_values(shrink *s, uint64_t *cand, int *changed, rt_error *e)
         rt_err rc = attempt(s, cand, s->n, &fails, e);
         if (rc != RT_OK) return rc;
         *changed |= fails;
-        while (!fails && hi - lo > 1 && i < s->n) {
+        while (!fails && hi > lo + 1 && i < s->n) {
             uint64_t mid = lo + (hi - lo) / 2;
             memcpy(cand, s->cur, s->n * sizeof *cand);
             cand[i] = mid;

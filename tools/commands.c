@@ -159,7 +159,7 @@ const cli_command cli_commands[] = {
      "stopped and the coordinator, SharedStateRegistry and task state there (JSON with --json);\n"
      "the trace ends at the stop, a prefix of the full one. Exit 0 when it stopped, 1 (with the\n"
      "final state) when the case ended first, 2 for an unknown EVENT (the known ones are listed).\n"
-     "--case C runs the case of choices C (as `fuzz --minimize` prints them: hex joined by '.')\n"
+     "--case C runs the case of choices C (hex joined by '.', as fuzz's minimizer prints them)\n"
      "with the seed's engine streams, instead of the seed's own draws; 2 if C is malformed.\n",
      replay_options, NULL},
     {"mutants", cmd_mutants, "check that the matrix, the shipped-bug scenarios and fuzzing kill every mutant",
