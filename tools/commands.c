@@ -144,7 +144,7 @@ const cli_command cli_commands[] = {
      "--minimize SEED shrinks the seed's failing case, as Hypothesis does, to a 1-minimal one\n"
      "that breaks the same invariant (its choices: deleted in spans, lowered toward 0, until no\n"
      "single deletion or lowering keeps it failing; a FLINK-39964 ending is no failure) and\n"
-     "prints it with `snapsim replay --seed SEED --case C`, which reproduces it. Exit 0 when\n"
+     "prints it with the replay command that reproduces it (a replay of its choices). Exit 0 when\n"
      "minimized, 2 when the seed's case does not fail.\n",
      fuzz_options, NULL},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
