@@ -496,6 +496,11 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
 
 rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
                          const drv_fuzz_stop *stop, drv_fuzz_result *out, rt_error *e) {
+    return drv_fuzz_case(seed, work_dir, trace, mutant, stop, NULL, out, e);
+}
+
+rt_err drv_fuzz_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant, const drv_fuzz_stop *stop,
+                     rt_tape *tape, drv_fuzz_result *out, rt_error *e) {
     fuzz_case *fc = calloc(1, sizeof *fc);
     if (fc == NULL) return RT_FAIL(e, RT_ENOMEM, "fuzz: out of memory");
     memset(out, 0, sizeof *out);
@@ -503,6 +508,7 @@ rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_m
     fc->res = out;
     fc->restore_mode = -1;
     rt_prng_stream(&fc->prng, seed, RT_STREAM_SCENARIO);
+    fc->prng.tape = tape; /* the case's choices: the scenario's draws and the fault plan's, in order */
     char name[64];
     snprintf(name, sizeof name, "fuzz-%" PRIu64, seed);
     rt_err rc = rt_store_open_mem(&fc->store, name, e);
@@ -525,6 +531,7 @@ rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_m
     rt_fault_plan plan;
     rt_prng faults;
     rt_prng_stream(&faults, seed, RT_STREAM_FAULTS);
+    faults.tape = tape;
     rt_fault_plan_draw(&plan, &faults, 6, 80);
     if (motif == M_STOP_FAULTS) motif_fault(&plan, &faults);
     rt_fault_plan_describe(&plan, out->plan, sizeof out->plan);

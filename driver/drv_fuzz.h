@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "rt_err.h"
+#include "rt_prng.h"
 #include "sim_engine.h"
 #include "sim_mutant.h"
 
@@ -42,6 +43,7 @@ typedef struct drv_fuzz_result {
     char known_bug[16];  /* a Flink bug open in every release ended the case ("FLINK-39964"), or "" */
     char outcome[16];    /* works|rejected|corrupted|crashed */
     rt_error why;        /* the violation, or the named error that ended the case */
+    char violation[128]; /* a violation's class: the invariant broken, without ids ("" if none or crashed) */
     char backend[16];
     char kind[16];       /* the snapshot kind the case exercised most */
     char digest[17];
@@ -105,6 +107,46 @@ typedef struct drv_fuzz_stop {
 /* drv_fuzz_one that stops where stop says (stop NULL: runs to the end). */
 rt_err drv_fuzz_one_stop(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
                          const drv_fuzz_stop *stop, drv_fuzz_result *out, rt_error *e);
+
+/* drv_fuzz_one_stop whose choices go through tape (NULL: none): every
+ * value the case draws itself (its job, fault plan and actions; not the
+ * engine's own streams, which stay the seed's) is a choice. A recording
+ * tape draws what the seed draws (the same case and digest) and notes the
+ * choices; a replaying one hands out its in[] instead, so (seed, choices)
+ * names a case: `replay --seed N --case C`, `fuzz --minimize`. */
+rt_err drv_fuzz_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant, const drv_fuzz_stop *stop,
+                     rt_tape *tape, drv_fuzz_result *out, rt_error *e);
+
+/* The class of failure a result shows, "" if none: the invariant it broke
+ * (drv_fuzz_result.violation), or for a crashed case its cause. A case a
+ * known Flink bug ended is no failure. */
+const char *drv_fuzz_failure(const drv_fuzz_result *r);
+
+/* A case string: the choices in hex joined by '.' ("0" for none), as
+ * `replay --case` takes it. format returns a malloc'd string (NULL: out of
+ * memory); parse a malloc'd array, or RT_EINPUT naming what is wrong. */
+char *drv_fuzz_choices_format(const uint64_t *v, size_t n);
+rt_err drv_fuzz_choices_parse(const char *s, uint64_t **v, size_t *n, rt_error *e);
+
+/* fuzz --minimize: the seed's case shrunk, as Hypothesis shrinks (spans of
+ * choices deleted, values lowered toward 0), to choices that still fail
+ * with the original's failure (drv_fuzz_failure) and are 1-minimal: no
+ * single choice deleted, set to 0 or lowered by one keeps that failure. */
+typedef struct drv_fuzz_minimized {
+    drv_fuzz_result original; /* the seed's own case */
+    drv_fuzz_result result;   /* the minimized case's */
+    uint64_t *choices;        /* the minimized choices (drv_fuzz_minimized_free) */
+    size_t n;
+    size_t original_n;        /* how many choices the seed's case read */
+    uint64_t runs;            /* candidate cases run */
+} drv_fuzz_minimized;
+
+/* Runs in this process. Errors: RT_EINPUT when the seed's case does not
+ * fail (it works, is rejected as explained, or meets a known Flink bug),
+ * or what stopped a case from running at all. */
+rt_err drv_fuzz_minimize(uint64_t seed, const char *work_dir, sim_mutant mutant, drv_fuzz_minimized *out,
+                         rt_error *e);
+void drv_fuzz_minimized_free(drv_fuzz_minimized *m);
 
 /* Every event name ("ev") the engine and its drivers write into a trace,
  * NULL-terminated; known: whether name is one. */

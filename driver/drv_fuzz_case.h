@@ -84,6 +84,7 @@ typedef struct fuzz_case {
     int64_t overlap_until;
     /* A violation seen inside the job's own steps (the completion hook). */
     char hook_violation[RT_ERROR_MSG_MAX];
+    const char *hook_class; /* its class: the message without ids (drv_fuzz_result.violation) */
     /* A known Flink bug's symptom seen there (it ends the case, no violation). */
     char hook_known[RT_ERROR_MSG_MAX];
     char offender[320];

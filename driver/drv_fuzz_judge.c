@@ -102,6 +102,7 @@ rt_err fuzz_violation(fuzz_case *fc, rt_error *e, const char *what, const char *
     char copy[RT_ERROR_MSG_MAX]; /* detail may be e's own message */
     snprintf(copy, sizeof copy, "%s", detail ? detail : "");
     fc->res->violated = 1;
+    snprintf(fc->res->violation, sizeof fc->res->violation, "%.127s", what);
     return RT_FAIL(e, RT_EINTERNAL, "invariant: %s%s%.400s", what, detail ? ": " : "", copy);
 }
 
@@ -315,7 +316,12 @@ rt_err fuzz_judge(fuzz_case *fc, rt_err rc, fuzz_action a, int own_recovery, uin
         snprintf(fc->res->known_bug, sizeof fc->res->known_bug, "FLINK-39964");
         return RT_FAIL(e, RT_ENOENT, "%s", fc->hook_known);
     }
-    if (fc->hook_violation[0]) return fuzz_violation(fc, e, fc->hook_violation, NULL);
+    if (fc->hook_violation[0]) {
+        rt_err v = fuzz_violation(fc, e, fc->hook_violation, NULL);
+        snprintf(fc->res->violation, sizeof fc->res->violation, "%.127s",
+                 fc->hook_class ? fc->hook_class : fc->hook_violation); /* without its ids */
+        return v;
+    }
     const rt_store_stats *st = rt_store_get_stats(fc->store);
     uint64_t engine_reads = fuzz_engine_damaged_reads(fc) - damaged_reads_before;
     if (rc == RT_OK && engine_reads > 0) {
@@ -413,11 +419,13 @@ static void check_upload(fuzz_case *fc, const sim_meta *m, const char *uid, cons
         char key[128];
         if (listed(&b->paths, fr->path)) continue; /* reused by reference */
         if (fr->type != SIM_HANDLE_BYTES && !rt_store_exists(fc->store, fr->path) && !damaged(fc, fr->path)) {
-            if (!fc->hook_violation[0])
+            if (!fc->hook_violation[0]) {
+                fc->hook_class = "an incremental checkpoint references a file it neither uploaded nor found in its base";
                 snprintf(fc->hook_violation, sizeof fc->hook_violation,
                          "checkpoint %" PRId64 " (%s, key groups %u-%u) references %.300s, which it neither "
                          "uploaded nor found in checkpoint %" PRId64, m->checkpoint_id, uid, h->kg_lo, h->kg_hi,
                          fr->path, b->id);
+            }
             return;
         }
         uploaded += fr->size;
@@ -428,6 +436,7 @@ static void check_upload(fuzz_case *fc, const sim_meta *m, const char *uid, cons
         }
     }
     if (wasted == 0 || fc->hook_violation[0]) return;
+    fc->hook_class = "cost: an incremental checkpoint uploaded an SST its base had uploaded";
     snprintf(fc->hook_violation, sizeof fc->hook_violation,
              "cost: incremental checkpoint %" PRId64 " (%s, key groups %u-%u) uploaded %" PRIu64 " bytes where %" PRIu64
              " were needed: %s was already uploaded by checkpoint %" PRId64,
@@ -477,10 +486,12 @@ void fuzz_on_completed(void *ctx, const sim_run *r, int64_t id, const char *dir,
         if (fc->sp_state == 1) fc->sp_state = 2;
         return;
     }
-    if (!fc->hook_violation[0] && sim_run_each_retained_file(r, missing_retained, fc))
+    if (!fc->hook_violation[0] && sim_run_each_retained_file(r, missing_retained, fc)) {
+        fc->hook_class = "after a checkpoint completed, a retained checkpoint references a file that is gone";
         snprintf(fc->hook_violation, sizeof fc->hook_violation,
                  "after checkpoint %" PRId64 " completed and older ones were subsumed, a retained checkpoint "
                  "references a file that is gone (%.300s)", id, fc->offender);
+    }
     sim_meta m;
     rt_error e;
     if (fuzz_harness_load(fc, &m, dir, &e) != RT_OK) {

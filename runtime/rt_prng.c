@@ -4,6 +4,8 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 uint64_t rt_splitmix64(uint64_t *state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -20,6 +22,7 @@ void rt_prng_seed(rt_prng *p, uint64_t seed) {
      * zeros in a row, but the invariant is cheap to state. */
     assert(p->s[0] | p->s[1] | p->s[2] | p->s[3]);
     p->draws = 0;
+    p->tape = NULL;
 }
 
 void rt_prng_stream(rt_prng *out, uint64_t seed, uint64_t stream_id) {
@@ -47,8 +50,7 @@ uint64_t rt_prng_next(rt_prng *p) {
     return result;
 }
 
-uint64_t rt_prng_below(rt_prng *p, uint64_t bound) {
-    assert(bound > 0);
+static uint64_t below_raw(rt_prng *p, uint64_t bound) {
     /* Rejection sampling: discard the top partial range. */
     uint64_t limit = UINT64_MAX - (UINT64_MAX % bound);
     uint64_t x;
@@ -56,6 +58,49 @@ uint64_t rt_prng_below(rt_prng *p, uint64_t bound) {
         x = rt_prng_next(p);
     } while (x >= limit);
     return x % bound;
+}
+
+static void tape_note(rt_tape *t, uint64_t v, uint64_t bound) {
+    if (t->oom) return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        uint64_t *nv = realloc(t->v, cap * sizeof *nv);
+        if (nv) t->v = nv;
+        uint64_t *nb = nv ? realloc(t->bound, cap * sizeof *nb) : NULL;
+        if (nb == NULL) {
+            t->oom = 1;
+            return;
+        }
+        t->bound = nb;
+        t->cap = cap;
+    }
+    t->v[t->n] = v;
+    t->bound[t->n++] = bound;
+}
+
+uint64_t rt_prng_below(rt_prng *p, uint64_t bound) {
+    assert(bound > 0);
+    rt_tape *t = p->tape;
+    if (t == NULL) return below_raw(p, bound);
+    uint64_t v;
+    if (!t->replay) {
+        v = below_raw(p, bound);
+    } else {
+        size_t i = t->used;
+        v = i < t->in_n ? t->in[i] : 0;
+        if (v >= bound) v = bound - 1;
+    }
+    t->used++;
+    tape_note(t, v, bound);
+    return v;
+}
+
+void rt_tape_free(rt_tape *t) {
+    free(t->v);
+    free(t->bound);
+    t->v = t->bound = NULL;
+    t->n = t->cap = t->used = 0;
+    t->oom = 0;
 }
 
 int64_t rt_prng_range(rt_prng *p, int64_t lo, int64_t hi) {

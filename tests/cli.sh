@@ -121,6 +121,22 @@ for s in 44 45 46; do "$bin" replay --seed $s --json 2>/dev/null | sed -n 's/.*"
 if [ "$(wc -l < "$tmp/fz")" -ne 3 ] || ! cmp -s "$tmp/fz" "$tmp/rp"; then
     echo "cli: fuzz seeds 44-46 in child processes differ from their replays"; bad=1
 else echo "ok    fuzz seeds in child processes equal their replays"; fi
+# fuzz --minimize: a mutant's failing seed shrinks; the replay command it prints reproduces
+# the minimized case's failure, message for message.
+expect 0 "fuzz --minimize of a mutant's failing seed" "$bin" fuzz --minimize 1 --mutant uploads-never-confirmed
+fails=$(sed -n 's/^  fails: //p' "$tmp/out")
+cmd=$(sed -n 's/^  replay: snapsim //p' "$tmp/out" | sed "s#--trace [^ ]*#--trace $tmp/min.jsonl#")
+if [ -z "$fails" ] || [ -z "$cmd" ]; then echo "cli: fuzz --minimize printed no failure or replay: $(head -c 300 "$tmp/out")"; bad=1; fi
+# shellcheck disable=SC2086 # the printed command, split as a shell would
+expect 1 "the minimized case's replay command" "$bin" $cmd
+grep -qxF "outcome   corrupted: $fails" "$tmp/out" && [ -s "$tmp/min.jsonl" ] \
+    || { echo "cli: the minimized case's replay does not fail as minimized: $(head -c 300 "$tmp/out")"; bad=1; }
+expect 2 "fuzz --minimize of a seed that does not fail" "$bin" fuzz --minimize 1
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "seed 1 does not fail" "$tmp/err" \
+    || { echo "cli: fuzz --minimize of a passing seed: $(cat "$tmp/err")"; bad=1; }
+expect 2 "replay --case that is not hex choices" "$bin" replay --seed 1 --case 1..2 --trace "$tmp/bad.jsonl"
+[ ! -e "$tmp/bad.jsonl" ] || { echo "cli: replay with a bad --case wrote a trace"; bad=1; }
+expect 2 "fuzz --minimize with --seeds" "$bin" fuzz --minimize 1 --seeds 3
 expect 2 "take -rm (restore's)" "$bin" take -rm claim --kind native --backend heap --out "$tmp/rm"
 grep -q "unknown option '-rm'" "$tmp/err" || { echo "cli: take -rm: $(cat "$tmp/err")"; bad=1; }
 # Real Flink snapshots (tests/fixtures/flink): inspect, and check's statuses.

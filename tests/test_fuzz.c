@@ -2,6 +2,7 @@
  * invariant, the swarm really varies the faults, a seed replays exactly
  * (digest and unseed), and a broken mechanism is caught. */
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,125 @@ static void test_catches_discarded_shared(void) { caught(SIM_MUT_DISCARD_SHARED)
 static void test_catches_reuploads(void) { caught(SIM_MUT_CONFIRM_NOTHING); }
 static void test_catches_registry_ownership(void) { caught(SIM_MUT_FLINK_26985); }
 static void test_catches_no_claim_reuse(void) { caught(SIM_MUT_NO_CLAIM_INCREMENTAL); }
+
+/* A case's draws through a tape: recording changes nothing a seed draws
+ * (case, digest, unseed), replaying the recorded choices is the same case,
+ * and the tape is what the case reads (other choices, another case). */
+static void test_tape_keeps_seeds(void) {
+    static const uint64_t seeds[] = {7, 44, 53, 406};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        drv_fuzz_result a, b, c;
+        rt_error e;
+        rt_tape t;
+        memset(&t, 0, sizeof t);
+        CU_ASSERT_FATAL(drv_fuzz_one(seeds[i], work, NULL, SIM_MUT_NONE, &a, &e) == RT_OK);
+        CU_ASSERT_FATAL(drv_fuzz_case(seeds[i], work, NULL, SIM_MUT_NONE, NULL, &t, &b, &e) == RT_OK);
+        CU_ASSERT_STRING_EQUAL(a.digest, b.digest);
+        CU_ASSERT_EQUAL(a.unseed, b.unseed);
+        CU_ASSERT_STRING_EQUAL(a.actions, b.actions);
+        CU_ASSERT_STRING_EQUAL(a.plan, b.plan);
+        CU_ASSERT(t.n > 10);
+        rt_tape r;
+        memset(&r, 0, sizeof r);
+        r.replay = 1;
+        r.in = t.v;
+        r.in_n = t.n;
+        CU_ASSERT_FATAL(drv_fuzz_case(seeds[i], work, NULL, SIM_MUT_NONE, NULL, &r, &c, &e) == RT_OK);
+        CU_ASSERT_STRING_EQUAL(a.digest, c.digest);
+        CU_ASSERT_STRING_EQUAL(a.actions, c.actions);
+        CU_ASSERT_STRING_EQUAL(a.plan, c.plan);
+        CU_ASSERT_EQUAL(r.n, t.n);
+        CU_ASSERT(memcmp(r.v, t.v, t.n * sizeof *t.v) == 0);
+        rt_tape_free(&r);
+        memset(&r, 0, sizeof r);
+        r.replay = 1; /* no choices: every one 0 */
+        CU_ASSERT_FATAL(drv_fuzz_case(seeds[i], work, NULL, SIM_MUT_NONE, NULL, &r, &c, &e) == RT_OK);
+        CU_ASSERT_STRING_NOT_EQUAL(a.digest, c.digest);
+        CU_ASSERT_STRING_EQUAL(c.plan, "none");
+        rt_tape_free(&r);
+        rt_tape_free(&t);
+    }
+}
+
+static void test_case_strings(void) {
+    static const uint64_t v[] = {0, 1, 0x1f, UINT64_MAX, 0};
+    char *s = drv_fuzz_choices_format(v, 5);
+    CU_ASSERT_STRING_EQUAL(s, "0.1.1f.ffffffffffffffff.0");
+    uint64_t *back = NULL;
+    size_t n = 0;
+    rt_error e;
+    CU_ASSERT_EQUAL(drv_fuzz_choices_parse(s, &back, &n, &e), RT_OK);
+    CU_ASSERT_EQUAL(n, 5);
+    CU_ASSERT(back && memcmp(back, v, sizeof v) == 0);
+    free(back);
+    free(s);
+    s = drv_fuzz_choices_format(NULL, 0);
+    CU_ASSERT_STRING_EQUAL(s, "0");
+    free(s);
+    static const char *const bad[] = {"", "1..2", "1.", "g", "1,2", "10000000000000000", "-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(drv_fuzz_choices_parse(bad[i], &back, &n, &e), RT_EINPUT);
+        CU_ASSERT_PTR_NULL(back);
+    }
+}
+
+/* Replays choices v (n of them, one left out at skip unless skip >= n). */
+static void replay_choices(uint64_t seed, sim_mutant m, const uint64_t *v, size_t n, size_t skip,
+                           drv_fuzz_result *r) {
+    uint64_t *c = malloc((n + 1) * sizeof *c);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != skip) c[k++] = v[i];
+    rt_tape t;
+    memset(&t, 0, sizeof t);
+    t.replay = 1;
+    t.in = c;
+    t.in_n = k;
+    rt_error e;
+    CU_ASSERT_FATAL(drv_fuzz_case(seed, work, NULL, m, NULL, &t, r, &e) == RT_OK);
+    rt_tape_free(&t);
+    free(c);
+}
+
+static int same_failure(const drv_fuzz_result *r, const char *failure) {
+    return !r->known_bug[0] && strcmp(drv_fuzz_failure(r), failure) == 0;
+}
+
+/* fuzz --minimize: seed 20 loses its channel state under the mutant after
+ * a restore; the minimized case fails the same way, is no longer, and is
+ * 1-minimal: each choice deleted, lowered to 0 or by one, it no longer
+ * fails so. */
+static void test_minimize_mutant_seed(void) {
+    const uint64_t seed = 20;
+    const sim_mutant m = SIM_MUT_DROP_CHANNEL_STATE;
+    drv_fuzz_minimized min;
+    rt_error e;
+    CU_ASSERT_EQUAL_FATAL(drv_fuzz_minimize(seed, work, m, &min, &e), RT_OK);
+    const char *failure = drv_fuzz_failure(&min.original);
+    CU_ASSERT_STRING_EQUAL(failure, "the oracle disagrees");
+    CU_ASSERT(min.n < min.original_n);
+    drv_fuzz_result r;
+    replay_choices(seed, m, min.choices, min.n, SIZE_MAX, &r);
+    CU_ASSERT(same_failure(&r, failure));
+    CU_ASSERT_STRING_EQUAL(r.digest, min.result.digest);
+    for (size_t i = 0; i < min.n; i++) {
+        replay_choices(seed, m, min.choices, min.n, i, &r);
+        if (same_failure(&r, failure)) fprintf(stderr, "\n  deleting choice %zu keeps the failure\n", i);
+        CU_ASSERT_FALSE(same_failure(&r, failure));
+        if (min.choices[i] == 0) continue;
+        uint64_t keep = min.choices[i];
+        for (int lower = 0; lower < 2; lower++) { /* to 0, and by one */
+            min.choices[i] = lower ? keep - 1 : 0;
+            replay_choices(seed, m, min.choices, min.n, SIZE_MAX, &r);
+            CU_ASSERT_FALSE(same_failure(&r, failure));
+        }
+        min.choices[i] = keep;
+    }
+    drv_fuzz_minimized_free(&min);
+    /* A seed that does not fail is bad input. */
+    CU_ASSERT_EQUAL(drv_fuzz_minimize(seed, work, SIM_MUT_NONE, &min, &e), RT_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "does not fail"));
+}
 
 /* FLINK-39964 is open in every release: a seed whose checkpoint names a
  * restored savepoint's file re-anchored into it ends as a known bug, not a
@@ -407,6 +527,10 @@ int suite_fuzz(void) {
     if (s == NULL) return -1;
     if (!CU_add_test(s, "a budget of seeds holds every invariant", test_budget_holds) ||
         !CU_add_test(s, "a seed replays exactly", test_replay_is_exact) ||
+        !CU_add_test(s, "a recording tape keeps every seed's case; its choices replay it", test_tape_keeps_seeds) ||
+        !CU_add_test(s, "case strings round-trip; bad ones are named", test_case_strings) ||
+        !CU_add_test(s, "--minimize shrinks a mutant's seed to a 1-minimal case failing the same way",
+                     test_minimize_mutant_seed) ||
         !CU_add_test(s, "an aborting seed is a crashed seed, not the end of the sweep", test_isolated_seed) ||
         !CU_add_test(s, "seeds that once failed hold", test_regression_seeds) ||
         !CU_add_test(s, "catches dropped channel state", test_catches_dropped_channel_state) ||

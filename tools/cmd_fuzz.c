@@ -24,6 +24,9 @@ typedef struct fuzz_opts {
     uint64_t until;
     int have_until;
     const char *brk;
+    uint64_t minimize;
+    int have_minimize;
+    const char *choices; /* replay --case */
 } fuzz_opts;
 
 /* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
@@ -34,12 +37,18 @@ const cli_opt fuzz_options[] = {
              "take every N-th seed, from the I-th (parallel processes)"),
     CLI_STRING(fuzz_opts, db, "db", "FILE", "record every seed in the results table of FILE"),
     CLI_FLAG(fuzz_opts, json, "json", "one JSON object per seed"),
+    CLI_U64_SEEN(fuzz_opts, minimize, have_minimize, "minimize", "SEED", 0, UINT64_MAX,
+                 "shrink the failing case of SEED to a 1-minimal one that breaks the\n"
+                 "same invariant and print its replay command (instead of a sweep)"),
     CLI_INCLUDE(fuzz_opts, mutant, sim_mutant, runner_mutant_option),
     CLI_END,
 };
 const cli_opt replay_options[] = {
     CLI_U64_SEEN(fuzz_opts, from, have_seed, "seed", "N", 0, UINT64_MAX, "the seed to replay (required)"),
     CLI_STRING(fuzz_opts, trace, "trace", "FILE", "write the seed's JSONL trace to FILE"),
+    CLI_STRING(fuzz_opts, choices, "case", "C",
+               "replay the case of these choices (hex joined by '.', as\n"
+               "`fuzz --minimize` prints them) instead of the seed's own draws"),
     CLI_FLAG(fuzz_opts, json, "json", "print the case as one JSON object"),
     CLI_U64_SEEN(fuzz_opts, until, have_until, "until", "T", 0, UINT64_MAX,
                  "stop before the first event after case time T ms and print the\n"
@@ -114,10 +123,41 @@ static void to_mx(const drv_fuzz_result *f, mx_result *m) {
     m->bytes = f->bytes;
 }
 
+static const char *mutant_flag(sim_mutant m) { return m ? " --mutant " : ""; }
+static const char *mutant_arg(sim_mutant m) { return m ? sim_mutant_name(m) : ""; }
+
+/* fuzz --minimize SEED: exit 0 with the replay command of the minimized
+ * case; 2 when the seed's case does not fail. */
+static int minimize(const fuzz_opts *o) {
+    if (o->seeds || o->db || o->shard.n != 1 || o->json)
+        return cli_usage_error("fuzz: --minimize SEED takes no --seeds, --from, --shard, --db or --json");
+    char work[512];
+    if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
+    drv_fuzz_minimized m;
+    rt_error e;
+    rt_error_clear(&e);
+    rt_err err = drv_fuzz_minimize(o->minimize, work, o->mutant, &m, &e);
+    cli_remove_tree(work);
+    if (err != RT_OK) return cli_report_error(&e);
+    char *c = drv_fuzz_choices_format(m.choices, m.n);
+    if (c == NULL) {
+        drv_fuzz_minimized_free(&m);
+        return cli_usage_error("fuzz: out of memory");
+    }
+    printf("MINIMIZED seed %" PRIu64 " (%s): %zu choices of %zu, after %" PRIu64 " runs\n  fails: %s\n"
+           "  actions: %s\n  faults: %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --case %s --trace seed-%" PRIu64
+           "-min.jsonl\n", o->minimize, m.result.backend, m.n, m.original_n, m.runs, m.result.why.msg,
+           m.result.actions, m.result.plan, o->minimize, mutant_flag(o->mutant), mutant_arg(o->mutant), c, o->minimize);
+    free(c);
+    drv_fuzz_minimized_free(&m);
+    return CLI_EXIT_OK;
+}
+
 int cmd_fuzz(int argc, char **argv) {
     fuzz_opts o;
     int rc = parse(&o, argc, argv, "fuzz");
     if (rc) return rc;
+    if (o.have_minimize) return minimize(&o);
     if (o.seeds == 0) return cli_usage_error("fuzz: --seeds N is required");
     rt_error e;
     rt_error_clear(&e);
@@ -208,17 +248,30 @@ int cmd_replay(int argc, char **argv) {
     int stopping = o.brk || o.have_until;
     drv_fuzz_stop stop = {.has_until = o.have_until, .until_ms = o.until, .event = show.event, .nth = show.nth,
                           .show = replay_show, .ctx = &show};
+    rt_error e;
+    rt_error_clear(&e);
+    rt_tape tape; /* --case: the case's choices come from it */
+    memset(&tape, 0, sizeof tape);
+    tape.replay = 1;
+    uint64_t *choices = NULL;
+    if (o.choices && drv_fuzz_choices_parse(o.choices, &choices, &tape.in_n, &e) != RT_OK) return cli_report_error(&e);
+    tape.in = choices;
     char work[512];
-    if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("replay: cannot make a work directory");
     FILE *trace = NULL;
+    if (cli_work_dir(work, sizeof work, "fuzz") != 0) {
+        free(choices);
+        return cli_usage_error("replay: cannot make a work directory");
+    }
     if (o.trace && (trace = fopen(o.trace, "w")) == NULL) {
         cli_remove_tree(work);
+        free(choices);
         return cli_usage_error("replay: cannot write %s", o.trace);
     }
     drv_fuzz_result r;
-    rt_error e;
-    rt_error_clear(&e);
-    rt_err err = drv_fuzz_one_stop(o.from, work, trace, o.mutant, stopping ? &stop : NULL, &r, &e);
+    rt_err err =
+        drv_fuzz_case(o.from, work, trace, o.mutant, stopping ? &stop : NULL, o.choices ? &tape : NULL, &r, &e);
+    rt_tape_free(&tape);
+    free(choices);
     cli_remove_tree(work);
     if (trace) fclose(trace);
     if (err != RT_OK) return cli_report_error(&e);

@@ -119,6 +119,7 @@ const cli_command cli_commands[] = {
      matrix_subs},
     {"fuzz", cmd_fuzz, "fault-injection sweep over many seeds",
      "usage: snapsim fuzz --seeds N [--from S] [--shard I/N] [--db FILE] [--json] [--mutant NAME]\n"
+     "       snapsim fuzz --minimize SEED [--mutant NAME]\n"
      "Runs N seeds (from S, default 1). Each seed draws a job (backend, alignment, parallelism,\n"
      "retention, max concurrent checkpoints: 2 or 3 for some aligned jobs), which storage fault\n"
      "kinds are on and where (swarm testing), and a list of\n"
@@ -142,10 +143,15 @@ const cli_command cli_commands[] = {
      "foreign-relative-absolute runs with its fix). Each seed runs in a child process: an\n"
      "engine that aborts on a seed (an assertion, a sanitizer, a signal) makes that seed a\n"
      "crashed violation with its replay command, and the sweep goes on. --db records every\n"
-     "seed in the results table. --shard I/N takes every N-th seed, for parallel processes.\n",
+     "seed in the results table. --shard I/N takes every N-th seed, for parallel processes.\n"
+     "--minimize SEED shrinks the seed's failing case, as Hypothesis does, to a 1-minimal one\n"
+     "that breaks the same invariant (its choices: deleted in spans, lowered toward 0, until no\n"
+     "single deletion or lowering keeps it failing; a FLINK-39964 ending is no failure) and\n"
+     "prints it with the replay command that reproduces it (a replay of its choices). Exit 0 when\n"
+     "minimized, 2 when the seed's case does not fail.\n",
      fuzz_options, NULL},
     {"replay", cmd_replay, "replay one seed exactly, with its trace",
-     "usage: snapsim replay --seed N [--trace FILE] [--json] [--mutant NAME]\n"
+     "usage: snapsim replay --seed N [--case C] [--trace FILE] [--json] [--mutant NAME]\n"
      "                      [--until T] [--break EVENT[:N]]\n"
      "Runs one fuzz seed again, exactly, writing its JSONL trace to FILE, and prints the case:\n"
      "faults, actions, outcome, trace digest and the unseed (the next PRNG draws after the run:\n"
@@ -155,7 +161,9 @@ const cli_command cli_commands[] = {
      "after the step that wrote the N-th (default 1st) trace event EVENT. Either prints where it\n"
      "stopped and the coordinator, SharedStateRegistry and task state there (JSON with --json);\n"
      "the trace ends at the stop, a prefix of the full one. Exit 0 when it stopped, 1 (with the\n"
-     "final state) when the case ended first, 2 for an unknown EVENT (the known ones are listed).\n",
+     "final state) when the case ended first, 2 for an unknown EVENT (the known ones are listed).\n"
+     "--case C runs the case of choices C (hex joined by '.', as fuzz's minimizer prints them)\n"
+     "with the seed's engine streams, instead of the seed's own draws; 2 if C is malformed.\n",
      replay_options, NULL},
     {"mutants", cmd_mutants, "check that the matrix, the shipped-bug scenarios and fuzzing kill every mutant",
      "usage: snapsim mutants [--jobs N] [--scenarios DIR] [--shipped DIR] [--seeds N]\n"
