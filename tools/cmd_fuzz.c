@@ -48,7 +48,7 @@ const cli_opt replay_options[] = {
     CLI_STRING(fuzz_opts, trace, "trace", "FILE", "write the seed's JSONL trace to FILE"),
     CLI_STRING(fuzz_opts, choices, "case", "C",
                "replay the case of these choices (hex joined by '.', as\n"
-               "`fuzz --minimize` prints them) instead of the seed's own draws"),
+               "a minimized fuzz case prints them) instead of the seed's own draws"),
     CLI_FLAG(fuzz_opts, json, "json", "print the case as one JSON object"),
     CLI_U64_SEEN(fuzz_opts, until, have_until, "until", "T", 0, UINT64_MAX,
                  "stop before the first event after case time T ms and print the\n"

@@ -191,7 +191,7 @@ const cli_command cli_commands[] = {
      "usage: snapsim bench [--out DIR] [--quick] [--rounds N] [--keys N] [--records N]\n"
      "                     [--change N] [--seed N] [--tmp DIR] [--keep] [--scale-max N]\n"
      "                     [--scale-interval MS] [--sizes MIB,..|none]\n"
-     "First the payload-state sizes (--job payload state of 16, 64 and 256 MiB by default, each\n"
+     "First the payload-state sizes (the payload job's state of 16, 64 and 256 MiB by default, each\n"
      "in a child process): the full and the incremental checkpoint (after 1% more records), a\n"
      "native and a canonical savepoint, the restore of each (checked against the oracle), beside\n"
      "the physical floor of the same bytes (a plain copy of the live RocksDB directories; opening\n"
