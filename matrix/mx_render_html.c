@@ -105,9 +105,13 @@ static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f
     }
     char anchor[160];
     mx_anchor(rep->rows[c->row].id, mx_kinds[c->kind], anchor, sizeof anchor);
-    fprintf(f, "<a href=\"#%s\" title=\"", anchor);
-    mx_put_xml(f, c->split[0] ? c->split : c->symbol);
-    fprintf(f, "\">%s", c->symbol);
+    fprintf(f, "<a href=\"#%s\"", anchor);
+    if (c->split[0]) {
+        fputs(" title=\"", f);
+        mx_put_xml(f, c->split);
+        fputc('"', f);
+    }
+    fprintf(f, ">%s", c->symbol);
     if (c->split[0]) html_pairs(c->split, f);
     fputs("</a>", f);
     if (rep->docs >= 0 && mx_caveat_not_guaranteed(c->expect[rep->docs], &c->counts))

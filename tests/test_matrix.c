@@ -189,7 +189,7 @@ static void test_render_symbols(void) {
     snprintf(want, sizeof want, "<a id=\"%s\"></a>", ya);
     CU_ASSERT(contains(md, want));
     snprintf(want, sizeof want, "`snapsim scenario run scenarios/sc_%s.json --kind %s --backend "
-                                "rocksdb --seed 7`", yr, yk);
+                                "rocksdb --seed 7 --versions '1.15.0->1.16.0'`", yr, yk);
     CU_ASSERT(contains(md, want));
     CU_ASSERT(contains(md, WHEN));
     CU_ASSERT(contains(md, "4 results: 2 works, 2 rejected, 0 corrupted, 0 crashed"));
