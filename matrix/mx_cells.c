@@ -136,7 +136,7 @@ const char *mx_verdict_name(mx_verdict v) {
         [MX_VERDICT_NO_DATA] = "no data",
         [MX_VERDICT_AGREES] = "agrees",
         [MX_VERDICT_NOT_GUARANTEED] = "works, not guaranteed",
-        [MX_VERDICT_ANSWERED] = "answered",
+        [MX_VERDICT_ANSWERED] = "not stated there, observed here",
         [MX_VERDICT_UNDOCUMENTED_PASS] = "undocumented pass",
         [MX_VERDICT_REGRESSION] = "regression",
         [MX_VERDICT_BUG] = "bug",

@@ -41,6 +41,13 @@ static rt_err render_one(mx_db *db, const mx_report *rep, const char *dir, const
     return rc;
 }
 
+static int file_exists(const char *dir, const char *name) {
+    char path[MX_PATH_MAX];
+    struct stat st;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) return 0;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e) {
     assert(db != NULL);
     assert(out_dir != NULL);
@@ -50,6 +57,8 @@ rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e) {
     mx_report rep;
     rt_err rc = mx_report_load(db, &rep, e);
     if (rc != RT_OK) return rc;
+    rep.has_bench = file_exists(out_dir, "bench.md");
+    rep.has_restore_map = file_exists(out_dir, "coverage/restore-map.md");
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0] && rc == RT_OK; i++)
         rc = render_one(db, &rep, out_dir, outputs[i].name, outputs[i].fn, e);
     mx_report_free(&rep);

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mx_ownership.h"
 #include "mx_report.h"
@@ -23,7 +24,10 @@ static const char css[] =
     ".mark{color:#d93025;font-weight:bold}.caveat{color:#b06000;font-weight:bold}"
     "details{margin:.4em 0}summary{cursor:pointer}"
     "table.evidence{font-size:90%}code{font-size:90%}"
-    "tr.differs td{outline:2px solid #d93025;outline-offset:-2px}";
+    "tr.differs td{outline:2px solid #d93025;outline-offset:-2px}"
+    ".scroll{overflow-x:auto;max-width:100%}.pairs{white-space:nowrap;letter-spacing:.1em}"
+    "nav{margin:.5em 0}"
+    "@media(max-width:40em){body{margin:.6em}h1{font-size:1.4em}table.matrix td{min-width:4em}}";
 
 static const char script[] =
     "function openTarget(){var d=document.getElementById(location.hash.slice(1));"
@@ -41,6 +45,7 @@ static const char *obs_class(const mx_counts *c) {
 static void html_header(const mx_report *rep, FILE *f) {
     const mx_run_info *run = &rep->run;
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                "<title>snapsim: savepoint and checkpoint guarantees</title>\n"
                "<style>%s</style>\n</head>\n<body>\n"
                "<h1>Savepoint and checkpoint guarantees, observed</h1>\n<p>Run %" PRId64
@@ -57,6 +62,38 @@ static void html_header(const mx_report *rep, FILE *f) {
         mx_put_xml(f, run->options);
         fputs("</code></p>\n", f);
     }
+    fputs("<nav>Other outputs of this run: <a href=\"guarantees.md\">guarantees.md</a> · "
+          "<a href=\"results.csv\">results.csv</a> · <a href=\"results.json\">results.json</a> · "
+          "<a href=\"junit.xml\">junit.xml</a>", f);
+    if (rep->has_bench) fputs(" · <a href=\"bench.md\">bench.md</a>", f);
+    if (rep->has_restore_map)
+        fputs(" · <a href=\"coverage/restore-map.md\">coverage/restore-map.md</a>", f);
+    fputs("</nav>\n", f);
+}
+
+/* The per-pair split ("heap 1.15->1.16 ✓ / heap 1.16->1.17 ✗ / rocksdb ...")
+ * as one line per backend with a mark per pair; the pairs themselves are
+ * in the title and in the cell's evidence. */
+static void html_pairs(const char *split, FILE *f) {
+    const char *p = split, *prev_backend = NULL;
+    size_t prev_len = 0;
+    fputs("<br><small class=\"pairs\">", f);
+    while (*p) {
+        const char *end = strstr(p, " / ");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *sp = memchr(p, ' ', len), *last = p + len;
+        while (last > p && last[-1] != ' ') last--;
+        size_t blen = sp ? (size_t)(sp - p) : len;
+        if (prev_backend == NULL || blen != prev_len || strncmp(p, prev_backend, blen) != 0) {
+            if (prev_backend != NULL) fputs("<br>", f);
+            fprintf(f, "%.*s ", (int)blen, p);
+            prev_backend = p;
+            prev_len = blen;
+        }
+        fprintf(f, "%.*s", (int)(p + len - last), last);
+        p = end ? end + 3 : p + len;
+    }
+    fputs("</small>", f);
 }
 
 static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f) {
@@ -68,12 +105,14 @@ static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f
     }
     char anchor[160];
     mx_anchor(rep->rows[c->row].id, mx_kinds[c->kind], anchor, sizeof anchor);
-    fprintf(f, "<a href=\"#%s\">%s", anchor, c->symbol);
+    fprintf(f, "<a href=\"#%s\"", anchor);
     if (c->split[0]) {
-        fputs("<br><small>", f);
+        fputs(" title=\"", f);
         mx_put_xml(f, c->split);
-        fputs("</small>", f);
+        fputc('"', f);
     }
+    fprintf(f, ">%s", c->symbol);
+    if (c->split[0]) html_pairs(c->split, f);
     fputs("</a>", f);
     if (rep->docs >= 0 && mx_caveat_not_guaranteed(c->expect[rep->docs], &c->counts))
         fprintf(f, " <span class=\"caveat\" title=\"works today, not guaranteed (%s)\">(!)</span>",
@@ -85,7 +124,7 @@ static void html_cell(const mx_report *rep, const mx_cell *c, int *note, FILE *f
 }
 
 static void html_table(const mx_report *rep, FILE *f) {
-    fputs("<table class=\"matrix\">\n<thead><tr><th>operation</th>", f);
+    fputs("<div class=\"scroll\"><table class=\"matrix\">\n<thead><tr><th>operation</th>", f);
     for (int k = 0; k < MX_KIND_COUNT; k++) fprintf(f, "<th>%s</th>", mx_kind_titles[k]);
     fputs("</tr></thead>\n<tbody>\n", f);
     int note = 0;
@@ -96,7 +135,7 @@ static void html_table(const mx_report *rep, FILE *f) {
         for (int k = 0; k < MX_KIND_COUNT; k++) html_cell(rep, mx_report_cell(rep, r, k), &note, f);
         fputs("</tr>\n", f);
     }
-    fputs("</tbody>\n</table>\n", f);
+    fputs("</tbody>\n</table></div>\n", f);
 }
 
 static void html_cell_label(const mx_report *rep, const mx_cell *c, FILE *f) {
@@ -129,10 +168,12 @@ static void html_notes(const mx_report *rep, FILE *f) {
 }
 
 static void html_legend(FILE *f) {
-    fputs("<p><small>✓ every result works · ✗ every result rejected with a named error · "
-          "◐ works for some combinations, rejected for others · CORRUPTED / CRASHED a bug, "
-          "flagged in any cell · — no result · (!) works, and the documentation marks it ! "
-          "(works today, not guaranteed) · ⚠N disagrees with the documentation. "
+    fputs("<p class=\"legend\"><small>Legend: ✓ every result works · ✗ every result rejected "
+          "with a named error · ◐ works for some combinations, rejected for others (under it a "
+          "line per backend, one mark per version pair, in the order the cell's evidence lists "
+          "them; hover for the pairs) · CORRUPTED / CRASHED a bug, flagged in any cell "
+          "(red background) · — no result · (!) works, and the documentation marks it ! "
+          "(works today, not guaranteed) · ⚠N disagrees with the documentation (red outline). "
           "Expectations: ✓ yes · ✗ no · ! works today, not guaranteed · ? not stated."
           "</small></p>\n", f);
 }
@@ -163,10 +204,10 @@ static void html_source(const mx_report *rep, int s, FILE *f) {
 }
 
 static void html_result_row(const mx_result *r, FILE *f) {
-    char replay[512];
+    char replay[512], plain[sizeof r->reason];
     mx_replay_command(r, replay, sizeof replay);
-    const char *fields[] = {r->backend, r->versions[0] ? r->versions : "—", r->outcome,
-                            r->reason};
+    mx_plain_ids(r->reason, plain, sizeof plain);
+    const char *fields[] = {r->backend, r->versions[0] ? r->versions : "—", r->outcome, plain};
     fputs("<tr>", f);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         fputs("<td>", f);
@@ -205,11 +246,11 @@ static rt_err html_evidence(mx_db *db, const mx_report *rep, const mx_cell *c, F
         mx_put_xml(f, rep->sources[s].id);
         fprintf(f, " %s (%s)", mx_expect_symbol(c->expect[s]), mx_verdict_name(c->verdict[s]));
     }
-    fputs("</p>\n<table class=\"evidence\"><thead><tr><th>backend</th><th>versions</th>"
+    fputs("</p>\n<div class=\"scroll\"><table class=\"evidence\"><thead><tr><th>backend</th><th>versions</th>"
           "<th>outcome</th><th>reason</th><th>seed</th><th>digest</th><th>files</th>"
           "<th>bytes</th><th>replay</th></tr></thead>\n<tbody>\n", f);
     for (size_t i = 0; i < n; i++) html_result_row(&r[i], f);
-    fputs("</tbody></table>\n</details>\n", f);
+    fputs("</tbody></table></div>\n</details>\n", f);
     free(r);
     return RT_OK;
 }
@@ -224,7 +265,7 @@ static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
     }
     fprintf(f, "<p>%d cells ran on real Flink; the model disagrees with it in %d.</p>\n", rep->flink_cells,
             rep->flink_differ);
-    fputs("<table><tr><th>cell</th><th>docs</th><th>model</th><th>real Flink</th></tr>\n", f);
+    fputs("<div class=\"scroll\"><table><tr><th>cell</th><th>docs</th><th>model</th><th>real Flink</th></tr>\n", f);
     for (int k = 0; k < rep->flink_cells; k++) {
         const mx_cell *c = &rep->cells[rep->flink_order[k]];
         fputs(mx_cell_flink_disagrees(c) ? "<tr class=\"differs\"><td>" : "<tr><td>", f);
@@ -233,7 +274,7 @@ static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
                 rep->docs >= 0 ? mx_expect_symbol(c->expect[rep->docs]) : "?",
                 mx_counts_total(&c->counts) ? c->symbol : "—", c->flink_symbol);
     }
-    fputs("</table>\n<ul>\n", f);
+    fputs("</table></div>\n<ul>\n", f);
     rt_err rc = RT_OK;
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++) {
         const mx_cell *c = &rep->cells[i];
@@ -249,8 +290,10 @@ static rt_err html_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) 
             fputs(" on Flink ", f);
             mx_put_xml(f, r[j].versions);
             if (r[j].reason[0]) {
+                char plain[sizeof r[j].reason];
+                mx_plain_ids(r[j].reason, plain, sizeof plain);
                 fputs(": ", f);
-                mx_put_xml(f, r[j].reason);
+                mx_put_xml(f, plain);
             }
             fputs("</li>\n", f);
         }
@@ -266,11 +309,11 @@ rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     assert(f != NULL);
     html_header(rep, f);
     html_table(rep, f);
+    html_legend(f);
     html_notes(rep, f);
     rt_err rc = html_flink(db, rep, f, e);
     if (rc == RT_OK) rc = mx_ownership_html(db, rep, f, e);
     if (rc != RT_OK) return rc;
-    html_legend(f);
     fputs("<h2>Observed against each expectation source</h2>\n", f);
     for (int s = 0; s < rep->n_sources; s++) html_source(rep, s, f);
     fputs("<h2>Benchmarks</h2>\n<p><code>make bench</code> writes beside this page: <a href=\"bench.md\">bench.md</a> "

@@ -169,7 +169,9 @@ static void md_result_line(const mx_result *r, FILE *f) {
     fputs(" | ", f);
     mx_put_md(f, r->versions[0] ? r->versions : "—");
     fprintf(f, " | %s | ", r->outcome);
-    mx_put_md(f, r->reason);
+    char plain[sizeof r->reason];
+    mx_plain_ids(r->reason, plain, sizeof plain);
+    mx_put_md(f, plain);
     fputs(" | ", f);
     fprintf(f, "%" PRIu64 " | ", r->seed);
     mx_put_md(f, r->digest);
@@ -250,8 +252,10 @@ static rt_err md_flink(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
             md_cell_label(rep, c, f);
             fprintf(f, ": %s, %s on %s", r[j].outcome, r[j].backend, r[j].versions);
             if (r[j].reason[0]) {
+                char plain[sizeof r[j].reason];
+                mx_plain_ids(r[j].reason, plain, sizeof plain);
                 fputs(": ", f);
-                mx_put_md(f, r[j].reason);
+                mx_put_md(f, plain);
             }
             /* The replay starts where the scenario started: the first backend and release. */
             int bl = (int)strcspn(r[j].backend, "-"), vl = (int)strcspn(r[j].versions, "-");

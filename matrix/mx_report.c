@@ -312,9 +312,12 @@ void mx_replay_command(const mx_result *r, char *buf, size_t cap) {
     mx_copy(backend, sizeof backend, r->backend);
     char *arrow = strstr(backend, "->");
     if (arrow != NULL) *arrow = '\0';
-    snprintf(buf, cap,
-             "snapsim scenario run scenarios/%s.json --kind %s --backend %s --seed %" PRIu64,
-             r->scenario, r->kind, backend, r->seed);
+    int n = snprintf(buf, cap,
+                     "snapsim scenario run scenarios/%s.json --kind %s --backend %s --seed %" PRIu64,
+                     r->scenario, r->kind, backend, r->seed);
+    /* A version pair names one variant of the scenario; quoted for "->". */
+    if (strstr(r->versions, "->") != NULL && n >= 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " --versions '%s'", r->versions);
 }
 
 void mx_anchor(const char *row, const char *kind, char *buf, size_t cap) {

@@ -63,6 +63,8 @@ typedef struct mx_report {
     int flink_cells;  /* cells real Flink ran */
     int flink_differ; /* of those, where the model's symbol differs */
     int *flink_order; /* the flink_cells indices into cells, disagreements first */
+    int has_bench;       /* the report directory holds bench.md (make bench) */
+    int has_restore_map; /* ... and coverage/restore-map.md (make coverage) */
 } mx_report;
 
 /* Reads the latest run; RT_ENOENT if the database holds no run. */
@@ -85,7 +87,8 @@ rt_err mx_cell_results_of(mx_db *db, int64_t run_id, const char *impl, const cha
                           const char *kind, mx_result **out, size_t *n, rt_error *e);
 
 /* "snapsim scenario run scenarios/<scenario>.json --kind K --backend B --seed N";
- * B is the backend the scenario starts on (before any "->"). */
+ * B is the backend the scenario starts on (before any "->"); a result of a
+ * version pair adds "--versions 'A->B'", the variant that produced it. */
 void mx_replay_command(const mx_result *r, char *buf, size_t cap);
 /* "backend-change-canonical": an anchor made of [a-z0-9-] only. */
 void mx_anchor(const char *row, const char *kind, char *buf, size_t cap);

@@ -63,3 +63,48 @@ void mx_put_csv(FILE *f, const char *s) {
     }
     fputc('"', f);
 }
+
+static int mx_hex_run(const char *s) {
+    int n = 0;
+    while ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')) n++;
+    return n;
+}
+
+/* A UUID (8-4-4-4-12 lowercase hex) starting at s, or 0. */
+static int mx_uuid_len(const char *s) {
+    static const int groups[] = {8, 4, 4, 4, 12};
+    int at = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g > 0 && s[at++] != '-') return 0;
+        if (mx_hex_run(s + at) < groups[g]) return 0;
+        at += groups[g];
+    }
+    return mx_hex_run(s + at - 12) == 12 ? at : 0;
+}
+
+void mx_plain_ids(const char *in, char *out, size_t cap) {
+    assert(in != NULL && out != NULL && cap > 0);
+    size_t o = 0;
+    int prev_hex = 0;
+    for (size_t i = 0; in[i] != '\0' && o + 1 < cap;) {
+        int run = prev_hex ? 0 : mx_hex_run(in + i);
+        int uuid = prev_hex ? 0 : mx_uuid_len(in + i);
+        const char *name = NULL;
+        size_t skip = 0;
+        if (uuid > 0) name = "<file-id>", skip = (size_t)uuid;
+        else if (run == 32) name = "<job-id>", skip = 32;
+        if (name != NULL) {
+            size_t len = strlen(name);
+            if (o + len >= cap) break;
+            memcpy(out + o, name, len);
+            o += len;
+            i += skip;
+            prev_hex = 0;
+            continue;
+        }
+        char ch = in[i++];
+        prev_hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        out[o++] = ch;
+    }
+    out[o] = '\0';
+}

@@ -3,6 +3,7 @@
 #ifndef MX_TEXT_H
 #define MX_TEXT_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Markdown table cell: backslash-escapes punctuation that would format or
@@ -15,5 +16,10 @@ void mx_put_md_code(FILE *f, const char *s);
 void mx_put_xml(FILE *f, const char *s);
 /* One RFC 4180 field: quoted (quotes doubled) when it holds , " CR or LF. */
 void mx_put_csv(FILE *f, const char *s);
+
+/* A reason for a person to read: each 32-hex id (Flink's job and
+ * checkpoint ids) becomes "<job-id>" and each UUID "<file-id>", so the
+ * reports show the same words on every run; out is always terminated. */
+void mx_plain_ids(const char *in, char *out, size_t cap);
 
 #endif

@@ -27,6 +27,30 @@ expect 0 "inspect of an intact snapshot" "$bin" inspect "$snap"
 victim=$(find "$snap" -type f ! -name _metadata | head -n 1)
 [ -n "$victim" ] && printf 'x' >> "$victim"
 expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
+# The HTML report: viewport, legend, links to the other outputs (bench.md
+# only when it is there), reasons without Flink's 32-hex ids, and a replay
+# command naming the version pair.
+mkdir -p "$tmp/scn" "$tmp/rep" && cp scenarios/downgrade.json "$tmp/scn/"
+touch "$tmp/rep/bench.md"
+expect 0 "matrix of one scenario" "$bin" matrix --jobs 1 --scenarios "$tmp/scn" --kind native --backend heap --db "$tmp/rep.db" --out "$tmp/rep"
+h="$tmp/rep/index.html"
+grep -q '<meta name="viewport" content="width=device-width' "$h" || { echo "cli: index.html has no viewport meta tag"; bad=1; }
+grep -q 'class="legend"><small>Legend: ✓' "$h" || { echo "cli: index.html has no legend of the symbols"; bad=1; }
+for l in guarantees.md results.csv results.json junit.xml bench.md; do
+    grep -q "<a href=\"$l\">" "$h" || { echo "cli: index.html does not link $l"; bad=1; }
+done
+grep -q 'href="coverage/restore-map.md"' "$h" && { echo "cli: index.html links a restore map that is not there"; bad=1; }
+if grep -Eq '[0-9a-f]{32}' "$h" "$tmp/rep/guarantees.md"; then
+    echo "cli: a report shows a 32-hex id: $(grep -Eo '.{60}[0-9a-f]{32}' "$h" "$tmp/rep/guarantees.md" | head -n 1)"; bad=1
+fi
+grep -q -- '--versions &#39;2.0.0-&gt;1.20.1&#39;' "$h" || { echo "cli: the replay command names no version pair"; bad=1; }
+grep -q 'answered' "$h" && { echo "cli: index.html still says 'answered'"; bad=1; }
+rm "$tmp/rep/bench.md"
+expect 0 "matrix render without bench.md" "$bin" matrix render "$tmp/rep.db" "$tmp/rep"
+grep -q 'href="bench.md"' "$h" && { echo "cli: index.html links bench.md that is not there"; bad=1; }
+expect 1 "scenario run --versions of one variant" "$bin" scenario run scenarios/downgrade.json --kind native --backend heap --versions '2.0.0->1.20.1'
+[ "$(wc -l < "$tmp/out")" -eq 1 ] && grep -q '2.0.0->1.20.1' "$tmp/out" || { echo "cli: --versions did not keep exactly its pair: $(head -c 300 "$tmp/out")"; bad=1; }
+expect 2 "scenario run --versions of no variant" "$bin" scenario run scenarios/downgrade.json --versions '9.9->9.8'
 # restore answers one line on stdout: what it restored and what the mode did.
 msp=$("$bin" take --kind native --backend heap --records 300 --out "$tmp/r" 2>/dev/null)
 expect 0 "restore in no-claim mode" "$bin" restore "$msp" --backend heap --records 100

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mx_text.h"
+
 #include "mx.h"
 #include "mx_cells.h"
 #include "mx_expect.h"
@@ -187,7 +189,7 @@ static void test_render_symbols(void) {
     snprintf(want, sizeof want, "<a id=\"%s\"></a>", ya);
     CU_ASSERT(contains(md, want));
     snprintf(want, sizeof want, "`snapsim scenario run scenarios/sc_%s.json --kind %s --backend "
-                                "rocksdb --seed 7`", yr, yk);
+                                "rocksdb --seed 7 --versions '1.15.0->1.16.0'`", yr, yk);
     CU_ASSERT(contains(md, want));
     CU_ASSERT(contains(md, WHEN));
     CU_ASSERT(contains(md, "4 results: 2 works, 2 rejected, 0 corrupted, 0 crashed"));
@@ -1022,6 +1024,21 @@ static void test_observed_matches_scenarios(void) {
 /* Real-Flink results sit beside the model's in one run: the model's cells
  * count only the model, the report counts Flink apart and lists the cell
  * where the two disagree first; an unknown impl is refused. */
+/* Reasons lose Flink's random ids, and nothing else. */
+static void test_plain_ids(void) {
+    char out[256];
+    mx_plain_ids("checkpoints/3b8323ccdc83a4e8180cc28bf6b730a7/chk-2/7a863166-5eb3-4f7b-9414-b54f1e5edfa8)",
+                 out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "checkpoints/<job-id>/chk-2/<file-id>)");
+    /* a digest (16 hex), a 33-hex run and a word ending in hex stay */
+    const char *keep = "digest d49598f855a372ee x3b8323ccdc83a4e8180cc28bf6b730a7 "
+                       "3b8323ccdc83a4e8180cc28bf6b730a7f";
+    mx_plain_ids(keep, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, keep);
+    mx_plain_ids("id 3b8323ccdc83a4e8180cc28bf6b730a7", out, 8);
+    CU_ASSERT_STRING_EQUAL(out, "id ");
+}
+
 static void test_flink_beside_model(void) {
     setup_dir();
     mx_db *db = open_db("m.db", 1);
@@ -1131,6 +1148,7 @@ int suite_matrix(void) {
         {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
         {"an unfinished run is discarded; bad values refused", test_run_lifecycle},
         {"real-Flink results beside the model's", test_flink_beside_model},
+        {"reasons shown without Flink's random ids", test_plain_ids},
         {"committed real-Flink results match the scenario set", test_observed_matches_scenarios},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)

@@ -38,6 +38,7 @@ typedef struct scenario_opts {
     sim_mutant mutant;
     uint64_t seed;
     int json;
+    const char *versions;
     runner_lane lane;
 } scenario_opts;
 
@@ -46,6 +47,9 @@ const cli_opt scenario_run_options[] = {
     CLI_STRING(scenario_opts, backend, "backend", "B", "only this backend, heap or rocksdb (default: both)"),
     CLI_U64(scenario_opts, seed, "seed", "N", 0, UINT64_MAX, "seed of the runs (default 1)"),
     CLI_FLAG(scenario_opts, json, "json", "one JSON object per result"),
+    CLI_STRING(scenario_opts, versions, "versions", "V",
+               "only the results of the version pair V, as the matrix's versions column spells it "
+               "(e.g. 1.15.4->1.16.3); every variant still runs"),
     CLI_STRING(scenario_opts, out, "out", "DIR", "keep the snapshot storage under DIR (default: in memory)"),
     CLI_STRING(scenario_opts, trace, "trace", "FILE", "write the JSONL trace to FILE"),
     CLI_INCLUDE(scenario_opts, mutant, sim_mutant, runner_mutant_option),
@@ -98,9 +102,13 @@ int cmd_scenario(int argc, char **argv) {
         return cli_usage_error("scenario: cannot write trace file %s", trace);
     }
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
-    int worst = CLI_EXIT_OK;
+    int worst = CLI_EXIT_OK, shown = 0;
     if (res && runner_run(&r, 1, 0, out, res, &e) == RT_OK) {
         for (int i = 0; i < r.n_combos; i++) {
+            if (so.versions && strcmp(res[i].versions, so.versions) != 0 &&
+                strncmp(res[i].reason, "scenario error: ", 16) != 0)
+                continue;
+            shown++;
             /* A mistake in the scenario itself is the user's input error. */
             if (strncmp(res[i].reason, "scenario error: ", 16) == 0) {
                 worst = cli_usage_error("%s", res[i].reason + 16);
@@ -114,7 +122,8 @@ int cmd_scenario(int argc, char **argv) {
     } else {
         worst = cli_report_error(&e);
     }
-    if (r.n_combos == 0) worst = cli_usage_error("scenario: no combination matches the filters");
+    if (r.n_combos == 0 || (so.versions && shown == 0 && worst == CLI_EXIT_OK))
+        worst = cli_usage_error("scenario: no combination matches the filters");
     free(res);
     if (r.trace) fclose(r.trace);
     runner_free(&r);
