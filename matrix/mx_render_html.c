@@ -316,10 +316,14 @@ rt_err mx_render_html(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
     if (rc != RT_OK) return rc;
     fputs("<h2>Observed against each expectation source</h2>\n", f);
     for (int s = 0; s < rep->n_sources; s++) html_source(rep, s, f);
-    fputs("<h2>Benchmarks</h2>\n<p><code>make bench</code> writes beside this page: <a href=\"bench.md\">bench.md</a> "
-          "(<a href=\"bench.json\">json</a>); plots: <a href=\"bench-size-time.svg\">time against state size per "
-          "kind</a>, <a href=\"bench-size-memory.svg\">memory against state size, parallelism and retained "
-          "checkpoints</a>, <a href=\"bench-scale.svg\">cost against records</a>.</p>\n", f);
+    if (rep->has_bench)
+        fputs("<h2>Benchmarks</h2>\n<p><code>make bench</code> wrote beside this page: <a href=\"bench.md\">bench.md</a> "
+              "(<a href=\"bench.json\">json</a>); plots: <a href=\"bench-size-time.svg\">time against state size per "
+              "kind</a>, <a href=\"bench-size-memory.svg\">memory against state size, parallelism and retained "
+              "checkpoints</a>, <a href=\"bench-scale.svg\">cost against records</a>.</p>\n", f);
+    else
+        fputs("<h2>Benchmarks</h2>\n<p>None beside this page: <code>make bench</code> writes bench.md, bench.json "
+              "and its plots here.</p>\n", f);
     fputs("<h2>Evidence</h2>\n", f);
     for (int i = 0; i < rep->n_cells && rc == RT_OK; i++)
         if (mx_counts_total(&rep->cells[i].counts) > 0)

@@ -30,7 +30,7 @@ expect 1 "inspect of a snapshot with a damaged file" "$bin" inspect "$snap"
 # The HTML report: viewport, legend, links to the other outputs (bench.md
 # only when it is there), reasons without Flink's 32-hex ids, and a replay
 # command naming the version pair.
-mkdir -p "$tmp/scn" "$tmp/rep" && cp scenarios/downgrade.json "$tmp/scn/"
+mkdir -p "$tmp/scn" "$tmp/rep" && cp scenarios/downgrade.json "$tmp/scn/" && ln -s "$PWD/scenarios/jobs" "$tmp/scn/jobs"
 touch "$tmp/rep/bench.md"
 expect 0 "matrix of one scenario" "$bin" matrix --jobs 1 --scenarios "$tmp/scn" --kind native --backend heap --db "$tmp/rep.db" --out "$tmp/rep"
 h="$tmp/rep/index.html"
