@@ -9,6 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double clock_ms(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+bench_watch bench_watch_start(void) {
+    bench_watch w = {clock_ms(CLOCK_MONOTONIC), clock_ms(CLOCK_PROCESS_CPUTIME_ID)};
+    return w;
+}
+
+void bench_watch_stop(const bench_watch *w, bench_sample *out) {
+    out->wall_ms = clock_ms(CLOCK_MONOTONIC) - w->wall;
+    out->cpu_ms = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - w->cpu;
+}
 
 static double metric_of(const bench_sample *s, bench_metric m) {
     switch (m) {

@@ -20,6 +20,14 @@ typedef struct bench_sample {
     uint64_t records; /* records the sources emitted while it ran */
 } bench_sample;
 
+/* A wall and CPU clock started before an operation; bench_watch_stop
+ * fills out's wall_ms and cpu_ms with what passed since. */
+typedef struct bench_watch {
+    double wall, cpu;
+} bench_watch;
+bench_watch bench_watch_start(void);
+void bench_watch_stop(const bench_watch *w, bench_sample *out);
+
 typedef struct bench_side {
     char label[64];
     int n;

@@ -30,28 +30,6 @@
 
 uint64_t bench_size_records(uint64_t mib) { return mib * 1024 * 1024 / BS_SST_BYTES_PER_RECORD; }
 
-/* ---- clocks ---- */
-
-static double now_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-typedef struct bs_watch {
-    double wall, cpu;
-} bs_watch;
-
-static bs_watch watch_start(void) {
-    bs_watch w = {now_ms(CLOCK_MONOTONIC), now_ms(CLOCK_PROCESS_CPUTIME_ID)};
-    return w;
-}
-
-static void watch_stop(const bs_watch *w, bench_sample *out) {
-    out->wall_ms = now_ms(CLOCK_MONOTONIC) - w->wall;
-    out->cpu_ms = now_ms(CLOCK_PROCESS_CPUTIME_ID) - w->cpu;
-}
-
 /* ---- files ---- */
 
 static rt_err make_dir(const char *path, rt_error *e) {
@@ -171,7 +149,7 @@ static rt_err measure_floor(const char *work, const char *floor, bench_size_poin
     if (buf == NULL) return RT_FAIL(e, RT_ENOMEM, "bench: no memory for the copy buffer");
     rt_err rc = make_dir(floor, e);
     char to[16][BS_PATH_MAX];
-    bs_watch w = watch_start();
+    bench_watch w = bench_watch_start();
     p->sst_bytes = p->sst_files = 0;
     for (int i = 0; rc == RT_OK && i < dbs.n; i++) {
         char name[16];
@@ -179,11 +157,11 @@ static rt_err measure_floor(const char *work, const char *floor, bench_size_poin
         rc = join(to[i], floor, name, e);
         if (rc == RT_OK) rc = copy_db(dbs.path[i], to[i], buf, &p->sst_bytes, &p->sst_files, &p->floor_copy.bytes, e);
     }
-    watch_stop(&w, &p->floor_copy);
+    bench_watch_stop(&w, &p->floor_copy);
     p->floor_copy.files = p->sst_files;
-    w = watch_start();
+    w = bench_watch_start();
     for (int i = 0; rc == RT_OK && i < dbs.n; i++) rc = open_db(to[i], e);
-    watch_stop(&w, &p->floor_open);
+    bench_watch_stop(&w, &p->floor_open);
     free(buf);
     remove_tree(floor);
     return rc;
@@ -229,9 +207,9 @@ static void ctx_close(bs_ctx *c) {
 
 static rt_err timed_snapshot(bs_ctx *c, sim_kind kind, bench_sample *out, char *dir, rt_error *e) {
     sim_stats before = *sim_run_stats(c->run);
-    bs_watch w = watch_start();
+    bench_watch w = bench_watch_start();
     rt_err rc = sim_run_snapshot(c->run, kind, "", dir, BS_PATH_MAX, e);
-    watch_stop(&w, out);
+    bench_watch_stop(&w, out);
     if (rc != RT_OK) {
         rt_error_prefix(e, "bench: %s snapshot: ", sim_kind_name(kind));
         return rc;
@@ -254,9 +232,9 @@ static rt_err timed_restore(bs_ctx *c, const char *dir, bench_sample *out, int *
     sim_run *run = NULL;
     rc = sim_run_create(&run, &cfg, e);
     if (rc == RT_OK) {
-        bs_watch w = watch_start();
+        bench_watch w = bench_watch_start();
         rc = sim_run_restore(run, dir, SIM_MODE_NO_CLAIM, 0, e);
-        watch_stop(&w, out);
+        bench_watch_stop(&w, out);
     }
     if (rc == RT_OK) rc = sim_run_verify(run, e);
     if (rc == RT_OK) (*verified)++;
@@ -270,9 +248,9 @@ static rt_err measure_load(bs_ctx *c, bench_size_point *p, rt_error *e) {
     rt_err rc = sim_run_create(&c->run, &c->cfg, e);
     if (rc != RT_OK) return rc;
     bench_sample s = {0};
-    bs_watch w = watch_start();
+    bench_watch w = bench_watch_start();
     rc = sim_run_records(c->run, p->records, e);
-    watch_stop(&w, &s);
+    bench_watch_stop(&w, &s);
     p->load_wall_ms = s.wall_ms;
     p->load_cpu_ms = s.cpu_ms;
     return rc;
@@ -332,11 +310,11 @@ static rt_err measure_mem(const char *root, uint64_t seed, bench_mem_point *m, r
     /* about 8 periodic checkpoints, so that `retained` of them are kept */
     c.cfg.interval_ms = sim_job_run_ms(&c.cfg.job, m->records) / 8 + 1;
     bench_sample s = {0};
-    bs_watch w = watch_start();
+    bench_watch w = bench_watch_start();
     rc = sim_run_create(&c.run, &c.cfg, e);
     if (rc == RT_OK) rc = sim_run_records(c.run, m->records, e);
     if (rc == RT_OK) rc = sim_run_snapshot(c.run, SIM_KIND_NATIVE, "", dir, sizeof dir, e);
-    watch_stop(&w, &s);
+    bench_watch_stop(&w, &s);
     m->wall_ms = s.wall_ms;
     ctx_close(&c);
     return rc;

@@ -58,28 +58,6 @@ typedef struct bench {
 enum { CMP_SP_ROCKS, CMP_SP_HEAP, CMP_RS_ROCKS, CMP_RS_HEAP, CMP_CP_INCR, CMP_CP_HEAP_FULL, CMP_CP_HEAP_INCR,
        CMP_COUNT };
 
-/* ---- clocks ---- */
-
-static double clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-typedef struct stopwatch {
-    double wall, cpu;
-} stopwatch;
-
-static stopwatch sw_start(void) {
-    stopwatch s = {clock_ms(CLOCK_MONOTONIC), clock_ms(CLOCK_PROCESS_CPUTIME_ID)};
-    return s;
-}
-
-static void sw_stop(const stopwatch *s, bench_sample *out) {
-    out->wall_ms = clock_ms(CLOCK_MONOTONIC) - s->wall;
-    out->cpu_ms = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - s->cpu;
-}
-
 /* ---- directories ---- */
 
 static rt_err make_dir(const char *path, rt_error *e) {
@@ -184,10 +162,10 @@ static void run_close(brun *r) {
 }
 
 static rt_err run_load(bench *b, brun *r, rt_error *e) {
-    stopwatch sw = sw_start();
+    bench_watch sw = bench_watch_start();
     bench_sample s;
     rt_err rc = sim_run_records(r->run, b->o.records, e);
-    sw_stop(&sw, &s);
+    bench_watch_stop(&sw, &s);
     if (rc != RT_OK) {
         rt_error_prefix(e, "bench: loading %s: ", r->label);
         return rc;
@@ -200,9 +178,9 @@ static rt_err run_load(bench *b, brun *r, rt_error *e) {
 /* Times one sim_run_snapshot call; bytes and files from sim_run_stats. */
 static rt_err timed_snapshot(brun *r, sim_kind kind, bench_sample *out, char *dir, size_t cap, rt_error *e) {
     sim_stats before = *sim_run_stats(r->run);
-    stopwatch sw = sw_start();
+    bench_watch sw = bench_watch_start();
     rt_err rc = sim_run_snapshot(r->run, kind, "", dir, cap, e);
-    sw_stop(&sw, out);
+    bench_watch_stop(&sw, out);
     if (rc != RT_OK) {
         rt_error_prefix(e, "bench: %s %s snapshot: ", r->label, sim_kind_name(kind));
         return rc;
@@ -229,9 +207,9 @@ static rt_err timed_restore(bench *b, const brun *src, const char *dir, int veri
     sim_run *run = NULL;
     rc = sim_run_create(&run, &cfg, e);
     if (rc == RT_OK) {
-        stopwatch sw = sw_start();
+        bench_watch sw = bench_watch_start();
         rc = sim_run_restore(run, dir, SIM_MODE_NO_CLAIM, 0, e);
-        sw_stop(&sw, out);
+        bench_watch_stop(&sw, out);
         out->records = 0;
     }
     if (rc == RT_OK && verify) {
@@ -522,12 +500,12 @@ static rt_err scale_run(bench *b, int i, uint64_t records, bench_scale_point *p,
     cfg.work_dir = work_dir;
     sim_run *run = NULL;
     char dir[512];
-    stopwatch sw = sw_start();
+    bench_watch sw = bench_watch_start();
     bench_sample s;
     rc = sim_run_create(&run, &cfg, e);
     if (rc == RT_OK) rc = sim_run_records(run, records, e);
     if (rc == RT_OK) rc = sim_run_snapshot(run, SIM_KIND_NATIVE, "", dir, sizeof dir, e);
-    sw_stop(&sw, &s);
+    bench_watch_stop(&sw, &s);
     if (rc == RT_OK) {
         const sim_stats *st = sim_run_stats(run);
         p->records = records;
@@ -776,7 +754,7 @@ int cmd_bench(int argc, char **argv) {
     if (rc) return rc;
     rt_error e;
     rt_error_clear(&e);
-    double t0 = clock_ms(CLOCK_MONOTONIC);
+    bench_watch total = bench_watch_start();
     /* The report directory first: a bad --out fails before the long part. */
     if (make_dir(b.o.out, &e) != RT_OK || make_root(&b, &e) != RT_OK) return cli_report_error(&e);
     gather_facts(&b);
@@ -786,7 +764,9 @@ int cmd_bench(int argc, char **argv) {
             b.o.quick ? "quick" : "full", b.o.keys, b.o.records, b.o.reps, b.o.warmup, b.root, b.facts.tmp_fs);
     rt_err err = bench_all(&b, cmp, &e);
     if (err == RT_OK) check_results(&b, cmp);
-    b.facts.total_s = (clock_ms(CLOCK_MONOTONIC) - t0) / 1e3;
+    bench_sample spent;
+    bench_watch_stop(&total, &spent);
+    b.facts.total_s = spent.wall_ms / 1e3;
     if (b.o.keep)
         fprintf(stderr, "bench: kept the temporary files in %s\n", b.root);
     else
