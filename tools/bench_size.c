@@ -227,20 +227,28 @@ static rt_err timed_restore(bs_ctx *c, const char *dir, bench_sample *out, int *
     rt_err rc = join(work, c->root, name, e);
     if (rc == RT_OK) rc = make_dir(work, e);
     if (rc != RT_OK) return rc;
-    sim_config cfg = c->cfg;
-    cfg.work_dir = work;
+    rc = bench_restore_timed(&c->cfg, work, dir, 1, out, verified, e);
+    if (rc != RT_OK) rt_error_prefix(e, "bench: restoring %s: ", dir);
+    remove_tree(work);
+    return rc;
+}
+
+rt_err bench_restore_timed(const sim_config *cfg, const char *work, const char *dir, int verify, bench_sample *out,
+                           int *verified, rt_error *e) {
+    sim_config run_cfg = *cfg;
+    run_cfg.work_dir = work;
     sim_run *run = NULL;
-    rc = sim_run_create(&run, &cfg, e);
+    rt_err rc = sim_run_create(&run, &run_cfg, e);
     if (rc == RT_OK) {
         bench_watch w = bench_watch_start();
         rc = sim_run_restore(run, dir, SIM_MODE_NO_CLAIM, 0, e);
         bench_watch_stop(&w, out);
     }
-    if (rc == RT_OK) rc = sim_run_verify(run, e);
-    if (rc == RT_OK) (*verified)++;
-    if (rc != RT_OK) rt_error_prefix(e, "bench: restoring %s: ", dir);
+    if (rc == RT_OK && verify) {
+        rc = sim_run_verify(run, e);
+        if (rc == RT_OK) (*verified)++;
+    }
     sim_run_destroy(run);
-    remove_tree(work);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include "bench_report.h"
 #include "rt_err.h"
+#include "sim_engine.h"
 
 #define BENCH_SIZES_MAX 6
 #define BENCH_MEM_POINTS_MAX 12
@@ -52,6 +53,13 @@ typedef struct bench_sizes {
     int n_mem;
     bench_mem_point mem[BENCH_MEM_POINTS_MAX];
 } bench_sizes;
+
+/* Restores dir into a fresh run of cfg whose work directory is work,
+ * timing sim_run_restore into out's wall_ms/cpu_ms; with verify, the run
+ * is then checked against the oracle (not timed) and *verified counts it.
+ * Both benches' restores (cmd_bench.c and this one). */
+rt_err bench_restore_timed(const sim_config *cfg, const char *work, const char *dir, int verify, bench_sample *out,
+                           int *verified, rt_error *e);
 
 /* Records of the payload job that make about mib MiB of SST bytes. */
 uint64_t bench_size_records(uint64_t mib);

@@ -202,22 +202,11 @@ static rt_err timed_restore(bench *b, const brun *src, const char *dir, int veri
     rt_err rc = sub_dir(b, name, work, sizeof work, e);
     if (rc == RT_OK) rc = snapshot_bytes(src->store, dir, &out->bytes, &out->files, e);
     if (rc != RT_OK) return rc;
-    sim_config cfg = src->cfg;
-    cfg.work_dir = work;
-    sim_run *run = NULL;
-    rc = sim_run_create(&run, &cfg, e);
-    if (rc == RT_OK) {
-        bench_watch sw = bench_watch_start();
-        rc = sim_run_restore(run, dir, SIM_MODE_NO_CLAIM, 0, e);
-        bench_watch_stop(&sw, out);
-        out->records = 0;
-    }
-    if (rc == RT_OK && verify) {
-        rc = sim_run_verify(run, e);
-        if (rc == RT_OK) b->facts.n_verified++;
-    }
+    int verified = 0;
+    out->records = 0;
+    rc = bench_restore_timed(&src->cfg, work, dir, verify, out, &verified, e);
+    b->facts.n_verified += verified;
     if (rc != RT_OK) rt_error_prefix(e, "bench: restoring %s into %s: ", dir, src->cfg.backend);
-    sim_run_destroy(run);
     rmdir(work);
     return rc;
 }
