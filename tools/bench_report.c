@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "rt_storage.h"
 
 static double clock_ms(clockid_t id) {
     struct timespec ts;
@@ -470,4 +473,14 @@ rt_err bench_write_scale_svg(const char *path, const bench_scale *sc, rt_error *
     }
     if (fclose(f) != 0) return io_fail(e, path, "close");
     return RT_OK;
+}
+
+void bench_remove_tree(const char *dir) {
+    rt_store *s = NULL;
+    rt_error e;
+    if (rt_store_open_dir(&s, dir, 0, &e) == RT_OK) {
+        rt_store_delete_tree(s, "", &e);
+        rt_store_close(s);
+    }
+    rmdir(dir);
 }

@@ -28,6 +28,10 @@ typedef struct bench_watch {
 bench_watch bench_watch_start(void);
 void bench_watch_stop(const bench_watch *w, bench_sample *out);
 
+/* Removes a bench's scratch tree through the sandboxed store (as
+ * session_close does). */
+void bench_remove_tree(const char *dir);
+
 typedef struct bench_side {
     char label[64];
     int n;

@@ -44,15 +44,6 @@ static rt_err join(char *out, const char *a, const char *b, rt_error *e) {
     return RT_OK;
 }
 
-static void remove_tree(const char *dir) {
-    rt_store *s = NULL;
-    rt_error e;
-    if (rt_store_open_dir(&s, dir, 0, &e) == RT_OK) {
-        rt_store_delete_tree(s, "", &e);
-        rt_store_close(s);
-    }
-    rmdir(dir);
-}
 
 /* Copies one file with plain read/write: the floor of any upload. */
 static rt_err copy_file(const char *from, const char *to, uint8_t *buf, uint64_t *bytes, rt_error *e) {
@@ -163,7 +154,7 @@ static rt_err measure_floor(const char *work, const char *floor, bench_size_poin
     for (int i = 0; rc == RT_OK && i < dbs.n; i++) rc = open_db(to[i], e);
     bench_watch_stop(&w, &p->floor_open);
     free(buf);
-    remove_tree(floor);
+    bench_remove_tree(floor);
     return rc;
 }
 
@@ -202,7 +193,7 @@ static void ctx_close(bs_ctx *c) {
     c->run = NULL;
     if (c->store) rt_store_close(c->store);
     c->store = NULL;
-    remove_tree(c->root);
+    bench_remove_tree(c->root);
 }
 
 static rt_err timed_snapshot(bs_ctx *c, sim_kind kind, bench_sample *out, char *dir, rt_error *e) {
@@ -229,7 +220,7 @@ static rt_err timed_restore(bs_ctx *c, const char *dir, bench_sample *out, int *
     if (rc != RT_OK) return rc;
     rc = bench_restore_timed(&c->cfg, work, dir, 1, out, verified, e);
     if (rc != RT_OK) rt_error_prefix(e, "bench: restoring %s: ", dir);
-    remove_tree(work);
+    bench_remove_tree(work);
     return rc;
 }
 

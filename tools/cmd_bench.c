@@ -82,16 +82,6 @@ static rt_err sub_dir(const bench *b, const char *name, char *out, size_t cap, r
     return make_dir(out, e);
 }
 
-/* Removes a whole tree through the sandboxed store (as session_close does). */
-static void remove_tree(const char *dir) {
-    rt_store *s = NULL;
-    rt_error e;
-    if (rt_store_open_dir(&s, dir, 0, &e) == RT_OK) {
-        rt_store_delete_tree(s, "", &e);
-        rt_store_close(s);
-    }
-    rmdir(dir);
-}
 
 /* Bytes in the regular files under dir (a local RocksDB directory). */
 static uint64_t tree_bytes(const char *dir) {
@@ -509,8 +499,8 @@ static rt_err scale_run(bench *b, int i, uint64_t records, bench_scale_point *p,
     sim_run_destroy(run);
     rt_store_close(store);
     if (rc == RT_OK) tree_count(store_dir, &p->bytes_kept, &p->files_kept);
-    remove_tree(store_dir);
-    remove_tree(work_dir);
+    bench_remove_tree(store_dir);
+    bench_remove_tree(work_dir);
     if (rc != RT_OK) rt_error_prefix(e, "bench: scale run of %" PRIu64 " records: ", records);
     return rc;
 }
@@ -759,7 +749,7 @@ int cmd_bench(int argc, char **argv) {
     if (b.o.keep)
         fprintf(stderr, "bench: kept the temporary files in %s\n", b.root);
     else
-        remove_tree(b.root);
+        bench_remove_tree(b.root);
     if (err != RT_OK) return cli_report_error(&e);
     char md[700], js[700];
     if (write_reports(&b, cmp, md, js, sizeof md, &e) != RT_OK) return cli_report_error(&e);
