@@ -215,8 +215,24 @@ drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char 
         }
     }
     fl_server *s = &p->s[i];
-    s->uses++;
     int r = drv_fl_read(s->from, buf, cap, len, deadline, 1);
+    if (r == 0 && *len == 0 && s->uses > 0) {
+        /* A JVM that served before and ends without a byte of this answer
+         * ended between commands (Launcher.serve ends after a command whose
+         * MiniCluster did not close, and can still look alive when this one
+         * is sent): the command once more, on a fresh JVM. */
+        server_end(p, i, NULL);
+        i = server_start(p, java, jar, err_log, why, why_cap);
+        if (i < 0) return DRV_FL_ERROR;
+        s = &p->s[i];
+        if (write_all(s->to, line, (size_t)n) != 0) {
+            server_end(p, i, status);
+            snprintf(why, why_cap, "the runner JVM ended before its first command (see %s)", err_log);
+            return DRV_FL_DIED;
+        }
+        r = drv_fl_read(s->from, buf, cap, len, deadline, 1);
+    }
+    s->uses++;
     buf[*len] = '\0';
     if (r != 0) {
         server_end(p, i, status);
