@@ -41,7 +41,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +52,6 @@
 #include "drv_internal.h"
 #include "rt_storage.h"
 
-extern char **environ;
 
 #define FL_SPLITS 4          /* the runner's --splits default, as the model's default job */
 #define FL_MAX_ARGS 48
@@ -210,33 +208,6 @@ static rt_err fl_job_fields(fl_ctx *c, json_t *step, fl_job *job, rt_error *e) {
 
 /* ---- the JVM ---- */
 
-/* Starts `java -jar jar args...` with stdout into a pipe (*fd) and stderr
- * into err_log; 0, or -1 with why filled. */
-static int spawn_jvm(const char *java, const char *const *args, const char *err_log, pid_t *pid, int *fd, char *why,
-                     size_t why_cap) {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) {
-        snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
-        return -1;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    int rc = posix_spawnp(pid, java, &fa, NULL, (char *const *)args, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
-        snprintf(why, why_cap, "cannot start %s: %s", java, strerror(rc));
-        return -1;
-    }
-    *fd = pipefd[0];
-    return 0;
-}
-
 /* One runner command in a fresh JVM: its stdout until it closes. */
 static drv_fl_call one_shot(fl_ctx *c, const char *jar, const char *const *cmd, double deadline, const char *err_log,
                             char *buf, size_t cap, size_t *len, int *status, char *why, size_t why_cap) {
@@ -249,7 +220,7 @@ static drv_fl_call one_shot(fl_ctx *c, const char *jar, const char *const *cmd, 
     args[n] = NULL;
     pid_t pid;
     int fd;
-    if (spawn_jvm(c->o->java, args, err_log, &pid, &fd, why, why_cap) != 0) return DRV_FL_ERROR;
+    if (drv_fl_spawn(c->o->java, args, err_log, &pid, NULL, &fd, why, why_cap) != 0) return DRV_FL_ERROR;
     int timed_out = drv_fl_read(fd, buf, cap, len, deadline, 0) != 0;
     close(fd);
     if (timed_out) kill(pid, SIGKILL);

@@ -103,49 +103,64 @@ void drv_flink_pool_free(drv_flink_pool *p) {
     free(p);
 }
 
-static int server_start(drv_flink_pool *p, const char *java, const char *jar, const char *err_log, char *why,
-                        size_t why_cap) {
-    if (p->n == FL_POOL_MAX) server_end(p, 0, NULL);
-    int in[2], out[2];
-    if (pipe(in) != 0) {
+int drv_fl_spawn(const char *java, const char *const *args, const char *err_log, pid_t *pid, int *to, int *from,
+                 char *why, size_t why_cap) {
+    int in[2] = {-1, -1}, out[2];
+    if (pipe(out) != 0) {
         snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
         return -1;
     }
-    if (pipe(out) != 0) {
+    if (to != NULL && pipe(in) != 0) {
         snprintf(why, why_cap, "cannot make a pipe: %s", strerror(errno));
-        close(in[0]);
-        close(in[1]);
+        close(out[0]);
+        close(out[1]);
         return -1;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+    if (to != NULL) {
+        posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+        posix_spawn_file_actions_addclose(&fa, in[1]);
+    } else {
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    }
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_addclose(&fa, out[0]);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const char *args[] = {java, "-jar", jar, "serve", NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, java, &fa, NULL, (char *const *)args, environ);
+    int rc = posix_spawnp(pid, java, &fa, NULL, (char *const *)args, environ);
     posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
     close(out[1]);
+    if (to != NULL) close(in[0]);
     if (rc != 0) {
-        close(in[1]);
         close(out[0]);
+        if (to != NULL) close(in[1]);
         snprintf(why, why_cap, "cannot start %s: %s", java, strerror(rc));
         return -1;
     }
-    /* the other serving JVMs must not inherit this one's pipes */
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    /* other JVMs started later must not inherit this one's pipes */
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    if (to != NULL) {
+        fcntl(in[1], F_SETFD, FD_CLOEXEC);
+        *to = in[1];
+    }
+    *from = out[0];
+    return 0;
+}
+
+static int server_start(drv_flink_pool *p, const char *java, const char *jar, const char *err_log, char *why,
+                        size_t why_cap) {
+    if (p->n == FL_POOL_MAX) server_end(p, 0, NULL);
+    const char *args[] = {java, "-jar", jar, "serve", NULL};
+    pid_t pid;
+    int to, from;
+    if (drv_fl_spawn(java, args, err_log, &pid, &to, &from, why, why_cap) != 0) return -1;
     fl_server *s = &p->s[p->n++];
     memset(s, 0, sizeof *s);
     snprintf(s->jar, sizeof s->jar, "%s", jar);
     snprintf(s->err_log, sizeof s->err_log, "%s", err_log);
     s->pid = pid;
-    s->to = in[1];
-    s->from = out[0];
+    s->to = to;
+    s->from = from;
     return p->n - 1;
 }
 
@@ -194,6 +209,19 @@ static int write_all(int fd, const char *b, size_t n) {
     return 0;
 }
 
+/* The command on a fresh JVM of jar: DRV_FL_ANSWER with *i its server (the
+ * answer still to be read), DRV_FL_ERROR (none could start) or DRV_FL_DIED
+ * (it ended before taking the command; *status its wait status). */
+static drv_fl_call send_fresh(drv_flink_pool *p, const char *java, const char *jar, const char *err_log,
+                              const char *line, size_t n, int *i, int *status, char *why, size_t why_cap) {
+    *i = server_start(p, java, jar, err_log, why, why_cap);
+    if (*i < 0) return DRV_FL_ERROR;
+    if (write_all(p->s[*i].to, line, n) == 0) return DRV_FL_ANSWER;
+    server_end(p, *i, status);
+    snprintf(why, why_cap, "the runner JVM ended before its first command (see %s)", err_log);
+    return DRV_FL_DIED;
+}
+
 drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char *jar, const char *const *args,
                                 double deadline, const char *err_log, char *buf, size_t cap, size_t *len,
                                 int *status, char *why, size_t why_cap) {
@@ -206,13 +234,8 @@ drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char 
     if (i < 0 || write_all(p->s[i].to, line, (size_t)n) != 0) {
         /* none, or it died since its last answer: a fresh one */
         if (i >= 0) server_end(p, i, NULL);
-        i = server_start(p, java, jar, err_log, why, why_cap);
-        if (i < 0) return DRV_FL_ERROR;
-        if (write_all(p->s[i].to, line, (size_t)n) != 0) {
-            server_end(p, i, status);
-            snprintf(why, why_cap, "the runner JVM ended before its first command (see %s)", err_log);
-            return DRV_FL_DIED;
-        }
+        drv_fl_call c = send_fresh(p, java, jar, err_log, line, (size_t)n, &i, status, why, why_cap);
+        if (c != DRV_FL_ANSWER) return c;
     }
     fl_server *s = &p->s[i];
     int r = drv_fl_read(s->from, buf, cap, len, deadline, 1);
@@ -222,14 +245,9 @@ drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char 
          * MiniCluster did not close, and can still look alive when this one
          * is sent): the command once more, on a fresh JVM. */
         server_end(p, i, NULL);
-        i = server_start(p, java, jar, err_log, why, why_cap);
-        if (i < 0) return DRV_FL_ERROR;
+        drv_fl_call c = send_fresh(p, java, jar, err_log, line, (size_t)n, &i, status, why, why_cap);
+        if (c != DRV_FL_ANSWER) return c;
         s = &p->s[i];
-        if (write_all(s->to, line, (size_t)n) != 0) {
-            server_end(p, i, status);
-            snprintf(why, why_cap, "the runner JVM ended before its first command (see %s)", err_log);
-            return DRV_FL_DIED;
-        }
         r = drv_fl_read(s->from, buf, cap, len, deadline, 1);
     }
     s->uses++;

@@ -5,6 +5,7 @@
 #define DRV_INTERNAL_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "drv_flink.h"
 #include "drv_scenario.h"
@@ -28,6 +29,11 @@ rt_err drv_flink_run(const drv_scn *s, sim_kind kind, const char *backend, int v
  * the deadline passed, else 0 (drv_flink_pool.c). */
 double drv_fl_now(void);
 int drv_fl_read(int fd, char *buf, size_t cap, size_t *len, double deadline, int line);
+/* Starts java with args (args[0] is java), stderr into err_log, stdout into
+ * a pipe (*from); stdin from a pipe (*to) when to is not NULL, else from
+ * /dev/null. Both ends are close-on-exec. 0, or -1 with why filled. */
+int drv_fl_spawn(const char *java, const char *const *args, const char *err_log, pid_t *pid, int *to, int *from,
+                 char *why, size_t why_cap);
 
 /* One command on the serving JVM of jar (started when there is none, its
  * stderr into err_log): DRV_FL_ANSWER with the answer line in buf (*len
