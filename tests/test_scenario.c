@@ -4,6 +4,7 @@
  * every retained file after each subsumption, steps allowed to fail, the
  * kinds a scenario runs for. */
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "drv_flink.h"
 #include "drv_scenario.h"
+#include "runner.h"
 #include "test_util.h"
 
 static char work[512];
@@ -345,6 +347,41 @@ static void test_flink_serving_jvm(void) {
     fake_pool = NULL;
 }
 
+/* matrix --keep-runs: a lane run whose result is not works keeps its
+ * directory (the runner's logs and snapshots); one that works leaves none. */
+static void test_flink_runs_kept(void) {
+    char path[600], java[600], keep[600], kept[1200];
+    write_file("kept.json", "{\"name\":\"kept\",\"row\":\"relocatable\",\"steps\":["
+                            "{\"op\":\"start\",\"backend\":\"heap\"},{\"op\":\"run\",\"records\":400},"
+                            "{\"op\":\"snapshot\",\"kind\":\"canonical\"},{\"op\":\"restore\",\"backend\":\"heap\"},"
+                            "{\"op\":\"check\"}]}");
+    snprintf(path, sizeof path, "%s/kept.json", work);
+    snprintf(keep, sizeof keep, "%s/keep", work);
+    snprintf(kept, sizeof kept, "%s/snapsim-kept-canonical-heap-v0", keep);
+    CU_ASSERT_EQUAL_FATAL(mkdir(keep, 0755), 0);
+    drv_flink_opts o;
+    fake_runner(&o, java, sizeof java);
+    for (int round = 0; round < 2; round++) {
+        write_file("facts.json", round == 0 ? "{\"outcome\":\"crashed\",\"exception\":\"java.io.IOException\","
+                                              "\"message\":\"x\"}\n"
+                                            : "{\"outcome\":\"works\"}\n");
+        runner r;
+        rt_error e;
+        const char *paths[] = {path};
+        CU_ASSERT_EQUAL_FATAL(runner_load(&r, paths, 1, &e), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(runner_expand(&r, "canonical", "heap", 0, 1, &e), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(r.n_combos, 1);
+        r.flink = &o;
+        r.keep_runs = keep;
+        mx_result res;
+        CU_ASSERT_EQUAL(runner_run(&r, 1, 0, NULL, &res, &e), RT_OK);
+        CU_ASSERT_STRING_EQUAL(res.outcome, round == 0 ? "crashed" : "works");
+        if (round == 0) CU_ASSERT_EQUAL(rmdir(kept) != 0 && errno == ENOTEMPTY, 1); /* kept, not empty */
+        if (round == 1) CU_ASSERT_NOT_EQUAL(access(kept, F_OK), 0);
+        runner_free(&r);
+    }
+}
+
 /* A discard that deletes shared files later checkpoints still use is seen
  * at the step whose checkpoints subsumed them (a run), not only at the
  * next check or failover; without the mutant the cell works. */
@@ -581,6 +618,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "real-Flink lane: checks and failovers of one restored job are holds of one JVM", test_flink_failover_holds) ||
         !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
         !CU_add_test(s, "real-Flink lane: steps go to a serving JVM per release, fresh after a failure", test_flink_serving_jvm) ||
+        !CU_add_test(s, "real-Flink lane: --keep-runs keeps the run directory of a result that is not works", test_flink_runs_kept) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||
         !CU_add_test(s, "a scenario may name its kinds", test_kinds) ||

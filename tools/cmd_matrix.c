@@ -1,12 +1,14 @@
 /* cmd_matrix: `snapsim matrix` runs every scenario, records the results
  * in the SQLite matrix and renders the reports; `diff` and `merge`. */
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -86,6 +88,7 @@ typedef struct matrix_opts {
     const char *observed_out; /* flink: write this run's results there as data */
     runner_lane lane;
     const char *kind, *backend; /* filters */
+    const char *keep_runs;
 } matrix_opts;
 
 static int parse_started(void *target, const char *value) {
@@ -110,12 +113,14 @@ const cli_opt matrix_options[] = {
     CLI_STRING(matrix_opts, observed, "observed", "DIR", "real-Flink results shown beside the model's\n(default matrix/observed)"),
     CLI_INCLUDE(matrix_opts, lane, runner_lane, runner_lane_options),
     CLI_STRING(matrix_opts, observed_out, "observed-out", "FILE", "with --impl flink: write the results there as data"),
+    CLI_STRING(matrix_opts, keep_runs, "keep-runs", "DIR",
+               "run under DIR and keep the run directory (snapshots,\nJVM logs) of every result neither works nor skipped"),
     CLI_END,
 };
 
 static int parse(matrix_opts *o, int argc, char **argv) {
     *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", NULL, 2, 1, {0, 1},
-                       "matrix/observed", NULL, {0}, NULL, NULL};
+                       "matrix/observed", NULL, {0}, NULL, NULL, NULL};
     runner_lane_defaults(&o->lane);
     int first = 0;
     int rc = cli_parse(matrix_options, o, argc, argv, "matrix", &first);
@@ -265,14 +270,19 @@ int cmd_matrix(int argc, char **argv) {
     rt_error_clear(&e);
     /* A database we cannot use is found before minutes of running. */
     mx_db *probe = NULL;
+    int existed = access(o.db, F_OK) == 0;
     if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
     mx_close(probe);
+    if (!existed) unlink(o.db); /* a run that fails leaves no empty database */
+    if (o.keep_runs && mkdir(o.keep_runs, 0755) != 0 && errno != EEXIST)
+        return cli_usage_error("matrix: cannot make --keep-runs %s: %s", o.keep_runs, strerror(errno));
     if (runner_load_dir(&r, o.scenarios, &e) != RT_OK ||
         runner_expand(&r, o.kind, o.backend, o.shard.i, o.shard.n, &e) != RT_OK) {
         runner_free(&r);
         return cli_report_error(&e);
     }
     r.seed = o.seed;
+    r.keep_runs = o.keep_runs;
     if (o.lane.flink) r.flink = &o.lane.fo;
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
     struct timespec t0, t1;

@@ -158,6 +158,18 @@ static void copy_ownership(const drv_scn_result *sr, mx_result *res) {
     }
 }
 
+/* Where combination i runs under --keep-runs (its name holds "snapsim-",
+ * which cli_remove_tree asks of what it removes). */
+static void kept_path(const runner *r, int i, char *buf, size_t cap) {
+    const runner_combo *c = &r->combos[i];
+    snprintf(buf, cap, "%s/snapsim-%s-%s-%s-v%d", r->keep_runs, drv_scn_name(r->scns[c->scenario]),
+             sim_kind_name(c->kind), c->backend, c->variant);
+}
+
+static int kept(const mx_result *res) {
+    return strcmp(res->outcome, "works") != 0 && strcmp(res->outcome, "skipped") != 0;
+}
+
 static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
     const runner_combo *c = &r->combos[i];
     const drv_scn *s = r->scns[c->scenario];
@@ -167,7 +179,8 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
     snprintf(res->guarantee, sizeof res->guarantee, "%s", drv_scn_row(s));
     snprintf(res->kind, sizeof res->kind, "%s", sim_kind_name(c->kind));
     res->seed = r->seed;
-    if (cli_work_dir(work, sizeof work, "matrix") != 0) {
+    if (r->keep_runs) kept_path(r, i, work, sizeof work);
+    if (r->keep_runs ? cli_fresh_dir(work) != 0 : cli_work_dir(work, sizeof work, "matrix") != 0) {
         snprintf(res->outcome, sizeof res->outcome, "crashed");
         snprintf(res->reason, sizeof res->reason, "cannot make a work directory: %s", strerror(errno));
         return;
@@ -195,13 +208,19 @@ static void run_one(runner *r, int i, const char *out_dir, mx_result *res) {
         copy_ownership(&sr, res);
     }
     if (res->backend[0] == '\0') snprintf(res->backend, sizeof res->backend, "%s", c->backend);
-    cli_remove_tree(work);
+    if (r->keep_runs == NULL || !kept(res)) cli_remove_tree(work);
+    else rmdir(work); /* an empty one (the model's) is no evidence */
 }
 
 static void progress_line(const runner *r, int i, int done, const mx_result *res) {
-    fprintf(stderr, "[%d/%d] %-22s %-9s %-14s %-18s %s\n", done, r->n_combos, res->scenario, res->kind,
-            res->backend, res->versions, res->outcome);
-    (void)i;
+    char where[600] = "";
+    char dir[540];
+    if (r->keep_runs && kept(res)) {
+        kept_path(r, i, dir, sizeof dir);
+        if (access(dir, F_OK) == 0) snprintf(where, sizeof where, "  (run kept in %s)", dir);
+    }
+    fprintf(stderr, "[%d/%d] %-22s %-9s %-14s %-18s %s%s\n", done, r->n_combos, res->scenario, res->kind,
+            res->backend, res->versions, res->outcome, where);
 }
 
 /* The lane keeps a serving JVM per release for the process's steps (unless

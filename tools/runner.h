@@ -29,6 +29,7 @@ typedef struct runner {
     sim_mutant mutant;
     FILE *trace; /* JSONL trace of every combination (in-process runs only) */
     const drv_flink_opts *flink; /* non-NULL: the real-Flink lane instead of the model */
+    const char *keep_runs; /* non-NULL: runs go under it, and those neither works nor skipped stay */
 } runner;
 
 /* Which implementation runs the scenarios: --impl model|flink, --release,
