@@ -7,7 +7,9 @@
 # scenarios it names, with its release and filter; its results replace
 # matrix/observed/FILE (written to FILE.new first, moved into place only when
 # the run finished). Progress on stderr (each run's matrix prints a line per
-# result); the time of each run and of the whole lane at the end.
+# result); the time of each run and of the whole lane at the end. A result
+# other than works or skipped keeps its run directory (the JVMs' logs, the
+# snapshots) under DIR/FILE.runs/.
 # Exit status: 0 every run finished, 1 a run failed (its file is left as it
 # was), 2 a usage error. The runner jars must have been built
 # (conformance/build.sh; `make conformance` does both). SNAPSIM names the
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
         --jobs) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
         --only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
         --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "conformance.sh: unknown argument '$1'" >&2; usage ;;
     esac
 done
@@ -40,7 +42,7 @@ while IFS=$'\t' read -r file release filter scenarios; do
     [ -z "$only" ] || [[ ",$only," == *",$file,"* ]] || continue
     runs=$((runs + 1))
     dir="$out/$file.scenarios"
-    rm -rf "$dir" && mkdir -p "$dir" || exit 1
+    rm -rf "$dir" "$out/$file.runs" && mkdir -p "$dir" || exit 1
     ln -s "$PWD/scenarios/jobs" "$dir/jobs"
     for s in $scenarios; do
         [ -f "scenarios/$s.json" ] || { echo "conformance.sh: $plan: $file names $s, which is not in scenarios/" >&2; exit 2; }
@@ -51,7 +53,7 @@ while IFS=$'\t' read -r file release filter scenarios; do
     t1=$(date +%s)
     # shellcheck disable=SC2086 # the filter is words
     if "$snapsim" matrix --impl flink --release "$release" $filter --jobs "$jobs" --scenarios "$dir" \
-        --db "$out/$file.db" --out "$out/$file.reports" --observed-out "matrix/observed/$file.new" \
+        --db "$out/$file.db" --out "$out/$file.reports" --keep-runs "$out/$file.runs" --observed-out "matrix/observed/$file.new" \
         >"$out/$file.log"; then
         jq --arg note "make conformance (conformance/lane.tsv): $scenarios" '. + {note: $note}' \
             "matrix/observed/$file.new" >"matrix/observed/$file.tmp" &&
