@@ -58,6 +58,8 @@
 #define FL_OUT_MAX (1u << 20) /* a runner answer is one JSON line; more is a broken runner */
 #define FL_GRACE_S 30        /* beyond the runner's own bound, before the kill */
 #define FL_MAX_HOLDS 8       /* checkpoints a restored job holds for (checks and failovers) */
+#define FL_TASK_FAILOVER 1   /* a task fails: the job restarts from its latest checkpoint */
+#define FL_JM_FAILOVER 2     /* the JobManager fails: a new one recovers the job from the HA store */
 
 void drv_flink_defaults(drv_flink_opts *o) {
     o->runners_dir = "conformance/target";
@@ -117,6 +119,7 @@ typedef struct fl_ctx {
     int restoring;    /* a restore step is pending its check */
     int checked;      /* the restored job was checked: a later check restores it again */
     uint64_t failovers[FL_MAX_HOLDS]; /* offsets of the restored job's failovers before its check */
+    int failover_kind[FL_MAX_HOLDS];  /* FL_TASK_FAILOVER or FL_JM_FAILOVER */
     int n_failovers;
     fl_snap snaps[8];
     int n_snaps;
@@ -612,7 +615,9 @@ static rt_err fl_judge_holds(fl_ctx *c, json_t *ans, int n_holds, rt_error *e) {
             snprintf(then, sizeof then, "; the job then failed: %.100s: %.240s", ex, msg ? msg : "");
         snprintf(c->res->outcome, sizeof c->res->outcome, "corrupted");
         return RT_FAIL(e, RT_ECORRUPT, "Flink %s, %s restore, checkpoint %zu of %d%s: %s (%s)%s", c->job.release,
-                       c->mode, i + 1, n_holds, json_is_true(json_object_get(h, "failover")) ? " (then a failover)" : "",
+                       c->mode, i + 1, n_holds, json_is_true(json_object_get(h, "jm_failover"))   ? " (then a JobManager failover)"
+                       : json_is_true(json_object_get(h, "failover")) ? " (then a failover)"
+                                                                      : "",
                        why, file ? file : "?", then);
     }
     return RT_OK;
@@ -650,7 +655,8 @@ static rt_err fl_plan_hold(fl_ctx *c, fl_plan *p, uint64_t at, int failover, rt_
 static rt_err fl_plan_job(fl_ctx *c, json_t *step, fl_plan *p, rt_error *e) {
     memset(p, 0, sizeof *p);
     rt_err rc = RT_OK;
-    for (int i = 0; rc == RT_OK && i < c->n_failovers; i++) rc = fl_plan_hold(c, p, c->failovers[i], 1, e);
+    for (int i = 0; rc == RT_OK && i < c->n_failovers; i++)
+        rc = fl_plan_hold(c, p, c->failovers[i], c->failover_kind[i], e);
     if (rc == RT_OK && json_is_true(json_object_get(step, "ownership"))) rc = fl_plan_hold(c, p, c->offset, 0, e);
     p->until = c->offset;
     p->last_step = c->step;
@@ -664,7 +670,9 @@ static rt_err fl_plan_job(fl_ctx *c, json_t *step, fl_plan *p, rt_error *e) {
         if (strcmp(op, "run") == 0) {
             off += fl_run_offsets(st);
         } else if (strcmp(op, "failover") == 0) {
-            rc = fl_plan_hold(c, p, off, 1, e);
+            rc = fl_plan_hold(c, p, off, FL_TASK_FAILOVER, e);
+        } else if (strcmp(op, "coordinator_failover") == 0) {
+            rc = fl_plan_hold(c, p, off, FL_JM_FAILOVER, e);
         } else if (strcmp(op, "check") == 0) {
             if (json_is_true(json_object_get(st, "ownership"))) rc = fl_plan_hold(c, p, off, 0, e);
             p->until = off;
@@ -678,14 +686,15 @@ static rt_err fl_plan_job(fl_ctx *c, json_t *step, fl_plan *p, rt_error *e) {
     return rc;
 }
 
-/* Appends "a,b,c" of the plan's holds (failovers only: their numbers from
- * 1) to buf; 0 when there is none. */
+/* Appends "a,b,c" of the plan's hold offsets (kind 0) or of the numbers
+ * (from 1) of the holds after which a failover of that kind comes, to buf;
+ * 0 when there is none. */
 static int fl_plan_list(const fl_plan *p, int failovers, char *buf, size_t cap) {
     size_t used = 0;
     int n = 0;
     buf[0] = '\0';
     for (int i = 0; i < p->n; i++) {
-        if (failovers && !p->failover[i]) continue;
+        if (failovers && !(p->failover[i] & failovers)) continue;
         uint64_t v = failovers ? (uint64_t)i + 1 : p->hold[i];
         int w = snprintf(buf + used, cap - used, "%s%" PRIu64, n ? "," : "", v);
         assert(w > 0 && (size_t)w < cap - used);
@@ -715,7 +724,10 @@ static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
     if (c->restore_from->take_info[0] != '\0') fl_arg(argv, 40, "--take-info", c->restore_from->take_info);
     if (c->job.memory_threshold >= 0) fl_arg(argv, 40, "--inline-threshold", thr);
     if (fl_plan_list(&plan, 0, holds, sizeof holds) > 0) fl_arg(argv, 40, "--holds", holds);
-    if (fl_plan_list(&plan, 1, fails, sizeof fails) > 0) fl_arg(argv, 40, "--failover-after", fails);
+    if (fl_plan_list(&plan, FL_TASK_FAILOVER, fails, sizeof fails) > 0) fl_arg(argv, 40, "--failover-after", fails);
+    char jm_fails[200];
+    if (fl_plan_list(&plan, FL_JM_FAILOVER, jm_fails, sizeof jm_fails) > 0)
+        fl_arg(argv, 40, "--jm-failover-after", jm_fails);
     json_t *ans;
     char why[1400];
     run_jvm(c, c->job.release, argv, &ans, why, sizeof why);
@@ -733,9 +745,12 @@ static rt_err fl_check(fl_ctx *c, json_t *step, rt_error *e) {
 /* A failover of the restored job before its check: a checkpoint, then a
  * task failure, performed in the check's JVM (fl_plan_job). Elsewhere the
  * lane has no running job to fail. */
-static rt_err fl_failover(fl_ctx *c, rt_error *e) {
-    if (!c->restoring) return fl_skip(c, e, "a failover of a job that is not a restored one");
+static rt_err fl_failover(fl_ctx *c, int kind, rt_error *e) {
+    if (!c->restoring)
+        return fl_skip(c, e, kind == FL_JM_FAILOVER ? "a JobManager failover of a job that is not a restored one"
+                                                    : "a failover of a job that is not a restored one");
     if (c->n_failovers == FL_MAX_HOLDS) return fl_usage(c, e, "too many failovers before a check");
+    c->failover_kind[c->n_failovers] = kind;
     c->failovers[c->n_failovers++] = c->offset;
     return RT_OK;
 }
@@ -831,8 +846,11 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
     if (strcmp(op, "check") == 0) return fl_check(c, step, e);
     if (strcmp(op, "spa_read") == 0) return fl_spa_read(c, step, e);
     if (strcmp(op, "spa_write") == 0) return fl_spa_write(c, step, e);
-    if (strcmp(op, "failover") == 0) return fl_failover(c, e);
-    return fl_skip(c, e, op); /* coordinator failover, faults, damage */
+    if (strcmp(op, "failover") == 0) return fl_failover(c, FL_TASK_FAILOVER, e);
+    /* the model's coordinator failover (the coordinator's memory lost, the
+     * store read back) is a JobManager failover under ZooKeeper HA here */
+    if (strcmp(op, "coordinator_failover") == 0) return fl_failover(c, FL_JM_FAILOVER, e);
+    return fl_skip(c, e, op); /* faults, damage */
 }
 
 /* Before any JVM starts: a step the lane cannot perform at all skips the
@@ -840,7 +858,8 @@ static rt_err fl_step(fl_ctx *c, json_t *step, rt_error *e) {
  * runner variant, stop with drain), instead of after minutes of runs. */
 static rt_err fl_prescan(fl_ctx *c, rt_error *e) {
     static const char *const ops[] = {"start",   "run",     "snapshot", "savepoint", "stop",
-                                      "relocate", "restore", "check",    "spa_read",  "spa_write", "failover"};
+                                      "relocate", "restore", "check",    "spa_read",  "spa_write", "failover",
+                                      "coordinator_failover"};
     json_t *steps = drv_scn_steps(c->s);
     for (c->step = 0; c->step < json_array_size(steps); c->step++) {
         json_t *step = json_array_get(steps, c->step);

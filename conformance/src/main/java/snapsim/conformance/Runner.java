@@ -705,6 +705,7 @@ public final class Runner {
         boolean ownership = o.bool("ownership", false);
         String holdsArg = o.str("holds", null);
         String failArg = o.str("failover-after", null);
+        String jmFailArg = o.str("jm-failover-after", null);
         o.done();
         // the offsets at which the held job checkpoints and reports its files: --ownership alone
         // is one hold at the end of the input
@@ -715,6 +716,12 @@ public final class Runner {
             for (long i : cuts(failArg, "--failover-after")) failAfter.add((int) i - 1);
             if (failAfter.last() >= holds.length)
                 throw new Usage("--failover-after: a hold number beyond --holds");
+        }
+        java.util.TreeSet<Integer> jmFailAfter = new java.util.TreeSet<>();
+        if (jmFailArg != null) {
+            for (long i : cuts(jmFailArg, "--jm-failover-after")) jmFailAfter.add((int) i - 1);
+            if (jmFailAfter.last() >= holds.length)
+                throw new Usage("--jm-failover-after: a hold number beyond --holds");
         }
         ownership = holds.length > 0;
 
@@ -731,6 +738,22 @@ public final class Runner {
             // (FixedDelayRestartBackoffTimeStrategy); a restart that itself fails ends the job
             set(conf, "restart-strategy.type", "fixed-delay");
             set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(failAfter.size()));
+            set(conf, "restart-strategy.fixed-delay.delay", "100 ms");
+        }
+        Zk zk = null;
+        if (!jmFailAfter.isEmpty()) {
+            // ZooKeeper HA: a JobManager failover is the MiniCluster closed without cleaning its HA
+            // data and a new one started on the same store (as Flink's own
+            // UpdateJobResourceRequirementsRecoveryITCase does). The job keeps a restart strategy
+            // so the TaskManager's loss at the close does not fail it globally (which would clean
+            // its HA data): a few restarts per failover beside the injected task failures.
+            zk = new Zk(new File(work));
+            set(conf, "high-availability.type", "zookeeper");
+            set(conf, "high-availability.zookeeper.quorum", zk.connectString());
+            set(conf, "high-availability.storageDir", uri(new File(work, "ha")));
+            set(conf, "high-availability.cluster-id", "snapsim-" + Long.toHexString(System.nanoTime()));
+            set(conf, "restart-strategy.type", "fixed-delay");
+            set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(failAfter.size() + 3 * jmFailAfter.size()));
             set(conf, "restart-strategy.fixed-delay.delay", "100 ms");
         }
         Job.Params p = new Job.Params();
@@ -791,6 +814,12 @@ public final class Runner {
                         h.put("failover", true);
                         failover(mc, jobId, readers, timeoutS * 1000);
                     }
+                    if (jmFailAfter.contains(i)) {
+                        h.put("jm_failover", true);
+                        MiniCluster old = mc;
+                        mc = null; // closed here, whatever happens next
+                        mc = jmFailover(old, conf, slots, jobId, readers, timeoutS * 1000);
+                    }
                 }
                 if (ownership) {
                     res.put("holds", facts);
@@ -805,7 +834,8 @@ public final class Runner {
                 submitError = e.getCause() != null ? e.getCause() : e;
             }
         } finally {
-            closeQuietly(mc);
+            if (mc != null) closeQuietly(mc);
+            if (zk != null) zk.close();
         }
         res.put("restore_ms", (System.nanoTime() - tStart) / 1_000_000);
         res.put("progress", progress());
@@ -944,6 +974,30 @@ public final class Runner {
         waitFor("the injected failure", budget, () -> !Progress.FAIL_ONCE.get() || terminal(mc, jobId));
         waitFor("the restart after the failure", budget,
                 () -> Progress.READER_STARTS.get() >= starts || terminal(mc, jobId));
+    }
+
+    /**
+     * A JobManager failover: the cluster ends without cleaning its HA data (its JobManager is
+     * gone; the job's graph and checkpoint pointers stay in ZooKeeper and the HA storage
+     * directory), and a new cluster on the same HA store recovers the job from its latest
+     * completed checkpoint (SessionDispatcherLeaderProcess recovers the job graph; the new
+     * CheckpointCoordinator reads the completed checkpoint store). Returns the new cluster once
+     * the recovered job's readers run (or the job ended: its result is the answer).
+     */
+    static MiniCluster jmFailover(MiniCluster old, Configuration conf, int slots, JobID jobId, long readers, long budget)
+            throws Exception {
+        old.closeAsyncWithoutCleaningHighAvailabilityData().get(budget, TimeUnit.MILLISECONDS);
+        long starts = Progress.READER_STARTS.get() + readers;
+        MiniCluster mc = startCluster(conf, slots);
+        waitFor("the job recovered by a new JobManager", budget, () -> {
+            if (Progress.READER_STARTS.get() >= starts) return true;
+            try { // unknown until the new Dispatcher recovered it
+                return mc.getJobStatus(jobId).get(10, TimeUnit.SECONDS).isGloballyTerminalState();
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        return mc;
     }
 
     static boolean terminal(MiniCluster mc, JobID jobId) {
