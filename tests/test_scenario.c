@@ -304,6 +304,57 @@ static void test_flink_failover_holds(void) {
     CU_ASSERT_STRING_EQUAL(out, "crashed");
 }
 
+/* The model's coordinator failover of a restored job is a JobManager
+ * failover on the lane: in the restored job's one runner command, after the
+ * hold at its offset (--jm-failover-after), beside the task failovers; a
+ * broken promise at that hold says so. */
+static void test_flink_jm_failover(void) {
+    char out[32], log[600];
+    snprintf(log, sizeof log, "%s/argv.log", work);
+    remove(log);
+    const char *text =
+        "{\"name\":\"jm\",\"row\":\"restore-claim\",\"steps\":["
+        "{\"op\":\"start\",\"backend\":\"rocksdb\",\"incremental\":true,\"memory_threshold\":1024},"
+        "{\"op\":\"run\",\"records\":600},{\"op\":\"snapshot\",\"kind\":\"native\",\"name\":\"s1\"},"
+        "{\"op\":\"restore\",\"snapshot\":\"s1\",\"backend\":\"rocksdb\",\"mode\":\"claim\",\"incremental\":true},"
+        "{\"op\":\"run\",\"records\":300},{\"op\":\"coordinator_failover\"},{\"op\":\"run\",\"records\":200},"
+        "{\"op\":\"failover\"},{\"op\":\"run\",\"records\":200},{\"op\":\"check\",\"ownership\":true}]}";
+    write_file("facts.json", "{\"outcome\":\"works\",\"holds\":[" FL_FACTS("") "," FL_FACTS("") "," FL_FACTS("") "]}\n");
+    flink_run("jm.json", text, SIM_KIND_NATIVE, "rocksdb", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "works");
+    char *argv = tu_read_file(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
+    CU_ASSERT_EQUAL(count(argv, "restore "), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(argv, "--holds 225,275,325"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(argv, "--jm-failover-after 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(argv, "--failover-after 2"));
+    free(argv);
+    /* the recovered job's checkpoint misses a file: corrupted, at that hold */
+    write_file("facts.json", "{\"outcome\":\"works\",\"holds\":[{\"jm_failover\":true,\"checkpoint_missing\":[],"
+                             "\"restored_missing\":[],\"checkpoint_reuses_restored\":[]}," FL_FACTS("\"/r/chk-3/u\"")
+                             "," FL_FACTS("") "]}\n");
+    drv_flink_opts o;
+    char java[600], path[600];
+    fake_runner(&o, java, sizeof java);
+    snprintf(path, sizeof path, "%s/jm.json", work);
+    rt_error e;
+    drv_scn *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(drv_scn_load(&s, path, &e), RT_OK);
+    drv_scn_env env = {NULL, work, NULL, SIM_MUT_NONE, &o};
+    drv_scn_result res;
+    CU_ASSERT_EQUAL(drv_scn_run(s, SIM_KIND_NATIVE, "rocksdb", 0, 1, &env, &res, &e), RT_OK);
+    CU_ASSERT_STRING_EQUAL(res.outcome, "corrupted");
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "checkpoint 2 of 3"));
+    drv_scn_free(s);
+    /* a coordinator failover of a job that was never restored: the lane has no job to fail */
+    flink_run("jm2.json",
+              "{\"name\":\"jm2\",\"row\":\"restore-claim\",\"steps\":[{\"op\":\"start\",\"backend\":\"heap\"},"
+              "{\"op\":\"run\",\"records\":100},{\"op\":\"coordinator_failover\"},"
+              "{\"op\":\"snapshot\",\"kind\":\"canonical\",\"name\":\"s\"}]}",
+              SIM_KIND_CANONICAL, "heap", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "skipped");
+}
+
 /* Runs take -> restore -> check on the fake runner, the restore answering
  * facts; *outcome receives the result. */
 static void serve_run(const char *facts, char *outcome, size_t cap) {
@@ -618,6 +669,7 @@ int suite_scenario(void) {
         !CU_add_test(s, "real-Flink lane: checks and failovers of one restored job are holds of one JVM", test_flink_failover_holds) ||
         !CU_add_test(s, "real-Flink lane: a written savepoint keeps the source offsets", test_flink_spa_write_keeps_offsets) ||
         !CU_add_test(s, "real-Flink lane: steps go to a serving JVM per release, fresh after a failure", test_flink_serving_jvm) ||
+        !CU_add_test(s, "real-Flink lane: a coordinator failover is a JobManager failover of the restored job", test_flink_jm_failover) ||
         !CU_add_test(s, "real-Flink lane: --keep-runs keeps the run directory of a result that is not works", test_flink_runs_kept) ||
         !CU_add_test(s, "retained files are checked after each subsumption", test_subsumption_checked) ||
         !CU_add_test(s, "a step may be allowed to fail by name", test_may_fail) ||

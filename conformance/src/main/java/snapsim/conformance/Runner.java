@@ -986,7 +986,14 @@ public final class Runner {
      */
     static MiniCluster jmFailover(MiniCluster old, Configuration conf, int slots, JobID jobId, long readers, long budget)
             throws Exception {
-        old.closeAsyncWithoutCleaningHighAvailabilityData().get(budget, TimeUnit.MILLISECONDS);
+        Method close; // MiniCluster has it from 1.18 on
+        try {
+            close = MiniCluster.class.getMethod("closeAsyncWithoutCleaningHighAvailabilityData");
+        } catch (NoSuchMethodException e) {
+            closeQuietly(old);
+            throw new UnsupportedOperationException("this Flink release's MiniCluster cannot close without cleaning its HA data (a JobManager failover needs 1.18 or later)");
+        }
+        ((java.util.concurrent.CompletableFuture<?>) close.invoke(old)).get(budget, TimeUnit.MILLISECONDS);
         long starts = Progress.READER_STARTS.get() + readers;
         MiniCluster mc = startCluster(conf, slots);
         waitFor("the job recovered by a new JobManager", budget, () -> {
