@@ -85,7 +85,8 @@ const cli_command cli_commands[] = {
      "command per engine step, each on its own MiniCluster, sent to one serving JVM per\n"
      "release (--jvm-per-step: a fresh JVM each), through conformance/target/runner-<release>.jar\n"
      "(--runners DIR; build them with conformance/build.sh). Steps that name no engine use --release (default 1.20.3).\n"
-     "A scenario the lane cannot perform (faults, a coordinator failover, a second snapshot of one job)\n"
+     "A coordinator failover of a restored job is a JobManager failover under ZooKeeper HA there.\n"
+     "A scenario the lane cannot perform (faults, damage, a second snapshot of one job)\n"
      "prints 'skipped' and the step; with --out the snapshots and the JVMs' logs stay there.\n"
      "Exit status: the worst outcome (0 works, 1 rejected, 3 corrupted, 4 crashed).\n", NULL, scenario_subs},
     {"matrix", cmd_matrix, "run every scenario, record and render the matrix",
