@@ -388,10 +388,19 @@ public final class Runner {
      * that is the harness being early, not Flink's answer, so it waits and
      * triggers again within the budget. */
     static String triggerCheckpointWhenRunning(MiniCluster mc, JobID jobId, long budgetMs) throws Exception {
+        return whenRunning(() -> mc.triggerCheckpoint(jobId), budgetMs);
+    }
+
+    /**
+     * A checkpoint or savepoint trigger, again while the coordinator declines it because a task
+     * (the sink, which has nothing to do before the end of input) is not running yet.
+     */
+    static String whenRunning(java.util.concurrent.Callable<java.util.concurrent.CompletableFuture<String>> trigger,
+            long budgetMs) throws Exception {
         long deadline = System.nanoTime() + budgetMs * 1_000_000L;
         for (;;) {
             try {
-                return mc.triggerCheckpoint(jobId).get(budgetMs, TimeUnit.MILLISECONDS);
+                return trigger.call().get(budgetMs, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.ExecutionException ex) {
                 Throwable t = ex;
                 boolean early = false;
@@ -581,9 +590,8 @@ public final class Runner {
             } else {
                 SavepointFormatType fmt = kind.equals("canonical") ? SavepointFormatType.CANONICAL : SavepointFormatType.NATIVE;
                 String dir = uri(new File(work, "savepoints"));
-                pointer = stop
-                        ? mc.stopWithSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS)
-                        : mc.triggerSavepoint(jobId, dir, false, fmt).get(budget, TimeUnit.MILLISECONDS);
+                pointer = whenRunning(() -> stop ? mc.stopWithSavepoint(jobId, dir, false, fmt)
+                        : mc.triggerSavepoint(jobId, dir, false, fmt), budget);
             }
             tries = 1;
         } else {
