@@ -829,12 +829,7 @@ public final class Runner {
                         mc = jmFailover(old, conf, slots, jobId, readers, timeoutS * 1000);
                     }
                 }
-                if (ownership) {
-                    res.put("holds", facts);
-                    // the first hold's facts also at the top, as before holds existed
-                    for (Map.Entry<String, Object> en : asMap(facts.get(0)).entrySet())
-                        if (!en.getKey().equals("offset")) res.put(en.getKey(), en.getValue());
-                }
+                if (ownership) res.put("holds", facts);
                 Progress.LIMIT.set(Long.MAX_VALUE);
                 Progress.HOLD = false;
                 jr = mc.requestJobResult(jobId).get(timeoutS, TimeUnit.SECONDS);
