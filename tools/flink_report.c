@@ -365,6 +365,16 @@ int flink_inspect(const char *path, int json) {
     return bad ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
+/* check --json of a snapshot whose _metadata could not be read: rejected,
+ * with the members of flink_check_json (what the snapshot would tell null). */
+json_t *flink_check_unread_json(const char *path, const char *target, const char *backend, const char *reason) {
+    if (backend && strcmp(backend, "hashmap") == 0) backend = "heap"; /* as fl_check_run names it */
+    return json_pack("{s:s, s:s, s:s, s:o, s:n, s:n, s:n, s:n, s:[{s:s, s:s, s:s}], s:i}", "path", path, "verdict",
+                     fl_verdict_name(FL_REJECTED), "target", target, "backend", str_or_null(backend), "type",
+                     "metadata_version", "written_by", "format", "reasons", "verdict", fl_verdict_name(FL_REJECTED),
+                     "rule", "metadata", "reason", reason, "more_reasons", 0);
+}
+
 json_t *flink_check_json(const fl_snapshot *s, const fl_check *c) {
     json_t *reasons = json_array();
     for (int i = 0; i < c->n_reasons; i++)
