@@ -93,8 +93,9 @@ static json_t *local_list(const fl_local_handle *l, uint32_t n) {
 
 static json_t *keyed_json(const fl_keyed *k, int depth) {
     if (k == NULL || depth > FL_NEST_MAX + 1) return json_null();
-    json_t *o = json_pack("{s:s, s:i, s:i}", "class", fl_handle_class(k->type), "key_group_start", (int)k->kg_start,
-                          "key_group_count", (int)k->kg_count);
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i}", "class", fl_handle_class(k->type), "key_group_start",
+                          (int)k->kg_start, "key_group_count", (int)k->kg_count, "key_group_end",
+                          (int)(k->kg_start + k->kg_count - 1)); /* the text's range, start..end */
     /* Every class has every member: what a class does not carry is null
      * (or an empty list), so one parser reads them all. */
     int incremental = k->type == FL_H_INCREMENTAL || k->type == FL_H_INCREMENTAL_V2;
