@@ -288,6 +288,17 @@ expect 1 "check --json: rejected" "$bin" check "$sp" --to 2.0.1 --json; js ck2
 expect 5 "check --json: unknown" "$bin" check "$hp" --to 1.20.3 --backend rocksdb --json; js ck3
 expect 1 "check --json of truncated _metadata" "$bin" check "$tmp/trunc" --to 2.2.0 --json; js ck4
 shapes "check --json: restores, rejected, unknown, unreadable" "$tmp/j.ck1" "$tmp/j.ck2" "$tmp/j.ck3" "$tmp/j.ck4"
+# README's "JSON output" names each command's members, in order.
+members_doc() { # the first `...` of the second cell of the README row whose first cell starts with $1
+    awk -F'|' -v k="$1" 'index($2, k) == 2 { split($3, a, "`"); print a[2]; exit }' "$(dirname "$0")/../README.md"
+}
+members_are() { # members_are ROW FILE
+    doc=$(members_doc "$1"); got=$(head -n 1 "$2" | jq -r 'keys_unsorted | join(" ")')
+    [ -n "$doc" ] && [ "$doc" = "$got" ] || { echo "cli: README's JSON members of $1: '$doc', the command prints '$got'"; bad=1; }
+}
+members_are '`take`' "$tmp/j.take1"; members_are '`restore`' "$tmp/j.rs1"; members_are '`scenario run`' "$tmp/j.sc"
+members_are '`fuzz`' "$tmp/j.fz2"; members_are '`replay --until' "$tmp/j.ru1"; members_are '`inspect` (snapsim' "$tmp/j.in1"
+members_are '`inspect` (real' "$tmp/j.fl1"; members_are '`check`' "$tmp/j.ck1"
 # matrix diff --json: the same diff and exit status as the text.
 python3 -c 'import sqlite3,sys
 c = sqlite3.connect(sys.argv[1])
@@ -314,6 +325,7 @@ if ! cmp -s "$tmp/dj" "$tmp/dt" || [ ! -s "$tmp/dt" ] || [ "$want" != "$got" ] |
 else echo "ok    matrix diff --json lists what the text lists ($(wc -l < "$tmp/dt") lines, counts $got)"; fi
 jq -e '[.changes[] | select(.change == "regression")][0] | .old_outcome == "works" and .new_outcome == "rejected" and .new_reason == "made worse by cli.sh"' "$tmp/j.df1" >/dev/null \
     || { echo "cli: matrix diff --json: the regression's old/new outcome or reason is wrong"; bad=1; }
+members_are '`matrix diff`' "$tmp/j.df1"
 # Two matrix runs into one database at once (one scenario, one cell each):
 # both work, and a merge keeps the two runs apart (each has its own uid).
 mkdir -p "$tmp/msc" && cp "$(dirname "$0")/../scenarios/relocatable.json" "$tmp/msc/"
