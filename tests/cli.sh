@@ -279,6 +279,9 @@ expect 1 "inspect --json of a damaged model savepoint" "$bin" inspect "$tmp/js/d
 expect 1 "inspect --json of a directory without _metadata" "$bin" inspect "$tmp/empty" --json; js in3
 shapes "inspect --json of model snapshots: intact, damaged, none" "$tmp/j.in1" "$tmp/j.in2" "$tmp/j.in3" "$tmp/ij"
 jq -e '.reason != null and .damaged == 1' "$tmp/j.in2" >/dev/null || { echo "cli: inspect --json of a damaged file has no reason"; bad=1; }
+nu8=$(printf '%s/js/not-utf8-\377' "$tmp"); mkdir -p "$nu8" # a path that is no UTF-8 still gives its members
+expect 1 "inspect --json of a directory whose name is not UTF-8" "$bin" inspect "$nu8" --json; js in4
+shapes "inspect --json of a path that is not UTF-8" "$tmp/j.in1" "$tmp/j.in4"
 for d in "$fx"/*/*/; do "$bin" inspect "$d/$(cat "$d/PATH")" --json 2>/dev/null; done > "$tmp/j.fl1"
 expect 1 "inspect --json of a real savepoint missing a file" "$bin" inspect "$tmp/flsp" --json; js fl2
 expect 1 "inspect --json of truncated real _metadata" "$bin" inspect "$tmp/trunc" --json; js fl3
