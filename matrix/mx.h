@@ -5,6 +5,7 @@
 #ifndef MX_H
 #define MX_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -96,6 +97,17 @@ rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regre
  * key both ran whose outcomes differ is printed and counted. */
 rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
                      FILE *out, int *disagreements, rt_error *e);
+/* Either diff as one JSON object (matrix diff --json; *out is the
+ * caller's): old_impl NULL for mx_diff's, else mx_diff_impls's with
+ * old_impl and new_impl. {"mode": "runs"|"impls", "old"/"new": {path,
+ * impl, run, started, keys}, "changes": [{change, scenario, guarantee,
+ * kind, backend, versions, old_outcome, new_outcome, old_reason,
+ * new_reason}], "costs": [{change, key..., old_files, new_files, old_bytes,
+ * new_bytes, bytes_change_pct}], "summary": {every count of both forms,
+ * null where the other form counts it}}. *differ is the regressions or
+ * the disagreements, *cost_regressions (may be NULL) as mx_diff's. */
+rt_err mx_diff_json(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                    json_t **out, int *differ, int *cost_regressions, rt_error *e);
 /* Copies the runs and results of every input into out (created if needed). */
 rt_err mx_merge(const char *out_path, const char *const *in_paths, int n_in, rt_error *e);
 

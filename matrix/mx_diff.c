@@ -13,9 +13,14 @@
  * model runs its own default engine, the lane the release it was given);
  * a release pair keys with it, so the model's 1.19.3->1.20.3 meets Flink's.
  * Keys only one side ran are counted, not listed: the lane covers part of
- * the matrix. */
+ * the matrix.
+ *
+ * Each prints as text or, for --json, into one object (mx.h: mx_diff_json):
+ * every change and cost change as an array element with the same members,
+ * the counts under "summary". */
 #include <assert.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +55,12 @@ typedef struct diff_counts {
     int regressions, changed, added, gone, unchanged;
     int cost_regressions, cost_changed;
 } diff_counts;
+
+/* Where a diff goes: text to a FILE, or (text NULL) array elements. */
+typedef struct diff_out {
+    FILE *text;
+    json_t *changes, *costs;
+} diff_out;
 
 /* Outcomes from harmless to worst. */
 static const char *const severity[] = {"works", "rejected", "corrupted", "crashed"};
@@ -186,28 +197,82 @@ static void print_reason(FILE *out, const diff_entry *d) {
     fputc('\n', out);
 }
 
+/* ---- the JSON form: one element per line of the text ---- */
+
+/* A string, or null when empty; bytes jansson refuses (invalid UTF-8)
+ * become '?' rather than losing the member. */
+static json_t *text_or_null(const char *s) {
+    if (s == NULL || s[0] == '\0') return json_null();
+    json_t *j = json_string(s);
+    if (j != NULL) return j;
+    char clean[1024];
+    mx_copy(clean, sizeof clean, s);
+    for (char *p = clean; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+    return json_string(clean);
+}
+
+/* The key of d (one side may be NULL, not both) and the change's name. */
+static json_t *key_json(const char *change, const diff_entry *o, const diff_entry *n) {
+    const diff_entry *d = n ? n : o;
+    assert(d != NULL);
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "change", change, "scenario", text_or_null(d->scenario),
+                     "guarantee", text_or_null(d->guarantee), "kind", text_or_null(d->kind), "backend",
+                     text_or_null(d->backend), "versions", text_or_null(d->versions));
+}
+
+/* What a side says of a key: its outcome, and its reason unless it works. */
+static json_t *outcome_json(const diff_entry *d) { return d ? json_string(severity[d->worst]) : json_null(); }
+static json_t *reason_json(const diff_entry *d) {
+    return d && d->worst != 0 ? text_or_null(d->reason) : json_null();
+}
+
+static void add_change(diff_out *out, const char *change, const diff_entry *o, const diff_entry *n) {
+    json_t *c = key_json(change, o, n);
+    json_object_set_new(c, "old_outcome", outcome_json(o));
+    json_object_set_new(c, "new_outcome", outcome_json(n));
+    json_object_set_new(c, "old_reason", reason_json(o));
+    json_object_set_new(c, "new_reason", reason_json(n));
+    json_array_append_new(out->changes, c);
+}
+
+static void add_cost(diff_out *out, const char *change, const diff_entry *o, const diff_entry *n) {
+    json_t *c = key_json(change, o, n);
+    json_object_set_new(c, "old_files", json_integer((json_int_t)o->files));
+    json_object_set_new(c, "new_files", json_integer((json_int_t)n->files));
+    json_object_set_new(c, "old_bytes", json_integer((json_int_t)o->bytes));
+    json_object_set_new(c, "new_bytes", json_integer((json_int_t)n->bytes));
+    double pct = o->bytes ? 100.0 * ((double)n->bytes - (double)o->bytes) / (double)o->bytes : 0;
+    json_object_set_new(c, "bytes_change_pct", o->bytes ? json_real(pct) : json_null());
+    json_array_append_new(out->costs, c);
+}
+
 /* More than MX_COST_SLACK_PCT percent more bytes (any bytes after none). */
 static int cost_regressed(uint64_t old_bytes, uint64_t new_bytes) {
     return new_bytes > old_bytes && (old_bytes == 0 || (new_bytes - old_bytes) * 100 > old_bytes * MX_COST_SLACK_PCT);
 }
 
 /* Files and bytes written, compared on their own: every change is shown. */
-static void diff_cost(FILE *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
+static void diff_cost(diff_out *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
     if (o->files == n->files && o->bytes == n->bytes) return;
     int regression = cost_regressed(o->bytes, n->bytes);
     if (regression) k->cost_regressions++;
     else k->cost_changed++;
-    print_key(out, regression ? "COST-REGRESSION" : "COST", n);
-    fprintf(out, "files %" PRIu64 " -> %" PRIu64 ", bytes %" PRIu64 " -> %" PRIu64, o->files, n->files, o->bytes,
-            n->bytes);
+    if (out->text == NULL) {
+        add_cost(out, regression ? "cost-regression" : "cost", o, n);
+        return;
+    }
+    print_key(out->text, regression ? "COST-REGRESSION" : "COST", n);
+    fprintf(out->text, "files %" PRIu64 " -> %" PRIu64 ", bytes %" PRIu64 " -> %" PRIu64, o->files, n->files,
+            o->bytes, n->bytes);
     if (o->bytes > 0) {
         double pct = 100.0 * ((double)n->bytes - (double)o->bytes) / (double)o->bytes;
-        fprintf(out, " (%+.1f%%)", pct);
+        fprintf(out->text, " (%+.1f%%)", pct);
     }
-    fputc('\n', out);
+    fputc('\n', out->text);
 }
 
-static void diff_pair(FILE *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
+static void diff_pair(diff_out *out, const diff_entry *o, const diff_entry *n, diff_counts *k) {
     diff_cost(out, o, n, k);
     /* A cell as it was is no regression, even a bug in both (a known
      * upstream bug the model reproduces): `diff A A` is quiet. */
@@ -218,28 +283,40 @@ static void diff_pair(FILE *out, const diff_entry *o, const diff_entry *n, diff_
     }
     if (regression) k->regressions++;
     else k->changed++;
-    print_key(out, regression ? "REGRESSION" : "CHANGED", n);
-    fprintf(out, "%s -> %s", severity[o->worst], severity[n->worst]);
-    print_reason(out, n);
+    if (out->text == NULL) {
+        add_change(out, regression ? "regression" : "changed", o, n);
+        return;
+    }
+    print_key(out->text, regression ? "REGRESSION" : "CHANGED", n);
+    fprintf(out->text, "%s -> %s", severity[o->worst], severity[n->worst]);
+    print_reason(out->text, n);
 }
 
-static void diff_added(FILE *out, const diff_entry *n, diff_counts *k) {
+static void diff_added(diff_out *out, const diff_entry *n, diff_counts *k) {
     int regression = is_bug(n->worst);
     if (regression) k->regressions++;
     else k->added++;
-    print_key(out, regression ? "REGRESSION" : "NEW", n);
-    fprintf(out, "%s%s", regression ? "(new) -> " : "", severity[n->worst]);
-    print_reason(out, n);
+    if (out->text == NULL) {
+        add_change(out, regression ? "regression" : "new", NULL, n);
+        return;
+    }
+    print_key(out->text, regression ? "REGRESSION" : "NEW", n);
+    fprintf(out->text, "%s%s", regression ? "(new) -> " : "", severity[n->worst]);
+    print_reason(out->text, n);
 }
 
-static void diff_gone(FILE *out, const diff_entry *o, diff_counts *k) {
+static void diff_gone(diff_out *out, const diff_entry *o, diff_counts *k) {
     k->gone++;
-    print_key(out, "GONE", o);
-    fprintf(out, "was %s\n", severity[o->worst]);
+    if (out->text == NULL) {
+        add_change(out, "gone", o, NULL);
+        return;
+    }
+    print_key(out->text, "GONE", o);
+    fprintf(out->text, "was %s\n", severity[o->worst]);
 }
 
 /* Both sides are sorted by key: one merge pass. */
-static void diff_sides(FILE *out, const diff_side *a, const diff_side *b, diff_counts *k) {
+static void diff_sides(diff_out *out, const diff_side *a, const diff_side *b, diff_counts *k) {
     size_t i = 0, j = 0;
     while (i < a->n || j < b->n) {
         int c = i == a->n ? 1 : j == b->n ? -1 : key_cmp(&a->v[i], &b->v[j]);
@@ -251,15 +328,33 @@ static void diff_sides(FILE *out, const diff_side *a, const diff_side *b, diff_c
     assert(j == b->n);
 }
 
+static json_t *side_json(const char *path, const diff_side *s) {
+    return json_pack("{s:o, s:s, s:o, s:o, s:I}", "path", text_or_null(path), "impl", s->impl, "run",
+                     s->run ? json_integer((json_int_t)s->run) : json_null(), "started",
+                     s->run ? text_or_null(s->started) : json_null(), "keys", (json_int_t)s->n);
+}
+
+/* The whole JSON form; the counts of the other kind of diff are null. */
+static json_t *diff_json(const char *old_path, const diff_side *a, const char *new_path, const diff_side *b,
+                         diff_out *out, json_t *summary) {
+    static const char *const counts[] = {"regressions", "changed", "new", "gone", "unchanged", "cost_regressions",
+                                         "cost_changed", "disagreements", "agree", "only_old", "only_new", NULL};
+    for (int i = 0; counts[i]; i++)
+        if (json_object_get(summary, counts[i]) == NULL) json_object_set_new(summary, counts[i], json_null());
+    assert(json_object_size(summary) == 11); /* no count outside the list */
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "mode", a->drop_single_version ? "impls" : "runs", "old",
+                     side_json(old_path, a), "new", side_json(new_path, b), "changes", out->changes, "costs",
+                     out->costs, "summary", summary);
+}
+
 static void print_side(FILE *out, const char *label, const char *path, const diff_side *s) {
     if (s->run == 0) fprintf(out, "%s %s: no run\n", label, path);
     else fprintf(out, "%s %s: run %" PRId64 " started %s, %zu keys\n", label, path, s->run,
                  s->started, s->n);
 }
 
-rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions, int *cost_regressions,
-               rt_error *e) {
-    assert(out != NULL);
+static rt_err diff_runs(const char *old_path, const char *new_path, diff_out *out, json_t **json, int *regressions,
+                        int *cost_regressions, rt_error *e) {
     assert(regressions != NULL);
     *regressions = 0;
     if (cost_regressions) *cost_regressions = 0;
@@ -271,21 +366,36 @@ rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regre
     if (rc == RT_OK) rc = load_side(&b, new_path, "model", 0, e);
     if (rc == RT_OK) {
         diff_counts k = {0, 0, 0, 0, 0, 0, 0};
-        print_side(out, "old", old_path, &a);
-        print_side(out, "new", new_path, &b);
+        if (out->text) print_side(out->text, "old", old_path, &a);
+        if (out->text) print_side(out->text, "new", new_path, &b);
         diff_sides(out, &a, &b, &k);
-        fprintf(out, "%d regression%s, %d changed, %d new, %d gone, %d unchanged\n",
-                k.regressions, k.regressions == 1 ? "" : "s", k.changed, k.added, k.gone,
-                k.unchanged);
-        fprintf(out, "costs: %d cost regression%s (more than %d%% more bytes written), %d other cost change%s\n",
-                k.cost_regressions, k.cost_regressions == 1 ? "" : "s", MX_COST_SLACK_PCT, k.cost_changed,
-                k.cost_changed == 1 ? "" : "s");
+        if (out->text) {
+            fprintf(out->text, "%d regression%s, %d changed, %d new, %d gone, %d unchanged\n", k.regressions,
+                    k.regressions == 1 ? "" : "s", k.changed, k.added, k.gone, k.unchanged);
+            fprintf(out->text,
+                    "costs: %d cost regression%s (more than %d%% more bytes written), %d other cost change%s\n",
+                    k.cost_regressions, k.cost_regressions == 1 ? "" : "s", MX_COST_SLACK_PCT, k.cost_changed,
+                    k.cost_changed == 1 ? "" : "s");
+        } else {
+            json_t *sum = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "regressions", k.regressions, "changed",
+                                    k.changed, "new", k.added, "gone", k.gone, "unchanged", k.unchanged,
+                                    "cost_regressions", k.cost_regressions, "cost_changed", k.cost_changed);
+            *json = diff_json(old_path, &a, new_path, &b, out, sum);
+            out->changes = out->costs = NULL;
+        }
         *regressions = k.regressions;
         if (cost_regressions) *cost_regressions = k.cost_regressions;
     }
     free_side(&a);
     free_side(&b);
     return rc;
+}
+
+rt_err mx_diff(const char *old_path, const char *new_path, FILE *out, int *regressions, int *cost_regressions,
+               rt_error *e) {
+    assert(out != NULL);
+    diff_out o = {out, NULL, NULL};
+    return diff_runs(old_path, new_path, &o, NULL, regressions, cost_regressions, e);
 }
 
 /* ---- one implementation against another ---- */
@@ -295,23 +405,26 @@ static void print_impl_side(FILE *out, const char *path, const diff_side *s) {
     else fprintf(out, "%s %s: run %" PRId64 " started %s, %zu keys\n", s->impl, path, s->run, s->started, s->n);
 }
 
-static void impls_pair(FILE *out, const diff_side *a, const diff_side *b, const diff_entry *o, const diff_entry *n,
-                       int *agree, int *differ) {
+static void impls_pair(diff_out *out, const diff_side *a, const diff_side *b, const diff_entry *o,
+                       const diff_entry *n, int *agree, int *differ) {
     if (o->worst == n->worst) {
         (*agree)++;
         return;
     }
     (*differ)++;
-    print_key(out, "DIFFERS", n);
-    fprintf(out, "%s %s, %s %s", a->impl, severity[o->worst], b->impl, severity[n->worst]);
-    if (o->reason[0] && o->worst != 0) fprintf(out, " (%s: %s)", a->impl, o->reason);
-    if (n->reason[0] && n->worst != 0) fprintf(out, " (%s: %s)", b->impl, n->reason);
-    fputc('\n', out);
+    if (out->text == NULL) {
+        add_change(out, "differs", o, n);
+        return;
+    }
+    print_key(out->text, "DIFFERS", n);
+    fprintf(out->text, "%s %s, %s %s", a->impl, severity[o->worst], b->impl, severity[n->worst]);
+    if (o->reason[0] && o->worst != 0) fprintf(out->text, " (%s: %s)", a->impl, o->reason);
+    if (n->reason[0] && n->worst != 0) fprintf(out->text, " (%s: %s)", b->impl, n->reason);
+    fputc('\n', out->text);
 }
 
-rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
-                     FILE *out, int *disagreements, rt_error *e) {
-    assert(out != NULL);
+static rt_err diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                         diff_out *out, json_t **json, int *disagreements, rt_error *e) {
     assert(disagreements != NULL);
     *disagreements = 0;
     if (old_path == NULL || new_path == NULL || old_impl == NULL || new_impl == NULL)
@@ -321,8 +434,8 @@ rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new
     rt_err rc = load_side(&a, old_path, old_impl, 1, e);
     if (rc == RT_OK) rc = load_side(&b, new_path, new_impl, 1, e);
     if (rc == RT_OK) {
-        print_impl_side(out, old_path, &a);
-        print_impl_side(out, new_path, &b);
+        if (out->text) print_impl_side(out->text, old_path, &a);
+        if (out->text) print_impl_side(out->text, new_path, &b);
         int agree = 0, differ = 0, only_a = 0, only_b = 0;
         size_t i = 0, j = 0;
         while (i < a.n || j < b.n) {
@@ -331,11 +444,39 @@ rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new
             else if (c > 0) j++, only_b++;
             else impls_pair(out, &a, &b, &a.v[i++], &b.v[j++], &agree, &differ);
         }
-        fprintf(out, "%d disagreement%s, %d agree, %d only %s, %d only %s\n", differ, differ == 1 ? "" : "s", agree,
-                only_a, a.impl, only_b, b.impl);
+        if (out->text) {
+            fprintf(out->text, "%d disagreement%s, %d agree, %d only %s, %d only %s\n", differ,
+                    differ == 1 ? "" : "s", agree, only_a, a.impl, only_b, b.impl);
+        } else {
+            json_t *sum = json_pack("{s:i, s:i, s:i, s:i}", "disagreements", differ, "agree", agree, "only_old",
+                                    only_a, "only_new", only_b);
+            *json = diff_json(old_path, &a, new_path, &b, out, sum);
+            out->changes = out->costs = NULL;
+        }
         *disagreements = differ;
     }
     free_side(&a);
     free_side(&b);
+    return rc;
+}
+
+rt_err mx_diff_impls(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                     FILE *out, int *disagreements, rt_error *e) {
+    assert(out != NULL);
+    diff_out o = {out, NULL, NULL};
+    return diff_impls(old_path, old_impl, new_path, new_impl, &o, NULL, disagreements, e);
+}
+
+rt_err mx_diff_json(const char *old_path, const char *old_impl, const char *new_path, const char *new_impl,
+                    json_t **out, int *differ, int *cost_regressions, rt_error *e) {
+    assert(out != NULL);
+    *out = NULL;
+    diff_out o = {NULL, json_array(), json_array()};
+    rt_err rc = old_impl ? diff_impls(old_path, old_impl, new_path, new_impl, &o, out, differ, e)
+                         : diff_runs(old_path, new_path, &o, out, differ, cost_regressions, e);
+    if (cost_regressions && old_impl) *cost_regressions = 0;
+    json_decref(o.changes); /* NULL once *out took them */
+    json_decref(o.costs);
+    assert(rc != RT_OK || *out != NULL);
     return rc;
 }

@@ -181,8 +181,154 @@ mkdir -p "$tmp/trunc"
 head -c 100 "$sp/_metadata" > "$tmp/trunc/_metadata"
 expect 1 "inspect of truncated real _metadata" "$bin" inspect "$tmp/trunc"
 expect 1 "check of truncated real _metadata" "$bin" check "$tmp/trunc" --to 2.2.0
-cp -r "$sp" "$tmp/sp" && rm "$(find "$tmp/sp" -type f ! -name _metadata | head -n 1)"
-expect 1 "inspect of a real savepoint missing a file" "$bin" inspect "$tmp/sp"
+# (not $tmp/sp: the savepoint DIR test above made that, a directory of snapshots)
+cp -r "$sp" "$tmp/flsp" && rm "$(find "$tmp/flsp" -type f ! -name _metadata | head -n 1)"
+expect 1 "inspect of a real savepoint missing a file" "$bin" inspect "$tmp/flsp"
+grep -q "^rejected: .*1 file(s) missing" "$tmp/err" || { echo "cli: inspect of a real savepoint missing a file: $(cat "$tmp/err")"; bad=1; }
+# --json shapes: every object of one place (the top, each list's elements,
+# each nested object) has one set of members, whatever the outcome; a
+# member with nothing to say is null or []. shapes WHAT FILE... reads the
+# JSON lines of the files (each a different outcome) and names any place
+# whose objects differ in their members. handle_classes (counts by class
+# name) and a replay event's own trace line are maps, not records.
+shape_jq='def place: map(if type == "number" then "[]" else . end) | join(".");
+[.[] | (paths(objects) as $p | select($p | place | test("^(handle_classes|stop\\.event\\.trace)") | not)
+        | {p: ($p | place), k: (getpath($p) | keys)}), {p: ".", k: keys}]
+| group_by(.p) | map(select(map(.k) | unique | length > 1) | "\(.[0].p): \(map(.k) | unique | map(join(",")) | join(" / "))")
+| .[]'
+shapes() { # shapes WHAT FILE...: one line per file at least, all JSON objects, one shape
+    what=$1; shift
+    for f in "$@"; do
+        if [ ! -s "$f" ] || ! jq -e 'type == "object"' "$f" >/dev/null 2>&1; then
+            echo "cli: $what: $(basename "$f") holds no JSON object per line: $(head -c 200 "$f")"; bad=1; return
+        fi
+    done
+    diffs=$(cat "$@" | jq -rs "$shape_jq")
+    if [ -n "$diffs" ]; then echo "cli: $what: the members depend on the outcome: $diffs" | head -c 1200; echo; bad=1
+    else echo "ok    $what: one shape over $(cat "$@" | jq -rs 'length') objects"; fi
+}
+js() { cp "$tmp/out" "$tmp/j.$1"; } # keeps the last command's stdout as j.NAME
+mkdir -p "$tmp/js"
+expect 0 "take --json" "$bin" take --kind aligned --backend rocksdb --incremental --records 300 --memory-threshold 0 --out "$tmp/js/t" --json; js take1
+expect 1 "take --json into a path that cannot be a directory" "$bin" take --kind aligned --backend heap --out /dev/null/x --json; js take2
+shapes "take --json: works, rejected" "$tmp/j.take1" "$tmp/j.take2"
+[ "$(jq -r '.outcome, (.path == null), (.reason != null)' "$tmp/j.take2" | tr '\n' ' ')" = "rejected true true " ] \
+    || { echo "cli: take --json of a failed take: $(cat "$tmp/j.take2")"; bad=1; }
+expect 2 "take --json with a usage error prints no JSON" "$bin" take --kind unaligned --backend heap --max-concurrent-checkpoints 2 --out "$tmp/js/u" --json
+[ -s "$tmp/out" ] && { echo "cli: a usage error printed JSON: $(cat "$tmp/out")"; bad=1; }
+expect 0 "savepoint --json" "$bin" savepoint "$tmp/js/sp" --type native --backend heap --records 200 --memory-threshold 0 --json; js sp1
+expect 1 "savepoint --json into a path that cannot be a directory" "$bin" savepoint /dev/null/x --backend heap --json; js sp2
+expect 0 "stop --json" "$bin" stop --type canonical --drain --backend heap --records 200 --out "$tmp/js/st" --json; js st1
+expect 1 "stop --json into a path that cannot be a directory" "$bin" stop --type canonical --backend heap --out /dev/null/x --json; js st2
+shapes "savepoint and stop --json: works, rejected" "$tmp/j.take1" "$tmp/j.sp1" "$tmp/j.sp2" "$tmp/j.st1" "$tmp/j.st2"
+jsp=$(jq -r .path "$tmp/j.sp1")
+expect 0 "restore --json" "$bin" restore "$jsp" --backend heap --records 100 --json; js rs1
+jcl=$("$bin" savepoint "$tmp/js/cl" --type native --backend heap --records 200 2>/dev/null)
+expect 0 "restore --json in claim mode" "$bin" restore "$jcl" --backend heap --records 1000 --mode claim --json; js rs2
+jq -e '.snapshot_files_deleted > 0 and .mode == "claim"' "$tmp/j.rs2" >/dev/null || { echo "cli: restore --json in claim mode deleted nothing: $(cat "$tmp/j.rs2")"; bad=1; }
+expect 1 "restore --json of a directory without _metadata" "$bin" restore "$tmp/empty" --backend heap --json; js rs3
+shapes "restore --json: works, claim, rejected" "$tmp/j.rs1" "$tmp/j.rs2" "$tmp/j.rs3"
+[ "$(jq -r '.outcome, .checkpoints, .snapshot_files' "$tmp/j.rs3" | tr '\n' ' ')" = "rejected null 0 " ] \
+    || { echo "cli: restore --json of an empty directory: $(cat "$tmp/j.rs3")"; bad=1; }
+expect 1 "scenario run --json (works and rejected)" "$bin" scenario run scenarios/downgrade.json --kind native --backend heap --json; js sc
+[ "$(jq -r .outcome "$tmp/j.sc" | sort -u | tr '\n' ' ')" = "rejected works " ] \
+    || { echo "cli: scenario run --json: want works and rejected results: $(head -c 300 "$tmp/j.sc")"; bad=1; }
+shapes "scenario run --json: works, rejected" "$tmp/j.sc"
+expect 1 "fuzz --json under a mutant (a violation)" "$bin" fuzz --seeds 1 --mutant uploads-never-confirmed --json; js fz1
+grep -q '^VIOLATION seed 1' "$tmp/err" || { echo "cli: fuzz --json: the VIOLATION line is not on stderr"; bad=1; }
+jq -e '.violated and (.replay | startswith("snapsim replay --seed 1 --mutant uploads-never-confirmed"))' "$tmp/j.fz1" >/dev/null \
+    || { echo "cli: fuzz --json of a violation has no replay command: $(head -c 300 "$tmp/j.fz1")"; bad=1; }
+expect 0 "fuzz --json" "$bin" fuzz --seeds 2 --from 5 --json; js fz2
+shapes "fuzz --json: a violation, clean seeds" "$tmp/j.fz1" "$tmp/j.fz2"
+expect 1 "replay --json of a violation" "$bin" replay --seed 1 --mutant uploads-never-confirmed --json; js rp1
+shapes "replay --json: a violation, a clean seed, fuzz's" "$tmp/j.rp1" "$tmp/j.fz2" "$tmp/j.fz1"
+expect 0 "replay --until --json" "$bin" replay --seed 7 --until 600 --json; js ru1
+expect 0 "replay --break --json" "$bin" replay --seed 7 --break subsume:2 --json; js ru2
+expect 1 "replay --break --json past the case's end" "$bin" replay --seed 7 --break subsume:999 --until 99999999 --json; js ru3
+shapes "replay --until/--break --json: a time, an event, the end" "$tmp/j.ru1" "$tmp/j.ru2" "$tmp/j.ru3"
+jq -e '.stop.event == null and .stop.until_ms == 600' "$tmp/j.ru1" >/dev/null && jq -e '.stop.event.line == null' "$tmp/j.ru3" >/dev/null \
+    || { echo "cli: replay stop --json: the members that do not apply are not null"; bad=1; }
+# inspect --json holds everything the text shows: every word and number of
+# the text is a value (or a member's name) of the JSON, but for the text's
+# own prose. Paths count whole; a count the text shows is a list's length;
+# '?' is how the text shows an unknown (null) value; 's' is file(s)'s.
+words() { tr -s ' ,;:()"=\t' '\n' | sed -e 's/^#//' -e 's/^v\([0-9]\)/\1/' -e 's/\.\.\([0-9]\)/\n\1/' | grep -v '^$'; }
+prose='^(s|[?]|and|not|paths|into|key|groups|file|files|split|splits|handle|handles|records|committed|the|storage|max|id|self-contained|from|bytes|inlined|state|with|in|of|a|an|absolute|relative|outside|size|mismatch|other|problem|operator|type|format|backend|metadata|version|engine|job|job\(s\)|snapshot|flink|_metadata|sst|SST|input|output|handle\(s\)|file\(s\)|split\(s\)|it|cannot|be|relocated|fully|finished|coordinator|sharing|managed|raw|keyed|channel|source|offsets|sink|checkpoint|incremental|uid|name|parallelism|master|missing|damaged|unchecked|savepoint|\.\.\.)$'
+text_in_json() { # text_in_json WHAT PATH: inspect's text against inspect --json
+    "$bin" inspect "$2" > "$tmp/it" 2>/dev/null; "$bin" inspect "$2" --json > "$tmp/ij" 2>/dev/null
+    jq -r '(.. | scalars | tostring), (.. | objects | keys[]), (.. | arrays | length)' "$tmp/ij" > "$tmp/iv"
+    words < "$tmp/iv" >> "$tmp/iv"
+    lost=$(words < "$tmp/it" | grep -Ev "$prose" | sort -u | grep -vxFf "$tmp/iv" | tr '\n' ' ')
+    if [ -n "$lost" ] || [ ! -s "$tmp/it" ]; then echo "cli: inspect --json of $1 lacks what the text shows: $lost" | head -c 600; echo; bad=1
+    else echo "ok    inspect --json of $1 holds every field of its text"; fi
+}
+expect 0 "take a checkpoint with absolute handles" "$bin" take --kind aligned --backend rocksdb --incremental --records 300 --memory-threshold 0 --out "$tmp/js/a"
+ja=$(cat "$tmp/out")
+expect 0 "take an unaligned checkpoint" "$bin" take --kind unaligned --backend heap --records 300 --out "$tmp/js/u"
+ju=$(cat "$tmp/out")
+text_in_json "a model checkpoint with absolute handles" "$ja"
+text_in_json "a model unaligned checkpoint" "$ju"
+text_in_json "a model savepoint" "$jsp"
+for d in "$fx"/*/*/; do
+    [ -f "$d/PATH" ] && text_in_json "real Flink $(basename "$(dirname "$d")")/$(basename "$d")" "$d/$(cat "$d/PATH")"
+done
+cp -r "$jsp" "$tmp/js/dmg" && victim=$(find "$tmp/js/dmg" -type f ! -name _metadata | head -n 1) && printf 'x' >> "$victim"
+text_in_json "a model savepoint with a damaged file" "$tmp/js/dmg"
+"$bin" inspect "$jsp" --json > "$tmp/j.in1"
+expect 1 "inspect --json of a damaged model savepoint" "$bin" inspect "$tmp/js/dmg" --json; js in2
+expect 1 "inspect --json of a directory without _metadata" "$bin" inspect "$tmp/empty" --json; js in3
+shapes "inspect --json of model snapshots: intact, damaged, none" "$tmp/j.in1" "$tmp/j.in2" "$tmp/j.in3" "$tmp/ij"
+jq -e '.reason != null and .damaged == 1' "$tmp/j.in2" >/dev/null || { echo "cli: inspect --json of a damaged file has no reason"; bad=1; }
+nu8=$(printf '%s/js/not-utf8-\377' "$tmp"); mkdir -p "$nu8" # a path that is no UTF-8 still gives its members
+expect 1 "inspect --json of a directory whose name is not UTF-8" "$bin" inspect "$nu8" --json; js in4
+shapes "inspect --json of a path that is not UTF-8" "$tmp/j.in1" "$tmp/j.in4"
+for d in "$fx"/*/*/; do "$bin" inspect "$d/$(cat "$d/PATH")" --json 2>/dev/null; done > "$tmp/j.fl1"
+expect 1 "inspect --json of a real savepoint missing a file" "$bin" inspect "$tmp/flsp" --json; js fl2
+expect 1 "inspect --json of truncated real _metadata" "$bin" inspect "$tmp/trunc" --json; js fl3
+shapes "inspect --json of real Flink snapshots: all 16, a missing file, truncated" "$tmp/j.fl1" "$tmp/j.fl2" "$tmp/j.fl3"
+expect 0 "check --json: restores" "$bin" check "$sp" --to 2.2.0 --backend rocksdb --json; js ck1
+expect 1 "check --json: rejected" "$bin" check "$sp" --to 2.0.1 --json; js ck2
+expect 5 "check --json: unknown" "$bin" check "$hp" --to 1.20.3 --backend rocksdb --json; js ck3
+expect 1 "check --json of truncated _metadata" "$bin" check "$tmp/trunc" --to 2.2.0 --json; js ck4
+shapes "check --json: restores, rejected, unknown, unreadable" "$tmp/j.ck1" "$tmp/j.ck2" "$tmp/j.ck3" "$tmp/j.ck4"
+# README's "JSON output" names each command's members, in order.
+members_doc() { # the first `...` of the second cell of the README row whose first cell starts with $1
+    awk -F'|' -v k="$1" 'index($2, k) == 2 { split($3, a, "`"); print a[2]; exit }' "$(dirname "$0")/../README.md"
+}
+members_are() { # members_are ROW FILE
+    doc=$(members_doc "$1"); got=$(head -n 1 "$2" | jq -r 'keys_unsorted | join(" ")')
+    [ -n "$doc" ] && [ "$doc" = "$got" ] || { echo "cli: README's JSON members of $1: '$doc', the command prints '$got'"; bad=1; }
+}
+members_are '`take`' "$tmp/j.take1"; members_are '`restore`' "$tmp/j.rs1"; members_are '`scenario run`' "$tmp/j.sc"
+members_are '`fuzz`' "$tmp/j.fz2"; members_are '`replay --until' "$tmp/j.ru1"; members_are '`inspect` (snapsim' "$tmp/j.in1"
+members_are '`inspect` (real' "$tmp/j.fl1"; members_are '`check`' "$tmp/j.ck1"
+# matrix diff --json: the same diff and exit status as the text.
+python3 -c 'import sqlite3,sys
+c = sqlite3.connect(sys.argv[1])
+ids = [r[0] for r in c.execute("select id from results where outcome = ? order by id", ("works",))]
+c.execute("update results set outcome = ?, reason = ? where id = ?", ("rejected", "made worse by cli.sh", ids[0]))
+c.execute("update results set bytes = bytes * 2 + 1 where id = ?", (ids[1],))
+c.execute("delete from results where id = ?", (ids[2],))
+c.commit()' "$(cp "$tmp/rep.db" "$tmp/worse.db" && echo "$tmp/worse.db")"
+expect 1 "matrix diff of a regression" "$bin" matrix diff "$tmp/rep.db" "$tmp/worse.db"; cp "$tmp/out" "$tmp/diff.txt"
+expect 1 "matrix diff --json of a regression" "$bin" matrix diff "$tmp/rep.db" "$tmp/worse.db" --json; js df1
+expect 0 "matrix diff --json of no change" "$bin" matrix diff "$tmp/rep.db" "$tmp/rep.db" --json; js df2
+expect 0 "matrix diff --impls --json" "$bin" matrix diff "$tmp/rep.db" "$tmp/rep.db" --impls model,flink --json; js df3
+expect 2 "matrix diff --json of a missing database" "$bin" matrix diff "$tmp/none.db" "$tmp/rep.db" --json
+shapes "matrix diff --json: a regression, none, --impls" "$tmp/j.df1" "$tmp/j.df2" "$tmp/j.df3"
+# each line of the text is an element of the JSON, and the counts agree
+jq -r '.changes[] | "\(.change | ascii_upcase) \(.guarantee)/\(.kind) \(.backend) \(.versions) [\(.scenario)]"' "$tmp/j.df1" | sort > "$tmp/dj"
+jq -r '.costs[] | "\(.change | ascii_upcase) \(.guarantee)/\(.kind) \(.backend) \(.versions) [\(.scenario)] \(.old_bytes) -> \(.new_bytes)"' "$tmp/j.df1" | sort >> "$tmp/dj"
+sed -n -e 's/^\(REGRESSION\|CHANGED\|NEW\|GONE\) \([^:]*\]\):.*/\1 \2/p' -e 's/^\(COST[-A-Z]*\) \([^:]*\]\): files [0-9]* -> [0-9]*, bytes \([0-9]*\) -> \([0-9]*\).*/\1 \2 \3 -> \4/p' "$tmp/diff.txt" | sort > "$tmp/dt"
+sort -o "$tmp/dj" "$tmp/dj"
+want="$(sed -n 's/^\([0-9]*\) regressions*, \([0-9]*\) changed, \([0-9]*\) new, \([0-9]*\) gone, \([0-9]*\) unchanged$/\1 \2 \3 \4 \5/p' "$tmp/diff.txt")"
+got="$(jq -r '.summary | "\(.regressions) \(.changed) \(.new) \(.gone) \(.unchanged)"' "$tmp/j.df1")"
+if ! cmp -s "$tmp/dj" "$tmp/dt" || [ ! -s "$tmp/dt" ] || [ "$want" != "$got" ] || [ "$(wc -l < "$tmp/dt")" -lt 3 ]; then
+    echo "cli: matrix diff --json is not the text's diff: json [$(cat "$tmp/dj")] text [$(cat "$tmp/dt")] counts $got / $want"; bad=1
+else echo "ok    matrix diff --json lists what the text lists ($(wc -l < "$tmp/dt") lines, counts $got)"; fi
+jq -e '[.changes[] | select(.change == "regression")][0] | .old_outcome == "works" and .new_outcome == "rejected" and .new_reason == "made worse by cli.sh"' "$tmp/j.df1" >/dev/null \
+    || { echo "cli: matrix diff --json: the regression's old/new outcome or reason is wrong"; bad=1; }
+members_are '`matrix diff`' "$tmp/j.df1"
 # Two matrix runs into one database at once (one scenario, one cell each):
 # both work, and a merge keeps the two runs apart (each has its own uid).
 mkdir -p "$tmp/msc" && cp "$(dirname "$0")/../scenarios/relocatable.json" "$tmp/msc/"

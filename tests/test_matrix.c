@@ -538,6 +538,108 @@ static void test_diff_impls(void) {
     teardown_dir();
 }
 
+/* The members of every element of a, sorted and joined: "" when they differ. */
+static void members_of(json_t *o, char *buf, size_t cap) {
+    buf[0] = '\0';
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        (void)v;
+        size_t n = strlen(buf);
+        snprintf(buf + n, cap - n, "%s,", k);
+    }
+}
+
+static int same_members(json_t *a) {
+    char first[512], other[512];
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        members_of(json_array_get(a, i), i ? other : first, sizeof first);
+        if (i && strcmp(first, other) != 0) return 0;
+    }
+    return 1;
+}
+
+static const char *str_at(json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
+
+/* matrix diff --json: the text's diff as one object. Each change with its
+ * old and new outcome (null for the side without the key), every element
+ * with the same members, the counts of both forms (the other's null). */
+static void test_diff_json(void) {
+    setup_dir();
+    const char *row = mx_rows[0].id;
+    mx_result old_rs[] = {result(row, "canonical", "heap", "", "works", 1),
+                          result(row, "native", "heap", "", "rejected", 1),
+                          result(row, "aligned", "heap", "", "works", 1)};
+    mx_result new_rs[] = {result(row, "canonical", "heap", "", "rejected", 1),
+                          result(row, "native", "heap", "", "works", 1),
+                          result(row, "unaligned", "heap", "", "works", 1)};
+    new_rs[1].bytes *= 2;
+    mx_db *db = open_db("old.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, old_rs, 3, WHEN);
+    mx_close(db);
+    db = open_db("new.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    record_all(db, new_rs, 3, WHEN);
+    mx_close(db);
+    char old_p[600], new_p[600];
+    path_in(old_p, sizeof old_p, "old.db");
+    path_in(new_p, sizeof new_p, "new.db");
+    json_t *j = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    int regressions = -1, cost = -1;
+    CU_ASSERT_EQUAL_FATAL(mx_diff_json(old_p, NULL, new_p, NULL, &j, &regressions, &cost, &e), RT_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_EQUAL(regressions, 1);
+    CU_ASSERT_EQUAL(cost, 1);
+    json_t *changes = json_object_get(j, "changes"), *sum = json_object_get(j, "summary");
+    CU_ASSERT_EQUAL(json_array_size(changes), 4);
+    CU_ASSERT(same_members(changes));
+    const char *want[][4] = {{"aligned", "gone", "works", NULL}, {"canonical", "regression", "works", "rejected"},
+                             {"native", "changed", "rejected", "works"}, {"unaligned", "new", NULL, "works"}};
+    for (size_t i = 0; i < 4 && i < json_array_size(changes); i++) {
+        json_t *c = json_array_get(changes, i);
+        CU_ASSERT_STRING_EQUAL(str_at(c, "kind"), want[i][0]);
+        CU_ASSERT_STRING_EQUAL(str_at(c, "change"), want[i][1]);
+        CU_ASSERT(want[i][2] ? str_at(c, "old_outcome") && strcmp(str_at(c, "old_outcome"), want[i][2]) == 0
+                             : json_is_null(json_object_get(c, "old_outcome")));
+        CU_ASSERT(want[i][3] ? str_at(c, "new_outcome") && strcmp(str_at(c, "new_outcome"), want[i][3]) == 0
+                             : json_is_null(json_object_get(c, "new_outcome")));
+        CU_ASSERT(json_is_null(json_object_get(c, "versions")));
+    }
+    json_t *costs = json_object_get(j, "costs");
+    CU_ASSERT_EQUAL(json_array_size(costs), 1);
+    CU_ASSERT_STRING_EQUAL(str_at(json_array_get(costs, 0), "change"), "cost-regression");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(sum, "regressions")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(sum, "gone")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(sum, "cost_regressions")), 1);
+    CU_ASSERT(json_is_null(json_object_get(sum, "disagreements")));
+    char runs_members[512], impls_members[512];
+    members_of(sum, runs_members, sizeof runs_members);
+    json_decref(j);
+    /* --impls: the same members; its counts, the runs' null */
+    j = NULL;
+    int differ = -1;
+    CU_ASSERT_EQUAL_FATAL(mx_diff_json(old_p, "model", new_p, "model", &j, &differ, NULL, &e), RT_OK);
+    CU_ASSERT_EQUAL(differ, 2);
+    sum = json_object_get(j, "summary");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(sum, "disagreements")), 2);
+    CU_ASSERT(json_is_null(json_object_get(sum, "regressions")));
+    CU_ASSERT_STRING_EQUAL(str_at(j, "mode"), "impls");
+    CU_ASSERT_EQUAL(json_object_size(sum), 11);
+    members_of(sum, impls_members, sizeof impls_members);
+    CU_ASSERT_EQUAL(strlen(runs_members), strlen(impls_members)); /* the same names, in another order */
+    CU_ASSERT(same_members(json_object_get(j, "changes")));
+    json_decref(j);
+    /* a database that cannot be read: an error, no object */
+    path_in(new_p, sizeof new_p, "missing.db");
+    j = NULL;
+    CU_ASSERT_EQUAL(mx_diff_json(old_p, NULL, new_p, NULL, &j, &regressions, NULL, &e), RT_ENOENT);
+    CU_ASSERT_PTR_NULL(j);
+    teardown_dir();
+}
+
 static void test_diff_bug_in_new(void) {
     setup_dir();
     mx_result old_r = result(mx_rows[1].id, "native", "heap", "", "rejected", 1);
@@ -1138,6 +1240,7 @@ int suite_matrix(void) {
         {"diff counts works->rejected; no change is 0", test_diff},
         {"diff counts bugs in NEW", test_diff_bug_in_new},
         {"diff --impls compares the model with real Flink", test_diff_impls},
+        {"diff as JSON: the text's changes, one set of members", test_diff_json},
         {"diff lists cost changes and flags cost regressions apart", test_diff_costs},
         {"merge of shards yields one run", test_merge_shards},
         {"two writers at once: both runs kept, and apart on merge", test_concurrent_writers},

@@ -107,3 +107,14 @@ int cli_fresh_dir(const char *dir) {
     cli_remove_tree(dir);
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
+
+json_t *cli_json_text(const char *s) {
+    if (s == NULL) return json_null();
+    json_t *j = json_string(s);
+    if (j != NULL) return j;
+    char clean[4096];
+    snprintf(clean, sizeof clean, "%s", s);
+    for (char *p = clean; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+    return json_string(clean);
+}

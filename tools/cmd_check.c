@@ -34,6 +34,13 @@ static int parse(check_opts *o, int argc, char **argv) {
     return 0;
 }
 
+static void print_json(json_t *j) {
+    char *t = json_dumps(j, JSON_COMPACT);
+    if (t) puts(t);
+    free(t);
+    json_decref(j);
+}
+
 static void print_text(const fl_snapshot *s, const fl_check *c) {
     printf("snapshot   %s (%s, _metadata V%d)\n", s->dir,
            s->savepoint < 0 ? "unknown type" : s->savepoint ? "savepoint" : "checkpoint", (int)s->meta.version);
@@ -43,6 +50,12 @@ static void print_text(const fl_snapshot *s, const fl_check *c) {
     for (int i = 0; i < c->n_reasons; i++)
         printf("  %-8s %s: %s\n", fl_verdict_name(c->reasons[i].verdict), c->reasons[i].rule, c->reasons[i].text);
     if (c->more_reasons) printf("  ... and %d more\n", c->more_reasons);
+}
+
+/* A PATH check cannot read: rejected (with --json, as one object too). */
+static int unread(const check_opts *o, const sim_version *to, const rt_error *e) {
+    if (o->json) print_json(flink_check_unread_json(o->path, to->name, o->backend, e->msg));
+    return cli_report_error(e);
 }
 
 int cmd_check(int argc, char **argv) {
@@ -57,21 +70,17 @@ int cmd_check(int argc, char **argv) {
     if (!fl_snapshot_is_flink(o.path)) {
         RT_FAIL(&e, RT_ENOENT, "%s: no Flink _metadata (binary, magic 0x4960672d): not a Flink snapshot directory",
                 o.path);
-        return cli_report_error(&e);
+        return unread(&o, to, &e);
     }
     fl_snapshot s;
-    if (fl_snapshot_open(&s, o.path, &e) != RT_OK) return cli_report_error(&e);
+    if (fl_snapshot_open(&s, o.path, &e) != RT_OK) return unread(&o, to, &e);
     fl_check c;
     if (fl_check_run(&s, to, o.backend, from, &c, &e) != RT_OK) {
         fl_snapshot_close(&s);
         return cli_report_error(&e);
     }
     if (o.json) {
-        json_t *j = flink_check_json(&s, &c);
-        char *t = json_dumps(j, JSON_COMPACT);
-        if (t) puts(t);
-        free(t);
-        json_decref(j);
+        print_json(flink_check_json(&s, &c));
     } else {
         print_text(&s, &c);
     }

@@ -92,16 +92,27 @@ static json_t *split_json(const char *text, const char *sep) {
     return a;
 }
 
-static void print_json(const drv_fuzz_result *r) {
-    char unseed[24];
+static json_t *str_or_null(const char *s) { return s[0] ? json_string(s) : json_null(); }
+
+static const char *mutant_flag(sim_mutant m) { return m ? " --mutant " : ""; }
+static const char *mutant_arg(sim_mutant m) { return m ? sim_mutant_name(m) : ""; }
+
+/* One seed's result; the same members whatever it ended with (reason,
+ * known_bug and replay are null when they have nothing to say). */
+static void print_json(const drv_fuzz_result *r, sim_mutant mutant, const char *choices) {
+    char unseed[24], replay[4096] = "";
     snprintf(unseed, sizeof unseed, "%016" PRIx64, r->unseed);
-    json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "seed",
+    if (r->violated)
+        snprintf(replay, sizeof replay, "snapsim replay --seed %" PRIu64 "%s%s%s%s --trace seed-%" PRIu64 ".jsonl",
+                 r->seed, mutant_flag(mutant), mutant_arg(mutant), choices ? " --case " : "", choices ? choices : "",
+                 r->seed);
+    json_t *o = json_pack("{s:I, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}", "seed",
                           (json_int_t)r->seed, "outcome", r->outcome, "violated", r->violated, "known_bug",
-                          r->known_bug, "reason", r->why.msg, "backend", r->backend, "kind", r->kind, "digest",
-                          r->digest, "unseed", unseed, "plan", split_json(r->plan, "; "), "actions",
+                          str_or_null(r->known_bug), "reason", str_or_null(r->why.msg), "backend", r->backend, "kind",
+                          r->kind, "digest", r->digest, "unseed", unseed, "plan", split_json(r->plan, "; "), "actions",
                           split_json(r->actions, " "), "virtual_ms", (json_int_t)r->virtual_ms, "files",
                           (json_int_t)r->files, "bytes", (json_int_t)r->bytes, "sequences",
-                          sequences_json(r->sequences));
+                          sequences_json(r->sequences), "replay", str_or_null(replay));
     char *t = json_dumps(o, JSON_COMPACT);
     if (t) puts(t);
     free(t);
@@ -122,9 +133,6 @@ static void to_mx(const drv_fuzz_result *f, mx_result *m) {
     m->files = f->files;
     m->bytes = f->bytes;
 }
-
-static const char *mutant_flag(sim_mutant m) { return m ? " --mutant " : ""; }
-static const char *mutant_arg(sim_mutant m) { return m ? sim_mutant_name(m) : ""; }
 
 /* fuzz --minimize SEED: exit 0 with the replay command of the minimized
  * case; 2 when the seed's case does not fail. */
@@ -184,18 +192,20 @@ int cmd_fuzz(int argc, char **argv) {
         }
         done++;
         for (int q = 0; q < DRV_SEQ_COUNT; q++) seq[q] += (r.sequences >> q) & 1u;
-        if (o.json) print_json(&r);
+        /* With --json, stdout is one JSON object a line; the lines for
+         * humans go to stderr (the object has their replay command). */
+        FILE *human = o.json ? stderr : stdout;
+        if (o.json) print_json(&r, o.mutant, NULL);
         if (r.violated) {
             violations++;
-            printf("VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
-                   ".jsonl\n", s, r.backend, r.why.msg, s, o.mutant ? " --mutant " : "",
-                   o.mutant ? sim_mutant_name(o.mutant) : "", s);
-            fflush(stdout);
+            fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
+                    ".jsonl\n", s, r.backend, r.why.msg, s, mutant_flag(o.mutant), mutant_arg(o.mutant), s);
+            fflush(human);
         }
         if (r.known_bug[0]) {
             known++;
-            printf("KNOWN     seed %" PRIu64 " (%s): %s\n", s, r.backend, r.why.msg);
-            fflush(stdout);
+            fprintf(human, "KNOWN     seed %" PRIu64 " (%s): %s\n", s, r.backend, r.why.msg);
+            fflush(human);
         }
         if (db) {
             mx_result m;
@@ -277,7 +287,7 @@ int cmd_replay(int argc, char **argv) {
     if (err != RT_OK) return cli_report_error(&e);
     if (show.shown) return show.reached ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
     if (o.json) {
-        print_json(&r);
+        print_json(&r, o.mutant, o.choices);
     } else {
         printf("seed      %" PRIu64 "\nbackend   %s (%s checkpoints)\nfaults    %s\nactions   %s\noutcome   %s%s%s\n"
                "digest    %s\nunseed    %016" PRIx64 "\n", r.seed, r.backend, r.kind, r.plan, r.actions, r.outcome,

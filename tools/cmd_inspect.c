@@ -2,6 +2,7 @@
  * a real Flink one (binary _metadata: tools/flink_report.c). Read-only: it
  * never opens the snapshot for writing and never follows a path outside
  * the snapshot's storage. */
+#include <assert.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -135,6 +136,86 @@ static void print_text(const sim_meta *m, const inspect_ctx *c, const char *path
     }
 }
 
+/* ---- JSON: every member the text shows, the same members on every
+ * outcome (a snapshot that is whole, one with missing or damaged files,
+ * one whose _metadata cannot be read: then all but path and reason are
+ * null or empty). ---- */
+
+static const char *const inspect_keys[] = {
+    "path", "type", "kind", "format", "backend", "incremental", "metadata_version", "engine", "checkpoint_id", "job",
+    "handles", "relocatable", "storage_root", "operators", "files", "bytes", "missing", "outside", "damaged", "reason",
+    NULL,
+};
+
+static json_t *subtask_json(const sim_meta_subtask *st) {
+    json_t *keyed = json_null(), *offsets = json_array();
+    if (st->has_keyed)
+        keyed = json_pack("{s:s, s:i, s:i, s:i}", "format", st->keyed.format, "key_group_start", (int)st->keyed.kg_lo,
+                          "key_group_end", (int)st->keyed.kg_hi, "files", st->keyed.n_files);
+    for (int i = 0; i < st->n_offsets; i++)
+        json_array_append_new(offsets, json_pack("{s:i, s:I}", "split", (int)st->split[i], "offset",
+                                                 (json_int_t)st->offset[i]));
+    return json_pack("{s:i, s:o, s:o, s:o, s:o}", "subtask", (int)st->index, "keyed", keyed, "source_offsets", offsets,
+                     "sink_records", st->has_sink ? json_integer((json_int_t)st->sink_count) : json_null(),
+                     "channel_state_bytes", st->has_cs ? json_integer((json_int_t)st->cs_file.size) : json_null());
+}
+
+static json_t *operators_json(const sim_meta *m) {
+    json_t *ops = json_array();
+    for (int o = 0; o < m->n_ops; o++) {
+        json_t *subs = json_array();
+        for (int s = 0; s < m->ops[o].n_sub; s++) json_array_append_new(subs, subtask_json(&m->ops[o].sub[s]));
+        json_array_append_new(ops, json_pack("{s:s, s:i, s:i, s:o}", "uid", m->ops[o].uid, "parallelism",
+                                             (int)m->ops[o].parallelism, "max_parallelism",
+                                             (int)m->ops[o].max_parallelism, "subtasks", subs));
+    }
+    return ops;
+}
+
+/* The object of a snapshot inspect could not read: path and reason. */
+static json_t *unread_json(const char *path, const char *reason) {
+    json_t *o = json_object();
+    for (int i = 0; inspect_keys[i]; i++) json_object_set_new(o, inspect_keys[i], json_null());
+    json_object_set_new(o, "path", cli_json_text(path));
+    json_object_set_new(o, "operators", json_array());
+    json_object_set_new(o, "files", json_array());
+    json_object_set_new(o, "reason", cli_json_text(reason));
+    return o;
+}
+
+/* Takes c->files. reason: the rejection, or NULL. */
+static json_t *snapshot_json(const sim_meta *m, inspect_ctx *c, const char *reason) {
+    int relocatable = sim_meta_self_contained(m);
+    json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:I, s:s, s:{s:i, s:i, s:i}, s:b, s:o}", "path",
+                          cli_json_text(c->dir), "type", m->savepoint ? "savepoint" : "checkpoint", "kind", m->snapshot_kind, "format",
+                          m->format, "backend", m->backend, "incremental", m->incremental, "metadata_version",
+                          m->version, "engine", m->engine, "checkpoint_id", (json_int_t)m->checkpoint_id, "job",
+                          m->job_id, "handles", "absolute", m->n_handles[SIM_HANDLE_FILE], "relative",
+                          m->n_handles[SIM_HANDLE_RELATIVE], "inlined", m->n_handles[SIM_HANDLE_BYTES],
+                          "relocatable", relocatable, "storage_root",
+                          relocatable ? json_null() : json_string(m->storage_root));
+    json_object_set_new(o, "operators", operators_json(m));
+    json_object_set_new(o, "files", c->files);
+    json_object_set_new(o, "bytes", json_integer((json_int_t)c->bytes));
+    json_object_set_new(o, "missing", json_integer(c->missing));
+    json_object_set_new(o, "outside", json_integer(c->foreign));
+    json_object_set_new(o, "damaged", json_integer(c->damaged));
+    json_object_set_new(o, "reason", cli_json_text(reason));
+    c->files = NULL;
+    size_t n = 0;
+    for (; inspect_keys[n]; n++) assert(json_object_get(o, inspect_keys[n]) != NULL);
+    assert(json_object_size(o) == n); /* no member the unread object lacks */
+    (void)n;
+    return o;
+}
+
+static void print_json(json_t *o) {
+    char *t = json_dumps(o, JSON_COMPACT);
+    if (t) puts(t);
+    free(t);
+    json_decref(o);
+}
+
 typedef struct inspect_opts {
     int json;
 } inspect_opts;
@@ -158,50 +239,43 @@ int cmd_inspect(int argc, char **argv) {
     snprintf(meta_path, sizeof meta_path, "%s/_metadata", real);
     if (fl_snapshot_is_flink(real)) return flink_inspect(real, json); /* a real Flink snapshot */
     FILE *in = fopen(meta_path, "rb");
+    rt_error e;
+    rt_error_clear(&e);
     if (in == NULL) {
         /* The same answer as restore gives for it: a snapshot that is not there. */
-        rt_error ne;
-        RT_FAIL(&ne, RT_ENOENT, "%s: no _metadata: not a snapshot directory", path);
-        return cli_report_error(&ne);
+        RT_FAIL(&e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", path);
+        if (json) print_json(unread_json(real, e.msg));
+        return cli_report_error(&e);
     }
     char *text = malloc(1 << 22);
     size_t len = text ? fread(text, 1, (1 << 22) - 1, in) : 0;
     fclose(in);
-    rt_error e;
-    rt_error_clear(&e);
     sim_meta m;
     if (text == NULL || sim_meta_parse(&m, text, len, NULL, "", meta_path, &e) != RT_OK) {
         free(text);
         if (e.code == RT_OK) RT_FAIL(&e, RT_ENOMEM, "out of memory");
+        if (json) print_json(unread_json(real, e.msg));
         return cli_report_error(&e);
     }
     free(text);
     inspect_ctx c = {&m, real, json_array(), 0, 0, 0, 0};
     sim_meta_each_file(&m, add_file, &c);
+    /* A snapshot with missing, damaged or foreign files would not restore:
+     * the report is printed, and the status says so (1, as restore's). */
+    int bad = c.missing || c.damaged || c.foreign;
+    char reason[PATH_MAX + 128] = "";
+    if (bad)
+        snprintf(reason, sizeof reason, "%s: %d missing, %d damaged, %d outside the storage", path, c.missing,
+                 c.damaged, c.foreign);
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:{s:i, s:i, s:i}, s:b, s:b, s:o, s:i, s:i, "
-                              "s:i}",
-                              "path", real, "type", m.savepoint ? "savepoint" : "checkpoint", "kind",
-                              m.snapshot_kind, "format", m.format, "backend", m.backend, "metadata_version",
-                              m.version, "engine", m.engine, "checkpoint_id", (json_int_t)m.checkpoint_id,
-                              "handles", "absolute", m.n_handles[SIM_HANDLE_FILE], "relative",
-                              m.n_handles[SIM_HANDLE_RELATIVE], "inlined", m.n_handles[SIM_HANDLE_BYTES],
-                              "relocatable", sim_meta_self_contained(&m), "incremental", m.incremental, "files",
-                              c.files, "missing", c.missing, "outside", c.foreign, "damaged", c.damaged);
-        char *t = json_dumps(o, JSON_COMPACT);
-        if (t) puts(t);
-        free(t);
-        json_decref(o);
+        print_json(snapshot_json(&m, &c, bad ? reason : NULL));
     } else {
         print_text(&m, &c, real);
         json_decref(c.files);
     }
     sim_meta_free(&m);
-    /* A snapshot with missing, damaged or foreign files would not restore:
-     * the report is printed, and the status says so (1, as restore's). */
-    if (c.missing || c.damaged || c.foreign) {
-        fprintf(stderr, "rejected: %s: %d missing, %d damaged, %d outside the storage\n", path, c.missing, c.damaged,
-                c.foreign);
+    if (bad) {
+        fprintf(stderr, "rejected: %s\n", reason);
         return CLI_EXIT_REJECTED;
     }
     return CLI_EXIT_OK;

@@ -27,18 +27,20 @@ static int valid_impl(const char *s) { return strcmp(s, "model") == 0 || strcmp(
 
 typedef struct diff_opts {
     const char *impls;
+    int json;
 } diff_opts;
 
 const cli_opt matrix_diff_options[] = {
     CLI_STRING(diff_opts, impls, "impls", "OLD_IMPL,NEW_IMPL",
                "compare OLD.db's results of one implementation with NEW.db's\nof the other (model,flink or flink,model)"),
+    CLI_FLAG(diff_opts, json, "json", "print the diff as one JSON object (the same exit status)"),
     CLI_END,
 };
 const cli_opt matrix_no_options[] = {CLI_END};
 
 /* matrix diff OLD.db NEW.db [--impls OLD_IMPL,NEW_IMPL] */
 static int matrix_diff(int argc, char **argv) {
-    diff_opts d = {NULL};
+    diff_opts d = {NULL, 0};
     int first = 0;
     int rc = cli_parse(matrix_diff_options, &d, argc, argv, "matrix diff", &first);
     if (rc) return rc;
@@ -54,13 +56,26 @@ static int matrix_diff(int argc, char **argv) {
     /* Like diff(1): 1 means the runs differ by a regression of an outcome
      * or of a cost (or the two implementations disagree), 2 that the comparison could not be made (a
      * missing or non-SQLite database). */
+    const char *old_impl = NULL, *new_impl = NULL;
     if (impls[0] != '\0') {
         char *comma = strchr(impls, ',');
         if (comma == NULL) return cli_usage_error("matrix diff: --impls is OLD_IMPL,NEW_IMPL, e.g. model,flink");
         *comma = '\0';
         if (!valid_impl(impls) || !valid_impl(comma + 1))
             return cli_usage_error("matrix diff: --impls names model or flink, not '%s,%s'", impls, comma + 1);
-        if (mx_diff_impls(paths[0], impls, paths[1], comma + 1, stdout, &differ, &e) != RT_OK)
+        old_impl = impls;
+        new_impl = comma + 1;
+    }
+    if (d.json) {
+        json_t *j = NULL;
+        if (mx_diff_json(paths[0], old_impl, paths[1], new_impl, &j, &differ, &cost_regressions, &e) != RT_OK)
+            return cli_usage_error("matrix diff: %s", e.msg);
+        char *t = json_dumps(j, JSON_COMPACT);
+        if (t) puts(t);
+        free(t);
+        json_decref(j);
+    } else if (old_impl) {
+        if (mx_diff_impls(paths[0], old_impl, paths[1], new_impl, stdout, &differ, &e) != RT_OK)
             return cli_usage_error("matrix diff: %s", e.msg);
     } else if (mx_diff(paths[0], paths[1], stdout, &differ, &cost_regressions, &e) != RT_OK) {
         return cli_usage_error("matrix diff: %s", e.msg);

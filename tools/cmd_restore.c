@@ -171,9 +171,11 @@ int cmd_restore(int argc, char **argv) {
     int exit_code = cli_exit_for(e.code);
     long after = before ? count_files(o.path) : 0;
     if (o.j.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
-        char extra[200];
-        snprintf(extra, sizeof extra, "{\"mode\":\"%s\",\"snapshot_files\":%ld,\"snapshot_files_deleted\":%ld}",
-                 sim_mode_name(o.mode), before, before - after);
+        /* What the summary line says: the snapshot, the mode, the records
+         * run, and what the mode left or deleted. */
+        json_t *extra = json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", cli_json_text(o.path), "mode", sim_mode_name(o.mode),
+                                  "records", (json_int_t)o.j.records, "snapshot_files", (json_int_t)before,
+                                  "snapshot_files_deleted", (json_int_t)(before - after));
         session_print_json(&s, r, &e, extra);
     } else if (e.code == RT_OK) {
         print_summary(&o, r, &e, before, after);

@@ -22,9 +22,11 @@ static void print_result(const mx_result *r, int json) {
                r->versions, r->digest, r->reason[0] ? "  " : "", r->reason);
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "outcome",
+    /* The same members on every outcome: reason is null when there is none. */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:I, s:I, s:I}", "outcome",
                           r->outcome, "impl", r->impl, "scenario", r->scenario, "guarantee", r->guarantee, "kind", r->kind,
-                          "backend", r->backend, "versions", r->versions, "reason", r->reason, "seed",
+                          "backend", r->backend, "versions", r->versions, "reason",
+                          r->reason[0] ? json_string(r->reason) : json_null(), "seed",
                           (json_int_t)r->seed, "digest", r->digest, "virtual_ms", (json_int_t)r->virtual_ms,
                           "files", (json_int_t)r->files, "bytes", (json_int_t)r->bytes);
     char *t = json_dumps(o, JSON_COMPACT);

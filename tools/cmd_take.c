@@ -92,9 +92,11 @@ static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     }
     if (dir[0] && e.code == RT_OK) rt_store_absolute(s.store, dir, abs, sizeof abs);
     int exit_code = e.code == RT_OK ? CLI_EXIT_OK : cli_exit_for(e.code);
-    if (o.json) {
-        char extra[1200];
-        snprintf(extra, sizeof extra, "{\"path\":\"%s\",\"kind\":\"%s\"}", abs, sim_kind_name(kind));
+    /* A usage error is no outcome: its error line alone, as restore's. */
+    if (o.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
+        /* path: the snapshot's directory, null when none was taken. */
+        json_t *extra = json_pack("{s:o, s:s}", "path", abs[0] ? cli_json_text(abs) : json_null(), "kind",
+                                  sim_kind_name(kind));
         session_print_json(&s, r, &e, extra);
     } else if (e.code == RT_OK) {
         puts(abs);

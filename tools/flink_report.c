@@ -3,7 +3,9 @@
  * from flink/. */
 #include "flink_report.h"
 
+#include <assert.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +80,8 @@ static json_t *stream_json(const fl_stream *h) {
     if (h == NULL) return json_null();
     json_t *o = json_pack("{s:s, s:s, s:I}", "class", fl_handle_class(h->type), "kind", fl_path_kind_name(h->kind),
                           "size", (json_int_t)h->size);
-    if (h->path) json_object_set_new(o, "path", json_string(h->path));
-    if (h->local_path) json_object_set_new(o, "local_path", json_string(h->local_path));
+    json_object_set_new(o, "path", str_or_null(h->path));
+    json_object_set_new(o, "local_path", str_or_null(h->local_path));
     return o;
 }
 
@@ -91,24 +93,24 @@ static json_t *local_list(const fl_local_handle *l, uint32_t n) {
 
 static json_t *keyed_json(const fl_keyed *k, int depth) {
     if (k == NULL || depth > FL_NEST_MAX + 1) return json_null();
-    json_t *o = json_pack("{s:s, s:i, s:i}", "class", fl_handle_class(k->type), "key_group_start", (int)k->kg_start,
-                          "key_group_count", (int)k->kg_count);
-    if (k->delegate) json_object_set_new(o, "delegate", stream_json(k->delegate));
-    if (k->state_handle_id) json_object_set_new(o, "state_handle_id", json_string(k->state_handle_id));
-    if (k->type == FL_H_INCREMENTAL || k->type == FL_H_INCREMENTAL_V2) {
-        json_object_set_new(o, "checkpoint_id", json_integer(k->checkpoint_id));
-        json_object_set_new(o, "backend_id", str_or_null(k->backend_id));
-        json_object_set_new(o, "meta", stream_json(k->meta));
-        json_object_set_new(o, "shared", local_list(k->shared, k->n_shared));
-        json_object_set_new(o, "private", local_list(k->private_state, k->n_private));
-    }
-    if (k->n_base || k->n_delta) {
-        json_t *base = json_array(), *delta = json_array();
-        for (uint32_t i = 0; i < k->n_base; i++) json_array_append_new(base, keyed_json(k->base[i], depth + 1));
-        for (uint32_t i = 0; i < k->n_delta; i++) json_array_append_new(delta, keyed_json(k->delta[i], depth + 1));
-        json_object_set_new(o, "materialized", base);
-        json_object_set_new(o, "non_materialized", delta);
-    }
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i}", "class", fl_handle_class(k->type), "key_group_start",
+                          (int)k->kg_start, "key_group_count", (int)k->kg_count, "key_group_end",
+                          (int)(k->kg_start + k->kg_count - 1)); /* the text's range, start..end */
+    /* Every class has every member: what a class does not carry is null
+     * (or an empty list), so one parser reads them all. */
+    int incremental = k->type == FL_H_INCREMENTAL || k->type == FL_H_INCREMENTAL_V2;
+    json_object_set_new(o, "delegate", stream_json(k->delegate));
+    json_object_set_new(o, "state_handle_id", str_or_null(k->state_handle_id));
+    json_object_set_new(o, "checkpoint_id", incremental ? json_integer(k->checkpoint_id) : json_null());
+    json_object_set_new(o, "backend_id", incremental ? str_or_null(k->backend_id) : json_null());
+    json_object_set_new(o, "meta", incremental ? stream_json(k->meta) : json_null());
+    json_object_set_new(o, "shared", incremental ? local_list(k->shared, k->n_shared) : json_array());
+    json_object_set_new(o, "private", incremental ? local_list(k->private_state, k->n_private) : json_array());
+    json_t *base = json_array(), *delta = json_array();
+    for (uint32_t i = 0; i < k->n_base; i++) json_array_append_new(base, keyed_json(k->base[i], depth + 1));
+    for (uint32_t i = 0; i < k->n_delta; i++) json_array_append_new(delta, keyed_json(k->delta[i], depth + 1));
+    json_object_set_new(o, "materialized", base);
+    json_object_set_new(o, "non_materialized", delta);
     return o;
 }
 
@@ -157,20 +159,28 @@ static json_t *problems_of(int bits) {
     return a;
 }
 
+/* The status word of the text's file list. */
+static const char *file_status(const fl_file *f) {
+    if (f->problems & FL_PROB_SIZE) return "size-mismatch";
+    return f->exists < 0 ? "unchecked" : f->exists ? "ok" : "missing";
+}
+
 static json_t *file_json(const fl_snapshot *s, const fl_file *f) {
     const fl_stream *h = f->h;
-    json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:s}", "operator",
+    json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "operator",
                           h->op >= 0 ? s->meta.ops[h->op].id : "", "subtask", h->subtask, "role", h->role, "class",
                           fl_handle_class(h->type), "kind", fl_path_kind_name(h->kind), "path", h->path ? h->path : "",
-                          "size", (json_int_t)h->size, "location", fl_location_name(f->location));
-    if (f->where[0]) json_object_set_new(o, "resolved", json_string(f->where));
+                          "size", (json_int_t)h->size, "location", fl_location_name(f->location), "status",
+                          file_status(f));
+    json_object_set_new(o, "resolved", f->where[0] ? json_string(f->where) : json_null());
     json_object_set_new(o, "exists", tri(f->exists));
     json_object_set_new(o, "actual_size", f->actual_size < 0 ? json_null() : json_integer(f->actual_size));
-    if (h->local_path) json_object_set_new(o, "local_path", json_string(h->local_path));
-    if (f->sst) json_object_set_new(o, "sst_format_version", f->sst_format < 0 ? json_null() : json_integer(f->sst_format));
-    if (f->sst && f->sst_format < 0) json_object_set_new(o, "sst_error", json_string(f->sst_error));
-    if (f->other[0]) json_object_set_new(o, "other_snapshot", json_string(f->other));
-    if (f->kryo) json_object_set_new(o, "kryo", json_true());
+    json_object_set_new(o, "local_path", str_or_null(h->local_path));
+    json_object_set_new(o, "sst", json_boolean(f->sst));
+    json_object_set_new(o, "sst_format_version", f->sst && f->sst_format >= 0 ? json_integer(f->sst_format) : json_null());
+    json_object_set_new(o, "sst_error", f->sst && f->sst_format < 0 ? json_string(f->sst_error) : json_null());
+    json_object_set_new(o, "other_snapshot", f->other[0] ? json_string(f->other) : json_null());
+    json_object_set_new(o, "kryo", json_boolean(f->kryo));
     json_object_set_new(o, "problems", problems_of(f->problems));
     return o;
 }
@@ -190,7 +200,7 @@ json_t *flink_snapshot_json(const fl_snapshot *s) {
     }
     for (int b = 0; b < FL_PROB_KINDS; b++)
         json_object_set_new(problems, fl_problem_name(b), json_integer((json_int_t)s->n_problem[b]));
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:I, s:I}", "path", s->dir, "snapshot_format", "flink",
+    json_t *o = json_pack("{s:o, s:s, s:i, s:s, s:I, s:I}", "path", cli_json_text(s->dir), "snapshot_format", "flink",
                           "metadata_version", (int)m->version, "serializer", vi ? vi->serializer : "?",
                           "metadata_bytes", (json_int_t)m->file_bytes, "checkpoint_id", (json_int_t)m->checkpoint_id);
     json_object_set_new(o, "type", json_string(s->savepoint < 0 ? "unknown" : s->savepoint ? "savepoint" : "checkpoint"));
@@ -258,8 +268,7 @@ static void print_files(const fl_snapshot *s) {
         const fl_file *f = &s->files[i];
         char sst[24] = "";
         if (f->sst) snprintf(sst, sizeof sst, f->sst_format < 0 ? "sst ?" : "sst v%d", f->sst_format);
-        const char *status = f->exists < 0 ? "unchecked" : f->exists ? "ok" : "missing";
-        if (f->problems & FL_PROB_SIZE) status = "size-mismatch";
+        const char *status = file_status(f);
         char a[PATH_MAX], name[512];
         printf("  %-8s %-7s %-13s %9" PRId64 " %-6s %s", fl_path_kind_name(f->h->kind), fl_location_name(f->location),
                status, f->h->size, sst, SHOW(f->where[0] ? f->where : f->h->path ? f->h->path : "", a));
@@ -299,26 +308,72 @@ static void print_text(const fl_snapshot *s) {
     print_files(s);
 }
 
+/* The members of inspect --json of a real snapshot, on every outcome. */
+static const char *const flink_inspect_keys[] = {
+    "path", "snapshot_format", "metadata_version", "serializer", "metadata_bytes", "checkpoint_id", "type",
+    "type_from", "format", "backend", "incremental", "self_contained", "relocatable", "properties", "master_states",
+    "operators", "handles", "handle_classes", "channel_state_handles", "sst_files", "files", "bytes", "problems",
+    "trailing_bytes", "reason", NULL,
+};
+
+static void print_json(json_t *o) {
+    size_t n = 0;
+    for (; flink_inspect_keys[n]; n++) assert(json_object_get(o, flink_inspect_keys[n]) != NULL);
+    assert(json_object_size(o) == n); /* every outcome prints these members, no other */
+    (void)n;
+    char *t = json_dumps(o, JSON_COMPACT);
+    if (t) puts(t);
+    free(t);
+    json_decref(o);
+}
+
+/* The object of a snapshot whose _metadata could not be read: the path,
+ * the reason, the lists empty and every other member null. */
+static json_t *unread_json(const char *path, const char *reason) {
+    json_t *o = json_object();
+    for (int i = 0; flink_inspect_keys[i]; i++) json_object_set_new(o, flink_inspect_keys[i], json_null());
+    json_object_set_new(o, "path", cli_json_text(path));
+    json_object_set_new(o, "snapshot_format", json_string("flink"));
+    json_object_set_new(o, "master_states", json_array());
+    json_object_set_new(o, "operators", json_array());
+    json_object_set_new(o, "files", json_array());
+    json_object_set_new(o, "reason", cli_json_text(reason));
+    return o;
+}
+
 int flink_inspect(const char *path, int json) {
     fl_snapshot s;
     rt_error e;
     rt_error_clear(&e);
-    if (fl_snapshot_open(&s, path, &e) != RT_OK) return cli_report_error(&e);
+    if (fl_snapshot_open(&s, path, &e) != RT_OK) {
+        if (json) print_json(unread_json(path, e.msg));
+        return cli_report_error(&e);
+    }
+    int bad = s.n_problem[0] || s.n_problem[1];
+    char reason[PATH_MAX + 128] = "";
+    if (bad)
+        snprintf(reason, sizeof reason, "%s: %zu file(s) missing, %zu with another size than recorded", path,
+                 s.n_problem[0], s.n_problem[1]);
     if (json) {
         json_t *o = flink_snapshot_json(&s);
-        char *t = json_dumps(o, JSON_COMPACT);
-        if (t) puts(t);
-        free(t);
-        json_decref(o);
+        json_object_set_new(o, "reason", bad ? cli_json_text(reason) : json_null());
+        print_json(o);
     } else {
         print_text(&s);
     }
-    int bad = s.n_problem[0] || s.n_problem[1];
-    if (bad)
-        fprintf(stderr, "rejected: %s: %zu file(s) missing, %zu with another size than recorded\n", path,
-                s.n_problem[0], s.n_problem[1]);
+    if (bad) fprintf(stderr, "rejected: %s\n", reason);
     fl_snapshot_close(&s);
     return bad ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
+
+/* check --json of a snapshot whose _metadata could not be read: rejected,
+ * with the members of flink_check_json (what the snapshot would tell null). */
+json_t *flink_check_unread_json(const char *path, const char *target, const char *backend, const char *reason) {
+    if (backend && strcmp(backend, "hashmap") == 0) backend = "heap"; /* as fl_check_run names it */
+    return json_pack("{s:o, s:s, s:s, s:o, s:n, s:n, s:n, s:n, s:[{s:s, s:s, s:o}], s:i}", "path", cli_json_text(path), "verdict",
+                     fl_verdict_name(FL_REJECTED), "target", target, "backend", str_or_null(backend), "type",
+                     "metadata_version", "written_by", "format", "reasons", "verdict", fl_verdict_name(FL_REJECTED),
+                     "rule", "metadata", "reason", cli_json_text(reason), "more_reasons", 0);
 }
 
 json_t *flink_check_json(const fl_snapshot *s, const fl_check *c) {

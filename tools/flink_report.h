@@ -16,5 +16,7 @@ int flink_inspect(const char *path, int json);
 /* The snapshot as one JSON object (the body of inspect --json). */
 json_t *flink_snapshot_json(const fl_snapshot *s);
 json_t *flink_check_json(const fl_snapshot *s, const fl_check *c);
+/* The same members for a PATH whose _metadata cannot be read (rejected). */
+json_t *flink_check_unread_json(const char *path, const char *target, const char *backend, const char *reason);
 
 #endif

@@ -32,22 +32,27 @@ static uint32_t source_parallelism(const sim_run *r) {
 
 /* ---- JSON ---- */
 
+/* The same members whatever stopped the case: until_ms, next_event_ms and
+ * event are null when they do not apply, and so are an event's line, t
+ * and trace when the case ended before it. */
 static json_t *stop_json(const replay_show_ctx *c, const drv_fuzz_stop_at *at) {
     json_t *o = json_pack("{s:s, s:I, s:i, s:I, s:s}", "why", at->why, "case_ms", (json_int_t)at->case_ms, "job",
                           at->job, "job_ms", (json_int_t)at->job_ms, "action", at->action);
-    if (c->has_until) json_object_set_new(o, "until_ms", json_integer((json_int_t)c->until_ms));
-    if (strcmp(at->why, "time") == 0 && at->next_ms != UINT64_MAX)
-        json_object_set_new(o, "next_event_ms", json_integer((json_int_t)at->next_ms));
+    json_object_set_new(o, "until_ms", c->has_until ? json_integer((json_int_t)c->until_ms) : json_null());
+    int next = strcmp(at->why, "time") == 0 && at->next_ms != UINT64_MAX;
+    json_object_set_new(o, "next_event_ms", next ? json_integer((json_int_t)at->next_ms) : json_null());
+    json_t *ev = json_null();
     if (c->event) {
-        json_t *ev = json_pack("{s:s, s:I}", "name", c->event, "nth", (json_int_t)(c->nth ? c->nth : 1));
+        ev = json_pack("{s:s, s:I, s:n, s:n, s:n}", "name", c->event, "nth", (json_int_t)(c->nth ? c->nth : 1), "line",
+                       "t", "trace");
         if (at->line) {
             json_object_set_new(ev, "line", json_integer((json_int_t)at->line));
             json_object_set_new(ev, "t", json_integer((json_int_t)at->event_ms));
             json_t *parsed = json_loads(at->text, 0, NULL);
             json_object_set_new(ev, "trace", parsed ? parsed : json_string(at->text));
         }
-        json_object_set_new(o, "event", ev);
     }
+    json_object_set_new(o, "event", ev);
     return o;
 }
 
@@ -76,7 +81,9 @@ static json_t *coordinator_json(const sim_run *r) {
                                              v.unclaimed, "files", (json_int_t)v.files, "shared",
                                              (json_int_t)v.shared));
     }
-    return json_pack("{s:s, s:o, s:o}", "latest", sim_run_latest_checkpoint(r), "pending", pend, "retained", ret);
+    const char *latest = sim_run_latest_checkpoint(r);
+    return json_pack("{s:o, s:o, s:o}", "latest", latest[0] ? json_string(latest) : json_null(), "pending", pend,
+                     "retained", ret);
 }
 
 static json_t *registry_json(const sim_run *r) {
@@ -108,7 +115,7 @@ static json_t *tasks_json(const sim_run *r) {
         json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:i, s:i, s:I}", "op", v.uid, "subtask", (int)v.subtask, "state",
                               sim_task_state_name(v.state), "checkpoint", (json_int_t)v.checkpoint, "barriers",
                               v.barriers, "inputs", v.inputs, "last_acked", (json_int_t)v.last_acked);
-        if (v.source) json_object_set_new(o, "offsets", offsets_json(r, &v));
+        json_object_set_new(o, "offsets", offsets_json(r, &v)); /* empty but for a source */
         json_array_append_new(a, o);
     }
     return a;

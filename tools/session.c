@@ -49,7 +49,9 @@ const char *outcome_of(rt_err code) {
     }
 }
 
-void session_print_json(session *s, sim_run *r, const rt_error *e, const char *extra) {
+/* The same members on every outcome (a member with nothing to say is
+ * null): what works and what is rejected parse into one shape. */
+void session_print_json(session *s, sim_run *r, const rt_error *e, json_t *extra) {
     const sim_stats *st = r ? sim_run_stats(r) : NULL;
     char digest[17];
     rt_trace_digest_hex(&s->trace, digest);
@@ -57,13 +59,10 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, const char *e
                           "virtual_ms", (json_int_t)(st ? st->virtual_ms : 0), "files",
                           (json_int_t)(st ? st->files_written : 0), "bytes",
                           (json_int_t)(st ? st->bytes_written : 0));
-    if (e->code != RT_OK) json_object_set_new(o, "reason", json_string(e->msg));
-    if (st) json_object_set_new(o, "checkpoints", json_integer((json_int_t)st->checkpoints_completed));
-    if (extra) {
-        json_t *x = json_loads(extra, 0, NULL);
-        if (x) json_object_update(o, x);
-        json_decref(x);
-    }
+    json_object_set_new(o, "reason", e->code != RT_OK ? cli_json_text(e->msg) : json_null());
+    json_object_set_new(o, "checkpoints", st ? json_integer((json_int_t)st->checkpoints_completed) : json_null());
+    if (extra) json_object_update(o, extra);
+    json_decref(extra);
     char *text = json_dumps(o, JSON_COMPACT);
     if (text) puts(text);
     free(text);

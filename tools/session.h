@@ -4,6 +4,7 @@
 #ifndef SESSION_H
 #define SESSION_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -53,8 +54,9 @@ void session_close(session *s);
 rt_err job_opts_config(const job_opts *o, sim_config *cfg, rt_error *e);
 
 /* Prints the contract's JSON object (outcome, digest, virtual_ms, files,
- * bytes) plus the extra members given as a JSON fragment (may be NULL). */
-void session_print_json(session *s, sim_run *r, const rt_error *e, const char *extra);
+ * bytes, reason, checkpoints: every member on every outcome, null when it
+ * has nothing to say) plus the members of extra (may be NULL; taken). */
+void session_print_json(session *s, sim_run *r, const rt_error *e, json_t *extra);
 const char *outcome_of(rt_err code);
 
 #endif
