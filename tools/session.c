@@ -88,7 +88,7 @@ const cli_opt job_options[] = {
     {.kind = CLI_OPT_U64, .name = "interval", .arg = "MS", .off = CLI_OFF(job_opts, interval_ms, uint64_t), .min = 0,
      .max = 3600000, .unit = "ms", .has_seen = 1, .seen_off = CLI_OFF(job_opts, have_interval, int),
      .help = "periodic checkpoint interval in virtual ms, 0..3600000 (0:\nnone; default 100, raised so that a run "
-             "of N records takes\nabout 64 periodic checkpoints at most)"},
+             "of N records takes\nabout 16 periodic checkpoints at most)"},
     CLI_END,
 };
 
