@@ -119,7 +119,7 @@ static void write_groups(const sim_backend *b, const canon_state *c, sim_buf *ou
         n_groups += (uint32_t)any;
     }
     total += (uint64_t)n_groups * (4 + 4 * (uint64_t)b->n_states);
-    sim_buf_reserve(out, (size_t)total + 8 /* the seal */);
+    sim_buf_reserve(out, out->len + (size_t)total + 8 /* the seal */);
     sim_buf_u32(out, n_groups);
     size_t pos[SIM_MAX_STATES] = {0};
     for (uint32_t r = 0; r < c[0].n_kg; r++) {
@@ -135,16 +135,72 @@ static void write_groups(const sim_backend *b, const canon_state *c, sim_buf *ou
     }
 }
 
-static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format, const char *suffix,
-                           sim_keyed_handle *out, rt_error *e) {
+/* One state: the scan writes the groups straight into the stream, each
+ * group's count (and the number of groups) filled in once known. */
+typedef struct canon_direct {
+    sim_buf *out;
+    size_t groups_at, count_at;
+    uint32_t n_groups, count, kg, kg_lo, kg_hi;
+    int unsorted;
+} canon_direct;
+
+static void buf_patch_u32(sim_buf *b, size_t at, uint32_t x) {
+    if (b->oom) return;
+    assert(at + 4 <= b->len);
+    for (int i = 0; i < 4; i++) b->data[at + (size_t)i] = (uint8_t)(x >> (8 * i));
+}
+
+static int collect_direct(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val, size_t len) {
+    (void)state;
+    canon_direct *d = ctx;
+    assert(len <= SIM_VALUE_BYTES_MAX);
+    if (kg < d->kg_lo || kg > d->kg_hi || (d->n_groups > 0 && kg < d->kg)) {
+        d->unsorted = 1;
+        return 1;
+    }
+    if (d->n_groups == 0 || kg != d->kg) {
+        if (d->n_groups > 0) buf_patch_u32(d->out, d->count_at, d->count);
+        sim_buf_u32(d->out, kg);
+        d->count_at = d->out->len;
+        sim_buf_u32(d->out, 0);
+        d->kg = kg;
+        d->count = 0;
+        d->n_groups++;
+    }
+    sim_buf_u64(d->out, key);
+    sim_buf_u32(d->out, (uint32_t)len);
+    sim_buf_bytes(d->out, val, len);
+    d->count++;
+    return d->out->oom;
+}
+
+static rt_err write_direct(sim_backend *b, sim_buf *out, rt_error *e) {
+    canon_direct d = {.out = out, .groups_at = out->len, .kg_lo = b->kg_lo, .kg_hi = b->kg_hi};
+    sim_buf_u32(out, 0);
+    rt_err rc = b->ops->scan(b, 0, collect_direct, &d, e);
+    if (rc == RT_OK && d.unsorted)
+        rc = RT_FAIL(e, RT_EINTERNAL, "canonical: state %s scanned out of key-group order or range",
+                     b->states[0].name);
+    if (rc != RT_OK) return rc;
+    if (d.n_groups > 0) buf_patch_u32(out, d.count_at, d.count);
+    buf_patch_u32(out, d.groups_at, d.n_groups);
+    return RT_OK;
+}
+
+/* Several states: each scanned into its own body first (a group holds
+ * every state's entries of its key group). */
+static rt_err write_states(sim_backend *b, sim_buf *out, rt_error *e) {
     canon_state c[SIM_MAX_STATES];
     memset(c, 0, sizeof c);
     rt_err rc = RT_OK;
     for (int s = 0; s < b->n_states && rc == RT_OK; s++) rc = scan_state(b, s, &c[s], e);
-    if (rc != RT_OK) {
-        free_states(c, b->n_states);
-        return rc;
-    }
+    if (rc == RT_OK) write_groups(b, c, out);
+    free_states(c, b->n_states);
+    return rc;
+}
+
+static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format, const char *suffix,
+                           sim_keyed_handle *out, rt_error *e) {
     sim_buf buf;
     sim_buf_init(&buf);
     sim_buf_bytes(&buf, CANON_MAGIC, strlen(CANON_MAGIC));
@@ -153,10 +209,15 @@ static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format
     sim_buf_u32(&buf, b->kg_hi);
     sim_buf_u32(&buf, (uint32_t)b->n_states);
     for (int s = 0; s < b->n_states; s++) sim_buf_schema(&buf, &b->states[s]);
-    if (b->n_states > 0) write_groups(b, c, &buf);
+    rt_err rc = RT_OK;
+    if (b->n_states == 1) rc = write_direct(b, &buf, e);
+    else if (b->n_states > 1) rc = write_states(b, &buf, e);
     else sim_buf_u32(&buf, 0);
+    if (rc != RT_OK) {
+        sim_buf_free(&buf);
+        return rc;
+    }
     sim_buf_seal(&buf);
-    free_states(c, b->n_states);
     rc = sim_upload_buffer(ctx, b, &buf, format, suffix, out, e);
     sim_buf_free(&buf);
     return rc;
