@@ -37,7 +37,7 @@ void job_opts_defaults(job_opts *o);
  * records when no --interval is given (the interval grows with the
  * records, from the engine's 100 ms up; the run's length is estimated
  * from its slowest operator, sim_job_run_ms). */
-#define JOB_OPTS_CHECKPOINTS_PER_RUN 64
+#define JOB_OPTS_CHECKPOINTS_PER_RUN 8
 
 typedef struct session {
     rt_store *store;

@@ -15,18 +15,24 @@ void sim_buf_free(sim_buf *b) {
     sim_buf_init(b);
 }
 
+void sim_buf_reserve(sim_buf *b, size_t cap) {
+    if (b->oom || cap <= b->cap) return;
+    uint8_t *d = realloc(b->data, cap);
+    if (d == NULL) {
+        b->oom = 1;
+        return;
+    }
+    b->data = d;
+    b->cap = cap;
+}
+
 void sim_buf_bytes(sim_buf *b, const void *p, size_t n) {
     if (b->oom) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n) cap *= 2;
-        uint8_t *d = realloc(b->data, cap);
-        if (d == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
+        sim_buf_reserve(b, cap);
+        if (b->oom) return;
     }
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;

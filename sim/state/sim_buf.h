@@ -18,6 +18,9 @@ typedef struct sim_buf {
 
 void sim_buf_init(sim_buf *b);
 void sim_buf_free(sim_buf *b);
+/* Grows the capacity to at least cap bytes (one allocation for a writer
+ * that knows its size). */
+void sim_buf_reserve(sim_buf *b, size_t cap);
 void sim_buf_bytes(sim_buf *b, const void *p, size_t n);
 void sim_buf_u8(sim_buf *b, uint8_t x);
 void sim_buf_u32(sim_buf *b, uint32_t x);

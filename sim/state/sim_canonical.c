@@ -50,56 +50,157 @@ static int collect(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_
     return 0;
 }
 
-static void free_lists(canon_list *l, int n) {
-    for (int i = 0; i < n; i++) free(l[i].e);
+/* One state's entries as a scan delivers them, in (kg, key) order: already
+ * in the stream's entry layout (key, length, value) in body, with the count
+ * and bytes of each key group of the backend's range, so that the stream is
+ * written with two copies of the bytes, whatever the number of entries or
+ * key groups. */
+typedef struct canon_state {
+    sim_buf body;
+    uint32_t *count;  /* per key group of [kg_lo, kg_hi] */
+    uint64_t *bytes;  /* per key group: bytes of its entries in body */
+    uint32_t kg_lo, n_kg, last_kg;
+    int unsorted;     /* a scan went back in key-group order */
+} canon_state;
+
+static int collect_body(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val, size_t len) {
+    (void)state;
+    canon_state *c = ctx;
+    assert(len <= SIM_VALUE_BYTES_MAX);
+    if (kg < c->kg_lo || kg - c->kg_lo >= c->n_kg || kg < c->last_kg) {
+        c->unsorted = 1;
+        return 1;
+    }
+    c->last_kg = kg;
+    size_t at = c->body.len;
+    sim_buf_u64(&c->body, key);
+    sim_buf_u32(&c->body, (uint32_t)len);
+    sim_buf_bytes(&c->body, val, len);
+    c->count[kg - c->kg_lo]++;
+    c->bytes[kg - c->kg_lo] += c->body.len - at;
+    return c->body.oom;
 }
 
-static void write_groups(const sim_backend *b, canon_list *l, sim_buf *out) {
-    size_t pos[SIM_MAX_STATES] = {0};
+static void free_states(canon_state *c, int n) {
+    for (int i = 0; i < n; i++) {
+        sim_buf_free(&c[i].body);
+        free(c[i].count);
+        free(c[i].bytes);
+    }
+}
+
+static rt_err scan_state(sim_backend *b, int s, canon_state *c, rt_error *e) {
+    memset(c, 0, sizeof *c);
+    c->kg_lo = b->kg_lo;
+    c->last_kg = b->kg_lo;
+    c->n_kg = b->kg_hi - b->kg_lo + 1;
+    c->count = calloc(c->n_kg, sizeof *c->count);
+    c->bytes = calloc(c->n_kg, sizeof *c->bytes);
+    if (c->count == NULL || c->bytes == NULL) return RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
+    rt_err rc = b->ops->scan(b, s, collect_body, c, e);
+    if (rc == RT_OK && c->body.oom) rc = RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
+    if (rc == RT_OK && c->unsorted)
+        rc = RT_FAIL(e, RT_EINTERNAL, "canonical: state %s scanned out of key-group order or range",
+                     b->states[s].name);
+    return rc;
+}
+
+/* The groups: their number, then for each key group with an entry in any
+ * state its id and, per state, the count and the entries. */
+static void write_groups(const sim_backend *b, const canon_state *c, sim_buf *out) {
     uint32_t n_groups = 0;
-    for (uint32_t kg = b->kg_lo; kg <= b->kg_hi; kg++)
-        for (int s = 0; s < b->n_states; s++)
-            for (size_t i = 0; i < l[s].n; i++)
-                if (l[s].e[i].kg == kg) {
-                    n_groups++;
-                    s = b->n_states;
-                    break;
-                }
-    sim_buf_u32(out, n_groups);
-    for (uint32_t kg = b->kg_lo; kg <= b->kg_hi; kg++) {
-        size_t end[SIM_MAX_STATES];
+    uint64_t total = 4;
+    for (uint32_t r = 0; r < c[0].n_kg; r++) {
         int any = 0;
         for (int s = 0; s < b->n_states; s++) {
-            end[s] = pos[s];
-            while (end[s] < l[s].n && l[s].e[end[s]].kg == kg) end[s]++;
-            any |= end[s] > pos[s];
+            any |= c[s].count[r] > 0;
+            total += c[s].bytes[r];
         }
+        n_groups += (uint32_t)any;
+    }
+    total += (uint64_t)n_groups * (4 + 4 * (uint64_t)b->n_states);
+    sim_buf_reserve(out, out->len + (size_t)total + 8 /* the seal */);
+    sim_buf_u32(out, n_groups);
+    size_t pos[SIM_MAX_STATES] = {0};
+    for (uint32_t r = 0; r < c[0].n_kg; r++) {
+        int any = 0;
+        for (int s = 0; s < b->n_states; s++) any |= c[s].count[r] > 0;
         if (!any) continue;
-        sim_buf_u32(out, kg);
+        sim_buf_u32(out, b->kg_lo + r);
         for (int s = 0; s < b->n_states; s++) {
-            sim_buf_u32(out, (uint32_t)(end[s] - pos[s]));
-            for (size_t i = pos[s]; i < end[s]; i++) {
-                sim_buf_u64(out, l[s].e[i].key);
-                sim_buf_u32(out, l[s].e[i].len);
-                sim_buf_bytes(out, l[s].e[i].val, l[s].e[i].len);
-            }
-            pos[s] = end[s];
+            sim_buf_u32(out, c[s].count[r]);
+            sim_buf_bytes(out, c[s].body.data + pos[s], (size_t)c[s].bytes[r]);
+            pos[s] += (size_t)c[s].bytes[r];
         }
     }
+}
+
+/* One state: the scan writes the groups straight into the stream, each
+ * group's count (and the number of groups) filled in once known. */
+typedef struct canon_direct {
+    sim_buf *out;
+    size_t groups_at, count_at;
+    uint32_t n_groups, count, kg, kg_lo, kg_hi;
+    int unsorted;
+} canon_direct;
+
+static void buf_patch_u32(sim_buf *b, size_t at, uint32_t x) {
+    if (b->oom) return;
+    assert(at + 4 <= b->len);
+    for (int i = 0; i < 4; i++) b->data[at + (size_t)i] = (uint8_t)(x >> (8 * i));
+}
+
+static int collect_direct(void *ctx, int state, uint32_t kg, uint64_t key, const uint8_t *val, size_t len) {
+    (void)state;
+    canon_direct *d = ctx;
+    assert(len <= SIM_VALUE_BYTES_MAX);
+    if (kg < d->kg_lo || kg > d->kg_hi || (d->n_groups > 0 && kg < d->kg)) {
+        d->unsorted = 1;
+        return 1;
+    }
+    if (d->n_groups == 0 || kg != d->kg) {
+        if (d->n_groups > 0) buf_patch_u32(d->out, d->count_at, d->count);
+        sim_buf_u32(d->out, kg);
+        d->count_at = d->out->len;
+        sim_buf_u32(d->out, 0);
+        d->kg = kg;
+        d->count = 0;
+        d->n_groups++;
+    }
+    sim_buf_u64(d->out, key);
+    sim_buf_u32(d->out, (uint32_t)len);
+    sim_buf_bytes(d->out, val, len);
+    d->count++;
+    return d->out->oom;
+}
+
+static rt_err write_direct(sim_backend *b, sim_buf *out, rt_error *e) {
+    canon_direct d = {.out = out, .groups_at = out->len, .kg_lo = b->kg_lo, .kg_hi = b->kg_hi};
+    sim_buf_u32(out, 0);
+    rt_err rc = b->ops->scan(b, 0, collect_direct, &d, e);
+    if (rc == RT_OK && d.unsorted)
+        rc = RT_FAIL(e, RT_EINTERNAL, "canonical: state %s scanned out of key-group order or range",
+                     b->states[0].name);
+    if (rc != RT_OK) return rc;
+    if (d.n_groups > 0) buf_patch_u32(out, d.count_at, d.count);
+    buf_patch_u32(out, d.groups_at, d.n_groups);
+    return RT_OK;
+}
+
+/* Several states: each scanned into its own body first (a group holds
+ * every state's entries of its key group). */
+static rt_err write_states(sim_backend *b, sim_buf *out, rt_error *e) {
+    canon_state c[SIM_MAX_STATES];
+    memset(c, 0, sizeof c);
+    rt_err rc = RT_OK;
+    for (int s = 0; s < b->n_states && rc == RT_OK; s++) rc = scan_state(b, s, &c[s], e);
+    if (rc == RT_OK) write_groups(b, c, out);
+    free_states(c, b->n_states);
+    return rc;
 }
 
 static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format, const char *suffix,
                            sim_keyed_handle *out, rt_error *e) {
-    canon_list l[SIM_MAX_STATES];
-    memset(l, 0, sizeof l);
-    for (int s = 0; s < b->n_states; s++) {
-        rt_err rc = b->ops->scan(b, s, collect, &l[s], e);
-        if (rc == RT_OK && l[s].oom) rc = RT_FAIL(e, RT_ENOMEM, "canonical: out of memory");
-        if (rc != RT_OK) {
-            free_lists(l, b->n_states);
-            return rc;
-        }
-    }
     sim_buf buf;
     sim_buf_init(&buf);
     sim_buf_bytes(&buf, CANON_MAGIC, strlen(CANON_MAGIC));
@@ -108,10 +209,16 @@ static rt_err write_stream(sim_backend *b, sim_snap_ctx *ctx, const char *format
     sim_buf_u32(&buf, b->kg_hi);
     sim_buf_u32(&buf, (uint32_t)b->n_states);
     for (int s = 0; s < b->n_states; s++) sim_buf_schema(&buf, &b->states[s]);
-    write_groups(b, l, &buf);
+    rt_err rc = RT_OK;
+    if (b->n_states == 1) rc = write_direct(b, &buf, e);
+    else if (b->n_states > 1) rc = write_states(b, &buf, e);
+    else sim_buf_u32(&buf, 0);
+    if (rc != RT_OK) {
+        sim_buf_free(&buf);
+        return rc;
+    }
     sim_buf_seal(&buf);
-    free_lists(l, b->n_states);
-    rt_err rc = sim_upload_buffer(ctx, b, &buf, format, suffix, out, e);
+    rc = sim_upload_buffer(ctx, b, &buf, format, suffix, out, e);
     sim_buf_free(&buf);
     return rc;
 }
