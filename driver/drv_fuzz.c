@@ -476,6 +476,7 @@ static void free_case(fuzz_case *fc) {
     fuzz_free_base(fc);
     rt_trace_free(&fc->trace);
     rt_store_close(fc->store);
+    sim_meta_cache_free(fc->cfg.meta_cache);
 }
 
 /* A stopped case: what it knows so far, no judgement. */
@@ -544,7 +545,9 @@ rt_err drv_fuzz_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutan
     fc->cfg.trace = &fc->trace;
     rt_error why;
     rt_error_clear(&why);
-    rc = sim_run_create(&fc->run, &fc->cfg, &why);
+    /* The case's parses of _metadata, shared by its runs and its judge. */
+    rc = sim_meta_cache_create(&fc->cfg.meta_cache, &why);
+    if (rc == RT_OK) rc = sim_run_create(&fc->run, &fc->cfg, &why);
     if (rc == RT_OK) {
         rt_store_set_faults(fc->store, &plan);
         rc = fault_phase(fc, motif, &why);

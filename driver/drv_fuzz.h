@@ -72,6 +72,39 @@ typedef rt_err (*drv_fuzz_fn)(uint64_t seed, const char *work_dir, FILE *trace, 
 rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
                          drv_fuzz_result *out, rt_error *e);
 
+/* A sweep's seeds: count seeds first, first + step, first + 2 step, ... */
+typedef struct drv_fuzz_seeds {
+    uint64_t first, step, count;
+} drv_fuzz_seeds;
+
+/* Seeds per child process in drv_fuzz_sweep. */
+#define DRV_FUZZ_BATCH 16
+
+/* What a sweep does with each seed's result, in seed order, in the
+ * parent: result returns nonzero to stop the sweep; fresh (may be NULL)
+ * cleans the work directory after a child died in it, before the next
+ * child starts, and returns nonzero when it cannot. */
+typedef struct drv_fuzz_sink {
+    int (*result)(void *ctx, const drv_fuzz_result *r);
+    int (*fresh)(void *ctx, const char *work_dir);
+    void *ctx;
+} drv_fuzz_sink;
+
+/* fn on every seed, several seeds (up to DRV_FUZZ_BATCH) per child
+ * process, each answered through the pipe as it ends: a child forks once
+ * per batch, not once per seed. The results are those of
+ * drv_fuzz_isolated, seed by seed: a child that dies during a seed that
+ * was not its first is not blamed on it yet; that seed and the rest of the
+ * batch run again in a new child where it comes first, so a crashed result
+ * always names the seed whose own run crashed (a seed that damaged the
+ * process for a later one cannot shift the blame) and no seed is lost.
+ * Errors: fork and pipe, fn's own for a seed (the sweep stops there), or
+ * RT_EINTERNAL when the sink stops it or cannot clean the work dir. Same
+ * rule as drv_fuzz_isolated: the calling process must not have opened
+ * RocksDB. */
+rt_err drv_fuzz_sweep(drv_fuzz_fn fn, const drv_fuzz_seeds *seeds, const char *work_dir, sim_mutant mutant,
+                      const drv_fuzz_sink *sink, rt_error *e);
+
 /* Where a stopped case stopped (replay --until, --break). A case's time
  * runs on over its jobs (a restore starts a new job whose clock, the "t"
  * of its trace events, starts at 0): case_ms is every earlier job's time

@@ -73,7 +73,7 @@ uint64_t fuzz_engine_damaged_reads(const fuzz_case *fc) {
 rt_err fuzz_harness_load(fuzz_case *fc, sim_meta *m, const char *dir, rt_error *e) {
     uint64_t before = rt_store_get_stats(fc->store)->damaged_reads;
     int was = rt_store_suspend_faults(fc->store, 1);
-    rt_err rc = sim_meta_load(m, fc->store, dir, e);
+    rt_err rc = sim_meta_load_in(fc->cfg.meta_cache, m, fc->store, dir, NULL, NULL, e);
     rt_store_suspend_faults(fc->store, was);
     fc->harness_damaged_reads += rt_store_get_stats(fc->store)->damaged_reads - before;
     return rc;

@@ -164,7 +164,7 @@ static rt_err load_one(sim_run *r, int64_t id, int owned, int unclaimed, const c
     sim_meta m;
     char *text = NULL;
     size_t len = 0;
-    rt_err rc = sim_meta_load_kept(&m, r->cfg.store, dir, &text, &len, e);
+    rt_err rc = sim_meta_load_in(r->cfg.meta_cache, &m, r->cfg.store, dir, &text, &len, e);
     if (rc != RT_OK) return rc;
     if (m.checkpoint_id != id)
         rc = RT_FAIL(e, RT_EFORMAT, "completed store names checkpoint %" PRId64 " at %s, which holds %" PRId64, id,

@@ -76,6 +76,9 @@ typedef struct sim_config {
      * file; Flink's default is 20 KiB, its maximum 1 MiB; 0 inlines nothing. */
     uint32_t memory_threshold;
     rt_store *store;             /* the checkpoint/savepoint storage */
+    /* Parses of _metadata kept by their bytes (sim_metadata.h), for the
+     * run's writes, restores and recoveries; NULL: every read is parsed. */
+    struct sim_meta_cache *meta_cache;
     const char *work_dir;        /* local directory for RocksDB instances */
     rt_trace *trace;
     uint64_t events_max;         /* bound on events: beyond it the run is stuck */

@@ -240,25 +240,36 @@ static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_erro
     return RT_OK;
 }
 
+/* What is stored must read back: the reader and the writer agree. With a
+ * cache, read back as a load of dir will (resolved against the store), so
+ * the cache holds the parse the next load of these bytes would make; one
+ * that does not resolve is not kept, and the plain read-back must hold. */
+static void read_back(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path,
+                      const char *text, size_t len) {
+    sim_meta back;
+    rt_error pe;
+    if (cache && sim_meta_parse_in(cache, &back, text, len, store, dir, path, 0, &pe) == RT_OK) {
+        sim_meta_free(&back);
+        return;
+    }
+#ifndef NDEBUG
+    rt_err parsed = sim_meta_parse(&back, text, len, NULL, dir, path, &pe);
+    assert(parsed == RT_OK);
+    if (parsed == RT_OK) sim_meta_free(&back);
+#endif
+}
+
 /* Dumps, seals and stores dir/_metadata; *kept (unless NULL) receives the
  * stored text (the caller frees it). */
 static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, char **kept,
-                             rt_error *e) {
+                             sim_meta_cache *cache, rt_error *e) {
     char *text;
     size_t len;
     rt_err rc0 = seal_document(m, &text, &len, e);
     if (rc0 != RT_OK) return rc0;
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
-#ifndef NDEBUG
-    { /* what is stored must read back: the reader and the writer agree */
-        sim_meta back;
-        rt_error pe;
-        rt_err parsed = sim_meta_parse(&back, text, len, NULL, dir, path, &pe);
-        assert(parsed == RT_OK);
-        if (parsed == RT_OK) sim_meta_free(&back);
-    }
-#endif
+    read_back(cache, store, dir, path, text, len);
     rt_err rc = rt_store_put(store, path, text, len, e);
     if (kept && rc == RT_OK) *kept = text;
     else free(text);
@@ -362,7 +373,7 @@ rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt
     }
     /* Without a foreign handle the coordinator's copy is the stored text. */
     int same = c->held == NULL;
-    rc = store_document(r->cfg.store, p->dir, m, &len, same ? &c->held : NULL, e);
+    rc = store_document(r->cfg.store, p->dir, m, &len, same ? &c->held : NULL, r->cfg.meta_cache, e);
     if (rc != RT_OK) return rc;
     if (same) c->held_len = len;
     r->stats.files_written++;
@@ -411,7 +422,7 @@ rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_m
         return w.rc;
     }
     size_t len = 0;
-    return store_document(store, dir, doc, &len, NULL, e);
+    return store_document(store, dir, doc, &len, NULL, NULL, e);
 }
 
 /* ---- parsing ---- */
@@ -696,6 +707,51 @@ rt_err sim_meta_parse_held(sim_meta *m, const char *text, size_t len, const rt_s
     return parse_text(m, text, len, store, dir, what, 1, e);
 }
 
+static rt_err copy_parts(sim_meta *dst, const sim_meta *src, rt_error *e) {
+    for (int i = 0; i < src->n_epochs; i++) {
+        const sim_meta_epoch *s = &src->epochs[i];
+        sim_meta_epoch *d = &dst->epochs[i];
+        d->inflight_id = calloc(s->n_inflight + 1, sizeof *d->inflight_id);
+        d->inflight_op = calloc(s->n_inflight + 1, sizeof *d->inflight_op);
+        dst->n_epochs++;
+        if (d->inflight_id == NULL || d->inflight_op == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
+        if (s->n_inflight == 0) continue;
+        memcpy(d->inflight_id, s->inflight_id, s->n_inflight * sizeof *d->inflight_id);
+        memcpy(d->inflight_op, s->inflight_op, s->n_inflight * sizeof *d->inflight_op);
+    }
+    for (int o = 0; o < src->n_ops; o++) {
+        const sim_meta_op *s = &src->ops[o];
+        sim_meta_op *d = &dst->ops[o];
+        d->sub = calloc((size_t)s->n_sub + 1, sizeof *d->sub);
+        dst->n_ops++;
+        if (d->sub == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
+        for (int i = 0; i < s->n_sub; i++) {
+            d->sub[i] = s->sub[i];
+            sim_handle_init(&d->sub[i].keyed);
+            d->n_sub++;
+            rt_err rc = sim_handle_copy(&d->sub[i].keyed, &s->sub[i].keyed, e);
+            if (rc != RT_OK) {
+                sim_handle_init(&d->sub[i].keyed);
+                return rc;
+            }
+        }
+    }
+    return sim_bytes_merge(&dst->inline_pool, &src->inline_pool, e);
+}
+
+rt_err sim_meta_copy(sim_meta *dst, const sim_meta *src, rt_error *e) {
+    assert(dst != src);
+    *dst = *src;
+    dst->n_epochs = dst->n_ops = 0; /* counted up as each part is copied: free frees what was */
+    for (int i = 0; i < src->n_epochs; i++) dst->epochs[i].inflight_id = NULL, dst->epochs[i].inflight_op = NULL;
+    for (int o = 0; o < src->n_ops; o++) dst->ops[o].sub = NULL, dst->ops[o].n_sub = 0;
+    sim_bytes_init(&dst->inline_pool);
+    rt_err rc = copy_parts(dst, src, e);
+    if (rc != RT_OK) sim_meta_free(dst);
+    assert(rc != RT_OK || (dst->n_ops == src->n_ops && dst->n_epochs == src->n_epochs));
+    return rc;
+}
+
 void sim_meta_free(sim_meta *m) {
     for (int i = 0; i < m->n_ops; i++) {
         for (int s = 0; s < m->ops[i].n_sub; s++) sim_handle_free(&m->ops[i].sub[s].keyed);
@@ -715,6 +771,11 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
 
 rt_err sim_meta_load_kept(sim_meta *m, rt_store *store, const char *dir, char **text, size_t *text_len,
                           rt_error *e) {
+    return sim_meta_load_in(NULL, m, store, dir, text, text_len, e);
+}
+
+rt_err sim_meta_load_in(sim_meta_cache *c, sim_meta *m, rt_store *store, const char *dir, char **text,
+                        size_t *text_len, rt_error *e) {
     if (text) *text = NULL;
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
@@ -728,7 +789,7 @@ rt_err sim_meta_load_kept(sim_meta *m, rt_store *store, const char *dir, char **
         if (rc == RT_ENOENT) RT_FAIL(e, RT_ENOENT, "%s: no _metadata: not a snapshot directory", abs);
         return rc;
     }
-    rc = sim_meta_parse(m, (const char *)data, len, store, dir, path, e);
+    rc = sim_meta_parse_in(c, m, (const char *)data, len, store, dir, path, 0, e);
     if (rc == RT_OK && text) {
         *text = (char *)data;
         *text_len = len;

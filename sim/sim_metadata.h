@@ -100,6 +100,42 @@ rt_err sim_meta_load(sim_meta *m, rt_store *store, const char *dir, rt_error *e)
  * checkpoint (sim_coord_hold). */
 rt_err sim_meta_load_kept(sim_meta *m, rt_store *store, const char *dir, char **text, size_t *text_len,
                           rt_error *e);
+/* A deep copy of src into dst (dst is overwritten, not freed; on error
+ * nothing is left to free). */
+rt_err sim_meta_copy(sim_meta *dst, const sim_meta *src, rt_error *e);
+
+/* ---- parsed once: the cache of parsed _metadata ----
+ * A fuzz case reads the same _metadata many times (the engine's restores
+ * and recoveries, the judge after every action), and parsing is most of a
+ * case's own work. The cache keeps each parse by what it was parsed from:
+ * the store's root (absolute handles resolve against it), the directory
+ * (relative ones re-anchor to it), whether it was the coordinator's held
+ * copy, and the bytes themselves (length, xxh3, and then every byte), never
+ * the path alone: a file a fault tore or the fuzzer damaged is different
+ * bytes, so it misses and is parsed (and rejected) again. A hit hands out a
+ * deep copy, the same sim_meta a parse of those bytes makes. Failed parses
+ * are not kept. At most SIM_META_CACHE_ENTRIES entries; the one used least
+ * recently goes first (a counter, not a clock). Owned by one case: no
+ * global state, nothing crosses seeds. */
+#define SIM_META_CACHE_ENTRIES 32
+typedef struct sim_meta_cache sim_meta_cache;
+typedef struct sim_meta_cache_stats {
+    uint64_t hits, misses, stored, evicted;
+} sim_meta_cache_stats;
+rt_err sim_meta_cache_create(sim_meta_cache **out, rt_error *e);
+void sim_meta_cache_free(sim_meta_cache *c);
+const sim_meta_cache_stats *sim_meta_cache_stats_of(const sim_meta_cache *c);
+/* sim_meta_parse (held 0) or sim_meta_parse_held (held 1) through cache
+ * c (NULL: a plain parse). */
+rt_err sim_meta_parse_in(sim_meta_cache *c, sim_meta *m, const char *text, size_t len, const rt_store *store,
+                         const char *dir, const char *what, int held, rt_error *e);
+/* sim_meta_load_kept through cache c (NULL: a plain load); text may be
+ * NULL (sim_meta_load). The bytes are always read from the store (its
+ * faults and damaged-read counters see every load); only the parse of
+ * bytes parsed before is saved. */
+rt_err sim_meta_load_in(sim_meta_cache *c, sim_meta *m, rt_store *store, const char *dir, char **text,
+                        size_t *text_len, rt_error *e);
+
 /* Every file the snapshot references, in a stable order. */
 typedef int (*sim_meta_file_fn)(void *ctx, const char *op, uint32_t subtask, const sim_file_ref *f);
 int sim_meta_each_file(const sim_meta *m, sim_meta_file_fn fn, void *ctx);

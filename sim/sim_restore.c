@@ -432,10 +432,10 @@ static rt_err load_latest(sim_run *r, const char *dir, sim_meta *m, rt_error *e)
     const sim_completed *c = NULL;
     for (int i = 0; i < r->n_done && c == NULL; i++)
         if (strcmp(r->done[i].dir, dir) == 0) c = &r->done[i];
-    if (c == NULL || c->held == NULL) return sim_meta_load(m, r->cfg.store, dir, e);
+    if (c == NULL || c->held == NULL) return sim_meta_load_in(r->cfg.meta_cache, m, r->cfg.store, dir, NULL, NULL, e);
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
-    return sim_meta_parse_held(m, c->held, c->held_len, r->cfg.store, dir, path, e);
+    return sim_meta_parse_in(r->cfg.meta_cache, m, c->held, c->held_len, r->cfg.store, dir, path, 1, e);
 }
 
 rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int allow, int failover,
@@ -463,7 +463,7 @@ rt_err sim_restore_into(sim_run *r, const char *dir, sim_restore_mode mode, int 
     char *text = NULL; /* a restored snapshot's _metadata, kept by the coordinator */
     size_t text_len = 0;
     rt_err rc = failover ? load_latest(r, dir, &rj.m, e)
-                         : sim_meta_load_kept(&rj.m, r->cfg.store, dir, &text, &text_len, e);
+                         : sim_meta_load_in(r->cfg.meta_cache, &rj.m, r->cfg.store, dir, &text, &text_len, e);
     if (rc == RT_OK) rc = restore_checked(&rj);
     if (rc == RT_OK) sim_coord_hold(r, dir, text, text_len);
     else free(text);

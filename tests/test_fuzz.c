@@ -272,6 +272,66 @@ static void test_isolated_seed(void) {
     CU_ASSERT_STRING_EQUAL(e.msg, "seed 9: cannot run");
 }
 
+/* A process that ran seed 12 is broken for every later seed (a case that
+ * corrupts its process without failing itself); seed 16 aborts on its
+ * own; seed 19 cannot run. */
+static int sweep_poisoned;
+static rt_err batch_case(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant, drv_fuzz_result *out,
+                         rt_error *e) {
+    if (sweep_poisoned || seed == 16) abort();
+    if (seed == 12) sweep_poisoned = 1;
+    return answering_case(seed == 19 ? 9 : seed, work_dir, trace, mutant, out, e);
+}
+
+typedef struct sweep_seen {
+    uint64_t seed[64];
+    char outcome[64][16];
+    int n, fresh;
+} sweep_seen;
+
+static int seen_result(void *ctx, const drv_fuzz_result *r) {
+    sweep_seen *s = ctx;
+    CU_ASSERT_FATAL(s->n < 64);
+    s->seed[s->n] = r->seed;
+    snprintf(s->outcome[s->n], sizeof s->outcome[0], "%s", r->outcome);
+    s->n++;
+    return 0;
+}
+
+static int seen_fresh(void *ctx, const char *dir) {
+    (void)dir;
+    ((sweep_seen *)ctx)->fresh++;
+    return 0;
+}
+
+/* Several seeds per child: every seed answered once, in order; a crash is
+ * the result of the seed whose own run crashed (16, also where it runs
+ * first), not of one a broken process crashed (13, after 12 ran in the
+ * same child: run again where it comes first, it works); a case's error
+ * stops the sweep after the seeds before it. */
+static void test_sweep_batches(void) {
+    sweep_seen seen;
+    memset(&seen, 0, sizeof seen);
+    drv_fuzz_sink sink = {seen_result, seen_fresh, &seen};
+    drv_fuzz_seeds seeds = {10, 1, 8}; /* 10..17 */
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(drv_fuzz_sweep(batch_case, &seeds, work, SIM_MUT_NONE, &sink, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(seen.n, 8);
+    for (int i = 0; i < 8; i++) {
+        CU_ASSERT_EQUAL(seen.seed[i], 10 + (uint64_t)i);
+        CU_ASSERT_STRING_EQUAL(seen.outcome[i], i == 6 ? "crashed" : "works");
+    }
+    CU_ASSERT_EQUAL(seen.fresh, 3); /* after each death: 13's (poisoned), 16's twice */
+    CU_ASSERT_EQUAL(sweep_poisoned, 0); /* the parent ran no case */
+
+    memset(&seen, 0, sizeof seen);
+    drv_fuzz_seeds odd = {15, 2, 4}; /* 15, 17, 19, 21 */
+    CU_ASSERT_EQUAL(drv_fuzz_sweep(batch_case, &odd, work, SIM_MUT_NONE, &sink, &e), RT_EUSAGE);
+    CU_ASSERT_STRING_EQUAL(e.msg, "seed 9: cannot run");
+    CU_ASSERT_EQUAL(seen.n, 2);
+}
+
 /* Seeds that once broke an invariant, each for a bug since fixed: they
  * stay in the suite so the bug cannot come back unnoticed. */
 static void test_regression_seeds(void) {
@@ -532,6 +592,7 @@ int suite_fuzz(void) {
         !CU_add_test(s, "--minimize shrinks a mutant's seed to a 1-minimal case failing the same way",
                      test_minimize_mutant_seed) ||
         !CU_add_test(s, "an aborting seed is a crashed seed, not the end of the sweep", test_isolated_seed) ||
+        !CU_add_test(s, "several seeds per child: each crash blamed on its own seed", test_sweep_batches) ||
         !CU_add_test(s, "seeds that once failed hold", test_regression_seeds) ||
         !CU_add_test(s, "catches dropped channel state", test_catches_dropped_channel_state) ||
         !CU_add_test(s, "catches a registry ignoring ownership", test_catches_registry_ownership) ||

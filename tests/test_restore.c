@@ -1146,6 +1146,98 @@ static void test_bad_metadata_dir(void) {
     CU_ASSERT_STRING_EQUAL(buf, "not yours");
 }
 
+/* The first file path of a parsed snapshot ("" if none). */
+static const char *first_path(const sim_meta *m) {
+    for (int o = 0; o < m->n_ops; o++)
+        for (int i = 0; i < m->ops[o].n_sub; i++)
+            if (m->ops[o].sub[i].has_keyed && m->ops[o].sub[i].keyed.n_files > 0)
+                return m->ops[o].sub[i].keyed.files[0].path;
+    return "";
+}
+
+/* text with its checkpoint id changed and sealed again: a valid _metadata
+ * that differs from text (the caller frees it). */
+static char *with_checkpoint_id(const char *text, int64_t id) {
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    CU_ASSERT_FATAL(json_object_set_new(root, "checkpoint_id", json_integer(id)) == 0);
+    char *out = json_dumps(root, JSON_INDENT(1));
+    json_decref(root);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_FATAL(sim_meta_seal(out, strlen(out)) == 0);
+    return out;
+}
+
+/* The cache of parsed _metadata (sim_meta_cache) is exact: the writer's
+ * read-back fills it and a load of the same bytes hits, but changed bytes
+ * at the same path (rewritten, truncated) and the same bytes in another
+ * directory (relative handles re-anchor) are parsed again, as a load
+ * without the cache parses them; a restore through the run's cache meets
+ * the damage. */
+static void test_meta_cache_exact(void) {
+    rt_store *s = sf_mem_store();
+    sim_meta_cache *cache = NULL;
+    SF_OK(SF_RC(sim_meta_cache_create(&cache, &sf_err)));
+    sim_config c;
+    sf_config(&c, s, "heap", 151);
+    c.memory_threshold = 0; /* files, not inlined bytes: paths to resolve */
+    c.meta_cache = cache;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 500);
+    char sp[SIM_PATH_MAX];
+    sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
+    sim_run_destroy(r);
+    const sim_meta_cache_stats *st = sim_meta_cache_stats_of(cache);
+    CU_ASSERT(st->stored >= 1); /* the writer's read-back */
+    uint64_t hits = st->hits;
+
+    sim_meta a, b;
+    SF_OK(SF_RC(sim_meta_load_in(cache, &a, s, sp, NULL, NULL, &sf_err)));
+    CU_ASSERT_EQUAL(st->hits, hits + 1);
+    SF_OK(SF_RC(sim_meta_load(&b, s, sp, &sf_err)));
+    CU_ASSERT_EQUAL(a.checkpoint_id, b.checkpoint_id);
+    CU_ASSERT_EQUAL(a.n_ops, b.n_ops);
+    CU_ASSERT_STRING_EQUAL(first_path(&a), first_path(&b));
+    CU_ASSERT(strncmp(first_path(&a), sp, strlen(sp)) == 0);
+    int64_t id = a.checkpoint_id;
+    sim_meta_free(&a);
+    sim_meta_free(&b);
+
+    /* Other bytes at the same path: the new parse, not the kept one. */
+    char *text = sf_read_metadata(s, sp);
+    char *changed = with_checkpoint_id(text, id + 1000);
+    sf_write_metadata(s, sp, changed);
+    SF_OK(SF_RC(sim_meta_load_in(cache, &a, s, sp, NULL, NULL, &sf_err)));
+    CU_ASSERT_EQUAL(a.checkpoint_id, id + 1000);
+    sim_meta_free(&a);
+
+    /* The same bytes in another directory: resolved there. */
+    char moved[SIM_PATH_MAX + 8];
+    snprintf(moved, sizeof moved, "moved/%s", sp);
+    sf_write_metadata(s, moved, changed);
+    SF_OK(SF_RC(sim_meta_load_in(cache, &a, s, moved, NULL, NULL, &sf_err)));
+    CU_ASSERT(strncmp(first_path(&a), moved, strlen(moved)) == 0);
+    sim_meta_free(&a);
+
+    /* Cut short: damaged, as without the cache, also for a restore. */
+    text[strlen(text) - 40] = '\0';
+    sf_write_metadata(s, sp, text);
+    CU_ASSERT_EQUAL(SF_RC(sim_meta_load_in(cache, &a, s, sp, NULL, NULL, &sf_err)),
+                    SF_RC(sim_meta_load(&b, s, sp, &sf_err)));
+    CU_ASSERT_NOT_EQUAL(SF_RC(sim_meta_load_in(cache, &a, s, sp, NULL, NULL, &sf_err)), RT_OK);
+    c.seed++;
+    r = sf_run(&c);
+    CU_ASSERT_NOT_EQUAL(sim_run_restore(r, sp, SIM_MODE_NO_CLAIM, 0, &sf_err), RT_OK);
+    CU_ASSERT_EQUAL(sf_run_is_empty(r), 1);
+    sim_run_destroy(r);
+    CU_ASSERT_EQUAL(st->hits, hits + 1); /* nothing but the unchanged load hit */
+    free(text);
+    free(changed);
+    sim_meta_cache_free(cache);
+    rt_store_close(s);
+}
+
 static void test_no_metadata(void) {
     rt_store *s = sf_mem_store();
     sim_config c;
@@ -1219,6 +1311,7 @@ int suite_restore(void) {
         {"hostile or malformed _metadata (memory store)", test_bad_metadata_mem},
         {"hostile _metadata (directory store)", test_bad_metadata_dir},
         {"no _metadata", test_no_metadata},
+        {"parsed _metadata kept by its bytes, not its path", test_meta_cache_exact},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;

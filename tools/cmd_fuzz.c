@@ -161,6 +161,56 @@ static int minimize(const fuzz_opts *o) {
     return CLI_EXIT_OK;
 }
 
+/* A sweep's tally and where its results go (drv_fuzz_sink). */
+typedef struct sweep_state {
+    const fuzz_opts *o;
+    mx_db *db;
+    int64_t run;
+    uint64_t done, violations, known, seq[DRV_SEQ_COUNT];
+    rt_error *e;
+    int rc; /* a recording error's exit status, which stopped the sweep */
+} sweep_state;
+
+/* One seed's result, as it comes: printed, counted, recorded. */
+static int sweep_result(void *ctx, const drv_fuzz_result *r) {
+    sweep_state *st = ctx;
+    const fuzz_opts *o = st->o;
+    st->done++;
+    for (int q = 0; q < DRV_SEQ_COUNT; q++) st->seq[q] += (r->sequences >> q) & 1u;
+    /* With --json, stdout is one JSON object a line; the lines for humans
+     * go to stderr (the object has their replay command). */
+    FILE *human = o->json ? stderr : stdout;
+    if (o->json) print_json(r, o->mutant, NULL);
+    if (r->violated) {
+        st->violations++;
+        fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
+                ".jsonl\n", r->seed, r->backend, r->why.msg, r->seed, mutant_flag(o->mutant), mutant_arg(o->mutant),
+                r->seed);
+        fflush(human);
+    }
+    if (r->known_bug[0]) {
+        st->known++;
+        fprintf(human, "KNOWN     seed %" PRIu64 " (%s): %s\n", r->seed, r->backend, r->why.msg);
+        fflush(human);
+    }
+    if (st->db) {
+        mx_result m;
+        to_mx(r, &m);
+        if (mx_record(st->db, st->run, &m, st->e) != RT_OK) {
+            st->rc = cli_report_error(st->e);
+            return 1;
+        }
+    }
+    if (st->done % 10 == 0) fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", st->done, st->violations);
+    return 0;
+}
+
+/* A child died in the work directory: what it left goes first. */
+static int sweep_fresh(void *ctx, const char *work) {
+    (void)ctx;
+    return cli_fresh_dir(work);
+}
+
 int cmd_fuzz(int argc, char **argv) {
     fuzz_opts o;
     int rc = parse(&o, argc, argv, "fuzz");
@@ -178,42 +228,16 @@ int cmd_fuzz(int argc, char **argv) {
     }
     char work[512];
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
-    uint64_t done = 0, violations = 0, known = 0, seq[DRV_SEQ_COUNT] = {0};
-    for (uint64_t s = o.from; s < o.from + o.seeds && rc == 0; s++) {
-        if ((s - o.from) % (uint64_t)o.shard.n != (uint64_t)o.shard.i) continue;
-        drv_fuzz_result r;
-        if (drv_fuzz_isolated(drv_fuzz_one, s, work, o.mutant, &r, &e) != RT_OK) {
-            rc = cli_report_error(&e);
-            break;
-        }
-        if (strcmp(r.outcome, "crashed") == 0 && cli_fresh_dir(work) != 0) {
-            rc = cli_usage_error("fuzz: cannot clean the work directory %s after a crashed seed", work);
-            break;
-        }
-        done++;
-        for (int q = 0; q < DRV_SEQ_COUNT; q++) seq[q] += (r.sequences >> q) & 1u;
-        /* With --json, stdout is one JSON object a line; the lines for
-         * humans go to stderr (the object has their replay command). */
-        FILE *human = o.json ? stderr : stdout;
-        if (o.json) print_json(&r, o.mutant, NULL);
-        if (r.violated) {
-            violations++;
-            fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
-                    ".jsonl\n", s, r.backend, r.why.msg, s, mutant_flag(o.mutant), mutant_arg(o.mutant), s);
-            fflush(human);
-        }
-        if (r.known_bug[0]) {
-            known++;
-            fprintf(human, "KNOWN     seed %" PRIu64 " (%s): %s\n", s, r.backend, r.why.msg);
-            fflush(human);
-        }
-        if (db) {
-            mx_result m;
-            to_mx(&r, &m);
-            if (mx_record(db, run, &m, &e) != RT_OK) rc = cli_report_error(&e);
-        }
-        if (done % 10 == 0) fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", done, violations);
+    sweep_state st = {&o, db, run, 0, 0, 0, {0}, &e, 0};
+    drv_fuzz_seeds seeds = {o.from + (uint64_t)o.shard.i, (uint64_t)o.shard.n, 0};
+    if (o.seeds > (uint64_t)o.shard.i) seeds.count = (o.seeds - (uint64_t)o.shard.i - 1) / (uint64_t)o.shard.n + 1;
+    drv_fuzz_sink sink = {sweep_result, sweep_fresh, &st};
+    if (drv_fuzz_sweep(drv_fuzz_one, &seeds, work, o.mutant, &sink, &e) != RT_OK) {
+        if (st.rc) rc = st.rc; /* the results table refused a seed: reported */
+        else if (strstr(e.msg, "cannot clean the work directory")) rc = cli_usage_error("%s", e.msg);
+        else rc = cli_report_error(&e);
     }
+    uint64_t done = st.done, violations = st.violations, known = st.known, *seq = st.seq;
     cli_remove_tree(work);
     if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
     mx_close(db);
