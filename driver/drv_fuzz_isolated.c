@@ -62,17 +62,25 @@ static void crashed(uint64_t seed, int status, drv_fuzz_result *out) {
                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
-                         drv_fuzz_result *out, rt_error *e) {
-    int fd[2];
+/* A pipe and a child process (*pid 0 in the child, which writes fd[1]). */
+static rt_err fork_child(int fd[2], pid_t *pid, rt_error *e) {
     if (pipe(fd) != 0) return RT_FAIL(e, RT_EIO, "fuzz: cannot make a pipe: %s", strerror(errno));
     fflush(NULL); /* nothing buffered is written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
+    *pid = fork();
+    if (*pid < 0) {
         close(fd[0]);
         close(fd[1]);
         return RT_FAIL(e, RT_EIO, "fuzz: cannot fork: %s", strerror(errno));
     }
+    return RT_OK;
+}
+
+rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
+                         drv_fuzz_result *out, rt_error *e) {
+    int fd[2];
+    pid_t pid;
+    rt_err frc = fork_child(fd, &pid, e);
+    if (frc != RT_OK) return frc;
     if (pid == 0) {
         close(fd[0]);
         child_answer a;
@@ -176,14 +184,9 @@ rt_err drv_fuzz_sweep(drv_fuzz_fn fn, const drv_fuzz_seeds *seeds, const char *w
     while (k < seeds->count) {
         uint64_t end = seeds->count - k < DRV_FUZZ_BATCH ? seeds->count : k + DRV_FUZZ_BATCH;
         int fd[2];
-        if (pipe(fd) != 0) return RT_FAIL(e, RT_EIO, "fuzz: cannot make a pipe: %s", strerror(errno));
-        fflush(NULL); /* nothing buffered is written twice */
-        pid_t pid = fork();
-        if (pid < 0) {
-            close(fd[0]);
-            close(fd[1]);
-            return RT_FAIL(e, RT_EIO, "fuzz: cannot fork: %s", strerror(errno));
-        }
+        pid_t pid;
+        rt_err frc = fork_child(fd, &pid, e);
+        if (frc != RT_OK) return frc;
         if (pid == 0) {
             close(fd[0]);
             child_batch(fn, seeds, k, end, work_dir, mutant, fd[1]);

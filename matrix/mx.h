@@ -85,6 +85,10 @@ rt_err mx_load_expectations(mx_db *db, const char *dir, rt_error *e);
  * results.json and junit.xml into out_dir. */
 rt_err mx_render_all(mx_db *db, const char *out_dir, rt_error *e);
 
+/* s as a JSON string (NULL: null); bytes jansson refuses (invalid UTF-8)
+ * become '?' rather than losing the member or the object. */
+json_t *mx_json_text(const char *s);
+
 /* Regressions and changes between two databases (latest run of each);
  * *regressions counts results that stopped working plus any corrupted or
  * crashed result in NEW. Costs apart: every change in files and bytes

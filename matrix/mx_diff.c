@@ -199,17 +199,9 @@ static void print_reason(FILE *out, const diff_entry *d) {
 
 /* ---- the JSON form: one element per line of the text ---- */
 
-/* A string, or null when empty; bytes jansson refuses (invalid UTF-8)
- * become '?' rather than losing the member. */
+/* A string, or null when empty (mx_json_text). */
 static json_t *text_or_null(const char *s) {
-    if (s == NULL || s[0] == '\0') return json_null();
-    json_t *j = json_string(s);
-    if (j != NULL) return j;
-    char clean[1024];
-    mx_copy(clean, sizeof clean, s);
-    for (char *p = clean; *p; p++)
-        if ((unsigned char)*p >= 0x80) *p = '?';
-    return json_string(clean);
+    return s == NULL || s[0] == '\0' ? json_null() : mx_json_text(s);
 }
 
 /* The key of d (one side may be NULL, not both) and the change's name. */

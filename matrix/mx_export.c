@@ -59,9 +59,8 @@ rt_err mx_export_csv(mx_db *db, const mx_report *rep, FILE *f, rt_error *e) {
 
 /* ---- results.json ---- */
 
-/* jansson refuses invalid UTF-8; such bytes become '?' rather than losing
- * the whole result. */
-static json_t *json_text(const char *s) {
+json_t *mx_json_text(const char *s) {
+    if (s == NULL) return json_null();
     json_t *j = json_string(s);
     if (j != NULL) return j;
     char clean[1024];
@@ -85,15 +84,15 @@ static rt_err json_add(const mx_report *rep, const mx_cell *c, const mx_result *
     json_t *o = json_object();
     int bad = o == NULL;
     bad |= json_object_set_new(o, "run_id", json_integer(rep->run.id));
-    bad |= json_object_set_new(o, "scenario", json_text(r->scenario));
-    bad |= json_object_set_new(o, "guarantee", json_text(r->guarantee));
-    bad |= json_object_set_new(o, "kind", json_text(r->kind));
-    bad |= json_object_set_new(o, "backend", json_text(r->backend));
-    bad |= json_object_set_new(o, "versions", json_text(r->versions));
-    bad |= json_object_set_new(o, "outcome", json_text(r->outcome));
-    bad |= json_object_set_new(o, "reason", json_text(r->reason));
+    bad |= json_object_set_new(o, "scenario", mx_json_text(r->scenario));
+    bad |= json_object_set_new(o, "guarantee", mx_json_text(r->guarantee));
+    bad |= json_object_set_new(o, "kind", mx_json_text(r->kind));
+    bad |= json_object_set_new(o, "backend", mx_json_text(r->backend));
+    bad |= json_object_set_new(o, "versions", mx_json_text(r->versions));
+    bad |= json_object_set_new(o, "outcome", mx_json_text(r->outcome));
+    bad |= json_object_set_new(o, "reason", mx_json_text(r->reason));
     bad |= json_object_set_new(o, "seed", json_u64(r->seed));
-    bad |= json_object_set_new(o, "digest", json_text(r->digest));
+    bad |= json_object_set_new(o, "digest", mx_json_text(r->digest));
     bad |= json_object_set_new(o, "virtual_ms", json_u64(r->virtual_ms));
     bad |= json_object_set_new(o, "files", json_u64(r->files));
     bad |= json_object_set_new(o, "bytes", json_u64(r->bytes));

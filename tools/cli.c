@@ -1,6 +1,7 @@
 /* cli: shared helpers of the snapsim front-end. */
 #define _XOPEN_SOURCE 700
 #include "cli.h"
+#include "mx.h"
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -108,13 +109,4 @@ int cli_fresh_dir(const char *dir) {
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-json_t *cli_json_text(const char *s) {
-    if (s == NULL) return json_null();
-    json_t *j = json_string(s);
-    if (j != NULL) return j;
-    char clean[4096];
-    snprintf(clean, sizeof clean, "%s", s);
-    for (char *p = clean; *p; p++)
-        if ((unsigned char)*p >= 0x80) *p = '?';
-    return json_string(clean);
-}
+json_t *cli_json_text(const char *s) { return mx_json_text(s); }
