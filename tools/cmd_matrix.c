@@ -284,11 +284,23 @@ int cmd_matrix(int argc, char **argv) {
     rt_error e;
     rt_error_clear(&e);
     /* A database we cannot use is found before minutes of running. */
-    mx_db *probe = NULL;
-    int existed = access(o.db, F_OK) == 0;
-    if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
-    mx_close(probe);
-    if (!existed) unlink(o.db); /* a run that fails leaves no empty database */
+    /* A new one is only created when results are recorded, so a run that
+     * fails first leaves no empty database (and concurrent runs into one
+     * new database never see it disappear). */
+    if (access(o.db, F_OK) == 0) {
+        mx_db *probe = NULL;
+        if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
+        mx_close(probe);
+    } else {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s", o.db);
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL) snprintf(dir, sizeof dir, ".");
+        else if (slash == dir) slash[1] = '\0';
+        else *slash = '\0';
+        if (access(dir, W_OK | X_OK) != 0)
+            return cli_usage_error("matrix: cannot create the database %s: %s", o.db, strerror(errno));
+    }
     if (o.keep_runs && mkdir(o.keep_runs, 0755) != 0 && errno != EEXIST)
         return cli_usage_error("matrix: cannot make --keep-runs %s: %s", o.keep_runs, strerror(errno));
     if (runner_load_dir(&r, o.scenarios, &e) != RT_OK ||
