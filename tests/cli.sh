@@ -341,6 +341,30 @@ for i in 1 2; do tail -n 1 "$tmp/two$i.log" | grep -q "results in" || { echo "cl
 expect 0 "matrix merge of two concurrent runs" "$bin" matrix merge "$tmp/two-merged.db" "$tmp/two.db"
 runs=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(distinct uid) from runs").fetchone()[0])' "$tmp/two-merged.db")
 [ "$runs" = 2 ] || { echo "cli: two concurrent matrix runs merged into $runs run(s), want 2"; bad=1; }
+# Progress lines (git's rule): only on a terminal, or with --progress;
+# --quiet leaves stderr empty. Under script(1) stderr is a terminal.
+pm() { "$bin" matrix --jobs 1 --scenarios "$tmp/msc" --kind native --backend heap --observed "$tmp/none" \
+    --db "$tmp/pm.db" --out "$tmp/pm" "$@"; }
+pm 2>"$tmp/pm.err" >/dev/null
+if grep -q '^\[1/1\]' "$tmp/pm.err" || ! grep -q 'results in' "$tmp/pm.err"; then
+    echo "cli: matrix into a file: want the summary and no progress lines: $(cat "$tmp/pm.err")"; bad=1
+else echo "ok    matrix into a file: the summary, no progress lines"; fi
+pm --progress 2>"$tmp/pm.err" >/dev/null
+grep -q '^\[1/1\] relocatable' "$tmp/pm.err" || { echo "cli: matrix --progress: no progress line: $(cat "$tmp/pm.err")"; bad=1; }
+pm -q 2>"$tmp/pm.err" >/dev/null
+[ -s "$tmp/pm.err" ] && { echo "cli: matrix -q wrote to stderr: $(cat "$tmp/pm.err")"; bad=1; }
+"$bin" fuzz --seeds 10 --from 5 --progress 2>"$tmp/fz.err" >/dev/null
+grep -q '^fuzz: 10 seeds, ' "$tmp/fz.err" || { echo "cli: fuzz --progress: no progress line: $(cat "$tmp/fz.err")"; bad=1; }
+"$bin" fuzz --seeds 10 --from 5 --quiet --json 2>"$tmp/fz.err" >/dev/null
+[ -s "$tmp/fz.err" ] && { echo "cli: fuzz --quiet --json wrote to stderr: $(cat "$tmp/fz.err")"; bad=1; }
+if command -v script >/dev/null 2>&1; then
+    script -qec "$bin matrix --jobs 1 --scenarios $tmp/msc --kind native --backend heap --observed $tmp/none --db $tmp/pm.db --out $tmp/pm" \
+        "$tmp/pm.tty" >/dev/null 2>&1
+    if grep -q '\[1/1\] relocatable' "$tmp/pm.tty"; then echo "ok    progress lines on a terminal"
+    else echo "cli: matrix on a terminal: no progress line"; bad=1; fi
+else
+    echo "skip  progress on a terminal (script(1) is not installed)"
+fi
 # The README's local sweep: shards under GNU parallel, merged; the merged
 # database holds every seed exactly once (a shard that skipped or repeated
 # a seed, or a merge that lost a run, fails it). Skipped without parallel.

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "bench_report.h"
 #include "bench_size.h"
 #include "cli.h"
+#include "cli_progress.h"
 #include "commands.h"
 #include "rt_storage.h"
 #include "sim_engine.h"
@@ -34,6 +36,7 @@ typedef struct bench_opts {
     uint64_t keys, records, change, reps, warmup, seed;
     uint64_t scale_max, scale_interval_ms;
     int quick, keep;
+    cli_progress progress;
 } bench_opts;
 
 /* One job run with its own store and RocksDB work dir. */
@@ -53,7 +56,17 @@ typedef struct bench {
     bench_sizes sizes;
     brun incr, full, heap; /* rocksdb incremental, rocksdb full, heap */
     int n_restores;
+    int lines; /* progress lines on stderr (cli_progress_lines) */
 } bench;
+
+/* A progress line, or a part of one, on stderr when they are on. */
+__attribute__((format(printf, 2, 3))) static void say(const bench *b, const char *fmt, ...) {
+    if (!b->lines) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
 
 enum { CMP_SP_ROCKS, CMP_SP_HEAP, CMP_RS_ROCKS, CMP_RS_HEAP, CMP_CP_INCR, CMP_CP_HEAP_FULL, CMP_CP_HEAP_INCR,
        CMP_COUNT };
@@ -160,7 +173,7 @@ static rt_err run_load(bench *b, brun *r, rt_error *e) {
         rt_error_prefix(e, "bench: loading %s: ", r->label);
         return rc;
     }
-    fprintf(stderr, "bench: loaded %-20s %" PRIu64 " records over %" PRIu64 " keys in %.1f s\n", r->label,
+    say(b, "bench: loaded %-20s %" PRIu64 " records over %" PRIu64 " keys in %.1f s\n", r->label,
             b->o.records, b->o.keys, s.wall_ms / 1e3);
     return RT_OK;
 }
@@ -235,7 +248,7 @@ static rt_err bench_savepoints(bench *b, bench_cmp *cmp, char keep_dirs[4][512],
     int rounds = (int)(b->o.warmup + b->o.reps);
     for (int round = 0; round < rounds; round++) {
         char rn[32];
-        fprintf(stderr, "bench: savepoints %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
+        say(b, "bench: savepoints %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
         for (int k = 0; k < 2; k++) {
             bench_sample sc, sn;
             char dc[512], dn[512];
@@ -250,7 +263,7 @@ static rt_err bench_savepoints(bench *b, bench_cmp *cmp, char keep_dirs[4][512],
             if (rc != RT_OK) return rc;
             keep(&c[k]->a, round, b->o.warmup, &sc);
             keep(&c[k]->b, round, b->o.warmup, &sn);
-            fprintf(stderr, "  %s canonical %.1f ms native %.1f ms", runs[k]->cfg.backend, sc.wall_ms, sn.wall_ms);
+            say(b, "  %s canonical %.1f ms native %.1f ms", runs[k]->cfg.backend, sc.wall_ms, sn.wall_ms);
             if (round == rounds - 1) {
                 snprintf(keep_dirs[2 * k], 512, "%s", dc);
                 snprintf(keep_dirs[2 * k + 1], 512, "%s", dn);
@@ -260,7 +273,7 @@ static rt_err bench_savepoints(bench *b, bench_cmp *cmp, char keep_dirs[4][512],
                     return e->code;
             }
         }
-        fputc('\n', stderr);
+        say(b, "\n");
     }
     return RT_OK;
 }
@@ -272,7 +285,7 @@ static rt_err bench_restores(bench *b, bench_cmp *cmp, char dirs[4][512], rt_err
     int rounds = (int)(b->o.warmup + b->o.reps);
     for (int round = 0; round < rounds; round++) {
         char rn[32];
-        fprintf(stderr, "bench: restores   %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
+        say(b, "bench: restores   %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
         for (int k = 0; k < 2; k++) {
             bench_sample sc = {0}, sn = {0};
             int verify = round == 0; /* once per side: the restored state must be right */
@@ -283,9 +296,9 @@ static rt_err bench_restores(bench *b, bench_cmp *cmp, char dirs[4][512], rt_err
             if (rc != RT_OK) return rc;
             keep(&c[k]->a, round, b->o.warmup, &sc);
             keep(&c[k]->b, round, b->o.warmup, &sn);
-            fprintf(stderr, "  %s canonical %.1f ms native %.1f ms", src[k]->cfg.backend, sc.wall_ms, sn.wall_ms);
+            say(b, "  %s canonical %.1f ms native %.1f ms", src[k]->cfg.backend, sc.wall_ms, sn.wall_ms);
         }
-        fputc('\n', stderr);
+        say(b, "\n");
     }
     return RT_OK;
 }
@@ -302,12 +315,12 @@ static rt_err bench_checkpoints(bench *b, bench_cmp *cmp, rt_error *e) {
         rt_err rc = timed_snapshot(runs[k], SIM_KIND_ALIGNED, &s[k], dir, sizeof dir, e);
         if (rc != RT_OK) return rc;
     }
-    fprintf(stderr, "bench: first checkpoints (base, not counted): rocksdb-full %.1f ms, rocksdb-incr %.1f ms, "
+    say(b, "bench: first checkpoints (base, not counted): rocksdb-full %.1f ms, rocksdb-incr %.1f ms, "
                     "heap %.1f ms\n", s[0].wall_ms, s[1].wall_ms, s[2].wall_ms);
     int rounds = (int)(b->o.warmup + b->o.reps);
     for (int round = 0; round < rounds; round++) {
         char rn[32];
-        fprintf(stderr, "bench: checkpoints %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
+        say(b, "bench: checkpoints %-9s", round_name(round, b->o.warmup, rn, sizeof rn));
         for (int j = 0; j < 3; j++) {
             int k = (j + round) % 3; /* rotate who goes first */
             rt_err rc = sim_run_records(runs[k]->run, b->o.change, e);
@@ -317,9 +330,9 @@ static rt_err bench_checkpoints(bench *b, bench_cmp *cmp, rt_error *e) {
             }
             rc = timed_snapshot(runs[k], SIM_KIND_ALIGNED, &s[k], dir, sizeof dir, e);
             if (rc != RT_OK) return rc;
-            fprintf(stderr, "  %s %.1f ms %.0f kB", runs[k]->label, s[k].wall_ms, (double)s[k].bytes / 1e3);
+            say(b, "  %s %.1f ms %.0f kB", runs[k]->label, s[k].wall_ms, (double)s[k].bytes / 1e3);
         }
-        fputc('\n', stderr);
+        say(b, "\n");
         keep(&cmp[CMP_CP_INCR].a, round, b->o.warmup, &s[0]);
         keep(&cmp[CMP_CP_INCR].b, round, b->o.warmup, &s[1]);
         keep(&cmp[CMP_CP_HEAP_FULL].a, round, b->o.warmup, &s[2]);
@@ -521,7 +534,7 @@ static rt_err bench_scale_sweep(bench *b, rt_error *e) {
         rt_err rc = scale_run(b, i, records, p, e);
         if (rc != RT_OK) return rc;
         sc->n++;
-        fprintf(stderr, "bench: scale %8" PRIu64 " records: %4" PRIu64 " checkpoints, %.1f s (cpu %.1f s), %.1f MB "
+        say(b, "bench: scale %8" PRIu64 " records: %4" PRIu64 " checkpoints, %.1f s (cpu %.1f s), %.1f MB "
                         "written, %.1f MB kept, SST uploaded/new %.2f\n",
                 records, p->checkpoints, p->wall_ms / 1e3, p->cpu_ms / 1e3, (double)p->bytes_written / 1e6,
                 (double)p->bytes_kept / 1e6,
@@ -542,7 +555,7 @@ static rt_err bench_size_part(bench *b, rt_error *e) {
         rt_err rc = bench_size_measure(root, b->o.seed, b->o.sizes[i], p, e);
         if (rc != RT_OK) return rc;
         s->n++;
-        fprintf(stderr, "bench: size %4" PRIu64 " MiB: %.1f MiB SST, load %.1f s; savepoint native %.0f ms canonical %.0f "
+        say(b, "bench: size %4" PRIu64 " MiB: %.1f MiB SST, load %.1f s; savepoint native %.0f ms canonical %.0f "
                         "ms (copy %.0f ms); restore native %.0f ms canonical %.0f ms (copy+open %.0f ms); incr "
                         "uploaded/new %.2f; peak RSS %.0f MiB\n",
                 p->mib, (double)p->sst_bytes / 1048576.0, p->load_wall_ms / 1e3, p->sp_native.wall_ms,
@@ -564,7 +577,7 @@ static rt_err bench_size_part(bench *b, rt_error *e) {
             rt_err rc = bench_mem_measure(root, b->o.seed, m, e);
             if (rc != RT_OK) return rc;
             s->n_mem++;
-            fprintf(stderr, "bench: memory %s %" PRIu64 ": peak RSS %.0f MiB (%.1f s)\n", m->axis,
+            say(b, "bench: memory %s %" PRIu64 ": peak RSS %.0f MiB (%.1f s)\n", m->axis,
                     a == 0 ? m->parallelism : m->retained, (double)m->peak_rss_kb / 1024.0, m->wall_ms / 1e3);
         }
     return RT_OK;
@@ -614,7 +627,7 @@ static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
     if (rc == RT_OK) rc = bench_restores(b, cmp, sp_dirs, e);
     if (rc == RT_OK) b->facts.rocks_local_bytes = tree_bytes(b->incr.work_dir);
     if (rc == RT_OK) {
-        fprintf(stderr, "bench: checking every run against the oracle\n");
+        say(b, "bench: checking every run against the oracle\n");
         rc = verify_run(b, &b->incr, e);
         if (rc == RT_OK) rc = verify_run(b, &b->full, e);
         if (rc == RT_OK) rc = verify_run(b, &b->heap, e);
@@ -643,6 +656,7 @@ const cli_opt bench_options[] = {
                "payload-state sizes in MiB against the floor (default 16,64,256,\nquick 2; \"none\" skips them)"),
     CLI_U64(bench_opts, scale_interval_ms, "scale-interval", "MS", 0, UINT64_MAX,
             "checkpoint interval of the sweep, virtual ms (default 10000, quick 1000)"),
+    CLI_INCLUDE(bench_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
 
@@ -738,7 +752,8 @@ int cmd_bench(int argc, char **argv) {
     if (make_dir(b.o.out, &e) != RT_OK || make_root(&b, &e) != RT_OK) return cli_report_error(&e);
     gather_facts(&b);
     setup_cmps(&b, cmp);
-    fprintf(stderr, "bench: %s run: %" PRIu64 " keys, %" PRIu64 " records per run, %" PRIu64 " rounds (+%" PRIu64
+    b.lines = cli_progress_lines(&b.o.progress);
+    say(&b, "bench: %s run: %" PRIu64 " keys, %" PRIu64 " records per run, %" PRIu64 " rounds (+%" PRIu64
                     " warm-up), files under %s (%s)\n",
             b.o.quick ? "quick" : "full", b.o.keys, b.o.records, b.o.reps, b.o.warmup, b.root, b.facts.tmp_fs);
     rt_err err = bench_all(&b, cmp, &e);
@@ -746,14 +761,14 @@ int cmd_bench(int argc, char **argv) {
     bench_sample spent;
     bench_watch_stop(&total, &spent);
     b.facts.total_s = spent.wall_ms / 1e3;
-    if (b.o.keep)
+    if (b.o.keep) /* where they are is no progress: said even with --quiet */
         fprintf(stderr, "bench: kept the temporary files in %s\n", b.root);
     else
         bench_remove_tree(b.root);
     if (err != RT_OK) return cli_report_error(&e);
     char md[700], js[700];
     if (write_reports(&b, cmp, md, js, sizeof md, &e) != RT_OK) return cli_report_error(&e);
-    fprintf(stderr, "bench: done in %.1f s\n", b.facts.total_s);
+    if (cli_progress_summary(&b.o.progress)) fprintf(stderr, "bench: done in %.1f s\n", b.facts.total_s);
     printf("%s\n%s\n", md, js);
     return CLI_EXIT_OK;
 }

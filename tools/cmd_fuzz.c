@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "commands.h"
 #include "mx.h"
 #include "drv_fuzz.h"
@@ -27,6 +28,7 @@ typedef struct fuzz_opts {
     uint64_t minimize;
     int have_minimize;
     const char *choices; /* replay --case */
+    cli_progress progress;
 } fuzz_opts;
 
 /* fuzz sweeps seeds; replay runs one with its trace: neither takes the other's options. */
@@ -41,6 +43,7 @@ const cli_opt fuzz_options[] = {
                  "shrink the failing case of SEED to a 1-minimal one that breaks the\n"
                  "same invariant and print its replay command (instead of a sweep)"),
     CLI_INCLUDE(fuzz_opts, mutant, sim_mutant, runner_mutant_option),
+    CLI_INCLUDE(fuzz_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
 const cli_opt replay_options[] = {
@@ -178,20 +181,22 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
     st->done++;
     for (int q = 0; q < DRV_SEQ_COUNT; q++) st->seq[q] += (r->sequences >> q) & 1u;
     /* With --json, stdout is one JSON object a line; the lines for humans
-     * go to stderr (the object has their replay command). */
-    FILE *human = o->json ? stderr : stdout;
+     * go to stderr (the object has their replay command), unless --quiet. */
+    FILE *human = !o->json ? stdout : o->progress.quiet ? NULL : stderr;
     if (o->json) print_json(r, o->mutant, NULL);
     if (r->violated) {
         st->violations++;
-        fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
+        if (human) fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
                 ".jsonl\n", r->seed, r->backend, r->why.msg, r->seed, mutant_flag(o->mutant), mutant_arg(o->mutant),
                 r->seed);
-        fflush(human);
+        if (human) fflush(human);
     }
     if (r->known_bug[0]) {
         st->known++;
-        fprintf(human, "KNOWN     seed %" PRIu64 " (%s): %s\n", r->seed, r->backend, r->why.msg);
-        fflush(human);
+        if (human) {
+            fprintf(human, "KNOWN     seed %" PRIu64 " (%s): %s\n", r->seed, r->backend, r->why.msg);
+            fflush(human);
+        }
     }
     if (st->db) {
         mx_result m;
@@ -201,7 +206,8 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
             return 1;
         }
     }
-    if (st->done % 10 == 0) fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", st->done, st->violations);
+    if (st->done % 10 == 0 && cli_progress_lines(&o->progress))
+        fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", st->done, st->violations);
     return 0;
 }
 
@@ -242,6 +248,7 @@ int cmd_fuzz(int argc, char **argv) {
     if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
     mx_close(db);
     if (rc) return rc;
+    if (!cli_progress_summary(&o.progress)) return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
     fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations, %" PRIu64
                     " ended by a known Flink bug (not violations)\n", done, o.from, violations, known);
     for (int q = 0; q < DRV_SEQ_COUNT && done > 0; q++)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "commands.h"
 #include "runner.h"
 
@@ -104,6 +105,7 @@ typedef struct matrix_opts {
     runner_lane lane;
     const char *kind, *backend; /* filters */
     const char *keep_runs;
+    cli_progress progress;
 } matrix_opts;
 
 static int parse_started(void *target, const char *value) {
@@ -130,12 +132,13 @@ const cli_opt matrix_options[] = {
     CLI_STRING(matrix_opts, observed_out, "observed-out", "FILE", "with --impl flink: write the results there as data"),
     CLI_STRING(matrix_opts, keep_runs, "keep-runs", "DIR",
                "run under DIR and keep the run directory (snapshots,\nJVM logs) of every result neither works nor skipped"),
+    CLI_INCLUDE(matrix_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
 
 static int parse(matrix_opts *o, int argc, char **argv) {
     *o = (matrix_opts){"reports/matrix.db", "reports", "scenarios", "matrix/expect", NULL, 2, 1, {0, 1},
-                       "matrix/observed", NULL, {0}, NULL, NULL, NULL};
+                       "matrix/observed", NULL, {0}, NULL, NULL, NULL, {0, 0}};
     runner_lane_defaults(&o->lane);
     int first = 0;
     int rc = cli_parse(matrix_options, o, argc, argv, "matrix", &first);
@@ -250,7 +253,8 @@ static rt_err record_all(const matrix_opts *o, const mx_result *res, int n, rt_e
         if (strcmp(res[i].outcome, "skipped") != 0) rc = mx_record(db, run, &res[i], e);
     int imported = 0;
     if (rc == RT_OK && !o->lane.flink && o->observed) rc = import_observed(db, run, o->observed, &imported, e);
-    if (rc == RT_OK && imported) fprintf(stderr, "matrix: %d real-Flink results from %s/\n", imported, o->observed);
+    if (rc == RT_OK && imported && cli_progress_summary(&o->progress))
+        fprintf(stderr, "matrix: %d real-Flink results from %s/\n", imported, o->observed);
     if (rc == RT_OK) rc = mx_run_end(db, run, e);
     if (rc == RT_OK) rc = mx_render_all(db, o->out, e);
     mx_close(db);
@@ -314,9 +318,10 @@ int cmd_matrix(int argc, char **argv) {
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    fprintf(stderr, "matrix: %d scenarios, %d runs, %d jobs\n", r.n_scns, r.n_combos, (int)o.jobs);
+    int lines = cli_progress_lines(&o.progress);
+    if (lines) fprintf(stderr, "matrix: %d scenarios, %d runs, %d jobs\n", r.n_scns, r.n_combos, (int)o.jobs);
     if (res == NULL) rc = cli_usage_error("out of memory");
-    else if (runner_run(&r, (int)o.jobs, 1, NULL, res, &e) != RT_OK)
+    else if (runner_run(&r, (int)o.jobs, lines, NULL, res, &e) != RT_OK)
         rc = cli_report_error(&e);
     else {
         /* The lane's results are written first: a database or report that
@@ -332,7 +337,7 @@ int cmd_matrix(int argc, char **argv) {
         }
         if (rc == 0 && record_all(&o, res, r.n_combos, &e) != RT_OK) rc = cli_report_error(&e);
     }
-    if (rc == 0 && res != NULL) {
+    if (rc == 0 && res != NULL && cli_progress_summary(&o.progress)) {
         int bugs = 0;
         for (int i = 0; i < r.n_combos; i++)
             bugs += strcmp(res[i].outcome, "corrupted") == 0 || strcmp(res[i].outcome, "crashed") == 0;

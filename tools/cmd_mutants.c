@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "commands.h"
 #include "runner.h"
 #include "drv_fuzz.h"
@@ -184,6 +185,7 @@ typedef struct mutant_opts {
     struct mutant_list {
         int only[SIM_MUT_COUNT], n_only;
     } sel;
+    cli_progress progress;
 } mutant_opts;
 
 /* --mutant NAME, again for more: a real mutant, each at most once listed. */
@@ -203,6 +205,7 @@ const cli_opt mutants_options[] = {
     CLI_CALL(mutant_opts, sel, struct mutant_list, "mutant", "NAME", parse_only, "a mutant's name (see snapsim mutants --help)",
              "only this mutant (again for more)"),
     CLI_STRING(mutant_opts, out, "out", "DIR", "write the table to DIR/mutants.md too"),
+    CLI_INCLUDE(mutant_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
 
@@ -255,8 +258,10 @@ int cmd_mutants(int argc, char **argv) {
     FILE *md = NULL;
     rt_err r = suite_load(&mx, o.dir, 0, &e);
     if (r == RT_OK) r = suite_load(&sh, o.shipped, 1, &e);
+    int lines = cli_progress_lines(&o.progress);
     if (r == RT_OK) {
-        fprintf(stderr, "mutants: %d matrix runs and %d shipped-bug runs per mutant, %d fuzz seeds\n", mx.r.n_combos,
+        if (lines)
+            fprintf(stderr, "mutants: %d matrix runs and %d shipped-bug runs per mutant, %d fuzz seeds\n", mx.r.n_combos,
                 sh.loaded ? sh.r.n_combos : 0, (int)o.seeds);
         r = run_all(&mx.r, SIM_MUT_NONE, (int)o.jobs, mx.base, &e);
     }
@@ -265,6 +270,7 @@ int cmd_mutants(int argc, char **argv) {
     if (r == RT_OK && o.out && (md = open_md(o.out, &e)) == NULL) r = e.code;
     for (int m = 1; r == RT_OK && m < SIM_MUT_COUNT; m++) {
         if (!selected(&o, m)) continue;
+        if (lines) fprintf(stderr, "mutants: judging %s (%d judged)\n", sim_mutant_name((sim_mutant)m), judged);
         verdict v;
         r = judge(&o, &mx, &sh, (sim_mutant)m, &v, &e);
         if (r != RT_OK) break;

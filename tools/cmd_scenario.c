@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "commands.h"
 #include "runner.h"
 
@@ -42,6 +43,7 @@ typedef struct scenario_opts {
     int json;
     const char *versions;
     runner_lane lane;
+    cli_progress progress;
 } scenario_opts;
 
 const cli_opt scenario_run_options[] = {
@@ -56,6 +58,7 @@ const cli_opt scenario_run_options[] = {
     CLI_STRING(scenario_opts, trace, "trace", "FILE", "write the JSONL trace to FILE"),
     CLI_INCLUDE(scenario_opts, mutant, sim_mutant, runner_mutant_option),
     CLI_INCLUDE(scenario_opts, lane, runner_lane, runner_lane_options),
+    CLI_INCLUDE(scenario_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
 
@@ -105,7 +108,8 @@ int cmd_scenario(int argc, char **argv) {
     }
     mx_result *res = calloc((size_t)r.n_combos + 1, sizeof *res);
     int worst = CLI_EXIT_OK, shown = 0;
-    if (res && runner_run(&r, 1, 0, out, res, &e) == RT_OK) {
+    /* The lane's runs take minutes: a line per combination as it ends. */
+    if (res && runner_run(&r, 1, cli_progress_lines(&so.progress), out, res, &e) == RT_OK) {
         for (int i = 0; i < r.n_combos; i++) {
             if (so.versions && strcmp(res[i].versions, so.versions) != 0 &&
                 strncmp(res[i].reason, "scenario error: ", 16) != 0)

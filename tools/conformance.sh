@@ -53,7 +53,7 @@ while IFS=$'\t' read -r file release filter scenarios; do
     t1=$(date +%s)
     # shellcheck disable=SC2086 # the filter is words
     if "$snapsim" matrix --impl flink --release "$release" $filter --jobs "$jobs" --scenarios "$dir" \
-        --db "$out/$file.db" --out "$out/$file.reports" --keep-runs "$out/$file.runs" --observed-out "matrix/observed/$file.new" \
+        --progress --db "$out/$file.db" --out "$out/$file.reports" --keep-runs "$out/$file.runs" --observed-out "matrix/observed/$file.new" \
         >"$out/$file.log"; then
         jq --arg note "make conformance (conformance/lane.tsv): $scenarios" '. + {note: $note}' \
             "matrix/observed/$file.new" >"matrix/observed/$file.tmp" &&
