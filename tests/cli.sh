@@ -388,5 +388,12 @@ fi
 rc=$(cat "$tmp/rc")
 if [ "$rc" -ge 128 ]; then echo "cli: a trace piped into head died of signal $((rc - 128))"; bad=1
 else echo "ok    a trace piped into head ($rc)"; fi
+# A long sweep piped into head stops when head has gone (300 seeds would
+# take a minute), without a signal: its database holds only the first few.
+( "$bin" fuzz --seeds 300 --json --db "$tmp/head.db" 2>/dev/null; echo "$?" >"$tmp/rc" ) | head -n 1 >/dev/null
+rc=$(cat "$tmp/rc")
+n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from results").fetchone()[0])' "$tmp/head.db")
+if [ "$rc" -ge 128 ] || [ "$n" -ge 300 ]; then echo "cli: fuzz piped into head: exit $rc after $n seeds"; bad=1
+else echo "ok    fuzz piped into head stops ($rc, $n seeds)"; fi
 [ $bad -eq 0 ] && echo "cli: all checks passed"
 exit $bad

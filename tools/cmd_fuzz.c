@@ -1,5 +1,6 @@
 /* cmd_fuzz: `snapsim fuzz` sweeps seeds through drv_fuzz_one and
  * `snapsim replay` runs one seed again, exactly, with its trace. */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -172,6 +173,7 @@ typedef struct sweep_state {
     uint64_t done, violations, known, seq[DRV_SEQ_COUNT];
     rt_error *e;
     int rc; /* a recording error's exit status, which stopped the sweep */
+    int closed; /* stdout's reader went away (head): the sweep stopped */
 } sweep_state;
 
 /* One seed's result, as it comes: printed, counted, recorded. */
@@ -206,6 +208,12 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
             return 1;
         }
     }
+    /* Piped into head: once the reader has gone, no more seeds (SIGPIPE is
+     * ignored, so the write fails with EPIPE instead of killing us). */
+    if (fflush(stdout) != 0 && errno == EPIPE) {
+        st->closed = 1;
+        return 1;
+    }
     if (st->done % 10 == 0 && cli_progress_lines(&o->progress))
         fprintf(stderr, "fuzz: %" PRIu64 " seeds, %" PRIu64 " violations\n", st->done, st->violations);
     return 0;
@@ -234,12 +242,13 @@ int cmd_fuzz(int argc, char **argv) {
     }
     char work[512];
     if (cli_work_dir(work, sizeof work, "fuzz") != 0) return cli_usage_error("fuzz: cannot make a work directory");
-    sweep_state st = {&o, db, run, 0, 0, 0, {0}, &e, 0};
+    sweep_state st = {&o, db, run, 0, 0, 0, {0}, &e, 0, 0};
     drv_fuzz_seeds seeds = {o.from + (uint64_t)o.shard.i, (uint64_t)o.shard.n, 0};
     if (o.seeds > (uint64_t)o.shard.i) seeds.count = (o.seeds - (uint64_t)o.shard.i - 1) / (uint64_t)o.shard.n + 1;
     drv_fuzz_sink sink = {sweep_result, sweep_fresh, &st};
     if (drv_fuzz_sweep(drv_fuzz_one, &seeds, work, o.mutant, &sink, &e) != RT_OK) {
-        if (st.rc) rc = st.rc; /* the results table refused a seed: reported */
+        if (st.closed) rc = 0; /* what was asked for was read: ends as below */
+        else if (st.rc) rc = st.rc; /* the results table refused a seed: reported */
         else if (strstr(e.msg, "cannot clean the work directory")) rc = cli_usage_error("%s", e.msg);
         else rc = cli_report_error(&e);
     }
@@ -248,7 +257,7 @@ int cmd_fuzz(int argc, char **argv) {
     if (db && rc == 0 && mx_run_end(db, run, &e) != RT_OK) rc = cli_report_error(&e);
     mx_close(db);
     if (rc) return rc;
-    if (!cli_progress_summary(&o.progress)) return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    if (st.closed || !cli_progress_summary(&o.progress)) return violations ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
     fprintf(stderr, "fuzz: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " violations, %" PRIu64
                     " ended by a known Flink bug (not violations)\n", done, o.from, violations, known);
     for (int q = 0; q < DRV_SEQ_COUNT && done > 0; q++)
