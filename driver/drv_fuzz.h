@@ -62,16 +62,6 @@ rt_err drv_fuzz_one(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant
 
 typedef rt_err (*drv_fuzz_fn)(uint64_t seed, const char *work_dir, FILE *trace, sim_mutant mutant,
                               drv_fuzz_result *out, rt_error *e);
-/* fn (drv_fuzz_one) on one seed in a child process, without a trace: a
- * child that dies before it answers (an assertion, a sanitizer, a signal)
- * is a crashed seed, violated, with the cause in why; the work directory
- * may then hold its leftovers. Errors: fork and pipe, or fn's own. Call
- * it from a process that has not opened RocksDB: the threads of RocksDB's
- * default environment do not survive fork, and a child would wait on
- * them for ever. */
-rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
-                         drv_fuzz_result *out, rt_error *e);
-
 /* A sweep's seeds: count seeds first, first + step, first + 2 step, ... */
 typedef struct drv_fuzz_seeds {
     uint64_t first, step, count;
@@ -91,17 +81,20 @@ typedef struct drv_fuzz_sink {
 } drv_fuzz_sink;
 
 /* fn on every seed, several seeds (up to DRV_FUZZ_BATCH) per child
- * process, each answered through the pipe as it ends: a child forks once
- * per batch, not once per seed. The results are those of
- * drv_fuzz_isolated, seed by seed: a child that dies during a seed that
- * was not its first is not blamed on it yet; that seed and the rest of the
+ * process, without a trace, each answered through the pipe as it ends: a
+ * child forks once per batch, not once per seed. A child that dies before
+ * it answers its first seed (an assertion, a sanitizer, a signal) makes
+ * that a crashed seed, violated, with the cause in why; the work directory
+ * may then hold its leftovers (sink->fresh cleans it). A child that dies
+ * during a seed that was not its first is not blamed on it yet; that seed and the rest of the
  * batch run again in a new child where it comes first, so a crashed result
  * always names the seed whose own run crashed (a seed that damaged the
  * process for a later one cannot shift the blame) and no seed is lost.
  * Errors: fork and pipe, fn's own for a seed (the sweep stops there), or
- * RT_EINTERNAL when the sink stops it or cannot clean the work dir. Same
- * rule as drv_fuzz_isolated: the calling process must not have opened
- * RocksDB. */
+ * RT_EINTERNAL when the sink stops it or cannot clean the work dir. Call
+ * it from a process that has not opened RocksDB: the threads of RocksDB's
+ * default environment do not survive fork, and a child would wait on them
+ * for ever. */
 rt_err drv_fuzz_sweep(drv_fuzz_fn fn, const drv_fuzz_seeds *seeds, const char *work_dir, sim_mutant mutant,
                       const drv_fuzz_sink *sink, rt_error *e);
 

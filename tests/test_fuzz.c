@@ -251,24 +251,47 @@ static rt_err answering_case(uint64_t seed, const char *work_dir, FILE *trace, s
     return seed == 9 ? RT_FAIL(e, RT_EUSAGE, "seed 9: cannot run") : RT_OK;
 }
 
+/* The one result a one-seed sweep delivers, whole. */
+typedef struct one_result {
+    drv_fuzz_result r;
+    int n;
+} one_result;
+
+static int keep_result(void *ctx, const drv_fuzz_result *r) {
+    one_result *o = ctx;
+    o->r = *r;
+    o->n++;
+    return 0;
+}
+
+static rt_err sweep_one(drv_fuzz_fn fn, uint64_t seed, one_result *o, rt_error *e) {
+    memset(o, 0, sizeof *o);
+    drv_fuzz_sink sink = {keep_result, NULL, o};
+    drv_fuzz_seeds one = {seed, 1, 1};
+    return drv_fuzz_sweep(fn, &one, work, SIM_MUT_NONE, &sink, e);
+}
+
 /* A sweep runs each seed in a child: an aborting engine ends that seed as
  * a crashed violation naming the signal, and the parent goes on; a case
  * that answers comes back whole, and so does a case's own error. */
 static void test_isolated_seed(void) {
-    drv_fuzz_result r;
+    one_result o;
     rt_error e;
     rt_error_clear(&e);
-    CU_ASSERT_EQUAL_FATAL(drv_fuzz_isolated(aborting_case, 7, work, SIM_MUT_NONE, &r, &e), RT_OK);
-    CU_ASSERT_EQUAL(r.seed, 7);
-    CU_ASSERT(r.violated);
-    CU_ASSERT_STRING_EQUAL(r.outcome, "crashed");
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.why.msg, "signal 6"));
-    CU_ASSERT_EQUAL_FATAL(drv_fuzz_isolated(answering_case, 8, work, SIM_MUT_NONE, &r, &e), RT_OK);
-    CU_ASSERT_FALSE(r.violated);
-    CU_ASSERT_STRING_EQUAL(r.outcome, "works");
-    CU_ASSERT_STRING_EQUAL(r.digest, "0123456789abcdef");
-    CU_ASSERT_EQUAL(r.unseed, 8 * 31);
-    CU_ASSERT_EQUAL(drv_fuzz_isolated(answering_case, 9, work, SIM_MUT_NONE, &r, &e), RT_EUSAGE);
+    CU_ASSERT_EQUAL_FATAL(sweep_one(aborting_case, 7, &o, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(o.n, 1);
+    CU_ASSERT_EQUAL(o.r.seed, 7);
+    CU_ASSERT(o.r.violated);
+    CU_ASSERT_STRING_EQUAL(o.r.outcome, "crashed");
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.r.why.msg, "signal 6"));
+    CU_ASSERT_EQUAL_FATAL(sweep_one(answering_case, 8, &o, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(o.n, 1);
+    CU_ASSERT_FALSE(o.r.violated);
+    CU_ASSERT_STRING_EQUAL(o.r.outcome, "works");
+    CU_ASSERT_STRING_EQUAL(o.r.digest, "0123456789abcdef");
+    CU_ASSERT_EQUAL(o.r.unseed, 8 * 31);
+    CU_ASSERT_EQUAL(sweep_one(answering_case, 9, &o, &e), RT_EUSAGE);
+    CU_ASSERT_EQUAL(o.n, 0);
     CU_ASSERT_STRING_EQUAL(e.msg, "seed 9: cannot run");
 }
 

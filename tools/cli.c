@@ -1,7 +1,6 @@
 /* cli: shared helpers of the snapsim front-end. */
 #define _XOPEN_SOURCE 700
 #include "cli.h"
-#include "mx.h"
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -109,4 +108,3 @@ int cli_fresh_dir(const char *dir) {
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-json_t *cli_json_text(const char *s) { return mx_json_text(s); }

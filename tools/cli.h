@@ -3,7 +3,6 @@
 #ifndef CLI_H
 #define CLI_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,9 +43,6 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports e by its class: "error:" (exit 2), "rejected:" (exit 1),
  * "corrupted:" (exit 3) or "crashed:" (exit 4); returns the exit code. */
 int cli_report_error(const rt_error *e);
-/* A JSON string of s (null for NULL): bytes jansson refuses (not UTF-8,
- * e.g. in a path) become '?', so a member is never lost to them. */
-json_t *cli_json_text(const char *s);
 int cli_exit_for(rt_err code);
 /* Parses a non-negative decimal integer; 0 on success. */
 int cli_parse_u64(const char *s, uint64_t *out);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "mx.h"
 #include "flink_report.h"
 #include "rt_storage.h"
 #include "sim_backend.h"
@@ -176,10 +177,10 @@ static json_t *operators_json(const sim_meta *m) {
 static json_t *unread_json(const char *path, const char *reason) {
     json_t *o = json_object();
     for (int i = 0; inspect_keys[i]; i++) json_object_set_new(o, inspect_keys[i], json_null());
-    json_object_set_new(o, "path", cli_json_text(path));
+    json_object_set_new(o, "path", mx_json_text(path));
     json_object_set_new(o, "operators", json_array());
     json_object_set_new(o, "files", json_array());
-    json_object_set_new(o, "reason", cli_json_text(reason));
+    json_object_set_new(o, "reason", mx_json_text(reason));
     return o;
 }
 
@@ -187,7 +188,7 @@ static json_t *unread_json(const char *path, const char *reason) {
 static json_t *snapshot_json(const sim_meta *m, inspect_ctx *c, const char *reason) {
     int relocatable = sim_meta_self_contained(m);
     json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:I, s:s, s:{s:i, s:i, s:i}, s:b, s:o}", "path",
-                          cli_json_text(c->dir), "type", m->savepoint ? "savepoint" : "checkpoint", "kind", m->snapshot_kind, "format",
+                          mx_json_text(c->dir), "type", m->savepoint ? "savepoint" : "checkpoint", "kind", m->snapshot_kind, "format",
                           m->format, "backend", m->backend, "incremental", m->incremental, "metadata_version",
                           m->version, "engine", m->engine, "checkpoint_id", (json_int_t)m->checkpoint_id, "job",
                           m->job_id, "handles", "absolute", m->n_handles[SIM_HANDLE_FILE], "relative",
@@ -200,7 +201,7 @@ static json_t *snapshot_json(const sim_meta *m, inspect_ctx *c, const char *reas
     json_object_set_new(o, "missing", json_integer(c->missing));
     json_object_set_new(o, "outside", json_integer(c->foreign));
     json_object_set_new(o, "damaged", json_integer(c->damaged));
-    json_object_set_new(o, "reason", cli_json_text(reason));
+    json_object_set_new(o, "reason", mx_json_text(reason));
     c->files = NULL;
     size_t n = 0;
     for (; inspect_keys[n]; n++) assert(json_object_get(o, inspect_keys[n]) != NULL);

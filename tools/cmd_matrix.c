@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,12 +297,9 @@ int cmd_matrix(int argc, char **argv) {
         if (mx_open(&probe, o.db, &e) != RT_OK) return cli_report_error(&e);
         mx_close(probe);
     } else {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s", o.db);
-        char *slash = strrchr(dir, '/');
-        if (slash == NULL) snprintf(dir, sizeof dir, ".");
-        else if (slash == dir) slash[1] = '\0';
-        else *slash = '\0';
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", o.db);
+        const char *dir = dirname(copy); /* POSIX: may write into copy */
         if (access(dir, W_OK | X_OK) != 0)
             return cli_usage_error("matrix: cannot create the database %s: %s", o.db, strerror(errno));
     }

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "mx.h"
 #include "session.h"
 #include "sim_metadata.h"
 
@@ -173,7 +174,7 @@ int cmd_restore(int argc, char **argv) {
     if (o.j.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
         /* What the summary line says: the snapshot, the mode, the records
          * run, and what the mode left or deleted. */
-        json_t *extra = json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", cli_json_text(o.path), "mode", sim_mode_name(o.mode),
+        json_t *extra = json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", mx_json_text(o.path), "mode", sim_mode_name(o.mode),
                                   "records", (json_int_t)o.j.records, "snapshot_files", (json_int_t)before,
                                   "snapshot_files_deleted", (json_int_t)(before - after));
         session_print_json(&s, r, &e, extra);

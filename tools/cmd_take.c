@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "mx.h"
 #include "session.h"
 
 typedef struct take_opts {
@@ -95,7 +96,7 @@ static int take_common(int argc, char **argv, const char *cmd, take_mode mode) {
     /* A usage error is no outcome: its error line alone, as restore's. */
     if (o.json && rt_err_class_of(e.code) != RT_CLASS_USAGE) {
         /* path: the snapshot's directory, null when none was taken. */
-        json_t *extra = json_pack("{s:o, s:s}", "path", abs[0] ? cli_json_text(abs) : json_null(), "kind",
+        json_t *extra = json_pack("{s:o, s:s}", "path", abs[0] ? mx_json_text(abs) : json_null(), "kind",
                                   sim_kind_name(kind));
         session_print_json(&s, r, &e, extra);
     } else if (e.code == RT_OK) {

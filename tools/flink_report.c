@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mx.h"
 
 static const char *channel_class(const fl_channel *ch) {
     if (ch->merged) return ch->input ? "MergedInputChannelStateHandle" : "MergedResultSubpartitionStateHandle";
@@ -200,7 +201,7 @@ json_t *flink_snapshot_json(const fl_snapshot *s) {
     }
     for (int b = 0; b < FL_PROB_KINDS; b++)
         json_object_set_new(problems, fl_problem_name(b), json_integer((json_int_t)s->n_problem[b]));
-    json_t *o = json_pack("{s:o, s:s, s:i, s:s, s:I, s:I}", "path", cli_json_text(s->dir), "snapshot_format", "flink",
+    json_t *o = json_pack("{s:o, s:s, s:i, s:s, s:I, s:I}", "path", mx_json_text(s->dir), "snapshot_format", "flink",
                           "metadata_version", (int)m->version, "serializer", vi ? vi->serializer : "?",
                           "metadata_bytes", (json_int_t)m->file_bytes, "checkpoint_id", (json_int_t)m->checkpoint_id);
     json_object_set_new(o, "type", json_string(s->savepoint < 0 ? "unknown" : s->savepoint ? "savepoint" : "checkpoint"));
@@ -332,12 +333,12 @@ static void print_json(json_t *o) {
 static json_t *unread_json(const char *path, const char *reason) {
     json_t *o = json_object();
     for (int i = 0; flink_inspect_keys[i]; i++) json_object_set_new(o, flink_inspect_keys[i], json_null());
-    json_object_set_new(o, "path", cli_json_text(path));
+    json_object_set_new(o, "path", mx_json_text(path));
     json_object_set_new(o, "snapshot_format", json_string("flink"));
     json_object_set_new(o, "master_states", json_array());
     json_object_set_new(o, "operators", json_array());
     json_object_set_new(o, "files", json_array());
-    json_object_set_new(o, "reason", cli_json_text(reason));
+    json_object_set_new(o, "reason", mx_json_text(reason));
     return o;
 }
 
@@ -356,7 +357,7 @@ int flink_inspect(const char *path, int json) {
                  s.n_problem[0], s.n_problem[1]);
     if (json) {
         json_t *o = flink_snapshot_json(&s);
-        json_object_set_new(o, "reason", bad ? cli_json_text(reason) : json_null());
+        json_object_set_new(o, "reason", bad ? mx_json_text(reason) : json_null());
         print_json(o);
     } else {
         print_text(&s);
@@ -370,10 +371,10 @@ int flink_inspect(const char *path, int json) {
  * with the members of flink_check_json (what the snapshot would tell null). */
 json_t *flink_check_unread_json(const char *path, const char *target, const char *backend, const char *reason) {
     if (backend && strcmp(backend, "hashmap") == 0) backend = "heap"; /* as fl_check_run names it */
-    return json_pack("{s:o, s:s, s:s, s:o, s:n, s:n, s:n, s:n, s:[{s:s, s:s, s:o}], s:i}", "path", cli_json_text(path), "verdict",
+    return json_pack("{s:o, s:s, s:s, s:o, s:n, s:n, s:n, s:n, s:[{s:s, s:s, s:o}], s:i}", "path", mx_json_text(path), "verdict",
                      fl_verdict_name(FL_REJECTED), "target", target, "backend", str_or_null(backend), "type",
                      "metadata_version", "written_by", "format", "reasons", "verdict", fl_verdict_name(FL_REJECTED),
-                     "rule", "metadata", "reason", cli_json_text(reason), "more_reasons", 0);
+                     "rule", "metadata", "reason", mx_json_text(reason), "more_reasons", 0);
 }
 
 json_t *flink_check_json(const fl_snapshot *s, const fl_check *c) {

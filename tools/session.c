@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mx.h"
 
 int session_open(session *s, const char *trace_file, rt_error *e) {
     memset(s, 0, sizeof *s);
@@ -59,7 +60,7 @@ void session_print_json(session *s, sim_run *r, const rt_error *e, json_t *extra
                           "virtual_ms", (json_int_t)(st ? st->virtual_ms : 0), "files",
                           (json_int_t)(st ? st->files_written : 0), "bytes",
                           (json_int_t)(st ? st->bytes_written : 0));
-    json_object_set_new(o, "reason", e->code != RT_OK ? cli_json_text(e->msg) : json_null());
+    json_object_set_new(o, "reason", e->code != RT_OK ? mx_json_text(e->msg) : json_null());
     json_object_set_new(o, "checkpoints", st ? json_integer((json_int_t)st->checkpoints_completed) : json_null());
     if (extra) json_object_update(o, extra);
     json_decref(extra);

@@ -1,9 +1,9 @@
-/* drv_fuzz_isolated: one seed's case in a child process (see drv_fuzz.h).
- * An engine that aborts (a failed assertion, a sanitizer's report, a
- * signal) ends that seed, as a crash with its seed, not the sweep. The
- * child sends its result back through a pipe as plain bytes: it runs the
- * same binary, so the structure (and the static strings rt_error points
- * to) mean the same on both sides. */
+/* drv_fuzz_sweep: seeds' cases in child processes, a batch per child (see
+ * drv_fuzz.h). An engine that aborts (a failed assertion, a sanitizer's
+ * report, a signal) ends that seed, as a crash with its seed, not the
+ * sweep. A child sends its results back through a pipe as plain bytes: it
+ * runs the same binary, so the structures (and the static strings rt_error
+ * points to) mean the same on both sides. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,37 +74,6 @@ static rt_err fork_child(int fd[2], pid_t *pid, rt_error *e) {
     }
     return RT_OK;
 }
-
-rt_err drv_fuzz_isolated(drv_fuzz_fn fn, uint64_t seed, const char *work_dir, sim_mutant mutant,
-                         drv_fuzz_result *out, rt_error *e) {
-    int fd[2];
-    pid_t pid;
-    rt_err frc = fork_child(fd, &pid, e);
-    if (frc != RT_OK) return frc;
-    if (pid == 0) {
-        close(fd[0]);
-        child_answer a;
-        memset(&a, 0, sizeof a);
-        rt_error_clear(&a.e);
-        a.rc = fn(seed, work_dir, NULL, mutant, &a.r, &a.e);
-        _exit(write_all(fd[1], &a, sizeof a) == 0 ? 0 : 3);
-    }
-    close(fd[1]);
-    child_answer a;
-    size_t got = read_all(fd[0], &a, sizeof a);
-    close(fd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (got == sizeof a && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        *out = a.r;
-        if (a.rc != RT_OK) *e = a.e;
-        return a.rc;
-    }
-    crashed(seed, status, out);
-    return RT_OK;
-}
-
-/* ---- several seeds per child ---- */
 
 static uint64_t seed_at(const drv_fuzz_seeds *s, uint64_t k) { return s->first + k * s->step; }
 
@@ -184,7 +153,7 @@ rt_err drv_fuzz_sweep(drv_fuzz_fn fn, const drv_fuzz_seeds *seeds, const char *w
     while (k < seeds->count) {
         uint64_t end = seeds->count - k < DRV_FUZZ_BATCH ? seeds->count : k + DRV_FUZZ_BATCH;
         int fd[2];
-        pid_t pid;
+        pid_t pid = -1;
         rt_err frc = fork_child(fd, &pid, e);
         if (frc != RT_OK) return frc;
         if (pid == 0) {
