@@ -741,28 +741,26 @@ public final class Runner {
         int slots = Math.max(par, 1) + 3;
         Configuration conf = config(work, backend, incremental, unaligned, intervalMs, slots);
         if (inline >= 0) set(conf, Shim.INLINE_THRESHOLD, String.valueOf(inline));
-        if (!failAfter.isEmpty()) {
-            // each injected failure is one restart from the latest completed checkpoint
-            // (FixedDelayRestartBackoffTimeStrategy); a restart that itself fails ends the job
+        // Each injected task failure is one restart from the latest completed checkpoint
+        // (FixedDelayRestartBackoffTimeStrategy); a restart that itself fails ends the job. A
+        // JobManager failover (below) adds a few: the TaskManager's loss at the close must not
+        // fail the job globally (which would clean its HA data).
+        int restarts = failAfter.size() + 3 * jmFailAfter.size();
+        if (restarts > 0) {
             set(conf, "restart-strategy.type", "fixed-delay");
-            set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(failAfter.size()));
+            set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(restarts));
             set(conf, "restart-strategy.fixed-delay.delay", "100 ms");
         }
         Zk zk = null;
         if (!jmFailAfter.isEmpty()) {
             // ZooKeeper HA: a JobManager failover is the MiniCluster closed without cleaning its HA
             // data and a new one started on the same store (as Flink's own
-            // UpdateJobResourceRequirementsRecoveryITCase does). The job keeps a restart strategy
-            // so the TaskManager's loss at the close does not fail it globally (which would clean
-            // its HA data): a few restarts per failover beside the injected task failures.
+            // UpdateJobResourceRequirementsRecoveryITCase does); its restarts are counted above.
             zk = new Zk(new File(work));
             set(conf, "high-availability.type", "zookeeper");
             set(conf, "high-availability.zookeeper.quorum", zk.connectString());
             set(conf, "high-availability.storageDir", uri(new File(work, "ha")));
             set(conf, "high-availability.cluster-id", "snapsim-" + Long.toHexString(System.nanoTime()));
-            set(conf, "restart-strategy.type", "fixed-delay");
-            set(conf, "restart-strategy.fixed-delay.attempts", String.valueOf(failAfter.size() + 3 * jmFailAfter.size()));
-            set(conf, "restart-strategy.fixed-delay.delay", "100 ms");
         }
         Job.Params p = new Job.Params();
         p.variant = variant;
