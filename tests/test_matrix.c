@@ -381,8 +381,10 @@ static char *diff_text(const char *a, const char *b, int *regressions, rt_err *r
     return text;
 }
 
-static void test_diff(void) {
-    setup_dir();
+/* The diff tests' two runs of one row: canonical works -> rejected (a
+ * regression), native rejected -> works (changed), aligned gone, unaligned
+ * new; native's bytes times new_bytes_factor (a cost change when not 1). */
+static void write_diff_pair(uint64_t new_bytes_factor) {
     const char *row = mx_rows[0].id;
     mx_result old_rs[] = {result(row, "canonical", "heap", "", "works", 1),
                           result(row, "native", "heap", "", "rejected", 1),
@@ -390,6 +392,7 @@ static void test_diff(void) {
     mx_result new_rs[] = {result(row, "canonical", "heap", "", "rejected", 1),
                           result(row, "native", "heap", "", "works", 1),
                           result(row, "unaligned", "heap", "", "works", 1)};
+    new_rs[1].bytes *= new_bytes_factor;
     mx_db *db = open_db("old.db", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(db);
     record_all(db, old_rs, 3, WHEN);
@@ -398,6 +401,13 @@ static void test_diff(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(db);
     record_all(db, new_rs, 3, WHEN);
     mx_close(db);
+}
+
+static void test_diff(void) {
+    setup_dir();
+    const char *row = mx_rows[0].id;
+    write_diff_pair(1);
+    mx_db *db;
     int regressions = -1;
     rt_err rc;
     char *text = diff_text("old.db", "new.db", &regressions, &rc);
@@ -566,22 +576,7 @@ static const char *str_at(json_t *o, const char *key) { return json_string_value
  * with the same members, the counts of both forms (the other's null). */
 static void test_diff_json(void) {
     setup_dir();
-    const char *row = mx_rows[0].id;
-    mx_result old_rs[] = {result(row, "canonical", "heap", "", "works", 1),
-                          result(row, "native", "heap", "", "rejected", 1),
-                          result(row, "aligned", "heap", "", "works", 1)};
-    mx_result new_rs[] = {result(row, "canonical", "heap", "", "rejected", 1),
-                          result(row, "native", "heap", "", "works", 1),
-                          result(row, "unaligned", "heap", "", "works", 1)};
-    new_rs[1].bytes *= 2;
-    mx_db *db = open_db("old.db", 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
-    record_all(db, old_rs, 3, WHEN);
-    mx_close(db);
-    db = open_db("new.db", 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
-    record_all(db, new_rs, 3, WHEN);
-    mx_close(db);
+    write_diff_pair(2);
     char old_p[600], new_p[600];
     path_in(old_p, sizeof old_p, "old.db");
     path_in(new_p, sizeof new_p, "new.db");
