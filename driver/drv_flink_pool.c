@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "drv_internal.h"
+#include "rt_fd.h"
 
 extern char **environ;
 
@@ -198,17 +199,6 @@ static int command_line(const char *const *args, char *line, size_t cap, char *w
     return (int)len;
 }
 
-static int write_all(int fd, const char *b, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* The command on a fresh JVM of jar: DRV_FL_ANSWER with *i its server (the
  * answer still to be read), DRV_FL_ERROR (none could start) or DRV_FL_DIED
  * (it ended before taking the command; *status its wait status). */
@@ -216,7 +206,7 @@ static drv_fl_call send_fresh(drv_flink_pool *p, const char *java, const char *j
                               const char *line, size_t n, int *i, int *status, char *why, size_t why_cap) {
     *i = server_start(p, java, jar, err_log, why, why_cap);
     if (*i < 0) return DRV_FL_ERROR;
-    if (write_all(p->s[*i].to, line, n) == 0) return DRV_FL_ANSWER;
+    if (rt_fd_write_all(p->s[*i].to, line, n) == 0) return DRV_FL_ANSWER;
     server_end(p, *i, status);
     snprintf(why, why_cap, "the runner JVM ended before its first command (see %s)", err_log);
     return DRV_FL_DIED;
@@ -231,7 +221,7 @@ drv_fl_call drv_flink_pool_call(drv_flink_pool *p, const char *java, const char 
     int n = command_line(args, line, sizeof line, why, why_cap);
     if (n < 0) return DRV_FL_ERROR;
     int i = server_find(p, jar);
-    if (i < 0 || write_all(p->s[i].to, line, (size_t)n) != 0) {
+    if (i < 0 || rt_fd_write_all(p->s[i].to, line, (size_t)n) != 0) {
         /* none, or it died since its last answer: a fresh one */
         if (i >= 0) server_end(p, i, NULL);
         drv_fl_call c = send_fresh(p, java, jar, err_log, line, (size_t)n, &i, status, why, why_cap);

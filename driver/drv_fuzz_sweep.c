@@ -12,36 +12,13 @@
 #include <unistd.h>
 
 #include "drv_fuzz.h"
+#include "rt_fd.h"
 
 typedef struct child_answer {
     rt_err rc;
     drv_fuzz_result r;
     rt_error e;
 } child_answer;
-
-static int write_all(int fd, const void *buf, size_t n) {
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static size_t read_all(int fd, void *buf, size_t n) {
-    char *p = buf;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
 
 /* The child died before it answered: a crashed seed, a violation (the
  * engine must not die on any input the fuzzer makes). */
@@ -86,7 +63,7 @@ static void child_batch(drv_fuzz_fn fn, const drv_fuzz_seeds *seeds, uint64_t k,
         memset(&a, 0, sizeof a);
         rt_error_clear(&a.e);
         a.rc = fn(seed_at(seeds, k), work_dir, NULL, mutant, &a.r, &a.e);
-        if (write_all(fd, &a, sizeof a) != 0) _exit(3);
+        if (rt_fd_write_all(fd, &a, sizeof a) != 0) _exit(3);
         if (a.rc != RT_OK) break;
     }
     _exit(0);
@@ -117,7 +94,7 @@ static rt_err read_batch(const batch_state *b, pid_t pid, int fd, uint64_t *k, u
     *died = 0;
     while (*k < end && rc == RT_OK) {
         child_answer a;
-        size_t got = read_all(fd, &a, sizeof a);
+        size_t got = rt_fd_read_all(fd, &a, sizeof a);
         int last = *k + 1 == end || (got == sizeof a && a.rc != RT_OK);
         if (got != sizeof a || last) { /* the child's end decides the last answer */
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rt_fd.h"
 #include "rt_storage.h"
 #include "sim_engine.h"
 
@@ -328,28 +329,6 @@ typedef struct bs_answer {
     bench_mem_point mem;
 } bs_answer;
 
-static int write_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w <= 0) return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *p, size_t n) {
-    char *c = p;
-    while (n > 0) {
-        ssize_t r = read(fd, c, n);
-        if (r <= 0) return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* Runs one measurement (a size if mem is NULL) in a child; the child's
  * peak RSS comes from wait4. */
 static rt_err in_child(const char *root, uint64_t seed, bench_size_point *size, bench_mem_point *mem, long *rss_kb,
@@ -368,16 +347,16 @@ static rt_err in_child(const char *root, uint64_t seed, bench_size_point *size, 
         else a.size = *size;
         a.rc = mem ? measure_mem(root, seed, &a.mem, &ce) : measure_size(root, seed, &a.size, &ce);
         snprintf(a.msg, sizeof a.msg, "%s", ce.msg);
-        _exit(write_all(fd[1], &a, sizeof a) == 0 ? 0 : 3);
+        _exit(rt_fd_write_all(fd[1], &a, sizeof a) == 0 ? 0 : 3);
     }
     close(fd[1]);
     static bs_answer a;
-    int got = read_all(fd[0], &a, sizeof a);
+    size_t got = rt_fd_read_all(fd[0], &a, sizeof a);
     close(fd[0]);
     int status = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
-    if (wait4(pid, &status, 0, &ru) != pid || got != 0 || !WIFEXITED(status))
+    if (wait4(pid, &status, 0, &ru) != pid || got != sizeof a || !WIFEXITED(status))
         return RT_FAIL(e, RT_EINTERNAL, "bench: the measuring child died (status %d)", status);
     if (a.rc != RT_OK) return RT_FAIL(e, a.rc, "%s", a.msg);
     if (mem) *mem = a.mem;
