@@ -225,11 +225,10 @@ static json_t *document(const meta_header *h, handle_writer *w, json_t *lineage,
     return m;
 }
 
-/* Dumps and seals the document m (taken) into *text (the caller frees it). */
+/* Dumps and seals the document m (not taken) into *text (the caller frees it). */
 static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_error *e) {
     if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
     char *text = json_dumps(m, JSON_INDENT(1));
-    json_decref(m);
     if (text == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
     size_t len = strlen(text);
     int sealed = sim_meta_seal(text, len);
@@ -240,37 +239,46 @@ static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_erro
     return RT_OK;
 }
 
-/* What is stored must read back: the reader and the writer agree. With a
- * cache, read back as a load of dir will (resolved against the store), so
- * the cache holds the parse the next load of these bytes would make; one
- * that does not resolve is not kept, and the plain read-back must hold. */
-static void read_back(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path,
-                      const char *text, size_t len) {
+static rt_err parse_tree(sim_meta *m, json_t *root, const rt_store *store, const char *dir, const char *what,
+                         int held, rt_error *e);
+
+/* The cache's entry for the bytes just stored, made without parsing them:
+ * the parser's own walk (parse_tree) over the document they were dumped
+ * from, resolved as a load of dir resolves it. That the text parses back to
+ * the same is tests/test_metadata.c's check (writer and reader agree), not
+ * every write's; the document the writer built must still be readable. */
+static void keep_written(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path, json_t *m,
+                         const char *text, size_t len) {
     sim_meta back;
     rt_error pe;
-    if (cache && sim_meta_parse_in(cache, &back, text, len, store, dir, path, 0, &pe) == RT_OK) {
+    if (cache && parse_tree(&back, m, store, dir, path, 0, &pe) == RT_OK) {
+        sim_meta_cache_keep(cache, text, len, store, dir, &back);
         sim_meta_free(&back);
         return;
     }
 #ifndef NDEBUG
-    rt_err parsed = sim_meta_parse(&back, text, len, NULL, dir, path, &pe);
+    rt_err parsed = parse_tree(&back, m, NULL, dir, path, 0, &pe);
     assert(parsed == RT_OK);
     if (parsed == RT_OK) sim_meta_free(&back);
 #endif
 }
 
-/* Dumps, seals and stores dir/_metadata; *kept (unless NULL) receives the
- * stored text (the caller frees it). */
+/* Dumps, seals and stores dir/_metadata from the document m (taken); *kept
+ * (unless NULL) receives the stored text (the caller frees it). */
 static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, char **kept,
                              sim_meta_cache *cache, rt_error *e) {
     char *text;
     size_t len;
     rt_err rc0 = seal_document(m, &text, &len, e);
-    if (rc0 != RT_OK) return rc0;
+    if (rc0 != RT_OK) {
+        json_decref(m);
+        return rc0;
+    }
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
-    read_back(cache, store, dir, path, text, len);
     rt_err rc = rt_store_put(store, path, text, len, e);
+    if (rc == RT_OK) keep_written(cache, store, dir, path, m, text, len);
+    json_decref(m);
     if (kept && rc == RT_OK) *kept = text;
     else free(text);
     *len_out = len;
@@ -354,7 +362,9 @@ static rt_err hold_in_memory(sim_run *r, const sim_pending *p, sim_completed *c,
         return w.hw.rc;
     }
     assert(w.hw.n_foreign > 0);
-    return seal_document(m, &c->held, &c->held_len, e);
+    rt_err rc = seal_document(m, &c->held, &c->held_len, e);
+    json_decref(m);
+    return rc;
 }
 
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
@@ -679,6 +689,18 @@ static rt_err parse_root(meta_parser *ps, json_t *root) {
     return rc;
 }
 
+/* A parsed document (its seal already checked, or the writer's own). */
+static rt_err parse_tree(sim_meta *m, json_t *root, const rt_store *store, const char *dir, const char *what,
+                         int held, rt_error *e) {
+    memset(m, 0, sizeof *m);
+    meta_parser ps = {m, store, dir, what, held, e};
+    rt_err rc = parse_root(&ps, root);
+    /* The job and schema readers call a bad field input; in _metadata it is damage. */
+    if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
+    if (rc != RT_OK) sim_meta_free(m);
+    return rc;
+}
+
 static rt_err parse_text(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
                          const char *what, int held, rt_error *e) {
     memset(m, 0, sizeof *m);
@@ -688,12 +710,8 @@ static rt_err parse_text(sim_meta *m, const char *text, size_t len, const rt_sto
     json_t *root = json_loadb(text, len, 0, &je);
     if (root == NULL)
         return RT_FAIL(e, RT_EFORMAT, "%s: _metadata is not valid JSON (line %d: %s)", what, je.line, je.text);
-    meta_parser ps = {m, store, dir, what, held, e};
-    rt_err rc = parse_root(&ps, root);
+    rt_err rc = parse_tree(m, root, store, dir, what, held, e);
     json_decref(root);
-    /* The job and schema readers call a bad field input; in _metadata it is damage. */
-    if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
-    if (rc != RT_OK) sim_meta_free(m);
     return rc;
 }
 
