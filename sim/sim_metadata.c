@@ -322,6 +322,7 @@ static void keep_written(sim_meta_cache *cache, const rt_store *store, const cha
                          const handle_writer *w, const char *text, size_t len) {
     sim_meta back;
     rt_error pe;
+    rt_error_clear(&pe);
     if (cache && parse_tree(&back, m, store, dir, path, 0, w->pool, &pe) == RT_OK) {
         sim_meta_cache_keep(cache, text, len, store, dir, &back);
         sim_meta_free(&back);
