@@ -261,6 +261,7 @@ typedef struct scn_ctx {
     uint64_t seed;
     const drv_scn_env *env;
     rt_store *store;
+    sim_meta_cache *meta_cache; /* every _metadata of the run parsed once */
     rt_trace trace;
     sim_run *run;
     sim_config cfg;
@@ -469,7 +470,7 @@ static void on_completed(void *ctx, const sim_run *r, int64_t id, const char *di
     sim_meta m;
     rt_error le;
     int was = rt_store_suspend_faults(c->store, 1);
-    if (sim_meta_load(&m, c->store, dir, &le) == RT_OK) {
+    if (sim_meta_load_in(c->meta_cache, &m, c->store, dir, NULL, NULL, &le) == RT_OK) {
         /* Only this kind of missing file: a lost write of its own is left
          * to the restore that meets it, as before. */
         drv_scn_flink_39964(&m, c->store, &c->restored_files, c->lost, sizeof c->lost);
@@ -599,6 +600,7 @@ static rt_err do_start(scn_ctx *c, json_t *step, rt_error *e) {
     c->cfg.on_delete_ctx = c;
     c->cfg.source_seed = c->seed;
     c->cfg.store = c->store;
+    c->cfg.meta_cache = c->meta_cache;
     c->cfg.trace = &c->trace;
     c->cfg.work_dir = c->env->work_dir;
     c->cfg.mutant = c->env->mutant;
@@ -634,7 +636,7 @@ static rt_err do_restore(scn_ctx *c, json_t *step, rt_error *e) {
     rt_strlist_free(&c->restored_files);
     sim_meta m;
     int was = rt_store_suspend_faults(c->store, 1); /* the harness's own read */
-    if (sim_meta_load(&m, c->store, n->dir, e) == RT_OK) {
+    if (sim_meta_load_in(c->meta_cache, &m, c->store, n->dir, NULL, NULL, e) == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &c->restored_files);
         c->restored_id = m.checkpoint_id;
         own_restore(c, &m, n->dir, mode);
@@ -735,7 +737,7 @@ static rt_err do_corrupt(scn_ctx *c, json_t *step, rt_error *e) {
     if (rc != RT_OK) return rc;
     int was = rt_store_suspend_faults(c->store, 1);
     sim_meta m;
-    rc = sim_meta_load(&m, c->store, n->dir, e);
+    rc = sim_meta_load_in(c->meta_cache, &m, c->store, n->dir, NULL, NULL, e);
     rt_strlist files = {0};
     if (rc == RT_OK) {
         sim_meta_each_file(&m, sim_meta_push_path, &files);
@@ -836,7 +838,7 @@ static rt_err do_spa(scn_ctx *c, json_t *step, int write, rt_error *e) {
     named_snap *n;
     rt_err rc = snap_of(c, step, &n, e);
     if (rc != RT_OK) return rc;
-    drv_spa_opts o = {c->cfg.engine, c->env->work_dir, c->cfg.mutant};
+    drv_spa_opts o = {c->cfg.engine, c->env->work_dir, c->cfg.mutant, c->meta_cache};
     if (!write) return drv_spa_read(c->store, n->dir, &o, NULL, e);
     drv_spa_write_req req;
     rc = spa_request(c, step, &req, e);
@@ -976,7 +978,13 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     if (rc != RT_OK) return rc;
     rc = open_store(&c, e);
     if (rc != RT_OK) return rc;
+    rc = sim_meta_cache_create(&c.meta_cache, e);
+    if (rc != RT_OK) {
+        rt_store_close(c.store);
+        return rc;
+    }
     if (rt_trace_init(&c.trace, env->trace_out) != 0) {
+        sim_meta_cache_free(c.meta_cache);
         rt_store_close(c.store);
         return RT_FAIL(e, RT_ENOMEM, "trace: out of memory");
     }
@@ -1015,6 +1023,7 @@ rt_err drv_scn_run(const drv_scn *s, sim_kind kind, const char *backend, int var
     rt_strlist_free(&c.moved);
     rt_strlist_free(&c.own_files);
     rt_trace_free(&c.trace);
+    sim_meta_cache_free(c.meta_cache);
     rt_store_close(c.store);
     return rc;
 }

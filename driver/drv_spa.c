@@ -30,7 +30,7 @@ static const char *reader_backend(const sim_meta *m, sim_mutant mutant) {
 static rt_err open_reader(rt_store *store, const char *dir, const drv_spa_opts *o, uint32_t threshold,
                           sim_run **out, rt_error *e) {
     sim_meta m;
-    rt_err rc = sim_meta_load(&m, store, dir, e);
+    rt_err rc = sim_meta_load_in(o->meta_cache, &m, store, dir, NULL, NULL, e);
     if (rc != RT_OK) return rc;
     sim_config cfg;
     sim_config_defaults(&cfg);
@@ -38,6 +38,7 @@ static rt_err open_reader(rt_store *store, const char *dir, const drv_spa_opts *
     cfg.backend = reader_backend(&m, o->mutant);
     cfg.engine = o->engine;
     cfg.store = store;
+    cfg.meta_cache = o->meta_cache;
     cfg.mutant = o->mutant;
     cfg.memory_threshold = threshold;
     /* Its own RocksDB directories: the job that wrote the snapshot may still
@@ -211,7 +212,7 @@ static void as_new_savepoint(sim_meta *m, const drv_spa_write_req *req, const si
 rt_err drv_spa_write(rt_store *store, const char *dir, const drv_spa_write_req *req, const drv_spa_opts *o,
                      char *new_dir, size_t cap, rt_error *e) {
     sim_meta m;
-    rt_err rc = sim_meta_load(&m, store, dir, e);
+    rt_err rc = sim_meta_load_in(o->meta_cache, &m, store, dir, NULL, NULL, e);
     if (rc != RT_OK) return rc;
     rc = check_request(&m, req, e);
     sim_run *reader = NULL;

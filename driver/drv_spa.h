@@ -25,6 +25,7 @@ typedef struct drv_spa_opts {
     const sim_version *engine; /* the engine the tool runs as */
     const char *work_dir;      /* local directory for RocksDB instances */
     sim_mutant mutant;         /* SIM_MUT_NONE unless testing the tests */
+    struct sim_meta_cache *meta_cache; /* parsed _metadata to reuse (NULL: none) */
 } drv_spa_opts;
 
 /* Reads dir's keyed state; out (may be NULL) receives one JSON line per

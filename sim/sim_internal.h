@@ -310,4 +310,12 @@ rt_err sim_epoch_begin(sim_run *r, const uint64_t *start, uint64_t *inflight_id,
                        size_t n, const int *fresh, rt_error *e);
 void sim_epoch_free(sim_epoch *ep);
 
+/* The writer's entry in the cache of parsed _metadata (sim_meta_cache): m
+ * is what parsing exactly these bytes (held 0, against store and dir)
+ * yields, made by the writer from the document it dumped them from, so the
+ * next load of the bytes it stored need not parse them. Out of memory keeps
+ * nothing (that load parses). c may be NULL. */
+void sim_meta_cache_keep(sim_meta_cache *c, const char *text, size_t len, const rt_store *store, const char *dir,
+                         const sim_meta *m);
+
 #endif

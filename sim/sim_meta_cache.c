@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim_backend.h"
+#include "sim_internal.h"
 #include "sim_metadata.h"
 
 typedef struct cache_key {
@@ -145,4 +146,13 @@ rt_err sim_meta_parse_in(sim_meta_cache *c, sim_meta *m, const char *text, size_
                      : sim_meta_parse(m, text, len, store, dir, what, e);
     if (rc == RT_OK) keep(c, &k, m);
     return rc;
+}
+
+void sim_meta_cache_keep(sim_meta_cache *c, const char *text, size_t len, const rt_store *store, const char *dir,
+                         const sim_meta *m) {
+    if (c == NULL) return;
+    cache_key k = key_of(text, len, store, dir, 0);
+    for (int i = 0; i < SIM_META_CACHE_ENTRIES; i++)
+        if (entry_matches(&c->e[i], &k)) return; /* the same bytes rewritten: kept already */
+    keep(c, &k, m);
 }

@@ -15,11 +15,19 @@
 #define SUM_KEY "\"checksum\": \""
 #define ZERO_SUM "0000000000000000"
 
+/* The last SUM_KEY with room for its 16 digits and quote after it
+ * (searched from the end: it is the last member). */
 static char *find_sum(char *text, size_t len) {
-    char *last = NULL;
     size_t klen = strlen(SUM_KEY);
-    for (char *p = text; p + klen + 17 <= text + len; p++)
-        if (memcmp(p, SUM_KEY, klen) == 0) last = p + klen;
+    if (len < klen + 17) return NULL;
+    char *last = NULL;
+    for (char *p = text + len - klen - 17;; p--) {
+        if (memcmp(p, SUM_KEY, klen) == 0) {
+            last = p + klen;
+            break;
+        }
+        if (p == text) break;
+    }
     if (last == NULL || last[16] != '"') return NULL;
     return last;
 }
@@ -68,19 +76,14 @@ static int parse_hex64(json_t *j, uint64_t *out) {
     return 0;
 }
 
-/* Inlined bytes as lowercase hex (a JSON string). */
-static json_t *hex_bytes(const uint8_t *data, size_t len) {
+/* Writes len bytes as lowercase hex at dst; returns the end. */
+static char *put_hex(char *dst, const uint8_t *data, size_t len) {
     static const char digits[] = "0123456789abcdef";
-    char *text = malloc(2 * len + 1);
-    if (text == NULL) return NULL;
     for (size_t i = 0; i < len; i++) {
-        text[2 * i] = digits[data[i] >> 4];
-        text[2 * i + 1] = digits[data[i] & 15];
+        *dst++ = digits[data[i] >> 4];
+        *dst++ = digits[data[i] & 15];
     }
-    text[2 * len] = '\0';
-    json_t *j = json_stringn(text, 2 * len);
-    free(text);
-    return j;
+    return dst;
 }
 
 static int hex_digit(char c) {
@@ -106,10 +109,34 @@ typedef struct handle_writer {
     int held;      /* the coordinator's copy: each of those also names its file */
     rt_err rc;
     rt_error *e;
+    /* The inlined handles in the order they are written: the document holds
+     * INLINE_MARK for their data, their hex goes into the text (splice). */
+    const sim_bytes_entry **inl;
+    int n_inl, cap_inl;
 } handle_writer;
 
 static void write_failed(handle_writer *w, rt_err code, const char *what, const char *path) {
     if (w->rc == RT_OK) w->rc = RT_FAIL(w->e, code, "metadata: %s: %s", what, path);
+}
+
+/* An inlined handle's "data" in the document until the text is dumped: a
+ * string no handle writes (one control character, dumped as \u0001), so
+ * the tree is not built from, nor escaped over, hundreds of KB of hex. */
+#define INLINE_MARK "\x01"
+#define INLINE_MARK_DUMPED "\"data\": \"\\u0001\""
+
+static void note_inlined(handle_writer *w, const sim_bytes_entry *b, const char *path) {
+    if (w->n_inl == w->cap_inl) {
+        int cap = w->cap_inl ? 2 * w->cap_inl : 16;
+        const sim_bytes_entry **n = realloc(w->inl, (size_t)cap * sizeof *n);
+        if (n == NULL) {
+            write_failed(w, RT_ENOMEM, "out of memory", path);
+            return;
+        }
+        w->inl = n;
+        w->cap_inl = cap;
+    }
+    w->inl[w->n_inl++] = b;
 }
 
 /* A relative handle of another directory: a native savepoint's SST that an
@@ -154,7 +181,10 @@ static json_t *handle_json(handle_writer *w, const sim_file_ref *f) {
         const sim_bytes_entry *b = w->pool ? sim_bytes_get(w->pool, f->path) : NULL;
         if (b == NULL || b->len != f->size) write_failed(w, RT_EINTERNAL, "no bytes for inlined state", f->path);
         json_object_set_new(j, "name", json_string(f->path));
-        if (b != NULL) json_object_set_new(j, "data", hex_bytes(b->data, b->len));
+        if (b != NULL) {
+            json_object_set_new(j, "data", json_string(INLINE_MARK));
+            note_inlined(w, b, f->path);
+        }
     } else if (as == SIM_HANDLE_RELATIVE) {
         where = relative_location(w, f, loc, sizeof loc, &as);
     } else {
@@ -225,13 +255,53 @@ static json_t *document(const meta_header *h, handle_writer *w, json_t *lineage,
     return m;
 }
 
-/* Dumps and seals the document m (taken) into *text (the caller frees it). */
-static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_error *e) {
+/* The dumped text with each INLINE_MARK replaced by its handle's bytes in
+ * hex, in the order they were written (hex needs no escaping: the text is
+ * what dumping the hex strings gives). *out is dumped itself when nothing
+ * is inlined; else a new text (dumped stays the caller's). */
+static rt_err splice_inlined(char *dumped, size_t dlen, const handle_writer *w, char **out, size_t *out_len,
+                             rt_error *e) {
+    if (w->n_inl == 0) {
+        *out = dumped;
+        *out_len = dlen;
+        return RT_OK;
+    }
+    const size_t mlen = strlen(INLINE_MARK_DUMPED), vlen = strlen("\"data\": \""), dumped_value = mlen - vlen - 1;
+    size_t total = dlen;
+    for (int i = 0; i < w->n_inl; i++) total += 2 * w->inl[i]->len - dumped_value;
+    char *text = malloc(total + 1), *dst = text;
+    if (text == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: out of memory");
+    const char *src = dumped;
+    for (int i = 0; i < w->n_inl; i++) {
+        const char *at = strstr(src, INLINE_MARK_DUMPED);
+        if (at == NULL) break;
+        at += vlen;
+        memcpy(dst, src, (size_t)(at - src));
+        dst = put_hex(dst + (at - src), w->inl[i]->data, w->inl[i]->len);
+        src = at + dumped_value;
+    }
+    size_t rest = dlen - (size_t)(src - dumped);
+    if (strstr(src, INLINE_MARK_DUMPED) != NULL || (size_t)(dst - text) + rest != total) {
+        free(text);
+        return RT_FAIL(e, RT_EINTERNAL, "metadata: inlined state marks do not match the handles written");
+    }
+    memcpy(dst, src, rest + 1);
+    *out = text;
+    *out_len = total;
+    return RT_OK;
+}
+
+/* Dumps and seals the document m (not taken), written by w, into *text (the
+ * caller frees it). */
+static rt_err seal_document(json_t *m, const handle_writer *w, char **text_out, size_t *len_out, rt_error *e) {
     if (m == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot build JSON");
-    char *text = json_dumps(m, JSON_INDENT(1));
-    json_decref(m);
-    if (text == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
-    size_t len = strlen(text);
+    char *dumped = json_dumps(m, JSON_INDENT(1));
+    if (dumped == NULL) return RT_FAIL(e, RT_ENOMEM, "metadata: cannot serialize");
+    char *text = NULL;
+    size_t len = 0;
+    rt_err rc = splice_inlined(dumped, strlen(dumped), w, &text, &len, e);
+    if (text != dumped) free(dumped);
+    if (rc != RT_OK) return rc;
     int sealed = sim_meta_seal(text, len);
     assert(sealed == 0);
     (void)sealed;
@@ -240,37 +310,47 @@ static rt_err seal_document(json_t *m, char **text_out, size_t *len_out, rt_erro
     return RT_OK;
 }
 
-/* What is stored must read back: the reader and the writer agree. With a
- * cache, read back as a load of dir will (resolved against the store), so
- * the cache holds the parse the next load of these bytes would make; one
- * that does not resolve is not kept, and the plain read-back must hold. */
-static void read_back(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path,
-                      const char *text, size_t len) {
+static rt_err parse_tree(sim_meta *m, json_t *root, const rt_store *store, const char *dir, const char *what,
+                         int held, const sim_bytes_pool *inline_src, rt_error *e);
+
+/* The cache's entry for the bytes just stored, made without parsing them:
+ * the parser's own walk (parse_tree) over the document they were dumped
+ * from, resolved as a load of dir resolves it. That the text parses back to
+ * the same is tests/test_metadata.c's check (writer and reader agree), not
+ * every write's; the document the writer built must still be readable. */
+static void keep_written(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path, json_t *m,
+                         const handle_writer *w, const char *text, size_t len) {
     sim_meta back;
     rt_error pe;
-    if (cache && sim_meta_parse_in(cache, &back, text, len, store, dir, path, 0, &pe) == RT_OK) {
+    rt_error_clear(&pe);
+    if (cache && parse_tree(&back, m, store, dir, path, 0, w->pool, &pe) == RT_OK) {
+        sim_meta_cache_keep(cache, text, len, store, dir, &back);
         sim_meta_free(&back);
         return;
     }
 #ifndef NDEBUG
-    rt_err parsed = sim_meta_parse(&back, text, len, NULL, dir, path, &pe);
+    rt_err parsed = parse_tree(&back, m, NULL, dir, path, 0, w->pool, &pe);
     assert(parsed == RT_OK);
     if (parsed == RT_OK) sim_meta_free(&back);
 #endif
 }
 
-/* Dumps, seals and stores dir/_metadata; *kept (unless NULL) receives the
- * stored text (the caller frees it). */
-static rt_err store_document(rt_store *store, const char *dir, json_t *m, size_t *len_out, char **kept,
-                             sim_meta_cache *cache, rt_error *e) {
+/* Dumps, seals and stores dir/_metadata from the document m (taken); *kept
+ * (unless NULL) receives the stored text (the caller frees it). */
+static rt_err store_document(rt_store *store, const char *dir, json_t *m, const handle_writer *w, size_t *len_out,
+                             char **kept, sim_meta_cache *cache, rt_error *e) {
     char *text;
     size_t len;
-    rt_err rc0 = seal_document(m, &text, &len, e);
-    if (rc0 != RT_OK) return rc0;
+    rt_err rc0 = seal_document(m, w, &text, &len, e);
+    if (rc0 != RT_OK) {
+        json_decref(m);
+        return rc0;
+    }
     char path[SIM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/_metadata", dir);
-    read_back(cache, store, dir, path, text, len);
     rt_err rc = rt_store_put(store, path, text, len, e);
+    if (rc == RT_OK) keep_written(cache, store, dir, path, m, w, text, len);
+    json_decref(m);
     if (kept && rc == RT_OK) *kept = text;
     else free(text);
     *len_out = len;
@@ -346,34 +426,33 @@ static rt_err hold_in_memory(sim_run *r, const sim_pending *p, sim_completed *c,
     sim_completed scratch;
     memset(&scratch, 0, sizeof scratch);
     meta_writer w = {r, p, &scratch, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, 0, 1,
-                                      RT_OK, e}};
+                                      RT_OK, e, NULL, 0, 0}};
     json_t *m = build(&w);
     sim_completed_free(&scratch);
-    if (w.hw.rc != RT_OK) {
-        json_decref(m);
-        return w.hw.rc;
-    }
-    assert(w.hw.n_foreign > 0);
-    return seal_document(m, &c->held, &c->held_len, e);
+    rt_err rc = w.hw.rc;
+    assert(rc != RT_OK || w.hw.n_foreign > 0);
+    if (rc == RT_OK) rc = seal_document(m, &w.hw, &c->held, &c->held_len, e);
+    json_decref(m);
+    free(w.hw.inl);
+    return rc;
 }
 
 rt_err sim_metadata_write(sim_run *r, const sim_pending *p, sim_completed *c, rt_error *e) {
     meta_writer w = {r, p, c, {r->cfg.store, p->dir, &r->inline_pool, r->cfg.mutant, p->savepoint, 1, 0, 0, 0, RT_OK,
-                               e}};
+                               e, NULL, 0, 0}};
     json_t *m = build(&w);
-    if (w.hw.rc != RT_OK) {
-        json_decref(m);
-        return w.hw.rc;
-    }
     size_t len = 0;
-    rt_err rc = w.hw.n_foreign > 0 ? hold_in_memory(r, p, c, e) : RT_OK;
+    rt_err rc = w.hw.rc;
+    if (rc == RT_OK && w.hw.n_foreign > 0) rc = hold_in_memory(r, p, c, e);
     if (rc != RT_OK) {
         json_decref(m);
+        free(w.hw.inl);
         return rc;
     }
     /* Without a foreign handle the coordinator's copy is the stored text. */
     int same = c->held == NULL;
-    rc = store_document(r->cfg.store, p->dir, m, &len, same ? &c->held : NULL, r->cfg.meta_cache, e);
+    rc = store_document(r->cfg.store, p->dir, m, &w.hw, &len, same ? &c->held : NULL, r->cfg.meta_cache, e);
+    free(w.hw.inl);
     if (rc != RT_OK) return rc;
     if (same) c->held_len = len;
     r->stats.files_written++;
@@ -403,7 +482,7 @@ static json_t *meta_subtask_json(handle_writer *w, const sim_meta_subtask *st) {
 }
 
 rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_mutant mutant, rt_error *e) {
-    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, 0, 0, 0, RT_OK, e};
+    handle_writer w = {store, dir, &m->inline_pool, mutant, m->savepoint, 0, 0, 0, 0, RT_OK, e, NULL, 0, 0};
     json_t *ops = json_array(), *lineage = json_array();
     for (int o = 0; o < m->n_ops; o++) {
         const sim_meta_op *op = &m->ops[o];
@@ -417,12 +496,12 @@ rt_err sim_meta_write(rt_store *store, const char *dir, const sim_meta *m, sim_m
     meta_header h = {m->version, m->engine, m->job_id, m->checkpoint_id, m->savepoint, m->snapshot_kind, m->format,
                      m->backend, m->sharing, m->incremental, m->source_seed, &m->job};
     json_t *doc = document(&h, &w, lineage, ops);
-    if (w.rc != RT_OK) {
-        json_decref(doc);
-        return w.rc;
-    }
     size_t len = 0;
-    return store_document(store, dir, doc, &len, NULL, NULL, e);
+    rt_err rc = w.rc;
+    if (rc != RT_OK) json_decref(doc);
+    else rc = store_document(store, dir, doc, &w, &len, NULL, NULL, e);
+    free(w.inl);
+    return rc;
 }
 
 /* ---- parsing ---- */
@@ -433,6 +512,8 @@ typedef struct meta_parser {
     const char *dir;
     const char *what;
     int held; /* the coordinator's in-memory copy: "resolved" paths count */
+    /* The writer's own document: INLINE_MARK data are these bytes. */
+    const sim_bytes_pool *inline_src;
     rt_error *e;
 } meta_parser;
 
@@ -480,6 +561,16 @@ static rt_err inline_from_json(meta_parser *ps, const char *name, const char *da
     return rc;
 }
 
+/* The same from the writer's pool, for its document before splicing. */
+static rt_err inline_from_pool(meta_parser *ps, const char *name, sim_file_ref *f) {
+    const sim_bytes_entry *b = sim_bytes_get(ps->inline_src, name);
+    if (strlen(name) == 0 || strlen(name) >= sizeof f->path || b == NULL || b->len != f->size)
+        return bad(ps, "inlined state");
+    rt_err rc = sim_bytes_put(&ps->m->inline_pool, name, b->data, b->len, ps->e);
+    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", name);
+    return rc;
+}
+
 static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
     const char *type_s, *path = NULL, *name = NULL, *data = NULL, *local = "", *resolved = NULL;
     json_int_t size = 0, created = 0;
@@ -498,8 +589,11 @@ static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
     f->shared = shared;
     snprintf(f->local_name, sizeof f->local_name, "%s", local);
     ps->m->n_handles[type]++;
-    if (type == SIM_HANDLE_BYTES)
-        return name && data ? inline_from_json(ps, name, data, f) : bad(ps, "inlined state");
+    if (type == SIM_HANDLE_BYTES) {
+        if (name == NULL || data == NULL) return bad(ps, "inlined state");
+        return ps->inline_src && strcmp(data, INLINE_MARK) == 0 ? inline_from_pool(ps, name, f)
+                                                               : inline_from_json(ps, name, data, f);
+    }
     if (path == NULL) return bad(ps, "file entry without a path");
     if (resolved == NULL || !ps->held || type != SIM_HANDLE_RELATIVE)
         return resolve_path(ps, type, path, f->path, sizeof f->path);
@@ -679,6 +773,18 @@ static rt_err parse_root(meta_parser *ps, json_t *root) {
     return rc;
 }
 
+/* A parsed document (its seal already checked, or the writer's own). */
+static rt_err parse_tree(sim_meta *m, json_t *root, const rt_store *store, const char *dir, const char *what,
+                         int held, const sim_bytes_pool *inline_src, rt_error *e) {
+    memset(m, 0, sizeof *m);
+    meta_parser ps = {m, store, dir, what, held, inline_src, e};
+    rt_err rc = parse_root(&ps, root);
+    /* The job and schema readers call a bad field input; in _metadata it is damage. */
+    if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
+    if (rc != RT_OK) sim_meta_free(m);
+    return rc;
+}
+
 static rt_err parse_text(sim_meta *m, const char *text, size_t len, const rt_store *store, const char *dir,
                          const char *what, int held, rt_error *e) {
     memset(m, 0, sizeof *m);
@@ -688,12 +794,8 @@ static rt_err parse_text(sim_meta *m, const char *text, size_t len, const rt_sto
     json_t *root = json_loadb(text, len, 0, &je);
     if (root == NULL)
         return RT_FAIL(e, RT_EFORMAT, "%s: _metadata is not valid JSON (line %d: %s)", what, je.line, je.text);
-    meta_parser ps = {m, store, dir, what, held, e};
-    rt_err rc = parse_root(&ps, root);
+    rt_err rc = parse_tree(m, root, store, dir, what, held, NULL, e);
     json_decref(root);
-    /* The job and schema readers call a bad field input; in _metadata it is damage. */
-    if (rt_err_class_of(rc) == RT_CLASS_USAGE) rc = e->code = RT_EFORMAT;
-    if (rc != RT_OK) sim_meta_free(m);
     return rc;
 }
 

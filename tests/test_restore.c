@@ -1170,7 +1170,7 @@ static char *with_checkpoint_id(const char *text, int64_t id) {
 }
 
 /* The cache of parsed _metadata (sim_meta_cache) is exact: the writer's
- * read-back fills it and a load of the same bytes hits, but changed bytes
+ * entry fills it and a load of the same bytes hits, but changed bytes
  * at the same path (rewritten, truncated) and the same bytes in another
  * directory (relative handles re-anchor) are parsed again, as a load
  * without the cache parses them; a restore through the run's cache meets
@@ -1189,7 +1189,7 @@ static void test_meta_cache_exact(void) {
     sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
     sim_run_destroy(r);
     const sim_meta_cache_stats *st = sim_meta_cache_stats_of(cache);
-    CU_ASSERT(st->stored >= 1); /* the writer's read-back */
+    CU_ASSERT(st->stored >= 1); /* the writer's own entry */
     uint64_t hits = st->hits;
 
     sim_meta a, b;
@@ -1236,6 +1236,174 @@ static void test_meta_cache_exact(void) {
     free(changed);
     sim_meta_cache_free(cache);
     rt_store_close(s);
+}
+
+/* ---- the writer and the reader agree ----
+ * The writer fills the cache from the document it dumped, without parsing
+ * the text (sim/sim_metadata.c keep_written). Every _metadata a run writes
+ * must then read back, from its bytes, as exactly what the writer kept. */
+
+/* The first field where a and b differ, or NULL. */
+static const char *handle_diff(const sim_keyed_handle *a, const sim_keyed_handle *b) {
+    if (strcmp(a->format, b->format) || strcmp(a->backend, b->backend)) return "keyed format or backend";
+    if (a->kg_lo != b->kg_lo || a->kg_hi != b->kg_hi) return "key groups";
+    if (a->incremental != b->incremental || a->sst_format_version != b->sst_format_version) return "keyed flags";
+    if (a->checkpoint_id != b->checkpoint_id || a->key_type != b->key_type) return "keyed id or key type";
+    if (a->n_states != b->n_states || memcmp(a->states, b->states, (size_t)a->n_states * sizeof *a->states))
+        return "keyed states";
+    if (a->n_files != b->n_files) return "number of keyed files";
+    for (int i = 0; i < a->n_files; i++)
+        if (memcmp(&a->files[i], &b->files[i], sizeof a->files[i])) return "a keyed file";
+    return NULL;
+}
+
+static const char *subtask_diff(const sim_meta_subtask *a, const sim_meta_subtask *b) {
+    if (a->index != b->index || a->has_keyed != b->has_keyed) return "subtask index or keyed";
+    const char *d = a->has_keyed ? handle_diff(&a->keyed, &b->keyed) : NULL;
+    if (d) return d;
+    if (a->n_offsets != b->n_offsets || memcmp(a->split, b->split, sizeof a->split) ||
+        memcmp(a->offset, b->offset, sizeof a->offset))
+        return "source offsets";
+    if (a->has_sink != b->has_sink || a->sink_count != b->sink_count || a->sink_hash != b->sink_hash)
+        return "sink";
+    if (a->has_cs != b->has_cs || (a->has_cs && memcmp(&a->cs_file, &b->cs_file, sizeof a->cs_file)))
+        return "channel state";
+    return NULL;
+}
+
+static const char *epoch_diff(const sim_meta_epoch *a, const sim_meta_epoch *b) {
+    if (memcmp(&a->job, &b->job, sizeof a->job) || memcmp(a->start, b->start, sizeof a->start)) return "epoch job";
+    if (a->n_inflight != b->n_inflight || memcmp(a->fresh, b->fresh, sizeof a->fresh)) return "epoch";
+    if (a->n_inflight && (memcmp(a->inflight_id, b->inflight_id, a->n_inflight * sizeof *a->inflight_id) ||
+                          memcmp(a->inflight_op, b->inflight_op, a->n_inflight * sizeof *a->inflight_op)))
+        return "in-flight records";
+    return NULL;
+}
+
+static const char *meta_diff(const sim_meta *a, const sim_meta *b) {
+    if (a->version != b->version || strcmp(a->engine, b->engine) || strcmp(a->job_id, b->job_id)) return "header";
+    if (a->checkpoint_id != b->checkpoint_id || a->savepoint != b->savepoint) return "id or type";
+    if (strcmp(a->snapshot_kind, b->snapshot_kind) || strcmp(a->format, b->format) ||
+        strcmp(a->backend, b->backend) || strcmp(a->sharing, b->sharing) || a->incremental != b->incremental)
+        return "kind, format, backend or sharing";
+    if (memcmp(a->n_handles, b->n_handles, sizeof a->n_handles)) return "handle counts";
+    if (strcmp(a->storage_root, b->storage_root) || a->source_seed != b->source_seed) return "root or seed";
+    if (memcmp(&a->job, &b->job, sizeof a->job)) return "job";
+    if (a->n_epochs != b->n_epochs || a->n_ops != b->n_ops) return "number of epochs or operators";
+    for (int i = 0; i < a->n_epochs; i++) {
+        const char *d = epoch_diff(&a->epochs[i], &b->epochs[i]);
+        if (d) return d;
+    }
+    for (int o = 0; o < a->n_ops; o++) {
+        const sim_meta_op *x = &a->ops[o], *y = &b->ops[o];
+        if (strcmp(x->uid, y->uid) || x->parallelism != y->parallelism || x->max_parallelism != y->max_parallelism ||
+            x->n_sub != y->n_sub)
+            return "operator";
+        for (int i = 0; i < x->n_sub; i++) {
+            const char *d = subtask_diff(&x->sub[i], &y->sub[i]);
+            if (d) return d;
+        }
+    }
+    if (a->inline_pool.n != b->inline_pool.n) return "number of inlined handles";
+    for (int i = 0; i < a->inline_pool.n; i++) {
+        const sim_bytes_entry *x = &a->inline_pool.e[i], *y = &b->inline_pool.e[i];
+        if (strcmp(x->name, y->name) || x->len != y->len || memcmp(x->data, y->data, x->len)) return "inlined bytes";
+    }
+    return NULL;
+}
+
+typedef struct agree_ctx {
+    sim_meta_cache *cache;
+    rt_store *store;
+    int checked, inlined, foreign, absolute, inflight;
+} agree_ctx;
+
+/* sim_completed_fn: the load right after the write is the writer's entry
+ * (a hit, no parse), and equals a plain parse of the stored bytes. */
+static void check_agree(void *ctx, const sim_run *r, int64_t id, const char *dir, int savepoint) {
+    agree_ctx *x = ctx;
+    (void)r;
+    (void)id;
+    (void)savepoint;
+    const sim_meta_cache_stats *st = sim_meta_cache_stats_of(x->cache);
+    uint64_t hits = st->hits, misses = st->misses;
+    sim_meta kept, parsed;
+    SF_OK(SF_RC(sim_meta_load_in(x->cache, &kept, x->store, dir, NULL, NULL, &sf_err)));
+    CU_ASSERT_EQUAL(st->hits, hits + 1);
+    CU_ASSERT_EQUAL(st->misses, misses);
+    SF_OK(SF_RC(sim_meta_load(&parsed, x->store, dir, &sf_err)));
+    const char *d = meta_diff(&kept, &parsed);
+    if (d) fprintf(stderr, "\n  %s/_metadata: writer and reader disagree on its %s\n", dir, d);
+    CU_ASSERT_PTR_NULL(d);
+    x->checked++;
+    x->inlined += parsed.n_handles[SIM_HANDLE_BYTES] > 0;
+    x->absolute += parsed.n_handles[SIM_HANDLE_FILE] > 0;
+    for (int i = 0; i < parsed.n_epochs; i++) x->inflight += parsed.epochs[i].n_inflight > 0;
+    const sim_meta *m = &parsed;
+    for (int o = 0; o < m->n_ops; o++)
+        for (int s = 0; s < m->ops[o].n_sub; s++)
+            for (int f = 0; m->ops[o].sub[s].has_keyed && f < m->ops[o].sub[s].keyed.n_files; f++) {
+                const sim_file_ref *fr = &m->ops[o].sub[s].keyed.files[f];
+                /* reused from the savepoint, named where it is not (FLINK-39964) */
+                x->foreign += fr->type == SIM_HANDLE_RELATIVE && !rt_store_exists(x->store, fr->path);
+            }
+    sim_meta_free(&kept);
+    sim_meta_free(&parsed);
+}
+
+static void agree_config(sim_config *c, agree_ctx *x, const char *backend, uint64_t seed) {
+    sf_config(c, x->store, backend, seed);
+    c->meta_cache = x->cache;
+    c->on_completed = check_agree;
+    c->observer = x;
+}
+
+/* Checkpoints and savepoints of every kind, inlined bytes, relative,
+ * foreign-relative (after a CLAIM restore) and absolute handles, in-flight
+ * records: each document the run writes reads back as the writer kept it. */
+static void test_meta_writer_reader_agree(void) {
+    agree_ctx x = {NULL, sf_mem_store(), 0, 0, 0, 0, 0};
+    SF_OK(SF_RC(sim_meta_cache_create(&x.cache, &sf_err)));
+    char sp[SIM_PATH_MAX], nat[SIM_PATH_MAX];
+    sim_config c;
+    /* heap, small state inlined, aligned checkpoints and both savepoints */
+    agree_config(&c, &x, "heap", 161);
+    c.memory_threshold = SIM_MEMORY_THRESHOLD_DEFAULT;
+    sim_run *r = sf_run(&c);
+    sf_records(r, 600);
+    sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
+    sf_snapshot(r, SIM_KIND_NATIVE, sp, sizeof sp);
+    sim_run_destroy(r);
+    /* RocksDB, incremental, unaligned checkpoints (channel state), and
+     * after a failover to one the lineage names in-flight records */
+    agree_config(&c, &x, "rocksdb", 162);
+    c.unaligned = 1;
+    r = sf_run(&c);
+    sf_records(r, 600);
+    SF_OK(SF_RC(sim_run_failover(r, &sf_err)));
+    sf_records(r, 400);
+    sf_snapshot(r, SIM_KIND_UNALIGNED, sp, sizeof sp);
+    sf_snapshot(r, SIM_KIND_NATIVE, nat, sizeof nat);
+    sim_run_destroy(r);
+    /* CLAIM of the native savepoint: checkpoints reuse its SSTs */
+    agree_config(&c, &x, "rocksdb", 163);
+    r = sf_restored(&c, nat, SIM_MODE_CLAIM);
+    sf_records(r, 600);
+    sim_run_destroy(r);
+    /* a savepoint written with absolute paths (storage_root named) */
+    agree_config(&c, &x, "heap", 164);
+    c.mutant = SIM_MUT_SAVEPOINT_ABSOLUTE;
+    r = sf_run(&c);
+    sf_records(r, 300);
+    sf_snapshot(r, SIM_KIND_CANONICAL, sp, sizeof sp);
+    sim_run_destroy(r);
+    CU_ASSERT(x.checked >= 10);
+    CU_ASSERT(x.inlined > 0);
+    CU_ASSERT(x.foreign > 0);
+    CU_ASSERT(x.absolute > 0);
+    CU_ASSERT(x.inflight > 0);
+    sim_meta_cache_free(x.cache);
+    rt_store_close(x.store);
 }
 
 static void test_no_metadata(void) {
@@ -1312,6 +1480,7 @@ int suite_restore(void) {
         {"hostile _metadata (directory store)", test_bad_metadata_dir},
         {"no _metadata", test_no_metadata},
         {"parsed _metadata kept by its bytes, not its path", test_meta_cache_exact},
+        {"every _metadata reads back as its writer kept it", test_meta_writer_reader_agree},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) return -1;

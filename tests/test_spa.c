@@ -23,7 +23,7 @@ static rt_store *snapshot(const char *backend, sim_kind kind, const char *engine
 }
 
 static drv_spa_opts opts(sim_mutant m) {
-    drv_spa_opts o = {sim_version_default(), sf_tmp(), m};
+    drv_spa_opts o = {sim_version_default(), sf_tmp(), m, NULL};
     return o;
 }
 
