@@ -673,8 +673,24 @@ static rt_err batch_put(rocks_backend *b, int state, const uint8_t k[ROCKS_KEY_B
 
 /* ---- get / put / scan ------------------------------------------------- */
 
-static rt_err check_state(const rocks_backend *b, int state, rt_error *e) {
-    if (state >= 0 && state < b->base.n_states) return check_usable(b, e);
+/* The live DB is opened on first use, not when the backend is made: a
+ * backend whose first act is a fast restore (a restored task) takes the
+ * restored files as its DB and never makes an empty one only to remove
+ * it (its MANIFEST, OPTIONS, column families, LOG, each written and
+ * verified). */
+static rt_err ensure_live(rocks_backend *b, rt_error *e) {
+    if (b->live.db != NULL) return RT_OK;
+    rt_err rc = fresh_dir(b, "db", b->db_dir, sizeof b->db_dir, e);
+    if (rc == RT_OK) rc = db_open(&b->live, b->opts, b->db_dir, &b->base, 0, e);
+    if (rc == RT_OK) bind_states(b);
+    return rc;
+}
+
+static rt_err check_state(rocks_backend *b, int state, rt_error *e) {
+    if (state >= 0 && state < b->base.n_states) {
+        rt_err rc = check_usable(b, e);
+        return rc == RT_OK ? ensure_live(b, e) : rc;
+    }
     return RT_FAIL(e, RT_EINTERNAL, "rocksdb: no state #%d (the backend has %d)", state,
                    b->base.n_states);
 }
@@ -1010,6 +1026,7 @@ static rt_err rocks_snapshot(sim_backend *sb, sim_snap_ctx *ctx, sim_keyed_handl
     }
     fill_header(b, ctx, out);
     rt_err rc = check_usable(b, e);
+    if (rc == RT_OK) rc = ensure_live(b, e);
     rocks_sst_map live = {.checkpoint_id = ctx->checkpoint_id};
     if (rc == RT_OK) rc = flush_all(b, e);
     if (rc == RT_OK) rc = measure_new_ssts(b, ctx, &live, e);
@@ -1221,7 +1238,7 @@ static rt_err restore_fast(rocks_backend *b, const char *dir, const sim_keyed_ha
         return rc;
     }
     db_close(&b->live);
-    rc = rm_tree(b->db_dir, e);
+    if (b->db_dir[0] != '\0') rc = rm_tree(b->db_dir, e); /* never opened: nothing to remove */
     b->live = d;
     snprintf(b->db_dir, sizeof b->db_dir, "%s", dir);
     bind_states(b);
@@ -1300,7 +1317,8 @@ static rt_err restore_handle(rocks_backend *b, const sim_restore_ctx *ctx,
                              const sim_keyed_handle *h, rt_error *e) {
     char dir[PATH_MAX];
     int fast = !b->written && h->kg_lo == b->base.kg_lo && h->kg_hi == b->base.kg_hi;
-    rt_err rc = fresh_dir(b, fast ? "db" : "restore", dir, sizeof dir, e);
+    rt_err rc = fast ? RT_OK : ensure_live(b, e); /* the copy goes into it */
+    if (rc == RT_OK) rc = fresh_dir(b, fast ? "db" : "restore", dir, sizeof dir, e);
     if (rc == RT_OK) rc = fetch_files(ctx, h, dir, e);
     uint64_t entries = 0;
     if (rc == RT_OK)
@@ -1416,10 +1434,7 @@ static rt_err check_config(const sim_backend_config *cfg, rt_error *e) {
 static rt_err rocks_open_fresh(rocks_backend *b, rt_error *e) {
     rt_err rc = mkdir_p(b->work_dir, e);
     if (rc == RT_OK) rc = make_options(b, e);
-    if (rc == RT_OK) rc = fresh_dir(b, "db", b->db_dir, sizeof b->db_dir, e);
-    if (rc == RT_OK) rc = db_open(&b->live, b->opts, b->db_dir, &b->base, 0, e);
-    if (rc == RT_OK) bind_states(b);
-    return rc;
+    return rc; /* the DB itself: ensure_live */
 }
 
 rt_err sim_backend_rocksdb_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e) {
