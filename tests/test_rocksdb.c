@@ -4,6 +4,7 @@
  * check, and damaged files. Snapshots go to an in-memory store; RocksDB's
  * working directories live in a temporary directory. */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -1141,6 +1142,38 @@ static void test_destroy_removes_work_dir(void) {
     CU_ASSERT_NOT_EQUAL(access(dir, F_OK), 0);
 }
 
+static int dir_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (d == NULL) return -1;
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* A new backend makes no DB until it is used: one that is restored first
+ * takes the restored files as its DB, with no empty one made beside it,
+ * and then works as any other. */
+static void test_db_opened_on_first_use(void) {
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    fill(b, 0);
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(b, 1, SIM_SHARE_FORWARD_BACKWARD, NULL, &h, NULL), RT_OK);
+    sim_backend *r = make_backend(0, MAX_PAR - 1, 1);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/work-%u/nested", g_tmp, g_seq - 1);
+    CU_ASSERT_EQUAL(dir_entries(dir), 0); /* no DB yet */
+    CU_ASSERT_EQUAL(restore(r, &h), RT_OK);
+    CU_ASSERT_EQUAL(dir_entries(dir), 1); /* the restored one */
+    CU_ASSERT_EQUAL(diff_model(r, 0), 0);
+    fill(r, 1);
+    CU_ASSERT_EQUAL(diff_model(r, 1), 0);
+    sim_handle_free(&h);
+    sim_backend_destroy(b);
+    sim_backend_destroy(r);
+}
+
 static int cleanup_damage(void) {
     sim_handle_free(&g_damage_h);
     return teardown();
@@ -1157,6 +1190,7 @@ int suite_rocksdb(void) {
         {"put outside the key-group range", test_out_of_range_put},
         {"write batch: reads see batched puts, snapshots hold them", test_write_batch_reads_own_writes},
         {"native snapshot and restore", test_snapshot_restore},
+        {"the DB is opened on first use (none before a fast restore)", test_db_opened_on_first_use},
         {"incremental uploads only new SSTs", test_incremental},
         {"non-incremental uploads all", test_non_incremental_uploads_all},
         {"reuse needs a confirmed, completed base", test_reuse_needs_confirmation},

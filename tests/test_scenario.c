@@ -658,6 +658,62 @@ static void test_step_fields_checked(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "unknown top-level field"));
 }
 
+/* The workers' queue: every combination once, the incremental RocksDB
+ * ones (downgrade) before the heap ones of a short scenario (spa_read). */
+static void test_queue_longest_first(void) {
+    runner r;
+    rt_error e;
+    const char *paths[] = {"scenarios/spa_read.json", "scenarios/downgrade.json"};
+    CU_ASSERT_EQUAL_FATAL(runner_load(&r, paths, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(runner_expand(&r, NULL, NULL, 0, 1, &e), RT_OK);
+    int n = r.n_combos, order[128], seen[128] = {0};
+    CU_ASSERT_FATAL(n > 8 && n <= 128);
+    CU_ASSERT_EQUAL_FATAL(runner_queue_order(&r, order, &e), RT_OK);
+    for (int k = 0; k < n; k++) {
+        CU_ASSERT_FATAL(order[k] >= 0 && order[k] < n);
+        seen[order[k]]++;
+    }
+    for (int i = 0; i < n; i++) CU_ASSERT_EQUAL(seen[i], 1);
+    const runner_combo *first = &r.combos[order[0]], *last = &r.combos[order[n - 1]];
+    CU_ASSERT_EQUAL(first->scenario, 1);
+    CU_ASSERT_STRING_EQUAL(first->backend, "rocksdb");
+    CU_ASSERT_EQUAL(last->scenario, 0);
+    CU_ASSERT_STRING_EQUAL(last->backend, "heap");
+    /* Index 0 (spa_read, canonical, heap) runs last of its equals: the
+     * queue is not the index order. */
+    CU_ASSERT_NOT_EQUAL(order[0], 0);
+    runner_free(&r);
+}
+
+/* Workers take combinations in the queue's order, not the index order, and
+ * each result still lands at its combination's index: the same results as
+ * one process running them in order. Heap only: RocksDB's thread pools,
+ * started by earlier tests in this process, do not survive a fork. */
+static void test_workers_keep_index(void) {
+    runner r;
+    rt_error e;
+    const char *paths[] = {"scenarios/spa_read.json", "scenarios/schema_type_changed.json"};
+    CU_ASSERT_EQUAL_FATAL(runner_load(&r, paths, 2, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(runner_expand(&r, NULL, "heap", 0, 1, &e), RT_OK);
+    int n = r.n_combos;
+    CU_ASSERT_FATAL(n >= 4);
+    mx_result *one = calloc((size_t)n, sizeof *one), *two = calloc((size_t)n, sizeof *two);
+    CU_ASSERT_FATAL(one != NULL && two != NULL);
+    CU_ASSERT_EQUAL_FATAL(runner_run(&r, 1, 0, NULL, one, &e), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(runner_run(&r, 2, 0, NULL, two, &e), RT_OK);
+    for (int i = 0; i < n; i++) {
+        CU_ASSERT_STRING_EQUAL(one[i].scenario, two[i].scenario);
+        CU_ASSERT_STRING_EQUAL(one[i].kind, two[i].kind);
+        CU_ASSERT_STRING_EQUAL(one[i].backend, two[i].backend);
+        CU_ASSERT_STRING_EQUAL(one[i].outcome, two[i].outcome);
+        CU_ASSERT_STRING_EQUAL(one[i].digest, two[i].digest);
+        CU_ASSERT_NOT_EQUAL(one[i].digest[0], '\0');
+    }
+    free(one);
+    free(two);
+    runner_free(&r);
+}
+
 int suite_scenario(void) {
     CU_pSuite s = CU_add_suite("scenario", setup, teardown);
     if (s == NULL) return -1;
@@ -677,7 +733,9 @@ int suite_scenario(void) {
         !CU_add_test(s, "checkpointing fields and kinds are checked", test_checkpoint_fields) ||
         !CU_add_test(s, "a fault path under $JOB/", test_fault_in_job_dir) ||
         !CU_add_test(s, "every step's fields are checked on load", test_step_fields_checked) ||
-        !CU_add_test(s, "ownership timeline of CLAIM and NO_CLAIM restores", test_ownership_timeline))
+        !CU_add_test(s, "ownership timeline of CLAIM and NO_CLAIM restores", test_ownership_timeline) ||
+        !CU_add_test(s, "workers' queue: every combination once, longest first", test_queue_longest_first) ||
+        !CU_add_test(s, "workers keep each result at its combination's index", test_workers_keep_index))
         return -1;
     return 0;
 }

@@ -52,6 +52,12 @@ rt_err runner_expand(runner *r, const char *kind, const char *backend, int shard
                      rt_error *e);
 void runner_free(runner *r);
 
+/* The order in which worker processes take the combinations from their
+ * shared queue: every index once, longest expected first (a deterministic
+ * estimate from the scenario's steps, backend and incremental
+ * checkpoints), ties in index order. order holds n_combos ints. */
+rt_err runner_queue_order(const runner *r, int *order, rt_error *e);
+
 /* Runs every combination with `jobs` worker processes; results[i] is the
  * result of combos[i]. Progress goes to stderr when `progress`. */
 rt_err runner_run(runner *r, int jobs, int progress, const char *out_dir, mx_result *results,
