@@ -227,6 +227,14 @@ rt_err drv_scn_variant(const drv_scn *s, int variant, const char **from, const c
 }
 const char *drv_scn_row(const drv_scn *s) { return s->row; }
 int drv_scn_variant_count(const drv_scn *s) { return s->variants ? (int)json_array_size(s->variants) : 1; }
+int drv_scn_step_count(const drv_scn *s) { return (int)json_array_size(s->steps); }
+
+int drv_scn_uses_incremental(const drv_scn *s) {
+    size_t k;
+    json_t *step;
+    json_array_foreach(s->steps, k, step) if (json_is_true(json_object_get(step, "incremental"))) return 1;
+    return 0;
+}
 
 int drv_scn_has_kind(const drv_scn *s, sim_kind kind) {
     if (s->kinds == NULL) return 1;

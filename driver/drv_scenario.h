@@ -57,6 +57,10 @@ void drv_scn_free(drv_scn *s);
 const char *drv_scn_name(const drv_scn *s);
 const char *drv_scn_row(const drv_scn *s);
 int drv_scn_variant_count(const drv_scn *s);
+/* How many steps the scenario has, and whether one of them starts or
+ * restores with incremental checkpoints (the matrix's queue orders by them). */
+int drv_scn_step_count(const drv_scn *s);
+int drv_scn_uses_incremental(const drv_scn *s);
 /* Whether the scenario runs for this snapshot kind (its "kinds" list). */
 int drv_scn_has_kind(const drv_scn *s, sim_kind kind);
 /* Whether the scenario runs for this backend (its "backends" list). */

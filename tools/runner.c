@@ -254,28 +254,13 @@ _Static_assert(sizeof(worker_msg) <= PIPE_BUF, "a result must fit one atomic pip
 #define COST_ROCKSDB 6
 #define COST_INCREMENTAL 2
 
-/* The scenario file's steps, and whether one starts or restores with
- * incremental checkpoints (read from the file: a worse guess only makes
- * the queue's order worse, never a result). */
-static void scenario_shape(const char *path, int *steps, int *incremental) {
-    *steps = 1;
-    *incremental = 0;
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    json_t *list = json_object_get(root, "steps");
-    if (json_is_array(list) && json_array_size(list) > 0) *steps = (int)json_array_size(list);
-    size_t k;
-    json_t *step;
-    json_array_foreach(list, k, step) *incremental |= json_is_true(json_object_get(step, "incremental"));
-    json_decref(root);
-}
-
 /* A deterministic estimate of combination i's CPU time, in no unit. */
-static long combo_cost(const runner *r, const int *steps, const int *incremental, int i) {
+static long combo_cost(const runner *r, int i) {
     const runner_combo *c = &r->combos[i];
-    long cost = steps[c->scenario];
+    const drv_scn *s = r->scns[c->scenario];
+    long cost = drv_scn_step_count(s) > 0 ? drv_scn_step_count(s) : 1;
     if (strstr(c->backend, "rocksdb") != NULL) cost *= COST_ROCKSDB;
-    if (incremental[c->scenario]) cost *= COST_INCREMENTAL;
+    if (drv_scn_uses_incremental(s)) cost *= COST_INCREMENTAL;
     return cost;
 }
 
@@ -291,21 +276,11 @@ static int cmp_queued(const void *a, const void *b) {
  * first: the workers then finish within about one short combination of
  * each other, instead of one of them running the long ones last). */
 rt_err runner_queue_order(const runner *r, int *order, rt_error *e) {
-    int *steps = calloc((size_t)r->n_scns + 1, sizeof *steps);
-    int *incremental = calloc((size_t)r->n_scns + 1, sizeof *incremental);
     queued *q = calloc((size_t)r->n_combos + 1, sizeof *q);
-    if (steps == NULL || incremental == NULL || q == NULL) {
-        free(steps);
-        free(incremental);
-        free(q);
-        return RT_FAIL(e, RT_ENOMEM, "out of memory");
-    }
-    for (int s = 0; s < r->n_scns; s++) scenario_shape(r->paths[s], &steps[s], &incremental[s]);
-    for (int i = 0; i < r->n_combos; i++) q[i] = (queued){combo_cost(r, steps, incremental, i), i};
+    if (q == NULL) return RT_FAIL(e, RT_ENOMEM, "out of memory");
+    for (int i = 0; i < r->n_combos; i++) q[i] = (queued){combo_cost(r, i), i};
     qsort(q, (size_t)r->n_combos, sizeof *q, cmp_queued);
     for (int i = 0; i < r->n_combos; i++) order[i] = q[i].i;
-    free(steps);
-    free(incremental);
     free(q);
     return RT_OK;
 }
