@@ -75,6 +75,13 @@ void mx_close(mx_db *db);
 rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const char *options,
                     const char *uid, int64_t *run_id, rt_error *e);
 rt_err mx_record(mx_db *db, int64_t run_id, const mx_result *r, rt_error *e);
+/* A run is one transaction: mx_run_end commits it, and mx_close of a run
+ * that never reached mx_run_end discards it whole. mx_run_commit commits
+ * what run_id recorded so far and keeps the run open: a long sweep calls
+ * it every so many results, so a killed sweep keeps the results before its
+ * last commit and another writer gets its turn in between (it holds the
+ * database's write lock only until then). */
+rt_err mx_run_commit(mx_db *db, int64_t run_id, rt_error *e);
 rt_err mx_run_end(mx_db *db, int64_t run_id, rt_error *e);
 
 /* Loads every matrix/expect/ *.json file: {"source": "...", "title": "...",

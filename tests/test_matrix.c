@@ -1217,6 +1217,35 @@ static void test_run_lifecycle(void) {
     teardown_dir();
 }
 
+/* mx_run_commit: what a run recorded before it is kept (and seen by other
+ * readers at once) even when the run never ends; what came after is
+ * discarded with the unfinished rest; it refuses a run that is not open. */
+static void test_run_commit(void) {
+    setup_dir();
+    mx_db *db = open_db("c.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    rt_error e;
+    int64_t run;
+    CU_ASSERT_EQUAL_FATAL(mx_run_begin(db, WHEN, "r", "", NULL, &run, &e), RT_OK);
+    mx_result r1 = result(mx_rows[0].id, "native", "heap", "", "works", 1);
+    mx_result r2 = result(mx_rows[0].id, "native", "heap", "", "works", 2);
+    mx_result r3 = result(mx_rows[0].id, "native", "heap", "", "works", 3);
+    CU_ASSERT_EQUAL(mx_record(db, run, &r1, &e), RT_OK);
+    CU_ASSERT_EQUAL(mx_record(db, run, &r2, &e), RT_OK);
+    char path[600];
+    path_in(path, sizeof path, "c.db");
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM results"), 0);
+    CU_ASSERT_EQUAL(mx_run_commit(db, run + 1, &e), RT_EUSAGE);
+    CU_ASSERT_EQUAL_FATAL(mx_run_commit(db, run, &e), RT_OK);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM results"), 2);
+    CU_ASSERT_EQUAL(mx_record(db, run, &r3, &e), RT_OK);
+    mx_close(db); /* never ended */
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM runs"), 1);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT count(*) FROM results"), 2);
+    CU_ASSERT_EQUAL(count_rows(path, "SELECT max(seed) FROM results"), 2);
+    teardown_dir();
+}
+
 int suite_matrix(void) {
     CU_pSuite s = CU_add_suite("matrix", NULL, NULL);
     if (s == NULL) return -1;
@@ -1245,6 +1274,7 @@ int suite_matrix(void) {
         {"expectation sources load; blog differs where documented", test_expectations},
         {"a bad expectation file is named and changes nothing", test_bad_expectation_file},
         {"an unfinished run is discarded; bad values refused", test_run_lifecycle},
+        {"a run's commit keeps what came before it, even unended", test_run_commit},
         {"real-Flink results beside the model's", test_flink_beside_model},
         {"reasons shown without Flink's random ids", test_plain_ids},
         {"committed real-Flink results match the scenario set", test_observed_matches_scenarios},

@@ -165,6 +165,11 @@ static int minimize(const fuzz_opts *o) {
     return CLI_EXIT_OK;
 }
 
+/* --db: the seeds recorded so far are committed every so many seeds (a
+ * few seconds of a sweep), so a killed sweep keeps all but its last few
+ * and a matrix run into the same database waits at most that long. */
+#define FUZZ_COMMIT_SEEDS 32
+
 /* A sweep's tally and where its results go (drv_fuzz_sink). */
 typedef struct sweep_state {
     const fuzz_opts *o;
@@ -203,7 +208,8 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
     if (st->db) {
         mx_result m;
         to_mx(r, &m);
-        if (mx_record(st->db, st->run, &m, st->e) != RT_OK) {
+        if (mx_record(st->db, st->run, &m, st->e) != RT_OK ||
+            (st->done % FUZZ_COMMIT_SEEDS == 0 && mx_run_commit(st->db, st->run, st->e) != RT_OK)) {
             st->rc = cli_report_error(st->e);
             return 1;
         }
