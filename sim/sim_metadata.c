@@ -316,7 +316,7 @@ static rt_err parse_tree(sim_meta *m, json_t *root, const rt_store *store, const
 /* The cache's entry for the bytes just stored, made without parsing them:
  * the parser's own walk (parse_tree) over the document they were dumped
  * from, resolved as a load of dir resolves it. That the text parses back to
- * the same is tests/test_metadata.c's check (writer and reader agree), not
+ * the same is tests/test_restore.c's check (writer and reader agree), not
  * every write's; the document the writer built must still be readable. */
 static void keep_written(sim_meta_cache *cache, const rt_store *store, const char *dir, const char *path, json_t *m,
                          const handle_writer *w, const char *text, size_t len) {
@@ -543,10 +543,19 @@ static rt_err resolve_path(meta_parser *ps, sim_handle_type type, const char *wr
 }
 
 /* An inlined handle's bytes go to the snapshot's pool, by name. */
+/* An inlined handle's bytes (NULL: none, or not hex) into the parse's pool
+ * under name, which the handle then names; refused unless they are its size. */
+static rt_err keep_inline(meta_parser *ps, const char *name, const uint8_t *bytes, size_t len, sim_file_ref *f) {
+    if (bytes == NULL || strlen(name) == 0 || strlen(name) >= sizeof f->path || len != f->size)
+        return bad(ps, "inlined state");
+    rt_err rc = sim_bytes_put(&ps->m->inline_pool, name, bytes, len, ps->e);
+    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", name);
+    return rc;
+}
+
 static rt_err inline_from_json(meta_parser *ps, const char *name, const char *data, sim_file_ref *f) {
     size_t n = strlen(data);
-    if (strlen(name) == 0 || strlen(name) >= sizeof f->path || n % 2 != 0 || n / 2 != f->size)
-        return bad(ps, "inlined state");
+    if (n % 2 != 0) return bad(ps, "inlined state");
     uint8_t *bytes = malloc(n / 2 + 1);
     if (bytes == NULL) return RT_FAIL(ps->e, RT_ENOMEM, "metadata: out of memory");
     int ok = 1;
@@ -555,20 +564,15 @@ static rt_err inline_from_json(meta_parser *ps, const char *name, const char *da
         ok = hi >= 0 && lo >= 0;
         bytes[i] = (uint8_t)(hi << 4 | (lo & 15));
     }
-    rt_err rc = ok ? sim_bytes_put(&ps->m->inline_pool, name, bytes, n / 2, ps->e) : bad(ps, "inlined state");
+    rt_err rc = keep_inline(ps, name, ok ? bytes : NULL, n / 2, f);
     free(bytes);
-    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", name);
     return rc;
 }
 
 /* The same from the writer's pool, for its document before splicing. */
 static rt_err inline_from_pool(meta_parser *ps, const char *name, sim_file_ref *f) {
     const sim_bytes_entry *b = sim_bytes_get(ps->inline_src, name);
-    if (strlen(name) == 0 || strlen(name) >= sizeof f->path || b == NULL || b->len != f->size)
-        return bad(ps, "inlined state");
-    rt_err rc = sim_bytes_put(&ps->m->inline_pool, name, b->data, b->len, ps->e);
-    if (rc == RT_OK) snprintf(f->path, sizeof f->path, "%s", name);
-    return rc;
+    return keep_inline(ps, name, b ? b->data : NULL, b ? b->len : 0, f);
 }
 
 static rt_err file_from_json(meta_parser *ps, json_t *j, sim_file_ref *f) {
