@@ -306,13 +306,18 @@ rt_err mx_run_begin(mx_db *db, const char *when, const char *revision, const cha
     return RT_OK;
 }
 
-rt_err mx_run_commit(mx_db *db, int64_t run_id, rt_error *e) {
+static rt_err check_open_run(const mx_db *db, int64_t run_id, rt_error *e) {
     assert(db != NULL);
     if (db->open_run == 0 || run_id != db->open_run)
         return RT_FAIL(e, RT_EUSAGE, "%s: run %lld is not the open run", db->path,
                        (long long)run_id);
+    return RT_OK;
+}
+
+rt_err mx_run_commit(mx_db *db, int64_t run_id, rt_error *e) {
+    rt_err rc = check_open_run(db, run_id, e);
     /* mx_run is the outermost savepoint: its release commits. */
-    rt_err rc = mx_exec(db, "RELEASE mx_run", e);
+    if (rc == RT_OK) rc = mx_exec(db, "RELEASE mx_run", e);
     if (rc != RT_OK) return rc;
     rc = mx_exec(db, "SAVEPOINT mx_run", e);
     if (rc != RT_OK) db->open_run = 0; /* committed, but no longer open */
@@ -320,11 +325,8 @@ rt_err mx_run_commit(mx_db *db, int64_t run_id, rt_error *e) {
 }
 
 rt_err mx_run_end(mx_db *db, int64_t run_id, rt_error *e) {
-    assert(db != NULL);
-    if (db->open_run == 0 || run_id != db->open_run)
-        return RT_FAIL(e, RT_EUSAGE, "%s: run %lld is not the open run", db->path,
-                       (long long)run_id);
-    rt_err rc = mx_exec(db, "RELEASE mx_run", e);
+    rt_err rc = check_open_run(db, run_id, e);
+    if (rc == RT_OK) rc = mx_exec(db, "RELEASE mx_run", e);
     if (rc == RT_OK) db->open_run = 0;
     return rc;
 }

@@ -108,3 +108,4 @@ int cli_fresh_dir(const char *dir) {
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+int cli_stdout_gone(void) { return fflush(stdout) != 0 && errno == EPIPE; }

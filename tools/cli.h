@@ -59,5 +59,8 @@ int cli_print_help(const char *name);
 void cli_help_write(FILE *out, const cli_command *c);
 /* True if argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
+/* Flushes stdout; 1 when its reader has gone (piped into head: SIGPIPE is
+ * ignored, so the write fails with EPIPE), and a sweep should stop. */
+int cli_stdout_gone(void);
 
 #endif

@@ -1,6 +1,5 @@
 /* cmd_fuzz: `snapsim fuzz` sweeps seeds through drv_fuzz_one and
  * `snapsim replay` runs one seed again, exactly, with its trace. */
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -193,10 +192,12 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
     if (o->json) print_json(r, o->mutant, NULL);
     if (r->violated) {
         st->violations++;
-        if (human) fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
-                ".jsonl\n", r->seed, r->backend, r->why.msg, r->seed, mutant_flag(o->mutant), mutant_arg(o->mutant),
-                r->seed);
-        if (human) fflush(human);
+        if (human) {
+            fprintf(human, "VIOLATION seed %" PRIu64 " (%s): %s\n  replay: snapsim replay --seed %" PRIu64 "%s%s --trace seed-%" PRIu64
+                    ".jsonl\n", r->seed, r->backend, r->why.msg, r->seed, mutant_flag(o->mutant), mutant_arg(o->mutant),
+                    r->seed);
+            fflush(human);
+        }
     }
     if (r->known_bug[0]) {
         st->known++;
@@ -214,9 +215,8 @@ static int sweep_result(void *ctx, const drv_fuzz_result *r) {
             return 1;
         }
     }
-    /* Piped into head: once the reader has gone, no more seeds (SIGPIPE is
-     * ignored, so the write fails with EPIPE instead of killing us). */
-    if (fflush(stdout) != 0 && errno == EPIPE) {
+    /* Piped into head: once the reader has gone, no more seeds. */
+    if (cli_stdout_gone()) {
         st->closed = 1;
         return 1;
     }

@@ -7,7 +7,6 @@
  * works, or the first fuzz seed whose invariants break (and so how many
  * seeds it took). A surviving mutant is a mechanism nothing checks: exit 1.
  * With --out DIR the same goes into DIR/mutants.md. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,7 +282,7 @@ int cmd_mutants(int argc, char **argv) {
         else
             printf("SURVIVED  %-28s %s\n", sim_mutant_name((sim_mutant)m), sim_mutant_what((sim_mutant)m));
         md_row(md, (sim_mutant)m, &v);
-        if (fflush(stdout) != 0 && errno == EPIPE) break; /* piped into head, which has gone */
+        if (cli_stdout_gone()) break; /* piped into head, which has gone */
     }
     if (r != RT_OK) {
         rc = e.code ? cli_report_error(&e) : cli_usage_error("out of memory");
