@@ -1174,6 +1174,54 @@ static void test_db_opened_on_first_use(void) {
     sim_backend_destroy(r);
 }
 
+/* Every new DB of a process is written from one empty DB made the first
+ * time (its column families and options): the first backend of a state
+ * set, which makes it, and a later one, which finds it, have the same
+ * files after the same writes. States named for this test alone: no
+ * earlier test made their template. */
+static sim_backend *make_named(const char *first, const char *second) {
+    sim_state_desc states[2] = {g_states[0], g_states[1]};
+    snprintf(states[0].name, sizeof states[0].name, "%s", first);
+    snprintf(states[1].name, sizeof states[1].name, "%s", second);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/work-%u/nested", g_tmp, g_seq++);
+    sim_backend_config cfg = {.kind = "rocksdb", .kg_lo = 0, .kg_hi = MAX_PAR - 1,
+                              .max_parallelism = MAX_PAR, .n_states = 2, .states = states,
+                              .incremental = 1, .engine = sim_version_find("1.15.0"),
+                              .work_dir = dir};
+    sim_backend *b = NULL;
+    rt_error e;
+    rt_error_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(sim_backend_create(&b, &cfg, &e), RT_OK);
+    return b;
+}
+
+static void test_new_db_from_template(void) {
+    sim_keyed_handle h[2];
+    for (int i = 0; i < 2; i++) {
+        sim_backend *b = make_named("first-of-its-kind", "second-of-its-kind");
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/work-%u/nested", g_tmp, g_seq - 1);
+        fill(b, 0);
+        CU_ASSERT_EQUAL(dir_entries(dir), 1); /* the live DB; the template dir is gone */
+        CU_ASSERT_EQUAL(diff_model(b, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(checkpoint(b, 901 + i, SIM_SHARE_FORWARD_BACKWARD, NULL, &h[i], NULL),
+                              RT_OK);
+        CU_ASSERT_STRING_EQUAL(h[i].states[0].name, "first-of-its-kind");
+        sim_backend_destroy(b);
+    }
+    CU_ASSERT_EQUAL_FATAL(h[0].n_files, h[1].n_files);
+    CU_ASSERT(count_ssts(&h[0]) >= 2);
+    for (int i = 0; i < h[0].n_files; i++)
+        CU_ASSERT_STRING_EQUAL(h[0].files[i].local_name, h[1].files[i].local_name);
+    sim_backend *r = make_named("first-of-its-kind", "second-of-its-kind");
+    CU_ASSERT_EQUAL(restore(r, &h[1]), RT_OK);
+    CU_ASSERT_EQUAL(diff_model(r, 0), 0);
+    sim_backend_destroy(r);
+    sim_handle_free(&h[0]);
+    sim_handle_free(&h[1]);
+}
+
 static int cleanup_damage(void) {
     sim_handle_free(&g_damage_h);
     return teardown();
@@ -1191,6 +1239,7 @@ int suite_rocksdb(void) {
         {"write batch: reads see batched puts, snapshots hold them", test_write_batch_reads_own_writes},
         {"native snapshot and restore", test_snapshot_restore},
         {"the DB is opened on first use (none before a fast restore)", test_db_opened_on_first_use},
+        {"a new DB from the process's template: the same files, first or not", test_new_db_from_template},
         {"incremental uploads only new SSTs", test_incremental},
         {"non-incremental uploads all", test_non_incremental_uploads_all},
         {"reuse needs a confirmed, completed base", test_reuse_needs_confirmation},
