@@ -68,6 +68,7 @@ targets: snapsim
 	@grep -q "functions reached by some cell" build-cov/report/restore-map.md || { echo "coverage: no restore map"; exit 1; }
 	./snapsim bench --quick --out build/bench-quick >build/bench-quick.log 2>&1 || { cat build/bench-quick.log; exit 1; }
 	@test -s build/bench-quick/bench-scale.svg || { echo "bench: no scale plot written"; exit 1; }
+	@grep -q '^## Fuzz' build/bench-quick/bench.md || { echo "bench: no fuzz section written"; exit 1; }
 	@test -s build/bench-quick/bench-size-time.svg && test -s build/bench-quick/bench-size-memory.svg || { echo "bench: no size plots written"; exit 1; }
 
 unit: $(BUILD)/run_tests snapsim

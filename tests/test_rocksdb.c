@@ -1222,6 +1222,33 @@ static void test_new_db_from_template(void) {
     sim_handle_free(&h[1]);
 }
 
+/* The process-wide counts bench reads: each call counted where it is made. */
+static void test_counts(void) {
+    sim_backend *warm = make_backend(0, MAX_PAR - 1, 1); /* makes the template if need be */
+    fill(warm, 0);
+    sim_backend_destroy(warm);
+    sim_rocks_counts a = sim_backend_rocksdb_counts();
+    sim_backend *b = make_backend(0, MAX_PAR - 1, 1);
+    fill(b, 0);
+    uint8_t v[VAL_MAX];
+    size_t len = 0;
+    int found = 0;
+    rt_error e;
+    rt_error_clear(&e);
+    uint64_t key = test_key(0);
+    CU_ASSERT_EQUAL(b->ops->get(b, 0, test_kg(key), key, v, sizeof v, &len, &found, &e), RT_OK);
+    sim_keyed_handle h;
+    CU_ASSERT_EQUAL_FATAL(checkpoint(b, 951, SIM_SHARE_FORWARD_BACKWARD, NULL, &h, NULL), RT_OK);
+    sim_rocks_counts z = sim_backend_rocksdb_counts();
+    CU_ASSERT_EQUAL(z.opens - a.opens, 1);
+    CU_ASSERT_EQUAL(z.checkpoints - a.checkpoints, 1);
+    CU_ASSERT(z.flushes - a.flushes >= 2);   /* one per column family */
+    CU_ASSERT(z.writes - a.writes >= 1);     /* the batch, before the read */
+    CU_ASSERT(z.gets - a.gets >= 1);
+    sim_handle_free(&h);
+    sim_backend_destroy(b);
+}
+
 static int cleanup_damage(void) {
     sim_handle_free(&g_damage_h);
     return teardown();
@@ -1240,6 +1267,7 @@ int suite_rocksdb(void) {
         {"native snapshot and restore", test_snapshot_restore},
         {"the DB is opened on first use (none before a fast restore)", test_db_opened_on_first_use},
         {"a new DB from the process's template: the same files, first or not", test_new_db_from_template},
+        {"RocksDB calls counted for bench", test_counts},
         {"incremental uploads only new SSTs", test_incremental},
         {"non-incremental uploads all", test_non_incremental_uploads_all},
         {"reuse needs a confirmed, completed base", test_reuse_needs_confirmation},

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_fuzz.h"
 #include "bench_report.h"
 #include "bench_size.h"
 #include "cli.h"
@@ -34,7 +35,7 @@ typedef struct bench_opts {
     int n_sizes;
     uint64_t sizes[BENCH_SIZES_MAX];
     uint64_t keys, records, change, reps, warmup, seed;
-    uint64_t scale_max, scale_interval_ms;
+    uint64_t scale_max, scale_interval_ms, fuzz_seeds;
     int quick, keep;
     cli_progress progress;
 } bench_opts;
@@ -54,6 +55,7 @@ typedef struct bench {
     bench_facts facts;
     bench_scale scale;
     bench_sizes sizes;
+    bench_fuzz fuzz;
     brun incr, full, heap; /* rocksdb incremental, rocksdb full, heap */
     int n_restores;
     int lines; /* progress lines on stderr (cli_progress_lines) */
@@ -583,6 +585,26 @@ static rt_err bench_size_part(bench *b, rt_error *e) {
     return RT_OK;
 }
 
+/* ---- fuzz seeds and their RocksDB floor ---- */
+
+static rt_err bench_fuzz_part(bench *b, rt_error *e) {
+    /* Where `snapsim fuzz` runs its seeds (tmpfs when there is one), not
+     * --tmp: the floor is that of a sweep's seeds. */
+    char root[640];
+    if (cli_work_dir(root, sizeof root, "bench-fuzz") != 0)
+        return RT_FAIL(e, RT_EIO, "bench: cannot make a work directory for the fuzz seeds");
+    say(b, "bench: fuzz: %" PRIu64 " seeds under %s, then the unit costs\n", b->o.fuzz_seeds, root);
+    rt_err rc = bench_fuzz_measure(root, 1, b->o.fuzz_seeds, (int)b->o.reps, &b->fuzz, e);
+    cli_remove_tree(root);
+    if (rc != RT_OK) return rc;
+    const bench_fuzz *f = &b->fuzz;
+    say(b, "bench: fuzz: %.1f seeds per CPU-s; a rocksdb seed %.1f ms CPU, its RocksDB floor %.1f ms (open %.2f ms, "
+           "snapshot %.2f ms, read %.2f us)\n",
+        1e3 * (double)f->seeds / (f->cpu_heap_ms + f->cpu_rocks_ms), f->n_rocks ? f->cpu_rocks_ms / (double)f->n_rocks : 0,
+        bench_fuzz_floor_ms(f), f->open.cpu_ms, f->snapshot.cpu_ms, f->get_us);
+    return RT_OK;
+}
+
 /* ---- the whole run ---- */
 
 static rt_err verify_run(bench *b, brun *r, rt_error *e) {
@@ -612,6 +634,7 @@ static void check_results(const bench *b, bench_cmp *cmp) {
 static rt_err bench_all(bench *b, bench_cmp *cmp, rt_error *e) {
     /* First: the children must fork from a process that never opened RocksDB. */
     rt_err rc = bench_size_part(b, e);
+    if (rc == RT_OK) rc = bench_fuzz_part(b, e);
     if (rc == RT_OK) rc = run_open(b, &b->incr, "rocksdb-incr", "rocksdb", 1, e);
     if (rc == RT_OK) rc = run_open(b, &b->full, "rocksdb-full", "rocksdb", 0, e);
     if (rc == RT_OK) rc = run_open(b, &b->heap, "heap", "heap", 0, e);
@@ -656,6 +679,8 @@ const cli_opt bench_options[] = {
                "payload-state sizes in MiB against the floor (default 16,64,256,\nquick 2; \"none\" skips them)"),
     CLI_U64(bench_opts, scale_interval_ms, "scale-interval", "MS", 0, UINT64_MAX,
             "checkpoint interval of the sweep, virtual ms (default 10000, quick 1000)"),
+    CLI_U64(bench_opts, fuzz_seeds, "fuzz-seeds", "N", 0, 100000,
+            "fuzz seeds timed for seeds/s and their RocksDB floor (default 200,\nquick 5)"),
     CLI_INCLUDE(bench_opts, progress, cli_progress, cli_progress_options),
     CLI_END,
 };
@@ -695,6 +720,7 @@ static int parse_opts(bench_opts *o, int argc, char **argv) {
     o->reps = reps ? reps : o->quick ? 3 : 15;
     o->scale_max = scale_max ? scale_max : o->quick ? 20000 : 2000000;
     o->scale_interval_ms = scale_interval ? scale_interval : o->quick ? 1000 : 10000;
+    if (o->fuzz_seeds == 0) o->fuzz_seeds = o->quick ? 5 : 200;
     if (o->scale_max < 100 || o->scale_max > 10000000)
         return cli_usage_error("bench: --scale-max wants 100..10000000 records");
     if (o->scale_interval_ms > 3600000) return cli_usage_error("bench: --scale-interval wants 1..3600000 ms");
@@ -728,6 +754,8 @@ static rt_err write_reports(const bench *b, const bench_cmp *cmp, char *md, char
     rt_err rc = bench_write_md(md, &b->facts, cmp, CMP_COUNT, &b->scale, "bench-scale.svg", e);
     if (rc == RT_OK) rc = bench_write_json(js, &b->facts, cmp, CMP_COUNT, &b->scale, e);
     if (rc == RT_OK) rc = bench_write_scale_svg(svg, &b->scale, e);
+    if (rc == RT_OK) rc = bench_fuzz_append_md(md, &b->fuzz, e);
+    if (rc == RT_OK) rc = bench_fuzz_add_json(js, &b->fuzz, e);
     if (rc != RT_OK || b->sizes.n == 0) return rc;
     char tsvg[700], msvg[700];
     snprintf(tsvg, sizeof tsvg, "%s/bench-size-time.svg", b->o.out);

@@ -132,6 +132,18 @@ rt_err sim_backend_heap_create(sim_backend **out, const sim_backend_config *cfg,
 rt_err sim_backend_rocksdb_create(sim_backend **out, const sim_backend_config *cfg, rt_error *e);
 void sim_backend_destroy(sim_backend *b);
 
+/* What the RocksDB backends of this process have asked of RocksDB so far,
+ * counted where each call is made: process-wide, only ever growing, read
+ * by bench (the RocksDB floor of a fuzz seed), never by the engine. */
+typedef struct sim_rocks_counts {
+    uint64_t opens;       /* DBs opened: new, restored, a restore's source */
+    uint64_t flushes;     /* column-family flushes (an empty memtable's too) */
+    uint64_t checkpoints; /* local RocksDB checkpoints: one per native snapshot */
+    uint64_t gets;        /* point reads */
+    uint64_t writes;      /* write batches written */
+} sim_rocks_counts;
+sim_rocks_counts sim_backend_rocksdb_counts(void);
+
 /* The one way snapshot state is uploaded (FsCheckpointStateOutputStream's
  * closeAndGetHandle): at most ctx->memory_threshold bytes are inlined,
  * anything larger is written to path in the store, as an absolute handle

@@ -110,6 +110,12 @@ typedef struct rocks_backend {
     rocks_sst_map last_taken;
 } rocks_backend;
 
+/* Process-wide like the Env (sim_backend.h): a forked child counts on
+ * from its parent's counts. */
+static sim_rocks_counts rocks_counts;
+
+sim_rocks_counts sim_backend_rocksdb_counts(void) { return rocks_counts; }
+
 static rocks_backend *as_rocks(sim_backend *b) {
     assert(b != NULL);
     assert(strcmp(b->ops->name, "rocksdb") == 0);
@@ -460,6 +466,7 @@ static rt_err db_open(rocks_db *d, const rocksdb_options_t *opts, const char *di
                                                                    cf_opts, d->cf, 0, &err)
                       : rocksdb_open_column_families(opts, dir, d->n_cf, names, cf_opts, d->cf,
                                                      &err);
+    rocks_counts.opens++;
     if (err != NULL) {
         d->db = NULL;
         memset(d->cf, 0, sizeof d->cf);
@@ -657,6 +664,7 @@ static rt_err batch_flush(rocks_backend *b, rt_error *e) {
     if (q->n == 0) return RT_OK;
     char *err = NULL;
     rocksdb_write(b->live.db, b->wopts, q->wb, &err);
+    rocks_counts.writes++;
     rocksdb_writebatch_clear(q->wb);
     for (int i = 0; i < q->n; i++) q->full[q->used[i]] = 0;
     q->n = 0;
@@ -847,6 +855,7 @@ static rt_err rocks_get(sim_backend *sb, int state, uint32_t kg, uint64_t key, u
     rc = batch_before_read(b, state, k, e);
     if (rc != RT_OK) return rc;
     char *err = NULL;
+    rocks_counts.gets++;
     rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(b->live.db, b->ropts, b->state_cf[state],
                                                        (const char *)k, sizeof k, &err);
     if (err != NULL) return ROCKS_FAIL(e, err, "get in state", b->base.states[state].name);
@@ -959,6 +968,7 @@ static rt_err flush_all(rocks_backend *b, rt_error *e) {
     for (int i = 0; i < b->live.n_cf; i++) {
         char *err = NULL;
         rocksdb_flush_cf(b->live.db, b->fopts, b->live.cf[i], &err);
+        rocks_counts.flushes++;
         if (err != NULL) return ROCKS_FAIL(e, err, "flushing", b->live.name[i]);
     }
     compact_l0(b);
@@ -970,6 +980,7 @@ static rt_err make_checkpoint(rocks_backend *b, const char *dir, rt_error *e) {
     rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(b->live.db, &err);
     if (err != NULL) return ROCKS_FAIL(e, err, "creating a checkpoint object for", b->db_dir);
     rocksdb_checkpoint_create(cp, dir, 0, &err);
+    rocks_counts.checkpoints++;
     rocksdb_checkpoint_object_destroy(cp);
     if (err != NULL) return ROCKS_FAIL(e, err, "creating checkpoint", dir);
     return RT_OK;
@@ -1436,6 +1447,7 @@ static rt_err restore_copy(rocks_backend *b, const char *dir, uint64_t *entries,
     if (rc == RT_OK) {
         char *err = NULL;
         rocksdb_write(b->live.db, b->wopts, batch, &err);
+        rocks_counts.writes++;
         if (err != NULL) rc = ROCKS_FAIL(e, err, "writing restored entries into", b->db_dir);
     }
     rocksdb_writebatch_destroy(batch);
