@@ -57,7 +57,8 @@ static void test_damaged_store_file(void) {
  * fewer or other checkpoints: a one-bit flip turning a checkpoint's owned
  * flag from 1 to 0, or a write torn at a line boundary, would otherwise
  * parse (DefaultCompletedCheckpointStoreUtils fails the recovery when a
- * handle cannot be retrieved). The store as written still loads. */
+ * handle cannot be retrieved), nor a flip in the checksum line itself.
+ * The store as written still loads. */
 static void test_store_file_checksum(void) {
     rt_store *s = sf_mem_store();
     sim_config c;
@@ -77,6 +78,15 @@ static void test_store_file_checksum(void) {
     SF_OK(rt_store_put(s, path, data, len, &sf_err));
     CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
     *owned = '1';
+    /* One bit of the checksum line's hex flipped from a lowercase letter
+     * to its capital (0x20): the same number to sscanf (fuzz seed 22159). */
+    char *hex = strstr(text, "sum ") + 4;
+    char *letter = strpbrk(hex, "abcdef");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(letter);
+    *letter = (char)(*letter ^ 0x20);
+    SF_OK(rt_store_put(s, path, data, len, &sf_err));
+    CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
+    *letter = (char)(*letter ^ 0x20);
     size_t cut = (size_t)(strstr(text, "sum ") - text); /* torn right before the checksum line */
     SF_OK(rt_store_put(s, path, data, cut, &sf_err));
     CU_ASSERT_EQUAL(SF_RC(sim_run_coordinator_failover(r, &sf_err)), RT_ECHECKSUM);
