@@ -52,8 +52,9 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void median_of(bench_sample *rounds, int n, bench_sample *out) {
-    double wall[BENCH_REPS_MAX], cpu[BENCH_REPS_MAX];
+static void median_of(const bench_sample *rounds, int n, bench_sample *out) {
+    assert(n > 0 && n <= BENCH_REPS_MAX);
+    double wall[BENCH_REPS_MAX] = {0}, cpu[BENCH_REPS_MAX] = {0};
     for (int i = 0; i < n; i++) {
         wall[i] = rounds[i].wall_ms;
         cpu[i] = rounds[i].cpu_ms;
@@ -68,7 +69,7 @@ static void median_of(bench_sample *rounds, int n, bench_sample *out) {
 /* A new DB opened (its first put) and closed (destroyed with its backend);
  * one warm-up round first (it makes the process's empty DB). */
 static rt_err unit_open(const char *root, int rounds, bench_sample *out, rt_error *e) {
-    bench_sample s[BENCH_REPS_MAX];
+    bench_sample s[BENCH_REPS_MAX] = {{0}};
     for (int r = -1; r < rounds; r++) {
         bench_watch w = bench_watch_start();
         sim_backend *b = NULL;
@@ -92,7 +93,7 @@ static rt_err unit_snapshots(const char *root, int rounds, bench_sample *out, do
     rc = unit_backend(root, 1000, &b, e);
     for (uint64_t i = 0; rc == RT_OK && i < FUZZ_UNIT_KEYS; i++)
         for (int st = 0; rc == RT_OK && st < 3; st++) rc = unit_put(b, st, i, 0, e);
-    bench_sample s[BENCH_REPS_MAX];
+    bench_sample s[BENCH_REPS_MAX] = {{0}};
     for (int r = -1; rc == RT_OK && r < rounds; r++) {
         for (uint64_t i = 0; rc == RT_OK && i < FUZZ_UNIT_CHANGED; i++)
             for (int st = 0; rc == RT_OK && st < 3; st++)
